@@ -1,0 +1,300 @@
+// Package app is samspill's application service: it loads a partnership's
+// stream from the event store, lets the domain decide, and appends the
+// result with optimistic concurrency and idempotency. The HTTP API, the
+// pages and the demo loader all write through it; there is no second path
+// to the domain.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+)
+
+// Errors of the service beyond the domain's and the store's.
+var (
+	// ErrPreconditionFailed means If-Match named another version than the
+	// stream's current one. Nothing was written.
+	ErrPreconditionFailed = errors.New("version precondition failed")
+	// ErrIdempotencyKeyReused means an idempotency key was reused with a
+	// different request. Nothing was written.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrConflictRetriesExhausted means concurrent writers kept moving the
+	// stream while a command without If-Match was being decided.
+	ErrConflictRetriesExhausted = errors.New("too many concurrent changes, try again")
+)
+
+// streamPrefix names partnership streams: partnership-<uuid>.
+const streamPrefix = "partnership-"
+
+// conflictRetries bounds re-decisions when a concurrent append wins the race
+// on a command that did not pin a version.
+const conflictRetries = 5
+
+// StreamID returns the stream of a partnership id.
+func StreamID(partnershipID string) string { return streamPrefix + partnershipID }
+
+// PartnershipID returns the partnership id of a stream, and false for other
+// streams.
+func PartnershipID(streamID string) (string, bool) {
+	return strings.CutPrefix(streamID, streamPrefix)
+}
+
+// ValidID reports whether s is a partnership id (a UUID in canonical form).
+// Anything else cannot name a partnership, so callers answer not found.
+func ValidID(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
+}
+
+// Service runs commands and live reads of single partnerships.
+type Service struct {
+	store eventstore.Store
+	now   func() time.Time
+	newID func() string
+	log   *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithIDs sets the maker of new ids (tests, demo data).
+func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = newID } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// New returns a service over the store.
+func New(store eventstore.Store, opts ...Option) *Service {
+	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func newUUIDv7() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Meta is the request context of a command.
+type Meta struct {
+	Actor         eventstore.Actor
+	CorrelationID string
+	CausationID   string
+	// IfMatch, when set, pins the stream version the command was made
+	// against.
+	IfMatch *uint64
+	// IdempotencyKey and RequestHash make a retried request return the first
+	// response and write nothing.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Result is the outcome of a command.
+type Result struct {
+	// State is the partnership right after the command's event.
+	State partnership.State
+	// Position is the global position of the event.
+	Position uint64
+	// Created is true when the command initiated the partnership.
+	Created bool
+	// Replayed is true when the answer was that of an earlier request with the
+	// same idempotency key.
+	Replayed bool
+}
+
+// Initiate starts a new partnership with a server-made id (UUID v7).
+func (s *Service) Initiate(ctx context.Context, ev partnership.PartnershipInitiated, occurredAt time.Time, meta Meta) (Result, error) {
+	if meta.IdempotencyKey != "" {
+		if res, ok, err := s.replay(ctx, meta); ok || err != nil {
+			return res, err
+		}
+	}
+	ev.PartnershipID = s.newID()
+	return s.Execute(ctx, ev.PartnershipID, partnership.Command{Event: ev, OccurredAt: occurredAt}, meta)
+}
+
+// Execute decides a command on the partnership and appends its event.
+// Errors: partnership.ErrNotFound, *partnership.ValidationError,
+// *partnership.RuleError, ErrPreconditionFailed, ErrIdempotencyKeyReused,
+// or a wrapped store error.
+func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Command, meta Meta) (Result, error) {
+	if !ValidID(id) {
+		return Result{}, partnership.ErrNotFound
+	}
+	stream := StreamID(id)
+	for attempt := 0; ; attempt++ {
+		if meta.IdempotencyKey != "" {
+			if res, ok, err := s.replay(ctx, meta); ok || err != nil {
+				return res, err
+			}
+		}
+		_, history, err := s.load(ctx, stream)
+		if err != nil {
+			return Result{}, err
+		}
+		version := uint64(len(history))
+		if meta.IfMatch != nil && *meta.IfMatch != version {
+			return Result{}, fmt.Errorf("%w: partnership is at version %d, not %d", ErrPreconditionFailed, version, *meta.IfMatch)
+		}
+		now := s.now().UTC()
+		decision, err := partnership.Decide(history, cmd, partnership.Env{Now: now, NewID: s.newID})
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := s.append(ctx, stream, version, history, decision, meta)
+		switch {
+		case errors.Is(err, eventstore.ErrIdempotencyKeyUsed):
+			continue // a concurrent twin stored the key first; answer as it did
+		case errors.Is(err, eventstore.ErrVersionConflict) && meta.IfMatch != nil:
+			return Result{}, fmt.Errorf("%w: the partnership changed concurrently", ErrPreconditionFailed)
+		case errors.Is(err, eventstore.ErrVersionConflict) && attempt < conflictRetries:
+			continue
+		case errors.Is(err, eventstore.ErrVersionConflict):
+			return Result{}, ErrConflictRetriesExhausted
+		}
+		return res, err
+	}
+}
+
+func (s *Service) append(ctx context.Context, stream string, version uint64, history []partnership.Entry, d partnership.Decision, meta Meta) (Result, error) {
+	ev, err := s.newEvent(d, meta)
+	if err != nil {
+		return Result{}, err
+	}
+	req := eventstore.AppendRequest{StreamID: stream, Expected: eventstore.Exactly(version), Events: []eventstore.NewEvent{ev}}
+	if meta.IdempotencyKey != "" {
+		req.Idempotency = &eventstore.Idempotency{Key: meta.IdempotencyKey, RequestHash: meta.RequestHash}
+	}
+	res, err := s.store.Append(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	entry := partnership.Entry{EventID: ev.EventID, Version: res.LastVersion, OccurredAt: d.OccurredAt, Event: d.Event}
+	state, err := partnership.Replay(append(history, entry), partnership.View{})
+	if err != nil {
+		return Result{}, err
+	}
+	_, created := d.Event.(partnership.PartnershipInitiated)
+	return Result{State: state, Position: res.LastPosition(), Created: created}, nil
+}
+
+// newEvent turns a decision into the envelope to append, with a new event id.
+func (s *Service) newEvent(d partnership.Decision, meta Meta) (eventstore.NewEvent, error) {
+	data, err := partnership.Encode(d.Event)
+	if err != nil {
+		return eventstore.NewEvent{}, err
+	}
+	return eventstore.NewEvent{
+		EventID:       s.newID(),
+		Type:          d.Event.EventType(),
+		SchemaVersion: partnership.SchemaVersion,
+		OccurredAt:    d.OccurredAt,
+		Metadata: eventstore.Metadata{
+			Actor:          meta.Actor,
+			CorrelationID:  meta.CorrelationID,
+			CausationID:    meta.CausationID,
+			IdempotencyKey: meta.IdempotencyKey,
+		},
+		Data: data,
+	}, nil
+}
+
+// replay answers a request whose idempotency key is already stored: the same
+// status and the state right after the first request's event.
+func (s *Service) replay(ctx context.Context, meta Meta) (Result, bool, error) {
+	rec, ok, err := s.store.LookupIdempotency(ctx, meta.IdempotencyKey)
+	if err != nil || !ok {
+		return Result{}, false, err
+	}
+	if rec.RequestHash != meta.RequestHash {
+		return Result{}, true, ErrIdempotencyKeyReused
+	}
+	_, history, err := s.load(ctx, rec.StreamID)
+	if err != nil {
+		return Result{}, true, err
+	}
+	upTo := history[:0:0]
+	for _, e := range history {
+		if e.Version <= rec.LastVersion {
+			upTo = append(upTo, e)
+		}
+	}
+	state, err := partnership.Replay(upTo, partnership.View{})
+	if err != nil {
+		return Result{}, true, err
+	}
+	return Result{State: state, Position: rec.Position, Created: rec.FirstVersion == 1, Replayed: true}, true, nil
+}
+
+// load reads a stream and decodes it; a missing stream is an empty history.
+func (s *Service) load(ctx context.Context, stream string) ([]eventstore.RecordedEvent, []partnership.Entry, error) {
+	recorded, err := s.store.ReadStream(ctx, stream)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	entries, err := Entries(recorded)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return recorded, entries, nil
+}
+
+// Entries decodes stored events into domain entries.
+func Entries(recorded []eventstore.RecordedEvent) ([]partnership.Entry, error) {
+	entries := make([]partnership.Entry, len(recorded))
+	for i, r := range recorded {
+		ev, err := partnership.Decode(r.Type, r.SchemaVersion, r.Data)
+		if err != nil {
+			return nil, fmt.Errorf("event %s at version %d: %w", r.EventID, r.Version, err)
+		}
+		entries[i] = partnership.Entry{EventID: r.EventID, Version: r.Version, OccurredAt: r.OccurredAt, RecordedAt: r.RecordedAt, Event: ev}
+	}
+	return entries, nil
+}
+
+// Load appends a whole new partnership at once, as the demo data set does:
+// each command is decided against the ones before it, and all events are
+// appended in one atomic append at NoStream. Event, partner and contact ids
+// come from the service's id maker, so a deterministic one makes Load
+// idempotent: loading the same history again changes nothing.
+func (s *Service) Load(ctx context.Context, initiation partnership.PartnershipInitiated, occurredAt time.Time, rest []partnership.Command, meta Meta) (eventstore.AppendResult, error) {
+	if !ValidID(initiation.PartnershipID) {
+		return eventstore.AppendResult{}, fmt.Errorf("load: partnership id %q is not a UUID", initiation.PartnershipID)
+	}
+	cmds := append([]partnership.Command{{Event: initiation, OccurredAt: occurredAt}}, rest...)
+	env := partnership.Env{Now: s.now().UTC(), NewID: s.newID}
+	var history []partnership.Entry
+	events := make([]eventstore.NewEvent, 0, len(cmds))
+	for _, cmd := range cmds {
+		d, err := partnership.Decide(history, cmd, env)
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("load %s: %s: %w", initiation.PartnershipID, cmd, err)
+		}
+		ev, err := s.newEvent(d, meta)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		events = append(events, ev)
+		history = append(history, partnership.Entry{EventID: ev.EventID, Version: uint64(len(history) + 1), OccurredAt: d.OccurredAt, RecordedAt: env.Now, Event: d.Event})
+	}
+	stream := StreamID(initiation.PartnershipID)
+	res, err := s.store.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: eventstore.NoStream(), Events: events})
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("load %s: %w", stream, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,201 @@
+package partnership
+
+import (
+	"errors"
+	"fmt"
+	"github.com/samspill/samspill/domain/calendar"
+	"time"
+)
+
+// maxFuture is how far ahead of the clock an event may be dated. Coordinators
+// plan meetings for tomorrow; anything later is a typo.
+const maxFuture = 24 * time.Hour
+
+// Env is what a decision needs from outside: the clock and a maker of new
+// ids (UUIDs). Both are injected so decisions stay pure and testable.
+type Env struct {
+	Now   time.Time
+	NewID func() string
+}
+
+// Command asks for one new event. OccurredAt zero means now; it is ignored
+// for corrections, which occur when they are recorded.
+type Command struct {
+	Event      Event
+	OccurredAt time.Time
+}
+
+// Decision is the event a command produced, ready to be stored.
+type Decision struct {
+	Event      Event
+	OccurredAt time.Time
+}
+
+// Decide checks a command against a partnership's history (stored order)
+// and returns the event to append. Errors: *ValidationError for invalid
+// input, *RuleError (wrapping ErrEnded, ErrNotActive, ...) when a rule
+// refuses, ErrNotFound when the partnership does not exist.
+//
+// The rules are checked on the history as it would be with the new event,
+// replayed in the order things occurred, so a late-logged event can neither
+// break a rule at its own date nor invalidate what was recorded after it.
+func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
+	if cmd.Event == nil {
+		return Decision{}, errors.New("decide: command without event")
+	}
+	current, err := Replay(history, View{})
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Decision{}, err
+	}
+	_, initiating := cmd.Event.(PartnershipInitiated)
+	switch {
+	case initiating && (exists || len(history) > 0):
+		return Decision{}, refuse(ErrAlreadyInitiated, "a partnership is initiated once")
+	case !initiating && !exists:
+		return Decision{}, ErrNotFound
+	}
+
+	ev := withServerIDs(cmd.Event, env)
+	occurredAt := cmd.OccurredAt
+	if occurredAt.IsZero() {
+		occurredAt = env.Now
+	}
+	fields := newFieldErrors()
+	if correction, ok := ev.(EntryCorrected); ok {
+		occurredAt = env.Now
+		ev, err = prepareCorrection(history, correction, env, fields)
+		if err != nil {
+			return Decision{}, err
+		}
+	} else {
+		if occurredAt.After(env.Now.Add(maxFuture)) {
+			fields.add("occurred_at", "must not be more than 24 hours in the future")
+		}
+		if exists && occurredAt.Before(current.StartedAt) {
+			fields.add("occurred_at", "must not be before the partnership was initiated (%s)", current.StartedAt.Format(time.RFC3339))
+		}
+	}
+	ev.validate(fields, occurredAt)
+	if err := fields.err(); err != nil {
+		return Decision{}, err
+	}
+	if exists && current.Status == StatusEnded && !isCorrection(ev) {
+		return Decision{}, refuse(ErrEnded, "it ended on %s; only corrections are possible", calendar.Day(*current.EndedAt))
+	}
+
+	candidate := Entry{
+		EventID:    "proposed",
+		Version:    current.Version + 1,
+		OccurredAt: occurredAt.UTC(),
+		RecordedAt: env.Now,
+		Event:      ev,
+	}
+	if bad, err := validate(append(history[:len(history):len(history)], candidate)); err != nil {
+		if bad.EventID == candidate.EventID && !isCorrection(ev) {
+			return Decision{}, err
+		}
+		return Decision{}, refuse(ErrInvalidHistory, "%s of %s would no longer hold: %v", bad.Event.EventType(), calendar.Day(bad.OccurredAt), err)
+	}
+	return Decision{Event: ev, OccurredAt: candidate.OccurredAt}, nil
+}
+
+func isCorrection(e Event) bool {
+	_, ok := e.(EntryCorrected)
+	return ok
+}
+
+// withServerIDs fills the ids the server makes: partner ids where absent
+// and contact ids always.
+func withServerIDs(e Event, env Env) Event {
+	switch ev := e.(type) {
+	case PartnershipInitiated:
+		ev.Partners = partnersWithIDs(ev.Partners, env)
+		return ev
+	case PartnerJoined:
+		if ev.Partner.PartnerID == "" {
+			ev.Partner.PartnerID = env.NewID()
+		}
+		return ev
+	case ContactPersonAssigned:
+		ev.ContactID = env.NewID()
+		return ev
+	}
+	return e
+}
+
+func partnersWithIDs(partners []Partner, env Env) []Partner {
+	out := make([]Partner, len(partners))
+	for i, p := range partners {
+		if p.PartnerID == "" {
+			p.PartnerID = env.NewID()
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// prepareCorrection checks that a correction points at an earlier event of
+// the stream and that a replacement is a valid payload of the same type,
+// keeping the server-made ids of the original.
+func prepareCorrection(history []Entry, c EntryCorrected, env Env, fields fieldErrors) (Event, error) {
+	var target *Entry
+	for i := range history {
+		if history[i].EventID == c.CorrectedEventID {
+			target = &history[i]
+		}
+	}
+	switch {
+	case c.CorrectedEventID == "":
+		return c, nil // reported by validate
+	case target == nil:
+		return nil, refuse(ErrUnknownEntry, "no event %s in this partnership", c.CorrectedEventID)
+	case isCorrection(target.Event):
+		return nil, refuse(ErrUnknownEntry, "event %s is a correction; correct the original entry instead", c.CorrectedEventID)
+	}
+	if len(c.Replacement) == 0 {
+		if _, ok := target.Event.(PartnershipInitiated); ok {
+			return nil, refuse(ErrInvalidHistory, "the initiation cannot be retracted; replace its data instead")
+		}
+		return c, nil
+	}
+	replacement, err := decodeStrict(target.Event.EventType(), c.Replacement)
+	if err != nil {
+		fields.add("replacement", "must be a %s payload: %v", target.Event.EventType(), err)
+		return c, nil
+	}
+	replacement = keepServerIDs(target.Event, replacement, env)
+	replacement.validate(fields.at("replacement"), target.OccurredAt)
+	data, err := Encode(replacement)
+	if err != nil {
+		return nil, err
+	}
+	c.Replacement = data
+	return c, nil
+}
+
+// keepServerIDs carries the ids the server made for the original event into
+// its replacement, so that later events that name them still match.
+func keepServerIDs(original, replacement Event, env Env) Event {
+	switch r := replacement.(type) {
+	case PartnershipInitiated:
+		o := original.(PartnershipInitiated)
+		r.PartnershipID = o.PartnershipID
+		r.Partners = partnersWithIDs(r.Partners, env)
+		return r
+	case PartnerJoined:
+		if r.Partner.PartnerID == "" {
+			r.Partner.PartnerID = original.(PartnerJoined).Partner.PartnerID
+		}
+		return r
+	case ContactPersonAssigned:
+		r.ContactID = original.(ContactPersonAssigned).ContactID
+		return r
+	}
+	return replacement
+}
+
+// String names a command for logs.
+func (c Command) String() string {
+	return fmt.Sprintf("%s at %s", c.Event.EventType(), c.OccurredAt.Format(time.RFC3339))
+}

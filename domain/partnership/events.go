@@ -1,0 +1,455 @@
+package partnership
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/domain/orgnr"
+)
+
+// Event type names as stored. They are explicit constants, never derived
+// from Go type names, so renaming a Go type cannot orphan stored history.
+const (
+	TypePartnershipInitiated  = "PartnershipInitiated"
+	TypePartnerJoined         = "PartnerJoined"
+	TypePartnerLeft           = "PartnerLeft"
+	TypeRolesAgreed           = "RolesAgreed"
+	TypeGoalChanged           = "GoalChanged"
+	TypeAgreementSigned       = "AgreementSigned"
+	TypeFundingRecorded       = "FundingRecorded"
+	TypeAnchoringChanged      = "AnchoringChanged"
+	TypeMilestoneLogged       = "MilestoneLogged"
+	TypeContactPersonAssigned = "ContactPersonAssigned"
+	TypePartnershipPaused     = "PartnershipPaused"
+	TypePartnershipResumed    = "PartnershipResumed"
+	TypePartnershipEnded      = "PartnershipEnded"
+	TypeEntryCorrected        = "EntryCorrected"
+)
+
+// SchemaVersion is the payload schema version every event type is written
+// with today. A changed shape gets a new version and an upcaster.
+const SchemaVersion = 1
+
+// Limits on free text and lists. They keep bodies sane and were chosen to
+// fit what coordinators write, not any storage constraint.
+const (
+	maxTitle     = 200
+	maxName      = 200
+	maxText      = 2000
+	maxLongText  = 10000
+	maxGoal      = 500
+	maxGoals     = 20
+	maxPartners  = 50
+	maxRoles     = 100
+	maxResponsib = 20
+	maxReference = 200
+	maxPhone     = 32
+	maxEmail     = 254
+)
+
+// Event is a partnership event payload.
+type Event interface {
+	// EventType is the stored type name.
+	EventType() string
+	// validate reports invalid fields; occurredAt is when the event happened.
+	validate(f fieldErrors, occurredAt time.Time)
+}
+
+// Partner is an organisation taking part in a partnership.
+type Partner struct {
+	PartnerID string `json:"partner_id"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	OrgNo     string `json:"org_no,omitempty"`
+}
+
+// Role is a partner's agreed role and responsibilities.
+type Role struct {
+	PartnerID        string   `json:"partner_id"`
+	Role             string   `json:"role"`
+	Responsibilities []string `json:"responsibilities"`
+}
+
+// PartnershipInitiated starts a partnership; it is always the first event.
+type PartnershipInitiated struct {
+	PartnershipID      string    `json:"partnership_id"`
+	Municipality       string    `json:"municipality"`
+	Title              string    `json:"title"`
+	Description        string    `json:"description"`
+	ServiceArea        string    `json:"service_area"`
+	CollaborationModel string    `json:"collaboration_model"`
+	Partners           []Partner `json:"partners"`
+	Goals              []string  `json:"goals"`
+}
+
+// PartnerJoined adds a partner.
+type PartnerJoined struct {
+	Partner Partner `json:"partner"`
+}
+
+// PartnerLeft removes an active partner.
+type PartnerLeft struct {
+	PartnerID string `json:"partner_id"`
+	Reason    string `json:"reason"`
+}
+
+// RolesAgreed replaces the whole set of roles.
+type RolesAgreed struct {
+	Roles []Role `json:"roles"`
+}
+
+// GoalChanged replaces the whole list of goals.
+type GoalChanged struct {
+	Goals  []string `json:"goals"`
+	Reason string   `json:"reason"`
+}
+
+// AgreementSigned records a signed agreement. Dates are YYYY-MM-DD;
+// ValidUntil is optional.
+type AgreementSigned struct {
+	AgreementType string `json:"agreement_type"`
+	ValidFrom     string `json:"valid_from"`
+	ValidUntil    string `json:"valid_until,omitempty"`
+	Reference     string `json:"reference"`
+}
+
+// FundingRecorded records funding in whole kroner for a period.
+type FundingRecorded struct {
+	AmountNOK   int64  `json:"amount_nok"`
+	Source      string `json:"source"`
+	PeriodFrom  string `json:"period_from"`
+	PeriodUntil string `json:"period_until"`
+}
+
+// AnchoringChanged records a new level of anchoring in the administration.
+type AnchoringChanged struct {
+	Level string `json:"level"`
+	Note  string `json:"note"`
+}
+
+// MilestoneLogged records a milestone.
+type MilestoneLogged struct {
+	Kind  string `json:"kind"`
+	Title string `json:"title"`
+	Note  string `json:"note"`
+}
+
+// ContactPersonAssigned names a partner's contact person. Name, Email and
+// Phone are personal data.
+type ContactPersonAssigned struct {
+	ContactID string `json:"contact_id"`
+	PartnerID string `json:"partner_id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+// PartnershipPaused pauses an active partnership.
+type PartnershipPaused struct {
+	Reason string `json:"reason"`
+}
+
+// PartnershipResumed resumes a paused partnership.
+type PartnershipResumed struct {
+	Reason string `json:"reason"`
+}
+
+// PartnershipEnded ends a partnership; after it only corrections follow.
+type PartnershipEnded struct {
+	Reason  string `json:"reason"`
+	Outcome string `json:"outcome"`
+}
+
+// EntryCorrected retracts an earlier event of the same stream (no
+// Replacement) or replaces its data with a payload of the same type.
+type EntryCorrected struct {
+	CorrectedEventID string          `json:"corrected_event_id"`
+	Reason           string          `json:"reason"`
+	Replacement      json.RawMessage `json:"replacement,omitempty"`
+}
+
+// EventType implementations.
+func (PartnershipInitiated) EventType() string  { return TypePartnershipInitiated }
+func (PartnerJoined) EventType() string         { return TypePartnerJoined }
+func (PartnerLeft) EventType() string           { return TypePartnerLeft }
+func (RolesAgreed) EventType() string           { return TypeRolesAgreed }
+func (GoalChanged) EventType() string           { return TypeGoalChanged }
+func (AgreementSigned) EventType() string       { return TypeAgreementSigned }
+func (FundingRecorded) EventType() string       { return TypeFundingRecorded }
+func (AnchoringChanged) EventType() string      { return TypeAnchoringChanged }
+func (MilestoneLogged) EventType() string       { return TypeMilestoneLogged }
+func (ContactPersonAssigned) EventType() string { return TypeContactPersonAssigned }
+func (PartnershipPaused) EventType() string     { return TypePartnershipPaused }
+func (PartnershipResumed) EventType() string    { return TypePartnershipResumed }
+func (PartnershipEnded) EventType() string      { return TypePartnershipEnded }
+func (EntryCorrected) EventType() string        { return TypeEntryCorrected }
+
+func (e PartnershipInitiated) validate(f fieldErrors, occurredAt time.Time) {
+	if e.PartnershipID == "" {
+		f.add("partnership_id", "is required")
+	}
+	if _, err := kommune.ParseValidOn(e.Municipality, occurredAt); err != nil {
+		f.add("municipality", "%s", municipalityMessage(e.Municipality, err))
+	}
+	text(f, "title", e.Title, 1, maxTitle)
+	text(f, "description", e.Description, 0, maxLongText)
+	vocabulary(f, "service_area", e.ServiceArea, ServiceAreas)
+	vocabulary(f, "collaboration_model", e.CollaborationModel, CollaborationModels)
+	validatePartners(f, e.Partners)
+	validateGoals(f, e.Goals)
+}
+
+func validatePartners(f fieldErrors, partners []Partner) {
+	switch {
+	case len(partners) == 0:
+		f.add("partners", "at least one partner is required")
+		return
+	case len(partners) > maxPartners:
+		f.add("partners", "at most %d partners", maxPartners)
+		return
+	}
+	external := false
+	ids := map[string]bool{}
+	orgs := map[string]bool{}
+	for i, p := range partners {
+		pf := f.at(fmt.Sprintf("partners[%d]", i))
+		p.validate(pf)
+		if p.Kind != KindMunicipalUnit {
+			external = true
+		}
+		if p.PartnerID != "" && ids[p.PartnerID] {
+			pf.add("partner_id", "appears twice")
+		}
+		ids[p.PartnerID] = true
+		if p.OrgNo != "" {
+			n, _ := orgnr.Parse(p.OrgNo)
+			if n != "" && orgs[string(n)] {
+				pf.add("org_no", "appears twice")
+			}
+			orgs[string(n)] = true
+		}
+	}
+	if !external {
+		f.add("partners", "at least one partner must be outside the municipality (kind other than %s)", KindMunicipalUnit)
+	}
+}
+
+func (p Partner) validate(f fieldErrors) {
+	if p.PartnerID == "" {
+		f.add("partner_id", "is required")
+	}
+	text(f, "name", p.Name, 1, maxName)
+	vocabulary(f, "kind", p.Kind, PartnerKinds)
+	if p.OrgNo != "" {
+		if _, err := orgnr.Parse(p.OrgNo); err != nil {
+			f.add("org_no", "%v", err)
+		}
+	}
+}
+
+func validateGoals(f fieldErrors, goals []string) {
+	if len(goals) == 0 || len(goals) > maxGoals {
+		f.add("goals", "must hold 1 to %d goals", maxGoals)
+		return
+	}
+	seen := map[string]bool{}
+	for i, g := range goals {
+		name := fmt.Sprintf("goals[%d]", i)
+		text(f, name, g, 1, maxGoal)
+		if seen[g] {
+			f.add(name, "appears twice")
+		}
+		seen[g] = true
+	}
+}
+
+func (e PartnerJoined) validate(f fieldErrors, _ time.Time) { e.Partner.validate(f.at("partner")) }
+
+func (e PartnerLeft) validate(f fieldErrors, _ time.Time) {
+	if e.PartnerID == "" {
+		f.add("partner_id", "is required")
+	}
+	text(f, "reason", e.Reason, 1, maxText)
+}
+
+func (e RolesAgreed) validate(f fieldErrors, _ time.Time) {
+	if len(e.Roles) == 0 || len(e.Roles) > maxRoles {
+		f.add("roles", "must hold 1 to %d roles", maxRoles)
+		return
+	}
+	seen := map[[2]string]bool{}
+	for i, r := range e.Roles {
+		rf := f.at(fmt.Sprintf("roles[%d]", i))
+		if r.PartnerID == "" {
+			rf.add("partner_id", "is required")
+		}
+		vocabulary(rf, "role", r.Role, RoleNames)
+		key := [2]string{r.PartnerID, r.Role}
+		if seen[key] {
+			rf.add("role", "this partner already has this role")
+		}
+		seen[key] = true
+		if len(r.Responsibilities) > maxResponsib {
+			rf.add("responsibilities", "at most %d responsibilities", maxResponsib)
+		}
+		for j, s := range r.Responsibilities {
+			text(rf, fmt.Sprintf("responsibilities[%d]", j), s, 1, maxGoal)
+		}
+	}
+}
+
+func (e GoalChanged) validate(f fieldErrors, _ time.Time) {
+	validateGoals(f, e.Goals)
+	text(f, "reason", e.Reason, 1, maxText)
+}
+
+func (e AgreementSigned) validate(f fieldErrors, _ time.Time) {
+	vocabulary(f, "agreement_type", e.AgreementType, AgreementTypes)
+	from, okFrom := date(f, "valid_from", e.ValidFrom, true)
+	until, okUntil := date(f, "valid_until", e.ValidUntil, false)
+	if okFrom && okUntil && e.ValidUntil != "" && until.Before(from) {
+		f.add("valid_until", "must not be before valid_from")
+	}
+	text(f, "reference", e.Reference, 0, maxReference)
+}
+
+func (e FundingRecorded) validate(f fieldErrors, _ time.Time) {
+	if e.AmountNOK <= 0 {
+		f.add("amount_nok", "must be a positive whole number of kroner")
+	}
+	text(f, "source", e.Source, 1, maxName)
+	from, okFrom := date(f, "period_from", e.PeriodFrom, true)
+	until, okUntil := date(f, "period_until", e.PeriodUntil, true)
+	if okFrom && okUntil && until.Before(from) {
+		f.add("period_until", "must not be before period_from")
+	}
+}
+
+func (e AnchoringChanged) validate(f fieldErrors, _ time.Time) {
+	vocabulary(f, "level", e.Level, AnchoringLevels)
+	text(f, "note", e.Note, 0, maxText)
+}
+
+func (e MilestoneLogged) validate(f fieldErrors, _ time.Time) {
+	vocabulary(f, "kind", e.Kind, MilestoneKinds)
+	text(f, "title", e.Title, 1, maxTitle)
+	text(f, "note", e.Note, 0, maxText)
+}
+
+func (e ContactPersonAssigned) validate(f fieldErrors, _ time.Time) {
+	if e.ContactID == "" {
+		f.add("contact_id", "is required")
+	}
+	if e.PartnerID == "" {
+		f.add("partner_id", "is required")
+	}
+	text(f, "name", e.Name, 1, maxName)
+	if e.Email != "" {
+		if a, err := mail.ParseAddress(e.Email); err != nil || a.Address != e.Email || len(e.Email) > maxEmail {
+			f.add("email", "must be a plain e-mail address such as kari@example.no")
+		}
+	}
+	if e.Phone != "" && !validPhone(e.Phone) {
+		f.add("phone", "must be digits, spaces and an optional leading +, at most %d characters", maxPhone)
+	}
+	if e.Email == "" && e.Phone == "" {
+		f.add("email", "give an e-mail address or a phone number")
+	}
+}
+
+func validPhone(s string) bool {
+	if len(s) > maxPhone {
+		return false
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == ' ':
+		case r == '+' && i == 0:
+		default:
+			return false
+		}
+	}
+	return digits >= 3
+}
+
+func (e PartnershipPaused) validate(f fieldErrors, _ time.Time) {
+	text(f, "reason", e.Reason, 1, maxText)
+}
+
+func (e PartnershipResumed) validate(f fieldErrors, _ time.Time) {
+	text(f, "reason", e.Reason, 1, maxText)
+}
+
+func (e PartnershipEnded) validate(f fieldErrors, _ time.Time) {
+	vocabulary(f, "reason", e.Reason, EndReasons)
+	text(f, "outcome", e.Outcome, 0, maxText)
+}
+
+func (e EntryCorrected) validate(f fieldErrors, _ time.Time) {
+	if e.CorrectedEventID == "" {
+		f.add("corrected_event_id", "is required")
+	}
+	text(f, "reason", e.Reason, 1, maxText)
+}
+
+// text checks that s has between min and max characters and, when min > 0,
+// is not blank.
+func text(f fieldErrors, name, s string, min, max int) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case !utf8.ValidString(s):
+		f.add(name, "must be valid UTF-8")
+	case min > 0 && strings.TrimSpace(s) == "":
+		f.add(name, "is required")
+	case n < min:
+		f.add(name, "must have at least %d characters", min)
+	case n > max:
+		f.add(name, "must have at most %d characters", max)
+	}
+}
+
+func vocabulary(f fieldErrors, name, v string, list []string) {
+	if !inVocabulary(list, v) {
+		f.add(name, "must be one of %s", strings.Join(list, ", "))
+	}
+}
+
+// date parses a YYYY-MM-DD field; an empty optional date is fine.
+func date(f fieldErrors, name, s string, required bool) (time.Time, bool) {
+	if s == "" {
+		if required {
+			f.add(name, "is required (YYYY-MM-DD)")
+			return time.Time{}, false
+		}
+		return time.Time{}, true
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		f.add(name, "must be a date YYYY-MM-DD")
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func municipalityMessage(code string, err error) string {
+	var notValid *kommune.NotValidOnError
+	switch {
+	case errors.As(err, &notValid):
+		return notValid.Error()
+	case errors.Is(err, kommune.ErrMalformed):
+		return fmt.Sprintf("%q is not a kommunenummer (4 digits)", code)
+	case errors.Is(err, kommune.ErrUnknown):
+		return fmt.Sprintf("%q is not a municipality in SSB's classification 131", code)
+	default:
+		return err.Error()
+	}
+}

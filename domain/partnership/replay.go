@@ -1,0 +1,142 @@
+package partnership
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// View selects the bitemporal slice of a history to replay. The zero View
+// is the current state with everything known.
+type View struct {
+	// AsOf keeps events that occurred at or before it (zero: no bound).
+	AsOf time.Time
+	// KnownAt keeps events, corrections included, recorded at or before it
+	// (zero: no bound).
+	KnownAt time.Time
+}
+
+func (v View) known(e Entry) bool { return v.KnownAt.IsZero() || !e.RecordedAt.After(v.KnownAt) }
+
+func (v View) occurred(t time.Time) bool { return v.AsOf.IsZero() || !t.After(v.AsOf) }
+
+// Includes reports whether an event that occurred and was recorded at these
+// times is part of the view.
+func (v View) Includes(occurredAt, recordedAt time.Time) bool {
+	return v.occurred(occurredAt) && (v.KnownAt.IsZero() || !recordedAt.After(v.KnownAt))
+}
+
+// Correction marks an event that a later EntryCorrected retracted or
+// replaced, as known under a view.
+type Correction struct {
+	// EventID and RecordedAt identify the correcting event.
+	EventID    string    `json:"event_id"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Retracted  bool      `json:"retracted"`
+}
+
+// Corrections returns, for each corrected event id, the correction in force
+// under the view (the latest one recorded).
+func Corrections(history []Entry, v View) map[string]Correction {
+	marks := map[string]Correction{}
+	for _, e := range history {
+		c, ok := e.Event.(EntryCorrected)
+		if !ok || !v.known(e) {
+			continue
+		}
+		marks[c.CorrectedEventID] = Correction{EventID: e.EventID, RecordedAt: e.RecordedAt, Retracted: len(c.Replacement) == 0}
+	}
+	return marks
+}
+
+// effective returns the events that count under the view, corrections
+// resolved (retracted ones dropped, replaced ones carrying their new data),
+// in the order they occurred (ties by version). Corrections themselves are
+// not part of the result.
+func effective(history []Entry, v View) ([]Entry, error) {
+	replacements := map[string]EntryCorrected{}
+	for _, e := range history {
+		if c, ok := e.Event.(EntryCorrected); ok && v.known(e) {
+			replacements[c.CorrectedEventID] = c
+		}
+	}
+	out := make([]Entry, 0, len(history))
+	for _, e := range history {
+		if _, ok := e.Event.(EntryCorrected); ok || !v.known(e) || !v.occurred(e.OccurredAt) {
+			continue
+		}
+		if c, ok := replacements[e.EventID]; ok {
+			if len(c.Replacement) == 0 {
+				continue
+			}
+			replaced, err := Decode(e.Event.EventType(), SchemaVersion, c.Replacement)
+			if err != nil {
+				return nil, fmt.Errorf("replacement of %s: %w", e.EventID, err)
+			}
+			e.Event = replaced
+		}
+		out = append(out, e)
+	}
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		if c := a.OccurredAt.Compare(b.OccurredAt); c != 0 {
+			return c
+		}
+		return compareUint(a.Version, b.Version)
+	})
+	return out, nil
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Replay folds a history (in version order, as stored) into the state under
+// the view: events ordered by when they occurred, corrections applied from
+// their own recorded_at on. It returns ErrNotFound when the partnership did
+// not exist under the view.
+func Replay(history []Entry, v View) (State, error) {
+	events, err := effective(history, v)
+	if err != nil {
+		return State{}, err
+	}
+	var s State
+	for _, e := range events {
+		s.apply(e)
+	}
+	if !s.initiated() {
+		return State{}, ErrNotFound
+	}
+	s.normalize()
+	// The version counts every event known under the view, corrections
+	// included, so that it equals the stream version when nothing is cut.
+	for _, e := range history {
+		if v.known(e) && v.occurred(e.OccurredAt) {
+			s.Version = max(s.Version, e.Version)
+		}
+	}
+	return s, nil
+}
+
+// validate replays the whole history in the order things occurred and checks
+// every event against the state just before it. It returns the first entry
+// that breaks a rule, with the rule's error.
+func validate(history []Entry) (Entry, error) {
+	events, err := effective(history, View{})
+	if err != nil {
+		return Entry{}, err
+	}
+	var s State
+	for _, e := range events {
+		if err := s.check(e); err != nil {
+			return e, err
+		}
+		s.apply(e)
+	}
+	return Entry{}, nil
+}

@@ -1,0 +1,237 @@
+// Package eventstore defines the port through which samspill stores and reads
+// events: streams with optimistic concurrency, a global log ordered by
+// position, and a way to learn that the log has grown.
+//
+// The port speaks only in envelopes with opaque JSON payloads; it knows
+// nothing about partnerships. Adapters live in sub-packages (sqlite, and
+// later kurrent and postgres); eventstoretest holds the contract suite every
+// adapter must pass.
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors returned by every adapter. Callers test them with errors.Is;
+// adapters wrap them with context.
+var (
+	// ErrVersionConflict means the stream was not at the expected version.
+	ErrVersionConflict = errors.New("stream version conflict")
+	// ErrStreamNotFound means the stream has no events.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrDuplicateEventID means an event id already stored elsewhere (another
+	// stream or another place in the same stream) was appended again.
+	ErrDuplicateEventID = errors.New("event id already used elsewhere")
+	// ErrIdempotencyKeyUsed means an append carried an idempotency key that a
+	// previous append already stored.
+	ErrIdempotencyKeyUsed = errors.New("idempotency key already used")
+	// ErrInvalidAppend means the append request itself is malformed (no
+	// events, empty stream id, missing event id or type).
+	ErrInvalidAppend = errors.New("invalid append")
+	// ErrClosed means the store has been closed.
+	ErrClosed = errors.New("event store closed")
+)
+
+// ExpectedVersion states where an append must land. The zero value is Any.
+type ExpectedVersion struct {
+	kind    expectKind
+	version uint64
+}
+
+type expectKind uint8
+
+const (
+	expectAny expectKind = iota
+	expectNoStream
+	expectExact
+)
+
+// Any accepts the append whatever the stream's version.
+func Any() ExpectedVersion { return ExpectedVersion{kind: expectAny} }
+
+// NoStream accepts the append only if the stream has no events yet.
+func NoStream() ExpectedVersion { return ExpectedVersion{kind: expectNoStream} }
+
+// Exactly accepts the append only if the stream has exactly v events. v = 0 is
+// the same as NoStream.
+func Exactly(v uint64) ExpectedVersion {
+	if v == 0 {
+		return NoStream()
+	}
+	return ExpectedVersion{kind: expectExact, version: v}
+}
+
+// Allows reports whether a stream currently at version current accepts an
+// append with this expectation (current = 0 means no stream).
+func (e ExpectedVersion) Allows(current uint64) bool {
+	switch e.kind {
+	case expectNoStream:
+		return current == 0
+	case expectExact:
+		return current == e.version
+	default:
+		return true
+	}
+}
+
+// Exact returns the version this expectation pins and whether it pins one
+// (NoStream pins 0).
+func (e ExpectedVersion) Exact() (uint64, bool) {
+	switch e.kind {
+	case expectNoStream:
+		return 0, true
+	case expectExact:
+		return e.version, true
+	default:
+		return 0, false
+	}
+}
+
+func (e ExpectedVersion) String() string {
+	switch e.kind {
+	case expectNoStream:
+		return "no stream"
+	case expectExact:
+		return fmt.Sprintf("version %d", e.version)
+	default:
+		return "any"
+	}
+}
+
+// Metadata is stored with every event.
+type Metadata struct {
+	Actor          Actor  `json:"actor"`
+	CorrelationID  string `json:"correlation_id,omitempty"`
+	CausationID    string `json:"causation_id,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// Actor is who wrote an event: the token's subject and role.
+type Actor struct {
+	Subject string `json:"subject"`
+	Role    string `json:"role"`
+}
+
+// NewEvent is an event proposed for appending. RecordedAt, StreamID, Version
+// and Position are assigned by the store.
+type NewEvent struct {
+	EventID       string
+	Type          string
+	SchemaVersion int
+	OccurredAt    time.Time
+	Metadata      Metadata
+	Data          json.RawMessage
+}
+
+// RecordedEvent is an event as stored: the envelope of EVENTS.md.
+type RecordedEvent struct {
+	EventID       string          `json:"event_id"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	StreamID      string          `json:"stream_id"`
+	Version       uint64          `json:"version"`
+	Position      uint64          `json:"position"`
+	OccurredAt    time.Time       `json:"occurred_at"`
+	RecordedAt    time.Time       `json:"recorded_at"`
+	Metadata      Metadata        `json:"metadata"`
+	Data          json.RawMessage `json:"data"`
+}
+
+// Idempotency ties an append to a client's Idempotency-Key. The store keeps
+// the key atomically with the events, so a retried request either finds the
+// record or appends; never both, never neither.
+type Idempotency struct {
+	Key string
+	// RequestHash identifies the request that first used the key; a later
+	// request with the same key and another hash is a misuse the caller
+	// reports.
+	RequestHash string
+}
+
+// IdempotencyRecord is what the store remembers of an append made under an
+// idempotency key.
+type IdempotencyRecord struct {
+	Key         string
+	RequestHash string
+	StreamID    string
+	// FirstVersion and LastVersion are the stream versions of the first and
+	// last event the append wrote; Position is the last event's position.
+	FirstVersion uint64
+	LastVersion  uint64
+	Position     uint64
+	RecordedAt   time.Time
+}
+
+// AppendRequest appends Events, in order, to the end of StreamID.
+type AppendRequest struct {
+	StreamID    string
+	Expected    ExpectedVersion
+	Events      []NewEvent
+	Idempotency *Idempotency
+}
+
+// AppendResult reports where an append landed.
+type AppendResult struct {
+	// FirstVersion and LastVersion are the stream versions of the first and
+	// last appended event (1-based).
+	FirstVersion uint64
+	LastVersion  uint64
+	// Positions holds each event's global position, in order.
+	Positions []uint64
+	// Deduplicated is true when every event was already stored at this
+	// place (a retried append); nothing new was written.
+	Deduplicated bool
+}
+
+// LastPosition is the position of the last event of the append.
+func (r AppendResult) LastPosition() uint64 {
+	if len(r.Positions) == 0 {
+		return 0
+	}
+	return r.Positions[len(r.Positions)-1]
+}
+
+// Store is the event store port.
+//
+// All methods are safe for concurrent use. Positions are strictly increasing
+// in commit order: once a reader has seen position p, no event with a
+// position ≤ p becomes visible later.
+type Store interface {
+	// Append writes the events atomically at the end of the stream if the
+	// expectation holds, else returns ErrVersionConflict and writes nothing.
+	// An acknowledged append is durable. Appending events whose ids are
+	// already stored, in the same order at the same place of the same
+	// stream, succeeds with Deduplicated set and writes nothing; an id
+	// stored anywhere else is ErrDuplicateEventID. A request whose
+	// idempotency key is already stored returns ErrIdempotencyKeyUsed and
+	// writes nothing.
+	Append(ctx context.Context, req AppendRequest) (AppendResult, error)
+
+	// ReadStream returns the stream's events in version order, or
+	// ErrStreamNotFound.
+	ReadStream(ctx context.Context, streamID string) ([]RecordedEvent, error)
+
+	// ReadAll returns up to limit events with position > after, in position
+	// order. An empty result means the reader is at the head.
+	ReadAll(ctx context.Context, after uint64, limit int) ([]RecordedEvent, error)
+
+	// Head returns the position of the newest event, 0 for an empty store.
+	Head(ctx context.Context) (uint64, error)
+
+	// HeadMoved returns a channel that is closed as soon as an event with a
+	// position above the head at the time of the call is committed (or the
+	// store closes). Subscribers call Head or ReadAll after it fires and then
+	// ask for a new channel; no polling needed.
+	HeadMoved() <-chan struct{}
+
+	// LookupIdempotency returns the record stored under key, and false when
+	// there is none.
+	LookupIdempotency(ctx context.Context, key string) (IdempotencyRecord, bool, error)
+
+	// Close releases the store. Pending HeadMoved channels are closed.
+	Close() error
+}

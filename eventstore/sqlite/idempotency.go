@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/samspill/samspill/eventstore"
+)
+
+// LookupIdempotency returns the record stored under key, and false when
+// there is none. The record is written in the same transaction as the
+// events of the append that used the key.
+func (s *Store) LookupIdempotency(ctx context.Context, key string) (eventstore.IdempotencyRecord, bool, error) {
+	if s.closed.Load() {
+		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: %w", key, eventstore.ErrClosed)
+	}
+	var (
+		rec                   = eventstore.IdempotencyRecord{Key: key}
+		first, last, position int64
+		recordedAt            string
+	)
+	err := s.rd.idempotency.QueryRowContext(ctx, key).Scan(&rec.RequestHash, &rec.StreamID, &first, &last, &position, &recordedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.IdempotencyRecord{}, false, nil
+	}
+	if err != nil {
+		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: %w", key, s.translate(err))
+	}
+	rec.FirstVersion, rec.LastVersion, rec.Position = uint64(first), uint64(last), uint64(position)
+	if rec.RecordedAt, err = parseTime(recordedAt); err != nil {
+		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: recorded_at: %w", key, err)
+	}
+	return rec, true, nil
+}
+
+// keyUsed reports whether key is stored, as the writer transaction sees it.
+func (t *txStmts) keyUsed(ctx context.Context, key string) (bool, error) {
+	var one int
+	err := t.stmt(ctx, &t.key, t.p.key).QueryRowContext(ctx, key).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// storeKey records the append res made under idem, in the writer
+// transaction that wrote its events.
+func (t *txStmts) storeKey(ctx context.Context, idem *eventstore.Idempotency, streamID string, res eventstore.AppendResult, recordedAt string) error {
+	_, err := t.stmt(ctx, &t.insertKey, t.p.insertKey).ExecContext(ctx, idem.Key, idem.RequestHash, streamID,
+		int64(res.FirstVersion), int64(res.LastVersion), int64(res.LastPosition()), recordedAt)
+	return err
+}

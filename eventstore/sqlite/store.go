@@ -1,0 +1,476 @@
+// Package sqlite is the embedded event store adapter: one SQLite database
+// file, written through a single connection by one writer goroutine that
+// commits concurrent appends together (group commit), and read through a
+// separate pool of read-only connections.
+//
+// Durability: the database runs in WAL mode with synchronous=FULL, so an
+// append is acknowledged only after its transaction is on disk and survives
+// a crash of the process or of the machine. Positions are SQLite rowids
+// assigned inside the single writer transaction, so they grow strictly in
+// commit order and a reader can never see a position appear behind one it
+// has already passed.
+//
+// One process should own a database file at a time. Another process that
+// writes the same file is tolerated by SQLite's locking, but this store's
+// conflict checks are made inside its own write transactions only.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/samspill/samspill/eventstore"
+)
+
+// driverName is the database/sql name modernc.org/sqlite registers.
+const driverName = "sqlite"
+
+// busyTimeout is how long a connection waits for a lock held by another
+// connection (another process, or a checkpoint) before failing with
+// SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// timeLayout stores times as UTC RFC 3339 with exactly nine fractional
+// digits: exact to the nanosecond, and text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	logger   *slog.Logger
+	now      func() time.Time
+	maxBatch int
+}
+
+// WithLogger sets the logger for the store's own operational messages
+// (migrations applied, batches retried). Errors returned to callers are not
+// logged. The default discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithClock sets the clock that stamps recorded_at (and applied_at of
+// migrations); tests use it to pin time. The default is time.Now. The
+// store converts the clock's readings to UTC.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// Store is the SQLite event store. It implements eventstore.Store; all
+// methods are safe for concurrent use.
+type Store struct {
+	w   *sql.DB // the single write connection, _txlock=immediate
+	r   *sql.DB // read pool, query_only
+	log *slog.Logger
+	now func() time.Time
+
+	rd readStmts
+	wr writeStmts
+
+	// mu guards pending and closing. Append queues requests under it; the
+	// writer goroutine takes the whole queue at once.
+	mu      sync.Mutex
+	pending []*request
+	closing bool
+	// wake carries at most one token: "the queue may be non-empty".
+	wake chan struct{}
+	// stopped is closed when the writer goroutine has returned.
+	stopped  chan struct{}
+	closed   atomic.Bool
+	maxBatch int
+
+	headMu sync.Mutex
+	headCh chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+
+	stats writerStats
+	cache versionCache // writer goroutine only
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// writerStats count what the writer goroutine did; tests read them to see
+// batching happen.
+type writerStats struct {
+	batches  atomic.Uint64 // committed transactions holding at least one request
+	requests atomic.Uint64 // requests acknowledged from those transactions
+	maxBatch atomic.Uint64 // most requests seen in one transaction
+	retries  atomic.Uint64 // batches rolled back and retried one by one
+}
+
+// Open opens the event store in the SQLite database file at path, creating
+// the file if needed (the caller owns the folder), and applies pending
+// schema migrations. A database written by a newer binary is refused with a
+// *SchemaTooNewError. The caller must Close the store.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{
+		logger:   slog.New(slog.DiscardHandler),
+		now:      time.Now,
+		maxBatch: 512,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errors.New("open event store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", path, err)
+	}
+
+	w, err := sql.Open(driverName, dsn(abs, writerParams()))
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{
+		w:        w,
+		log:      o.logger,
+		now:      o.now,
+		wake:     make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
+		headCh:   make(chan struct{}),
+		maxBatch: o.maxBatch,
+	}
+	fail := func(err error) (*Store, error) {
+		s.rd.close()
+		s.wr.close()
+		if s.r != nil {
+			_ = s.r.Close()
+		}
+		_ = w.Close()
+		return nil, fmt.Errorf("open event store %s: %w", path, err)
+	}
+
+	// Check that the connection really is in WAL mode with FULL
+	// synchronisation: durability rests on it.
+	var mode string
+	if err := w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return fail(err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fail(fmt.Errorf("journal mode is %q, want wal", mode))
+	}
+	var syncLevel int
+	if err := w.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&syncLevel); err != nil {
+		return fail(err)
+	}
+	if syncLevel < 2 {
+		return fail(fmt.Errorf("synchronous is %d, want 2 (FULL) or more", syncLevel))
+	}
+
+	applied, err := migrate(ctx, w, func() time.Time { return s.now().UTC() })
+	if err != nil {
+		return fail(err)
+	}
+	if len(applied) > 0 {
+		s.log.Info("event store schema migrated", "path", abs, "applied", applied)
+	}
+
+	s.r, err = sql.Open(driverName, dsn(abs, readerParams()))
+	if err != nil {
+		return fail(err)
+	}
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(readers)
+	s.r.SetMaxIdleConns(readers)
+	s.r.SetConnMaxIdleTime(0)
+	s.r.SetConnMaxLifetime(0)
+
+	if err := s.rd.prepare(ctx, s.r); err != nil {
+		return fail(err)
+	}
+	if err := s.wr.prepare(ctx, s.w); err != nil {
+		return fail(err)
+	}
+	go s.run()
+	return s, nil
+}
+
+// writerParams are the DSN parameters of the write connection: WAL with
+// synchronous=FULL (a committed transaction is on disk), IMMEDIATE
+// transactions (the write lock is taken at BEGIN, so no upgrade deadlock),
+// foreign keys on, and a busy timeout.
+func writerParams() url.Values {
+	return url.Values{
+		"_txlock":       {"immediate"},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"on"},
+		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
+		"_pragma": strings.Fields(os.Getenv("XPRAGMA")),
+	}
+}
+
+// readerParams are the DSN parameters of the read pool: query_only, so a
+// read connection can never write, and the same busy timeout. The WAL mode
+// is a property of the file, set by the writer.
+func readerParams() url.Values {
+	return url.Values{
+		"_query_only":   {"1"},
+		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
+	}
+}
+
+// dsn builds a file: URI for modernc.org/sqlite. The path is escaped, so
+// any file name works; the underscore parameters are read by the driver
+// and ignored by SQLite.
+func dsn(abs string, q url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Close stops the writer goroutine, fails appends still queued with
+// eventstore.ErrClosed (an append already in a transaction completes), closes
+// the HeadMoved channel and releases the database. Later calls return
+// eventstore.ErrClosed; a second Close returns nil.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.closed.Store(true)
+		s.signal()
+		<-s.stopped
+
+		s.headMu.Lock()
+		close(s.headCh)
+		s.headMu.Unlock()
+
+		s.rd.close()
+		s.wr.close()
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("close event store: %w", s.closeErr)
+		}
+	})
+	return s.closeErr
+}
+
+// HeadMoved returns a channel that is closed after the next transaction that
+// stores at least one event commits, or when the store closes.
+func (s *Store) HeadMoved() <-chan struct{} {
+	s.headMu.Lock()
+	defer s.headMu.Unlock()
+	return s.headCh
+}
+
+// headMoved wakes everyone waiting on HeadMoved and hands out a new channel.
+func (s *Store) headMoved() {
+	s.headMu.Lock()
+	defer s.headMu.Unlock()
+	if s.closed.Load() {
+		return // Close closes the channel
+	}
+	close(s.headCh)
+	s.headCh = make(chan struct{})
+}
+
+// Head returns the position of the newest event, 0 for an empty store.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	if s.closed.Load() {
+		return 0, fmt.Errorf("head: %w", eventstore.ErrClosed)
+	}
+	var head int64
+	if err := s.rd.head.QueryRowContext(ctx).Scan(&head); err != nil {
+		return 0, fmt.Errorf("head: %w", s.translate(err))
+	}
+	return uint64(head), nil
+}
+
+// ReadStream returns the stream's events in version order, or
+// eventstore.ErrStreamNotFound.
+func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.RecordedEvent, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrClosed)
+	}
+	rows, err := s.rd.stream.QueryContext(ctx, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
+	}
+	events, err := scanEvents(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrStreamNotFound)
+	}
+	return events, nil
+}
+
+// ReadAll returns up to limit events with position > after, in position
+// order. limit must be positive.
+func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read all after %d: %w", after, eventstore.ErrClosed)
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("read all after %d: limit %d is not positive", after, limit)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, err)
+	}
+	if after >= math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := s.rd.all.QueryContext(ctx, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
+	}
+	events, err := scanEvents(rows, min(limit, 1024))
+	if err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
+	}
+	return events, nil
+}
+
+// eventColumns is the column list scanEvents expects.
+const eventColumns = `position, event_id, stream_id, version, type, schema_version,
+	occurred_at, recorded_at, metadata, data`
+
+// scanEvents reads rows of eventColumns and closes rows.
+func scanEvents(rows *sql.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
+	defer rows.Close()
+	events := make([]eventstore.RecordedEvent, 0, sizeHint)
+	for rows.Next() {
+		var (
+			e                  eventstore.RecordedEvent
+			position, version  int64
+			occurred, recorded string
+			metadata, data     []byte
+		)
+		if err := rows.Scan(&position, &e.EventID, &e.StreamID, &version, &e.Type, &e.SchemaVersion,
+			&occurred, &recorded, &metadata, &data); err != nil {
+			return nil, err
+		}
+		e.Position, e.Version = uint64(position), uint64(version)
+		var err error
+		if e.OccurredAt, err = parseTime(occurred); err != nil {
+			return nil, fmt.Errorf("event %s: occurred_at: %w", e.EventID, err)
+		}
+		if e.RecordedAt, err = parseTime(recorded); err != nil {
+			return nil, fmt.Errorf("event %s: recorded_at: %w", e.EventID, err)
+		}
+		if err := json.Unmarshal(metadata, &e.Metadata); err != nil {
+			return nil, fmt.Errorf("event %s: metadata: %w", e.EventID, err)
+		}
+		e.Data = json.RawMessage(data)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+// translate maps driver and database/sql errors to the port's sentinels
+// where one applies, keeping the cause. It is the one place that knows
+// SQLite's error codes.
+func (s *Store) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if s.closed.Load() && (errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed")) {
+		return fmt.Errorf("%w: %w", eventstore.ErrClosed, err)
+	}
+	switch {
+	case isUniqueViolation(err, "events.stream_id, events.version"):
+		return fmt.Errorf("%w: %w", eventstore.ErrVersionConflict, err)
+	case isUniqueViolation(err, "events.event_id"):
+		return fmt.Errorf("%w: %w", eventstore.ErrDuplicateEventID, err)
+	case isUniqueViolation(err, "idempotency_keys.key"):
+		return fmt.Errorf("%w: %w", eventstore.ErrIdempotencyKeyUsed, err)
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a row because
+// of the UNIQUE or PRIMARY KEY constraint on columns (as SQLite names them,
+// "table.column, table.column").
+func isUniqueViolation(err error, columns string) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code()
+	return (code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) &&
+		strings.Contains(se.Error(), "constraint failed: "+columns)
+}
+
+// readStmts are prepared once on the read pool.
+type readStmts struct {
+	head, stream, all, idempotency *sql.Stmt
+}
+
+func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, q := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&p.head, `SELECT COALESCE(MAX(position), 0) FROM events`},
+		{&p.stream, `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? ORDER BY version`},
+		{&p.all, `SELECT ` + eventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`},
+		{&p.idempotency, `SELECT request_hash, stream_id, first_version, last_version, position, recorded_at
+			FROM idempotency_keys WHERE key = ?`},
+	} {
+		st, err := db.PrepareContext(ctx, q.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q.sql, err)
+		}
+		*q.dst = st
+	}
+	return nil
+}
+
+func (p *readStmts) close() {
+	for _, st := range []*sql.Stmt{p.head, p.stream, p.all, p.idempotency} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// maxBody is the largest request body accepted (API.md: over 1 MiB is 413).
+const maxBody = 1 << 20
+
+// readBody reads the whole request body, at most maxBody bytes.
+func readBody(c *gin.Context) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, &inputError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+	case err != nil:
+		return nil, badRequest("the body could not be read")
+	}
+	return body, nil
+}
+
+// decodeStrict decodes one JSON object into dst, rejecting unknown fields,
+// wrong types and trailing data, with the offending field named.
+func decodeStrict(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		return badRequest(fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("malformed JSON: the body ends too early")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return badRequest(fmt.Sprintf("the body must be a JSON object, not %s", typeErr.Value))
+		}
+		return fieldError(field, "must be %s, not %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldError(name, "is not a known field")
+	}
+	return badRequest("malformed JSON: " + err.Error())
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "a whole number"
+	case "float64", "float32":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}

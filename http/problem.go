@@ -1,0 +1,105 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+)
+
+// problemContentType is RFC 9457's media type.
+const problemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type   string                   `json:"type"`
+	Title  string                   `json:"title"`
+	Status int                      `json:"status"`
+	Detail string                   `json:"detail,omitempty"`
+	Errors []partnership.FieldError `json:"errors,omitempty"`
+}
+
+// Problem types. They are URNs: stable identifiers that need no web site.
+const (
+	typeValidation   = "urn:samspill:problem:validation"
+	typeTooLarge     = "urn:samspill:problem:body-too-large"
+	typeNotFound     = "urn:samspill:problem:not-found"
+	typeRule         = "urn:samspill:problem:rule-refused"
+	typePrecondition = "urn:samspill:problem:precondition-failed"
+	typeIdempotency  = "urn:samspill:problem:idempotency-key-reused"
+	typeUnavailable  = "urn:samspill:problem:unavailable"
+	typeInternal     = "urn:samspill:problem:internal"
+)
+
+// inputError is invalid input found by the HTTP layer itself (malformed
+// JSON, bad headers or query parameters).
+type inputError struct {
+	status int // 400 or 413
+	detail string
+	fields []partnership.FieldError
+}
+
+func (e *inputError) Error() string { return e.detail }
+
+func badRequest(detail string, fields ...partnership.FieldError) error {
+	return &inputError{status: http.StatusBadRequest, detail: detail, fields: fields}
+}
+
+func fieldError(field, format string, args ...any) error {
+	return badRequest("the request has invalid fields", partnership.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// problemFor maps every error a handler can meet to its problem. It is the
+// one place where errors become HTTP statuses.
+func problemFor(err error) Problem {
+	var (
+		input      *inputError
+		validation *partnership.ValidationError
+		rule       *partnership.RuleError
+	)
+	switch {
+	case errors.As(err, &input):
+		if input.status == http.StatusRequestEntityTooLarge {
+			return Problem{Type: typeTooLarge, Title: "Request body too large", Status: input.status, Detail: input.detail}
+		}
+		return Problem{Type: typeValidation, Title: "Invalid request", Status: input.status, Detail: input.detail, Errors: input.fields}
+	case errors.As(err, &validation):
+		return Problem{Type: typeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: "the request has invalid fields", Errors: validation.Fields}
+	case errors.Is(err, partnership.ErrNotFound):
+		return Problem{Type: typeNotFound, Title: "Partnership not found", Status: http.StatusNotFound, Detail: "no partnership with this id (under the requested as_of/known_at)"}
+	case errors.As(err, &rule):
+		return Problem{Type: typeRule, Title: "Command refused", Status: http.StatusConflict, Detail: rule.Error()}
+	case errors.Is(err, app.ErrConflictRetriesExhausted):
+		return Problem{Type: typeRule, Title: "Command refused", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, app.ErrPreconditionFailed):
+		return Problem{Type: typePrecondition, Title: "Precondition failed", Status: http.StatusPreconditionFailed, Detail: err.Error()}
+	case errors.Is(err, app.ErrIdempotencyKeyReused):
+		return Problem{Type: typeIdempotency, Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was first used with a different request"}
+	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Problem{Type: typeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable, Detail: "the server is shutting down or the request was cancelled"}
+	}
+	return Problem{Type: typeInternal, Title: "Internal server error", Status: http.StatusInternalServerError, Detail: "an unexpected error occurred; it has been logged"}
+}
+
+// fail answers with the problem for err and logs server-side failures once.
+func (s *Server) fail(c *gin.Context, err error) {
+	p := problemFor(err)
+	if p.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.FullPath(), "request_id", requestID(c), "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
+	}
+	writeProblem(c, p)
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	c.Header("Content-Type", problemContentType)
+	c.AbortWithStatusJSON(p.Status, p)
+}

@@ -1,0 +1,59 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/domain/partnership"
+)
+
+// view reads the bitemporal query parameters as_of and known_at.
+func view(c *gin.Context) (partnership.View, error) {
+	asOf, err := parseCutoff(c, "as_of")
+	if err != nil {
+		return partnership.View{}, err
+	}
+	knownAt, err := parseCutoff(c, "known_at")
+	if err != nil {
+		return partnership.View{}, err
+	}
+	return partnership.View{AsOf: asOf, KnownAt: knownAt}, nil
+}
+
+// getPartnership answers the derived state, live from the stream.
+func (s *Server) getPartnership(c *gin.Context) {
+	v, err := view(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	state, version, err := s.svc.State(c.Request.Context(), c.Param("id"), v)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(version))
+	c.JSON(http.StatusOK, state)
+}
+
+// historyResponse is the body of GET /partnerships/{id}/history.
+type historyResponse struct {
+	Items []app.HistoryEntry `json:"items"`
+}
+
+func (s *Server) getHistory(c *gin.Context) {
+	v, err := view(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, version, err := s.svc.History(c.Request.Context(), c.Param("id"), v)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(version))
+	c.JSON(http.StatusOK, historyResponse{Items: items})
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checks the dependency rules of STYLE.md mechanically:
+#  1. domain/... imports only the standard library and other domain packages
+#     (no Gin, Watermill, SQL driver, gRPC, or anything else with I/O);
+#  2. only cmd/... imports concrete event store adapters (eventstore/<adapter>);
+#     tests may, and so may the adapters' own packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+module=$(go list -m)
+fail=0
+
+domain_deps=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/...)
+all_imports=$(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
+
+# 1. Every non-standard dependency of the domain must be the domain itself.
+while read -r pkg; do
+  case "$pkg" in
+    "$module"/domain|"$module"/domain/*) ;;
+    *) echo "depcheck: domain depends on $pkg"; fail=1 ;;
+  esac
+done <<<"$domain_deps"
+
+# 2. Concrete adapters are named only in cmd (non-test imports).
+adapters="$module/eventstore/[a-z]+$"
+while read -r pkg imports; do
+  case "$pkg" in
+    "$module"/cmd/*|"$module"/eventstore/*) continue ;;
+  esac
+  for imp in $imports; do
+    if [[ "$imp" =~ $adapters && "$imp" != "$module/eventstore/eventstoretest" ]]; then
+      echo "depcheck: $pkg imports the concrete adapter $imp (only cmd may)"
+      fail=1
+    fi
+  done
+done <<<"$all_imports"
+
+if [ "$fail" -ne 0 ]; then exit 1; fi
+echo "depcheck: ok"
