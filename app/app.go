@@ -37,7 +37,7 @@ const streamPrefix = "partnership-"
 
 // conflictRetries bounds re-decisions when a concurrent append wins the race
 // on a command that did not pin a version.
-const conflictRetries = 5
+const conflictRetries = 32
 
 // StreamID returns the stream of a partnership id.
 func StreamID(partnershipID string) string { return streamPrefix + partnershipID }

@@ -11,32 +11,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// knownBugs are production bugs these tests found and that are not fixed
-// yet (they are outside the files this test suite may change). A case that
-// names one is skipped, not failed, when only its errors[].field check
-// fails, and says so; once the bug is fixed the case passes as it is.
-var knownBugs = map[string]string{
-	// decode.go jsonError uses json.UnmarshalTypeError.Field, which for
-	// fields promoted from embedded structs holds the Go embedding path:
-	// {"occurred_at": 3} is reported as "when.occurred_at",
-	// {"goals": {}} on /goals as "GoalChanged.goals".
-	"embedded-field-path": "errors[].field of a wrong-typed field promoted from an embedded struct carries the Go struct names",
-	// decode.go jsonError reports an unknown field inside a nested object
-	// by its own name only: {"partner": {"x": 1}} → "x", not "partner.x".
-	"nested-unknown-field": "errors[].field of an unknown nested field lacks its path",
-	// encoding/json matches object keys case-insensitively, so
-	// DisallowUnknownFields lets {"TITLE": ...} through as title; the
-	// OpenAPI document (additionalProperties: false) and API.md (unknown
-	// fields are a 400) say otherwise.
-	"case-insensitive-keys": "field names that differ only in case are accepted",
-	// domain/partnership/state.go (State.check, PartnerJoined) compares
-	// org_no as given, while orgnr.Parse accepts grouped digits: a partner
-	// whose org_no is "974 760 673" joins a partnership in which
-	// "974760673" is active. (validatePartners at initiation compares the
-	// canonical form and catches it.)
-	"org-no-not-canonical": "the same org_no written with spaces is not recognised as a partner already active",
-}
-
 // badCase is one invalid request to an endpoint.
 type badCase struct {
 	name string
@@ -51,10 +25,8 @@ type badCase struct {
 	// prefix, a field inside it also counts (partner → partner.name).
 	field  string
 	prefix bool
-	// bug names a knownBugs entry that makes the case fail today.
-	bug string
-	// fresh runs the case on a partnership of its own (for cases that a
-	// known bug lets through, so they cannot disturb the others).
+	// fresh runs the case on a partnership of its own (for cases that
+	// would disturb the others if the server wrongly accepted them).
 	fresh bool
 }
 
@@ -88,9 +60,6 @@ func (c badCase) run(t *testing.T, a *testAPI, e endpoint, fx fixture) {
 	}
 	if len(failures) == 0 {
 		return
-	}
-	if c.bug != "" {
-		t.Skipf("KNOWN BUG %s (%s): %s", c.bug, knownBugs[c.bug], strings.Join(failures, "; "))
 	}
 	for _, f := range failures {
 		t.Error(f)
@@ -177,10 +146,6 @@ func firstKeyUpper(e endpoint) string {
 // genericCases apply to every command endpoint.
 func genericCases(e endpoint) []badCase {
 	bad := http.StatusBadRequest
-	embedded := "embedded-field-path"
-	if e.name == "corrections" {
-		embedded = "" // no occurred_at: it is an unknown field there
-	}
 	cases := []badCase{
 		{name: "malformed JSON", body: raw(`{"reason": `), status: bad, typ: typeValidation},
 		{name: "malformed JSON token", body: raw(`{"reason": nope}`), status: bad, typ: typeValidation},
@@ -195,11 +160,11 @@ func genericCases(e endpoint) []badCase {
 			return string(b) + ` {}`
 		}, status: bad, typ: typeValidation},
 		{name: "unknown field", body: set("bogus", 1), status: bad, typ: typeValidation, field: "bogus"},
-		{name: "field name in another case", body: upperFirstKey, status: bad, typ: typeValidation, field: firstKeyUpper(e), bug: "case-insensitive-keys", fresh: true},
+		{name: "field name in another case", body: upperFirstKey, status: bad, typ: typeValidation, field: firstKeyUpper(e), fresh: true},
 		{name: "occurred_at malformed", body: set("occurred_at", "yesterday"), status: bad, typ: typeValidation, field: "occurred_at"},
 		{name: "occurred_at impossible date", body: set("occurred_at", "2024-02-30"), status: bad, typ: typeValidation, field: "occurred_at"},
 		{name: "occurred_at without zone", body: set("occurred_at", "2024-04-01T10:00:00"), status: bad, typ: typeValidation, field: "occurred_at"},
-		{name: "occurred_at wrong type", body: set("occurred_at", 20240401), status: bad, typ: typeValidation, field: "occurred_at", bug: embedded},
+		{name: "occurred_at wrong type", body: set("occurred_at", 20240401), status: bad, typ: typeValidation, field: "occurred_at"},
 		{name: "occurred_at over 24 h ahead", body: set("occurred_at", "2024-06-02T10:00:01Z"), status: bad, typ: typeValidation, field: "occurred_at"},
 		{name: "occurred_at far ahead", body: set("occurred_at", "2030-01-01"), status: bad, typ: typeValidation, field: "occurred_at"},
 		{name: "stale If-Match", body: valid, headers: []string{"If-Match", `"99"`}, status: http.StatusPreconditionFailed, typ: typePrecondition},
@@ -278,7 +243,7 @@ func specificCases(e endpoint) []badCase {
 			{name: "partner org_no as a number", body: setElem("partners", 1, "org_no", 974760673), status: bad, typ: v, field: "partners", prefix: true},
 			{name: "partner name empty", body: setElem("partners", 0, "name", ""), status: bad, typ: v, field: "partners[0].name"},
 			{name: "partner name of 201 characters", body: setElem("partners", 0, "name", repeat("n", 201)), status: bad, typ: v, field: "partners[0].name"},
-			{name: "partner unknown field", body: setElem("partners", 0, "bogus", true), status: bad, typ: v, field: "partners", prefix: true, bug: "nested-unknown-field"},
+			{name: "partner unknown field", body: setElem("partners", 0, "bogus", true), status: bad, typ: v, field: "partners", prefix: true},
 			{name: "same partner_id twice", body: setElem("partners", 1, "partner_id", "kommune"), status: bad, typ: v, field: "partners[1].partner_id"},
 			{name: "same org_no twice", body: partners(
 				obj{"name": "Lag A", "kind": "voluntary_organisation", "org_no": orgLag},
@@ -311,9 +276,9 @@ func specificCases(e endpoint) []badCase {
 			{name: "partner org_no with a double space", body: setIn("partner", "org_no", "923  609 016"), status: bad, typ: v, field: "partner.org_no"},
 			{name: "partner name empty", body: setIn("partner", "name", ""), status: bad, typ: v, field: "partner.name"},
 			{name: "partner name of 201 characters", body: setIn("partner", "name", repeat("n", 201)), status: bad, typ: v, field: "partner.name"},
-			{name: "partner as a string", body: set("partner", "Tøyen IL"), status: bad, typ: v, field: "partner", bug: "embedded-field-path"},
-			{name: "partner kind as a number", body: setIn("partner", "kind", 3), status: bad, typ: v, field: "partner.kind", bug: "embedded-field-path"},
-			{name: "partner unknown field", body: setIn("partner", "bogus", 1), status: bad, typ: v, field: "partner.bogus", bug: "nested-unknown-field"},
+			{name: "partner as a string", body: set("partner", "Tøyen IL"), status: bad, typ: v, field: "partner"},
+			{name: "partner kind as a number", body: setIn("partner", "kind", 3), status: bad, typ: v, field: "partner.kind"},
+			{name: "partner unknown field", body: setIn("partner", "bogus", 1), status: bad, typ: v, field: "partner.bogus"},
 			{name: "partner fields at top level", body: setAll("partner", remove, "name", "Tøyen IL", "kind", "other"), status: bad, typ: v, field: "kind"},
 		}
 	case "leave":
@@ -334,7 +299,7 @@ func specificCases(e endpoint) []badCase {
 			{name: "responsibility empty", body: setElem("roles", 0, "responsibilities", []any{""}), status: bad, typ: v, field: "roles[0].responsibilities[0]"},
 			{name: "responsibility of 501 characters", body: setElem("roles", 0, "responsibilities", []any{repeat("r", 501)}), status: bad, typ: v, field: "roles[0].responsibilities[0]"},
 			{name: "same role twice", body: set("roles", []any{obj{"partner_id": "lag", "role": "lead"}, obj{"partner_id": "lag", "role": "lead"}}), status: bad, typ: v, field: "roles[1].role"},
-			{name: "roles as an object", body: set("roles", obj{}), status: bad, typ: v, field: "roles", bug: "embedded-field-path"},
+			{name: "roles as an object", body: set("roles", obj{}), status: bad, typ: v, field: "roles"},
 		}
 	case "goals":
 		return []badCase{
@@ -344,7 +309,7 @@ func specificCases(e endpoint) []badCase {
 			{name: "goal of 501 characters", body: set("goals", []any{"Mål", repeat("g", 501)}), status: bad, typ: v, field: "goals[1]"},
 			{name: "goal blank", body: set("goals", []any{" "}), status: bad, typ: v, field: "goals[0]"},
 			{name: "goal twice", body: set("goals", []any{"Mål", "Mål"}), status: bad, typ: v, field: "goals[1]"},
-			{name: "goals as an object", body: set("goals", obj{}), status: bad, typ: v, field: "goals", bug: "embedded-field-path"},
+			{name: "goals as an object", body: set("goals", obj{}), status: bad, typ: v, field: "goals"},
 			{name: "reason empty", body: set("reason", ""), status: bad, typ: v, field: "reason"},
 			{name: "reason of 2001 characters", body: set("reason", text2001), status: bad, typ: v, field: "reason"},
 		}
@@ -358,13 +323,13 @@ func specificCases(e endpoint) []badCase {
 			{name: "valid_until before valid_from", body: set("valid_until", "2024-03-31"), status: bad, typ: v, field: "valid_until"},
 			{name: "valid_until malformed", body: set("valid_until", "2025-02-30"), status: bad, typ: v, field: "valid_until"},
 			{name: "reference of 201 characters", body: set("reference", repeat("r", 201)), status: bad, typ: v, field: "reference"},
-			{name: "valid_from as a number", body: set("valid_from", 20240401), status: bad, typ: v, field: "valid_from", bug: "embedded-field-path"},
+			{name: "valid_from as a number", body: set("valid_from", 20240401), status: bad, typ: v, field: "valid_from"},
 		}
 	case "funding":
 		return []badCase{
-			{name: "amount_nok as a string", body: set("amount_nok", "150000"), status: bad, typ: v, field: "amount_nok", bug: "embedded-field-path"},
-			{name: "amount_nok with øre", body: set("amount_nok", 1500.5), status: bad, typ: v, field: "amount_nok", bug: "embedded-field-path"},
-			{name: "amount_nok beyond int64", body: raw(`{"amount_nok": 1e30, "source": "x", "period_from": "2024-01-01", "period_until": "2024-12-31"}`), status: bad, typ: v, field: "amount_nok", bug: "embedded-field-path"},
+			{name: "amount_nok as a string", body: set("amount_nok", "150000"), status: bad, typ: v, field: "amount_nok"},
+			{name: "amount_nok with øre", body: set("amount_nok", 1500.5), status: bad, typ: v, field: "amount_nok"},
+			{name: "amount_nok beyond int64", body: raw(`{"amount_nok": 1e30, "source": "x", "period_from": "2024-01-01", "period_until": "2024-12-31"}`), status: bad, typ: v, field: "amount_nok"},
 			{name: "amount_nok zero", body: set("amount_nok", 0), status: bad, typ: v, field: "amount_nok"},
 			{name: "amount_nok negative", body: set("amount_nok", -5), status: bad, typ: v, field: "amount_nok"},
 			{name: "amount_nok missing", body: set("amount_nok", remove), status: bad, typ: v, field: "amount_nok"},
@@ -378,7 +343,7 @@ func specificCases(e endpoint) []badCase {
 		return []badCase{
 			{name: "level outside the vocabulary", body: set("level", "high"), status: bad, typ: v, field: "level"},
 			{name: "level missing", body: set("level", remove), status: bad, typ: v, field: "level"},
-			{name: "level as a number", body: set("level", 1), status: bad, typ: v, field: "level", bug: "embedded-field-path"},
+			{name: "level as a number", body: set("level", 1), status: bad, typ: v, field: "level"},
 			{name: "note of 2001 characters", body: set("note", text2001), status: bad, typ: v, field: "note"},
 		}
 	case "milestones":
@@ -387,7 +352,7 @@ func specificCases(e endpoint) []badCase {
 			{name: "title empty", body: set("title", ""), status: bad, typ: v, field: "title"},
 			{name: "title of 201 characters", body: set("title", repeat("t", 201)), status: bad, typ: v, field: "title"},
 			{name: "note of 2001 characters", body: set("note", text2001), status: bad, typ: v, field: "note"},
-			{name: "note as an object", body: set("note", obj{}), status: bad, typ: v, field: "note", bug: "embedded-field-path"},
+			{name: "note as an object", body: set("note", obj{}), status: bad, typ: v, field: "note"},
 		}
 	case "contacts":
 		return []badCase{
@@ -407,7 +372,7 @@ func specificCases(e endpoint) []badCase {
 			{name: "reason empty", body: set("reason", ""), status: bad, typ: v, field: "reason"},
 			{name: "reason missing", body: set("reason", remove), status: bad, typ: v, field: "reason"},
 			{name: "reason of 2001 characters", body: set("reason", text2001), status: bad, typ: v, field: "reason"},
-			{name: "reason as an object", body: set("reason", obj{}), status: bad, typ: v, field: "reason", bug: "embedded-field-path"},
+			{name: "reason as an object", body: set("reason", obj{}), status: bad, typ: v, field: "reason"},
 		}
 	case "end":
 		return []badCase{
@@ -419,7 +384,7 @@ func specificCases(e endpoint) []badCase {
 		return []badCase{
 			{name: "corrected_event_id empty", body: set("corrected_event_id", ""), status: bad, typ: v, field: "corrected_event_id"},
 			{name: "corrected_event_id missing", body: set("corrected_event_id", remove), status: bad, typ: v, field: "corrected_event_id"},
-			{name: "corrected_event_id as a number", body: set("corrected_event_id", 5), status: bad, typ: v, field: "corrected_event_id", bug: "embedded-field-path"},
+			{name: "corrected_event_id as a number", body: set("corrected_event_id", 5), status: bad, typ: v, field: "corrected_event_id"},
 			{name: "reason empty", body: set("reason", ""), status: bad, typ: v, field: "reason"},
 			{name: "reason of 2001 characters", body: set("reason", text2001), status: bad, typ: v, field: "reason"},
 			{name: "replacement kind outside the vocabulary", body: setIn("replacement", "kind", "party"), status: bad, typ: v, field: "replacement.kind"},

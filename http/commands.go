@@ -3,6 +3,7 @@ package http
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"github.com/samspill/samspill/domain/calendar"
 	"net/http"
 	"strconv"
@@ -276,9 +277,13 @@ func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
 	return meta, nil
 }
 
-// parseETag reads an entity tag of the form "N" (a stream version).
+// parseETag reads an entity tag of the form "N" (a stream version). A weak
+// tag never matches If-Match (RFC 9110, strong comparison).
 func parseETag(v string) (uint64, error) {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "W/") {
+		return 0, fmt.Errorf("%w: a weak entity tag never matches If-Match", app.ErrPreconditionFailed)
+	}
 	unquoted, ok := strings.CutPrefix(v, `"`)
 	if ok {
 		unquoted, ok = strings.CutSuffix(unquoted, `"`)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"reflect"
 
 	"github.com/gin-gonic/gin"
 )
@@ -34,10 +34,13 @@ func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("the body must be a JSON object")
 	}
+	if err := checkFields(body, dst); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		return jsonError(err, reflect.TypeOf(dst))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("the body must hold exactly one JSON object")
@@ -45,7 +48,7 @@ func decodeStrict(body []byte, dst any) error {
 	return nil
 }
 
-func jsonError(err error) error {
+func jsonError(err error, target reflect.Type) error {
 	var (
 		syntax  *json.SyntaxError
 		typeErr *json.UnmarshalTypeError
@@ -56,14 +59,11 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("malformed JSON: the body ends too early")
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
+		field := jsonPath(target, typeErr.Field)
 		if field == "" {
 			return badRequest(fmt.Sprintf("the body must be a JSON object, not %s", typeErr.Value))
 		}
 		return fieldError(field, "must be %s, not %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fieldError(name, "is not a known field")
 	}
 	return badRequest("malformed JSON: " + err.Error())
 }

@@ -27,14 +27,15 @@ type Problem struct {
 
 // Problem types. They are URNs: stable identifiers that need no web site.
 const (
-	typeValidation   = "urn:samspill:problem:validation"
-	typeTooLarge     = "urn:samspill:problem:body-too-large"
-	typeNotFound     = "urn:samspill:problem:not-found"
-	typeRule         = "urn:samspill:problem:rule-refused"
-	typePrecondition = "urn:samspill:problem:precondition-failed"
-	typeIdempotency  = "urn:samspill:problem:idempotency-key-reused"
-	typeUnavailable  = "urn:samspill:problem:unavailable"
-	typeInternal     = "urn:samspill:problem:internal"
+	typeValidation       = "urn:samspill:problem:validation"
+	typeTooLarge         = "urn:samspill:problem:body-too-large"
+	typeNotFound         = "urn:samspill:problem:not-found"
+	typeMethodNotAllowed = "urn:samspill:problem:method-not-allowed"
+	typeRule             = "urn:samspill:problem:rule-refused"
+	typePrecondition     = "urn:samspill:problem:precondition-failed"
+	typeIdempotency      = "urn:samspill:problem:idempotency-key-reused"
+	typeUnavailable      = "urn:samspill:problem:unavailable"
+	typeInternal         = "urn:samspill:problem:internal"
 )
 
 // inputError is invalid input found by the HTTP layer itself (malformed

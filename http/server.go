@@ -51,7 +51,7 @@ func newEngine(cfg Config) *gin.Engine {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
 	r.NoMethod(func(c *gin.Context) {
-		writeProblem(c, Problem{Type: typeNotFound, Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: "the endpoint does not support this method"})
+		writeProblem(c, Problem{Type: typeMethodNotAllowed, Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: "the endpoint does not support this method"})
 	})
 
 	r.GET("/healthz", s.healthz)

@@ -131,7 +131,9 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 		return ""
 	}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--data", data, "--demo", "--log-level", "warn"}, &out, io.Discard, env) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--demo", "--log-level", "warn"}, &out, io.Discard, env)
+	}()
 	base := waitForURL(t, &out)
 
 	example := regexp.MustCompile(`/api/v1/partnerships/([0-9a-f-]{36})`).FindStringSubmatch(out.String())

@@ -1,9 +1,12 @@
 package partnership
 
 import (
+	"slices"
+
 	"errors"
 	"fmt"
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/orgnr"
 	"time"
 )
 
@@ -56,7 +59,7 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 		return Decision{}, ErrNotFound
 	}
 
-	ev := withServerIDs(cmd.Event, env)
+	ev := normalized(cmd.Event, env)
 	occurredAt := cmd.OccurredAt
 	if occurredAt.IsZero() {
 		occurredAt = env.Now
@@ -105,30 +108,44 @@ func isCorrection(e Event) bool {
 	return ok
 }
 
-// withServerIDs fills the ids the server makes: partner ids where absent
-// and contact ids always.
-func withServerIDs(e Event, env Env) Event {
+// normalized fills the ids the server makes (partner ids where absent,
+// contact ids always) and stores values in one canonical form: org numbers
+// as nine digits, absent lists as empty ones, a null replacement as none.
+func normalized(e Event, env Env) Event {
 	switch ev := e.(type) {
 	case PartnershipInitiated:
-		ev.Partners = partnersWithIDs(ev.Partners, env)
+		ev.Partners = normalizedPartners(ev.Partners, env)
 		return ev
 	case PartnerJoined:
-		if ev.Partner.PartnerID == "" {
-			ev.Partner.PartnerID = env.NewID()
+		ev.Partner = normalizedPartners([]Partner{ev.Partner}, env)[0]
+		return ev
+	case RolesAgreed:
+		roles := slices.Clone(ev.Roles)
+		for i := range roles {
+			roles[i].Responsibilities = nonNil(roles[i].Responsibilities)
 		}
+		ev.Roles = roles
 		return ev
 	case ContactPersonAssigned:
 		ev.ContactID = env.NewID()
+		return ev
+	case EntryCorrected:
+		if string(ev.Replacement) == "null" {
+			ev.Replacement = nil
+		}
 		return ev
 	}
 	return e
 }
 
-func partnersWithIDs(partners []Partner, env Env) []Partner {
+func normalizedPartners(partners []Partner, env Env) []Partner {
 	out := make([]Partner, len(partners))
 	for i, p := range partners {
 		if p.PartnerID == "" {
 			p.PartnerID = env.NewID()
+		}
+		if n, err := orgnr.Parse(p.OrgNo); err == nil {
+			p.OrgNo = string(n)
 		}
 		out[i] = p
 	}
@@ -164,7 +181,7 @@ func prepareCorrection(history []Entry, c EntryCorrected, env Env, fields fieldE
 		fields.add("replacement", "must be a %s payload: %v", target.Event.EventType(), err)
 		return c, nil
 	}
-	replacement = keepServerIDs(target.Event, replacement, env)
+	replacement = normalized(keepServerIDs(target.Event, replacement), env)
 	replacement.validate(fields.at("replacement"), target.OccurredAt)
 	data, err := Encode(replacement)
 	if err != nil {
@@ -176,12 +193,11 @@ func prepareCorrection(history []Entry, c EntryCorrected, env Env, fields fieldE
 
 // keepServerIDs carries the ids the server made for the original event into
 // its replacement, so that later events that name them still match.
-func keepServerIDs(original, replacement Event, env Env) Event {
+func keepServerIDs(original, replacement Event) Event {
 	switch r := replacement.(type) {
 	case PartnershipInitiated:
 		o := original.(PartnershipInitiated)
 		r.PartnershipID = o.PartnershipID
-		r.Partners = partnersWithIDs(r.Partners, env)
 		return r
 	case PartnerJoined:
 		if r.Partner.PartnerID == "" {

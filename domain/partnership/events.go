@@ -51,6 +51,7 @@ const (
 	maxReference = 200
 	maxPhone     = 32
 	maxEmail     = 254
+	maxPartnerID = 64
 )
 
 // Event is a partnership event payload.
@@ -241,8 +242,8 @@ func validatePartners(f fieldErrors, partners []Partner) {
 }
 
 func (p Partner) validate(f fieldErrors) {
-	if p.PartnerID == "" {
-		f.add("partner_id", "is required")
+	if !validPartnerID(p.PartnerID) {
+		f.add("partner_id", "must be 1 to %d letters, digits, '-', '_' or '.', not starting with '.'", maxPartnerID)
 	}
 	text(f, "name", p.Name, 1, maxName)
 	vocabulary(f, "kind", p.Kind, PartnerKinds)
@@ -251,6 +252,20 @@ func (p Partner) validate(f fieldErrors) {
 			f.add("org_no", "%v", err)
 		}
 	}
+}
+
+// validPartnerID keeps client-chosen partner ids usable as a URL path
+// segment (/partners/{partner_id}/leave).
+func validPartnerID(id string) bool {
+	if id == "" || len(id) > maxPartnerID || id[0] == '.' {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func validateGoals(f fieldErrors, goals []string) {

@@ -36,9 +36,9 @@ func (s *Store) LookupIdempotency(ctx context.Context, key string) (eventstore.I
 }
 
 // keyUsed reports whether key is stored, as the writer transaction sees it.
-func (t *txStmts) keyUsed(ctx context.Context, key string) (bool, error) {
+func (w *writer) keyUsed(ctx context.Context, key string) (bool, error) {
 	var one int
-	err := t.stmt(ctx, &t.key, t.p.key).QueryRowContext(ctx, key).Scan(&one)
+	err := w.key.QueryRowContext(ctx, key).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -50,8 +50,8 @@ func (t *txStmts) keyUsed(ctx context.Context, key string) (bool, error) {
 
 // storeKey records the append res made under idem, in the writer
 // transaction that wrote its events.
-func (t *txStmts) storeKey(ctx context.Context, idem *eventstore.Idempotency, streamID string, res eventstore.AppendResult, recordedAt string) error {
-	_, err := t.stmt(ctx, &t.insertKey, t.p.insertKey).ExecContext(ctx, idem.Key, idem.RequestHash, streamID,
+func (w *writer) storeKey(ctx context.Context, idem *eventstore.Idempotency, streamID string, res eventstore.AppendResult, recordedAt string) error {
+	_, err := w.insertKey.ExecContext(ctx, idem.Key, idem.RequestHash, streamID,
 		int64(res.FirstVersion), int64(res.LastVersion), int64(res.LastPosition()), recordedAt)
 	return err
 }

@@ -10,9 +10,11 @@
 // commit order and a reader can never see a position appear behind one it
 // has already passed.
 //
-// One process should own a database file at a time. Another process that
-// writes the same file is tolerated by SQLite's locking, but this store's
-// conflict checks are made inside its own write transactions only.
+// Appends are checked inside the write transaction, and the schema's
+// UNIQUE constraints (event_id; stream_id with version) are the last word,
+// so another process writing the same file cannot make this store store a
+// wrong version or a duplicate id. HeadMoved, though, only learns of this
+// store's own commits: one process should own a database file.
 package sqlite
 
 import (
@@ -24,7 +26,6 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -90,7 +91,7 @@ type Store struct {
 	now func() time.Time
 
 	rd readStmts
-	wr writeStmts
+	wr writer // writer goroutine only
 
 	// mu guards pending and closing. Append queues requests under it; the
 	// writer goroutine takes the whole queue at once.
@@ -111,7 +112,6 @@ type Store struct {
 	closeErr  error
 
 	stats writerStats
-	cache versionCache // writer goroutine only
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -166,7 +166,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	fail := func(err error) (*Store, error) {
 		s.rd.close()
-		s.wr.close()
+		_ = s.wr.close()
 		if s.r != nil {
 			_ = s.r.Close()
 		}
@@ -212,7 +212,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.rd.prepare(ctx, s.r); err != nil {
 		return fail(err)
 	}
-	if err := s.wr.prepare(ctx, s.w); err != nil {
+	if err := s.wr.open(ctx, s.w); err != nil {
 		return fail(err)
 	}
 	go s.run()
@@ -221,7 +221,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // writerParams are the DSN parameters of the write connection: WAL with
 // synchronous=FULL (a committed transaction is on disk), IMMEDIATE
-// transactions (the write lock is taken at BEGIN, so no upgrade deadlock),
+// transactions for database/sql's BeginTx (the write lock is taken at
+// BEGIN, so no upgrade deadlock; the writer itself runs BEGIN IMMEDIATE),
 // foreign keys on, and a busy timeout.
 func writerParams() url.Values {
 	return url.Values{
@@ -230,7 +231,6 @@ func writerParams() url.Values {
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"on"},
 		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
-		"_pragma": strings.Fields(os.Getenv("XPRAGMA")),
 	}
 }
 
@@ -270,8 +270,7 @@ func (s *Store) Close() error {
 		s.headMu.Unlock()
 
 		s.rd.close()
-		s.wr.close()
-		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(s.wr.close(), s.r.Close(), s.w.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close event store: %w", s.closeErr)
 		}

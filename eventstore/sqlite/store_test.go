@@ -535,3 +535,48 @@ func TestAcknowledgedAppendsSurviveKill(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, %d in the file after kill -9", len(acked), len(found))
 }
+
+// TestStaleVersionCache writes behind the store's back (another connection,
+// as another process would) and checks that the writer's cache of stream
+// versions never gives a wrong answer.
+func TestStaleVersionCache(t *testing.T) {
+	t.Parallel()
+	s, path := openTemp(t)
+	ctx := t.Context()
+	raw := rawDB(t, path)
+	stream := streamID()
+	sneak := func(version int) {
+		t.Helper()
+		_, err := raw.ExecContext(ctx, `INSERT INTO events (event_id, stream_id, version, type, schema_version,
+			occurred_at, recorded_at, metadata, data) VALUES (?, ?, ?, 'PartnerJoined', 1, ?, ?, '{}', '{}')`,
+			uuid.NewString(), stream, version, formatTime(time.Now()), formatTime(time.Now()))
+		if err != nil {
+			t.Fatalf("insert behind the store's back: %v", err)
+		}
+	}
+	appendAt := func(exp eventstore.ExpectedVersion) (eventstore.AppendResult, error) {
+		return s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: exp, Events: []eventstore.NewEvent{event("PartnerJoined")}})
+	}
+	if _, err := appendAt(eventstore.NoStream()); err != nil {
+		t.Fatalf("first append: %v", err)
+	}
+	sneak(2)
+	if res, err := appendAt(eventstore.Exactly(2)); err != nil || res.FirstVersion != 3 {
+		t.Fatalf("Exactly(2) after a foreign write = %+v, %v; want version 3", res, err)
+	}
+	sneak(4)
+	if res, err := appendAt(eventstore.Any()); err != nil || res.FirstVersion != 5 {
+		t.Fatalf("Any after a foreign write = %+v, %v; want version 5", res, err)
+	}
+	sneak(6)
+	if _, err := appendAt(eventstore.Exactly(5)); !errors.Is(err, eventstore.ErrVersionConflict) {
+		t.Fatalf("Exactly(5) with the stream at 6: %v; want ErrVersionConflict", err)
+	}
+	events, err := s.ReadStream(ctx, stream)
+	if err != nil || len(events) != 6 {
+		t.Fatalf("ReadStream = %d events, %v; want 6", len(events), err)
+	}
+	if s.stats.retries.Load() != 0 {
+		t.Fatalf("%d batch retries; stale versions should be handled inside the batch", s.stats.retries.Load())
+	}
+}

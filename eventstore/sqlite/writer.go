@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"time"
-	"sync/atomic"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -77,6 +75,10 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 		idem := *req.Idempotency
 		r.idem = &idem
 	}
+	var seen map[string]bool // for long appends; short ones compare pairwise
+	if len(req.Events) > 16 {
+		seen = make(map[string]bool, len(req.Events))
+	}
 	for i, e := range req.Events {
 		switch {
 		case e.EventID == "":
@@ -86,10 +88,16 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 		case !json.Valid(e.Data):
 			return nil, fmt.Errorf("%w: event %s: data is not valid JSON", eventstore.ErrInvalidAppend, e.EventID)
 		}
-		for _, prev := range req.Events[:i] {
-			if prev.EventID == e.EventID {
-				return nil, fmt.Errorf("%w: event id %s appears twice", eventstore.ErrInvalidAppend, e.EventID)
+		twice := seen[e.EventID]
+		if seen != nil {
+			seen[e.EventID] = true
+		} else {
+			for _, prev := range req.Events[:i] {
+				twice = twice || prev.EventID == e.EventID
 			}
+		}
+		if twice {
+			return nil, fmt.Errorf("%w: event id %s appears twice", eventstore.ErrInvalidAppend, e.EventID)
 		}
 		meta, err := json.Marshal(e.Metadata)
 		if err != nil {
@@ -177,7 +185,7 @@ func (s *Store) run() {
 }
 
 // commit writes one batch in one transaction and answers every request in
-// it.
+// it. Only the writer goroutine calls it (and tests, while it is idle).
 func (s *Store) commit(batch []*request) {
 	// Requests whose caller gave up before the batch started are dropped.
 	live := make([]*request, 0, len(batch))
@@ -194,34 +202,29 @@ func (s *Store) commit(batch []*request) {
 	// The batch runs to completion whatever the callers' contexts do: one
 	// caller's cancellation must not abort the others' transaction.
 	ctx := context.Background()
+	w := &s.wr
 	recordedAt := formatTime(s.now())
 
-	t0 := time.Now()
-	st, err := s.begin(ctx)
-	if err != nil {
+	if err := w.begin(ctx); err != nil {
+		err = fmt.Errorf("begin: %w", s.translate(err))
 		for _, r := range live {
 			r.finish(err)
 		}
 		return
 	}
 	for _, r := range live {
-		res, verdict, err := st.apply(ctx, r, recordedAt)
+		res, verdict, err := w.apply(ctx, r, recordedAt)
 		if err != nil {
-			st.rollback()
+			w.rollback(ctx)
 			s.retryOneByOne(live, recordedAt, err)
 			return
 		}
 		r.res, r.err = res, verdict
 	}
-	t1 := time.Now()
-	if err := st.tx.Commit(); err != nil {
-		s.abandon()
+	if err := w.commit(ctx); err != nil {
 		s.retryOneByOne(live, recordedAt, err)
 		return
 	}
-	t2 := time.Now()
-	DebugApply.Add(int64(t1.Sub(t0)))
-	DebugCommit.Add(int64(t2.Sub(t1)))
 
 	wrote := false
 	for _, r := range live {
@@ -270,52 +273,70 @@ func (s *Store) retryOneByOne(live []*request, recordedAt string, cause error) {
 
 // commitOne writes a single request in its own transaction.
 func (s *Store) commitOne(ctx context.Context, r *request, recordedAt string) (eventstore.AppendResult, error) {
-	st, err := s.begin(ctx)
-	if err != nil {
-		return eventstore.AppendResult{}, err
+	w := &s.wr
+	if err := w.begin(ctx); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("begin: %w", s.translate(err))
 	}
-	res, verdict, err := st.apply(ctx, r, recordedAt)
+	res, verdict, err := w.apply(ctx, r, recordedAt)
 	if err == nil {
 		err = verdict
 	}
 	if err != nil {
-		st.rollback()
+		w.rollback(ctx)
 		return eventstore.AppendResult{}, s.translate(err)
 	}
-	if err := st.tx.Commit(); err != nil {
-		s.abandon()
+	if err := w.commit(ctx); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("commit: %w", s.translate(err))
 	}
 	return res, nil
 }
 
-// abandon rolls back a transaction whose COMMIT failed: SQLite can keep it
-// open (SQLITE_BUSY), while database/sql has already released it.
-func (s *Store) abandon() {
-	_, _ = s.w.ExecContext(context.Background(), `ROLLBACK`)
-	s.cache.reset()
+// writer is the write side: one connection held for the store's lifetime,
+// its prepared statements, and a cache of stream versions. Only the writer
+// goroutine uses it. Transactions are driven with prepared BEGIN IMMEDIATE
+// and COMMIT statements rather than database/sql's Tx, which would prepare
+// BEGIN anew for every batch.
+type writer struct {
+	conn                                        *sql.Conn
+	stmtBegin, stmtCommit, stmtRollback         *sql.Stmt
+	version, event, insertEvent, key, insertKey *sql.Stmt
+	undo                                        *sql.Stmt
+	// versions caches the current version of recently written streams,
+	// so that the common append is one INSERT. It is a hint, not the
+	// authority: UNIQUE(stream_id, version) refuses an insert made on a
+	// stale version (another process wrote the file), and a failed
+	// expectation is checked again against the database, so a stale
+	// entry costs a second look and never a wrong answer. A rolled-back
+	// transaction drops the whole cache.
+	versions map[string]int64
 }
 
-// writeStmts are prepared once on the write connection.
-type writeStmts struct {
-	dataVersion, version, event, insertEvent, key, insertKey *sql.Stmt
-}
+// maxCachedStreams bounds the version cache; past it the cache starts over.
+const maxCachedStreams = 1 << 16
 
-func (p *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+func (w *writer) open(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	w.conn = conn
 	for _, q := range []struct {
 		dst **sql.Stmt
 		sql string
 	}{
-		{&p.dataVersion, `PRAGMA data_version`},
-		{&p.version, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`},
-		{&p.event, `SELECT stream_id, version, position FROM events WHERE event_id = ?`},
-		{&p.insertEvent, `INSERT INTO events (event_id, stream_id, version, type, schema_version,
+		{&w.stmtBegin, `BEGIN IMMEDIATE`},
+		{&w.stmtCommit, `COMMIT`},
+		{&w.stmtRollback, `ROLLBACK`},
+		{&w.version, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`},
+		{&w.event, `SELECT stream_id, version, position FROM events WHERE event_id = ?`},
+		{&w.insertEvent, `INSERT INTO events (event_id, stream_id, version, type, schema_version,
 			occurred_at, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&p.key, `SELECT 1 FROM idempotency_keys WHERE key = ?`},
-		{&p.insertKey, `INSERT INTO idempotency_keys (key, request_hash, stream_id, first_version,
+		{&w.undo, `DELETE FROM events WHERE position >= ?`},
+		{&w.key, `SELECT 1 FROM idempotency_keys WHERE key = ?`},
+		{&w.insertKey, `INSERT INTO idempotency_keys (key, request_hash, stream_id, first_version,
 			last_version, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 	} {
-		st, err := db.PrepareContext(ctx, q.sql)
+		st, err := conn.PrepareContext(ctx, q.sql)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q.sql, err)
 		}
@@ -324,85 +345,53 @@ func (p *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func (p *writeStmts) close() {
-	for _, st := range []*sql.Stmt{p.dataVersion, p.version, p.event, p.insertEvent, p.key, p.insertKey} {
+func (w *writer) close() error {
+	for _, st := range []*sql.Stmt{w.stmtBegin, w.stmtCommit, w.stmtRollback, w.version, w.event, w.insertEvent, w.undo, w.key, w.insertKey} {
 		if st != nil {
 			_ = st.Close()
 		}
 	}
+	if w.conn == nil {
+		return nil
+	}
+	return w.conn.Close()
 }
 
-// versionCache remembers the current version of recently written streams,
-// so the hot path of an append is one INSERT. Only the writer goroutine
-// touches it. It is valid only while this connection is the database's
-// only writer: every write transaction first reads PRAGMA data_version,
-// which changes when another connection has committed, and then drops the
-// cache; a rolled-back transaction drops it too.
-type versionCache struct {
-	versions    map[string]int64
-	dataVersion int64
+func (w *writer) begin(ctx context.Context) error {
+	if w.versions == nil || len(w.versions) > maxCachedStreams {
+		w.versions = make(map[string]int64)
+	}
+	_, err := w.stmtBegin.ExecContext(ctx)
+	return err
 }
 
-// maxCachedStreams bounds the cache; past it the cache starts over.
-const maxCachedStreams = 1 << 16
-
-func (c *versionCache) reset() { c.versions = nil }
-
-// txStmts are the write statements bound to one transaction.
-type txStmts struct {
-	p     *writeStmts
-	tx    *sql.Tx
-	cache *versionCache
-	// bound on first use: most appends need only insertEvent.
-	version, event, insertEvent, key, insertKey *sql.Stmt
-}
-
-// begin starts a write transaction and validates the version cache.
-func (s *Store) begin(ctx context.Context) (*txStmts, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", s.translate(err))
+// commit commits the transaction; if COMMIT fails, it rolls back (SQLite
+// can leave the transaction open after a failed COMMIT).
+func (w *writer) commit(ctx context.Context) error {
+	if _, err := w.stmtCommit.ExecContext(ctx); err != nil {
+		w.rollback(ctx)
+		return err
 	}
-	var dv int64
-	if err := tx.StmtContext(ctx, s.wr.dataVersion).QueryRowContext(ctx).Scan(&dv); err != nil {
-		_ = tx.Rollback()
-		return nil, fmt.Errorf("read data_version: %w", s.translate(err))
-	}
-	if dv != s.cache.dataVersion || len(s.cache.versions) > maxCachedStreams {
-		s.cache.reset()
-		s.cache.dataVersion = dv
-	}
-	if s.cache.versions == nil {
-		s.cache.versions = make(map[string]int64)
-	}
-	return &txStmts{p: &s.wr, tx: tx, cache: &s.cache, insertEvent: tx.StmtContext(ctx, s.wr.insertEvent)}, nil
+	return nil
 }
 
 // rollback abandons the transaction and the versions it cached.
-func (t *txStmts) rollback() {
-	_ = t.tx.Rollback()
-	t.cache.reset()
+func (w *writer) rollback(ctx context.Context) {
+	_, _ = w.stmtRollback.ExecContext(ctx)
+	w.versions = nil
 }
 
-func (t *txStmts) stmt(ctx context.Context, dst **sql.Stmt, src *sql.Stmt) *sql.Stmt {
-	if *dst == nil {
-		*dst = t.tx.StmtContext(ctx, src)
+// streamVersion returns the stream's current version and whether it came
+// from the cache.
+func (w *writer) streamVersion(ctx context.Context, streamID string) (v int64, cached bool, err error) {
+	if v, ok := w.versions[streamID]; ok {
+		return v, true, nil
 	}
-	return *dst
-}
-
-// streamVersion returns the stream's current version as the transaction
-// sees it.
-func (t *txStmts) streamVersion(ctx context.Context, streamID string) (int64, error) {
-	if v, ok := t.cache.versions[streamID]; ok {
-		return v, nil
+	if err := w.version.QueryRowContext(ctx, streamID).Scan(&v); err != nil {
+		return 0, false, err
 	}
-	var v int64
-	if err := t.stmt(ctx, &t.version, t.p.version).QueryRowContext(ctx, streamID).Scan(&v); err != nil {
-		return 0, err
-	}
-	t.cache.versions[streamID] = v
-	return v, nil
+	w.versions[streamID] = v
+	return v, false, nil
 }
 
 // storedEvent is where an event id already lives.
@@ -420,9 +409,9 @@ type storedEvent struct {
 // from the cache, and event ids are checked by the UNIQUE constraint. Only
 // when the expectation fails or an id is taken does apply look the ids up,
 // to tell a retried append (deduplicated) from a duplicate.
-func (t *txStmts) apply(ctx context.Context, r *request, recordedAt string) (res eventstore.AppendResult, verdict, err error) {
+func (w *writer) apply(ctx context.Context, r *request, recordedAt string) (res eventstore.AppendResult, verdict, err error) {
 	if r.idem != nil {
-		used, err := t.keyUsed(ctx, r.idem.Key)
+		used, err := w.keyUsed(ctx, r.idem.Key)
 		if err != nil {
 			return res, nil, err
 		}
@@ -430,78 +419,98 @@ func (t *txStmts) apply(ctx context.Context, r *request, recordedAt string) (res
 			return res, fmt.Errorf("%w: key %q", eventstore.ErrIdempotencyKeyUsed, r.idem.Key), nil
 		}
 	}
-
-	current, err := t.streamVersion(ctx, r.streamID)
-	if err != nil {
-		return res, nil, err
-	}
-	if !r.expected.Allows(uint64(current)) {
-		// A retry of an append that went through lands here too.
-		found, err := t.lookupStored(ctx, r)
-		if err != nil || found != nil {
-			res, verdict = dedupe(r, found)
-			return res, verdict, err
-		}
-		return res, fmt.Errorf("%w: stream is at version %d, expected %s", eventstore.ErrVersionConflict, current, r.expected), nil
-	}
-
-	positions := make([]uint64, len(r.events))
-	for i, e := range r.events {
-		out, err := t.insertEvent.ExecContext(ctx, e.id, r.streamID, current+1+int64(i), e.typ, e.schemaVersion,
-			e.occurredAt, recordedAt, e.metadata, e.data)
-		if err != nil {
-			if !isUniqueViolation(err, "events.event_id") {
-				return res, nil, err
-			}
-			return t.undoAndDedupe(ctx, r, positions[:i], err)
-		}
-		pos, err := out.LastInsertId()
+	for attempt := 0; ; attempt++ {
+		current, cached, err := w.streamVersion(ctx, r.streamID)
 		if err != nil {
 			return res, nil, err
 		}
-		positions[i] = uint64(pos)
+		if !r.expected.Allows(uint64(current)) {
+			if cached {
+				delete(w.versions, r.streamID) // ask the database
+				continue
+			}
+			// A retry of an append that went through lands here too.
+			found, err := w.lookupStored(ctx, r)
+			if err != nil || found != nil {
+				res, verdict = dedupe(r, found)
+				return res, verdict, err
+			}
+			return res, fmt.Errorf("%w: stream is at version %d, expected %s", eventstore.ErrVersionConflict, current, r.expected), nil
+		}
+
+		res, stale, verdict, err := w.insert(ctx, r, current, recordedAt)
+		if stale && cached && attempt == 0 {
+			delete(w.versions, r.streamID)
+			continue
+		}
+		if err != nil || verdict != nil {
+			return res, verdict, err
+		}
+		if r.idem != nil {
+			if err := w.storeKey(ctx, r.idem, r.streamID, res, recordedAt); err != nil {
+				return eventstore.AppendResult{}, nil, err
+			}
+		}
+		w.versions[r.streamID] = current + int64(len(r.events))
+		return res, nil, nil
 	}
-	res = eventstore.AppendResult{
+}
+
+// insert writes r's events after version current. stale reports that the
+// stream already had an event at one of those versions (nothing of r is
+// left written then); an event id already stored is decided as a retry or
+// a duplicate.
+func (w *writer) insert(ctx context.Context, r *request, current int64, recordedAt string) (res eventstore.AppendResult, stale bool, verdict, err error) {
+	positions := make([]uint64, len(r.events))
+	for i, e := range r.events {
+		out, err := w.insertEvent.ExecContext(ctx, e.id, r.streamID, current+1+int64(i), e.typ, e.schemaVersion,
+			e.occurredAt, recordedAt, e.metadata, e.data)
+		if err == nil {
+			var pos int64
+			if pos, err = out.LastInsertId(); err == nil {
+				positions[i] = uint64(pos)
+				continue
+			}
+		}
+		byID := isUniqueViolation(err, "events.event_id")
+		stale = isUniqueViolation(err, "events.stream_id, events.version")
+		if !byID && !stale {
+			return res, false, nil, err
+		}
+		// Undo this request's rows: the newest of the transaction, seen by
+		// no one.
+		if i > 0 {
+			if _, err := w.undo.ExecContext(ctx, int64(positions[0])); err != nil {
+				return res, false, nil, err
+			}
+		}
+		if stale {
+			return res, true, nil, fmt.Errorf("%w: %w", eventstore.ErrVersionConflict, err)
+		}
+		found, lerr := w.lookupStored(ctx, r)
+		if lerr != nil {
+			return res, false, nil, lerr
+		}
+		if found == nil {
+			return res, false, nil, fmt.Errorf("event id conflict, but no event id of the append is stored: %w", err)
+		}
+		res, verdict = dedupe(r, found)
+		return res, false, verdict, nil
+	}
+	return eventstore.AppendResult{
 		FirstVersion: uint64(current) + 1,
 		LastVersion:  uint64(current) + uint64(len(r.events)),
 		Positions:    positions,
-	}
-	if r.idem != nil {
-		if err := t.storeKey(ctx, r.idem, r.streamID, res, recordedAt); err != nil {
-			return eventstore.AppendResult{}, nil, err
-		}
-	}
-	t.cache.versions[r.streamID] = current + int64(len(r.events))
-	return res, nil, nil
-}
-
-// undoAndDedupe handles an insert that hit a stored event id: it deletes
-// the events of r inserted so far (the newest rows of the transaction, never
-// seen by anyone) and decides r as a retry or a duplicate.
-func (t *txStmts) undoAndDedupe(ctx context.Context, r *request, inserted []uint64, cause error) (eventstore.AppendResult, error, error) {
-	if len(inserted) > 0 {
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM events WHERE position >= ?`, int64(inserted[0])); err != nil {
-			return eventstore.AppendResult{}, nil, err
-		}
-	}
-	found, err := t.lookupStored(ctx, r)
-	if err != nil {
-		return eventstore.AppendResult{}, nil, err
-	}
-	if found == nil {
-		return eventstore.AppendResult{}, nil, fmt.Errorf("event id conflict, but no event id of the append is stored: %w", cause)
-	}
-	res, verdict := dedupe(r, found)
-	return res, verdict, nil
+	}, false, nil, nil
 }
 
 // lookupStored returns where r's event ids are stored (found[i].streamID is
 // empty for an id that is not), or nil when none is.
-func (t *txStmts) lookupStored(ctx context.Context, r *request) ([]storedEvent, error) {
+func (w *writer) lookupStored(ctx context.Context, r *request) ([]storedEvent, error) {
 	var found []storedEvent
 	for i, e := range r.events {
 		var se storedEvent
-		err := t.stmt(ctx, &t.event, t.p.event).QueryRowContext(ctx, e.id).Scan(&se.streamID, &se.version, &se.position)
+		err := w.event.QueryRowContext(ctx, e.id).Scan(&se.streamID, &se.version, &se.position)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue
@@ -552,5 +561,3 @@ func dedupe(r *request, found []storedEvent) (eventstore.AppendResult, error) {
 		Deduplicated: true,
 	}, nil
 }
-
-var DebugApply, DebugCommit, DebugIdle atomic.Int64
