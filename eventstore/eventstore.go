@@ -30,7 +30,8 @@ var (
 	// previous append already stored.
 	ErrIdempotencyKeyUsed = errors.New("idempotency key already used")
 	// ErrInvalidAppend means the append request itself is malformed (no
-	// events, empty stream id, missing event id or type).
+	// events, empty stream id, missing event id or type, an event id twice
+	// in one append, data that is not JSON).
 	ErrInvalidAppend = errors.New("invalid append")
 	// ErrClosed means the store has been closed.
 	ErrClosed = errors.New("event store closed")

@@ -580,3 +580,39 @@ func TestStaleVersionCache(t *testing.T) {
 		t.Fatalf("%d batch retries; stale versions should be handled inside the batch", s.stats.retries.Load())
 	}
 }
+
+// TestLoneAppendFastPath covers the autocommit path of a lone single-event
+// append: written, retried (deduplicated), refused as a duplicate elsewhere.
+func TestLoneAppendFastPath(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	stream := streamID()
+	first := event("PartnershipInitiated")
+	if _, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: eventstore.NoStream(), Events: []eventstore.NewEvent{first}}); err != nil {
+		t.Fatalf("first append: %v", err)
+	}
+	e := event("PartnerJoined")
+	req := eventstore.AppendRequest{StreamID: stream, Expected: eventstore.Exactly(1), Events: []eventstore.NewEvent{e}}
+	res, err := s.Append(ctx, req)
+	if err != nil || res.FirstVersion != 2 {
+		t.Fatalf("append = %+v, %v; want version 2", res, err)
+	}
+	again, err := s.Append(ctx, req)
+	if err != nil || !again.Deduplicated || again.Positions[0] != res.Positions[0] {
+		t.Fatalf("retry = %+v, %v; want deduplicated at %d", again, err, res.Positions[0])
+	}
+	req.Expected = eventstore.Any()
+	if again, err := s.Append(ctx, req); err != nil || !again.Deduplicated {
+		t.Fatalf("retry with Any = %+v, %v; want deduplicated", again, err)
+	}
+	if _, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: eventstore.Exactly(2), Events: []eventstore.NewEvent{first}}); !errors.Is(err, eventstore.ErrDuplicateEventID) {
+		t.Fatalf("first event again at version 3: %v; want ErrDuplicateEventID", err)
+	}
+	if _, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: eventstore.Exactly(2), Events: []eventstore.NewEvent{event("PartnerLeft")}}); err != nil {
+		t.Fatalf("append after the refusals: %v", err)
+	}
+	if events, err := s.ReadStream(ctx, stream); err != nil || len(events) != 3 {
+		t.Fatalf("ReadStream = %d events, %v; want 3", len(events), err)
+	}
+}

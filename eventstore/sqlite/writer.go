@@ -205,6 +205,9 @@ func (s *Store) commit(batch []*request) {
 	w := &s.wr
 	recordedAt := formatTime(s.now())
 
+	if len(live) == 1 && s.commitAlone(ctx, live[0], recordedAt) {
+		return
+	}
 	if err := w.begin(ctx); err != nil {
 		err = fmt.Errorf("begin: %w", s.translate(err))
 		for _, r := range live {
@@ -246,6 +249,42 @@ func (s *Store) commit(batch []*request) {
 	for _, r := range live {
 		r.finish(r.err)
 	}
+}
+
+// commitAlone is the fast path of an uncontended writer: a batch of one
+// request of one event, without an idempotency key, to a stream whose
+// cached version the expectation allows, is written by one autocommit
+// INSERT. The statement is its own transaction, exactly as atomic and
+// durable as an explicit one, and saves the round trips of BEGIN and
+// COMMIT. It answers the request and returns true, or returns false having
+// written nothing, for the general path to decide.
+func (s *Store) commitAlone(ctx context.Context, r *request, recordedAt string) bool {
+	w := &s.wr
+	if len(r.events) != 1 || r.idem != nil {
+		return false
+	}
+	current, ok := w.versions[r.streamID]
+	if !ok || !r.expected.Allows(uint64(current)) {
+		return false
+	}
+	res, stale, verdict, err := w.insert(ctx, r, current, recordedAt)
+	switch {
+	case stale:
+		delete(w.versions, r.streamID)
+		return false
+	case err != nil:
+		return false
+	case verdict != nil || res.Deduplicated:
+		r.res, r.err = res, verdict
+	default:
+		w.versions[r.streamID] = current + 1
+		r.res = res
+		s.headMoved()
+	}
+	s.stats.batches.Add(1)
+	s.stats.requests.Add(1)
+	r.finish(r.err)
+	return true
 }
 
 // retryOneByOne gives every request of a failed batch its own transaction,
