@@ -113,15 +113,18 @@ type Result struct {
 	Replayed bool
 }
 
-// Initiate starts a new partnership with a server-made id (UUID v7).
-func (s *Service) Initiate(ctx context.Context, ev partnership.PartnershipInitiated, occurredAt time.Time, meta Meta) (Result, error) {
-	if meta.IdempotencyKey != "" {
-		if res, ok, err := s.replay(ctx, meta); ok || err != nil {
-			return res, err
-		}
+// Initiate starts a new partnership with a server-made id (UUID v7); the
+// command's event must be a PartnershipInitiated. A retried request with the
+// same idempotency key gets the first answer (Execute looks the key up
+// before deciding), not a second partnership.
+func (s *Service) Initiate(ctx context.Context, cmd partnership.Command, meta Meta) (Result, error) {
+	ev, ok := cmd.Event.(partnership.PartnershipInitiated)
+	if !ok {
+		return Result{}, fmt.Errorf("initiate with a %s event", cmd.Event.EventType())
 	}
 	ev.PartnershipID = s.newID()
-	return s.Execute(ctx, ev.PartnershipID, partnership.Command{Event: ev, OccurredAt: occurredAt}, meta)
+	cmd.Event = ev
+	return s.Execute(ctx, ev.PartnershipID, cmd, meta)
 }
 
 // Execute decides a command on the partnership and appends its event.
@@ -154,7 +157,7 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		}
 		res, err := s.append(ctx, stream, version, history, decision, meta)
 		switch {
-		case errors.Is(err, eventstore.ErrIdempotencyKeyUsed):
+		case errors.Is(err, eventstore.ErrIdempotencyKeyUsed) && attempt < conflictRetries:
 			continue // a concurrent twin stored the key first; answer as it did
 		case errors.Is(err, eventstore.ErrVersionConflict) && meta.IfMatch != nil:
 			return Result{}, fmt.Errorf("%w: the partnership changed concurrently", ErrPreconditionFailed)

@@ -25,11 +25,11 @@ func newService(t *testing.T) *app.Service {
 
 func initiate(t *testing.T, svc *app.Service) string {
 	t.Helper()
-	res, err := svc.Initiate(context.Background(), partnership.PartnershipInitiated{
+	res, err := svc.Initiate(context.Background(), partnership.Command{Event: partnership.PartnershipInitiated{
 		Municipality: "5006", Title: "Turløyper i Byparken", ServiceArea: "sport_and_outdoor", CollaborationModel: "network",
 		Partners: []partnership.Partner{{Name: "Steinkjer idrettslag", Kind: "voluntary_organisation"}},
 		Goals:    []string{"Flere går tur"},
-	}, time.Now().Add(-48*time.Hour), app.Meta{})
+	}, OccurredAt: time.Now().Add(-48 * time.Hour)}, app.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

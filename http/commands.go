@@ -180,41 +180,33 @@ type initiateRequest struct {
 	when
 }
 
-func (s *Server) initiate(c *gin.Context) {
-	var req initiateRequest
-	body, err := s.decodeCommand(c, &req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	cmd, err := req.when.command(partnership.PartnershipInitiated{
-		Municipality:       req.Municipality,
-		Title:              req.Title,
-		Description:        req.Description,
-		ServiceArea:        req.ServiceArea,
-		CollaborationModel: req.CollaborationModel,
-		Partners:           req.Partners,
-		Goals:              req.Goals,
+func (r initiateRequest) command(gin.Params) (partnership.Command, error) {
+	return r.when.command(partnership.PartnershipInitiated{
+		Municipality:       r.Municipality,
+		Title:              r.Title,
+		Description:        r.Description,
+		ServiceArea:        r.ServiceArea,
+		CollaborationModel: r.CollaborationModel,
+		Partners:           r.Partners,
+		Goals:              r.Goals,
 	})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	meta, err := commandMeta(c, body)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	res, err := s.svc.Initiate(c.Request.Context(), cmd.Event.(partnership.PartnershipInitiated), cmd.OccurredAt, meta)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	writeResult(c, res)
 }
 
-// execute returns the handler of a command endpoint whose body is R.
-func execute[R commandRequest](s *Server) gin.HandlerFunc {
+// sender runs a decoded command through the service.
+type sender func(c *gin.Context, cmd partnership.Command, meta app.Meta) (app.Result, error)
+
+// toPartnership sends a command to the partnership named in the path.
+func (s *Server) toPartnership(c *gin.Context, cmd partnership.Command, meta app.Meta) (app.Result, error) {
+	return s.svc.Execute(c.Request.Context(), c.Param("id"), cmd, meta)
+}
+
+// toNewPartnership sends an initiation, for which the server makes the id.
+func (s *Server) toNewPartnership(c *gin.Context, cmd partnership.Command, meta app.Meta) (app.Result, error) {
+	return s.svc.Initiate(c.Request.Context(), cmd, meta)
+}
+
+// command returns the handler of a command endpoint whose body is R.
+func command[R commandRequest](s *Server, send sender) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req R
 		body, err := s.decodeCommand(c, &req)
@@ -232,7 +224,7 @@ func execute[R commandRequest](s *Server) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		res, err := s.svc.Execute(c.Request.Context(), c.Param("id"), cmd, meta)
+		res, err := send(c, cmd, meta)
 		if err != nil {
 			s.fail(c, err)
 			return

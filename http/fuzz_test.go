@@ -62,17 +62,14 @@ func decodeInitiate(body []byte) (partnership.Command, error) {
 	if err := decodeStrict(body, &req); err != nil {
 		return partnership.Command{}, err
 	}
-	cmd, err := req.when.command(partnership.PartnershipInitiated{
-		PartnershipID:      "0190b6a2-7c00-7000-8000-0000000000ff", // app.Service sets it
-		Municipality:       req.Municipality,
-		Title:              req.Title,
-		Description:        req.Description,
-		ServiceArea:        req.ServiceArea,
-		CollaborationModel: req.CollaborationModel,
-		Partners:           req.Partners,
-		Goals:              req.Goals,
-	})
-	return cmd, err
+	cmd, err := req.command(nil)
+	if err != nil {
+		return cmd, err
+	}
+	ev := cmd.Event.(partnership.PartnershipInitiated)
+	ev.PartnershipID = "0190b6a2-7c00-7000-8000-0000000000ff" // app.Service sets it
+	cmd.Event = ev
+	return cmd, nil
 }
 
 var fuzzDecoders = []struct {
