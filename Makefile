@@ -10,7 +10,7 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # The race detector needs cgo and a C compiler; use it wherever one exists.
 RACE        ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
-BENCHTIME   ?= 3s
+BENCHTIME   ?= 20000x
 FUZZTIME    ?= 10s
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./samspill-data
