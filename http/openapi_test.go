@@ -228,25 +228,29 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("info = %v, want a title and version \"1\"", info)
 	}
 	// Every $ref resolves.
-	var walk func(v any, at string)
-	walk = func(v any, at string) {
-		switch x := v.(type) {
-		case map[string]any:
-			if ref, ok := x["$ref"].(string); ok {
-				if _, found := d.pointer(ref); !found {
-					t.Errorf("%s: $ref %s does not resolve", at, ref)
-				}
-			}
-			for k, e := range x {
-				walk(e, at+"/"+k)
-			}
-		case []any:
-			for i, e := range x {
-				walk(e, at+"/"+strconv.Itoa(i))
+	eachObject(d.root, "#", func(x map[string]any, at string) {
+		if ref, ok := x["$ref"].(string); ok {
+			if _, found := d.pointer(ref); !found {
+				t.Errorf("%s: $ref %s does not resolve", at, ref)
 			}
 		}
+	})
+}
+
+// eachObject calls visit for every JSON object in v, depth first, with its
+// JSON pointer.
+func eachObject(v any, at string, visit func(obj map[string]any, at string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		visit(x, at)
+		for k, e := range x {
+			eachObject(e, at+"/"+k, visit)
+		}
+	case []any:
+		for i, e := range x {
+			eachObject(e, at+"/"+strconv.Itoa(i), visit)
+		}
 	}
-	walk(d.root, "#")
 }
 
 // TestOpenAPIRoutes checks that the document describes exactly the routes
@@ -467,37 +471,25 @@ func TestOpenAPIEnums(t *testing.T) {
 	t.Parallel()
 	d := loadOpenAPI(t)
 	found := map[string]bool{}
-	var walk func(v any, at string)
-	walk = func(v any, at string) {
-		switch x := v.(type) {
-		case map[string]any:
-			if enum, ok := x["enum"]; ok {
-				name, isVocab := strings.CutPrefix(at, "#/components/schemas/")
-				want, known := vocabularies[name]
-				if !isVocab || !known {
-					t.Errorf("%s: enum outside a vocabulary schema (use a $ref to one)", at)
-				} else {
-					found[name] = true
-					var got []string
-					for _, e := range enum.([]any) {
-						s, _ := e.(string)
-						got = append(got, s)
-					}
-					if !slices.Equal(got, want) {
-						t.Errorf("%s: enum %q, want the domain's %q", at, got, want)
-					}
+	eachObject(d.root, "#", func(x map[string]any, at string) {
+		if enum, ok := x["enum"]; ok {
+			name, isVocab := strings.CutPrefix(at, "#/components/schemas/")
+			want, known := vocabularies[name]
+			if !isVocab || !known {
+				t.Errorf("%s: enum outside a vocabulary schema (use a $ref to one)", at)
+			} else {
+				found[name] = true
+				var got []string
+				for _, e := range enum.([]any) {
+					s, _ := e.(string)
+					got = append(got, s)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: enum %q, want the domain's %q", at, got, want)
 				}
 			}
-			for k, e := range x {
-				walk(e, at+"/"+k)
-			}
-		case []any:
-			for i, e := range x {
-				walk(e, at+"/"+strconv.Itoa(i))
-			}
 		}
-	}
-	walk(d.root, "#")
+	})
 	for _, name := range sortedKeys(vocabularies) {
 		if !found[name] {
 			t.Errorf("schema %s with the enum of its vocabulary is missing", name)
