@@ -16,14 +16,18 @@ type View struct {
 	KnownAt time.Time
 }
 
-func (v View) known(e Entry) bool { return v.KnownAt.IsZero() || !e.RecordedAt.After(v.KnownAt) }
+func (v View) known(e Entry) bool { return v.knownAt(e.RecordedAt) }
+
+func (v View) knownAt(recordedAt time.Time) bool {
+	return v.KnownAt.IsZero() || !recordedAt.After(v.KnownAt)
+}
 
 func (v View) occurred(t time.Time) bool { return v.AsOf.IsZero() || !t.After(v.AsOf) }
 
 // Includes reports whether an event that occurred and was recorded at these
 // times is part of the view.
 func (v View) Includes(occurredAt, recordedAt time.Time) bool {
-	return v.occurred(occurredAt) && (v.KnownAt.IsZero() || !recordedAt.After(v.KnownAt))
+	return v.occurred(occurredAt) && v.knownAt(recordedAt)
 }
 
 // Correction marks an event that a later EntryCorrected retracted or
