@@ -11,6 +11,8 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 RACE        ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BENCHTIME   ?= 20000x
+# Size of the generated log the projection rebuild benchmark replays.
+BENCH_EVENTS ?= 1000000
 FUZZTIME    ?= 10s
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./samspill-data
@@ -40,8 +42,10 @@ fmt: ## fail if gofmt would change a file
 depcheck: ## domain imports only the standard library; only cmd names concrete adapters
 	@scripts/depcheck.sh
 
-bench: ## run the benchmarks (each reports its baseline and ratio from the same run)
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~5 min)
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
+	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
 
 fuzz: ## run every fuzz target for FUZZTIME (10s) each
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \

@@ -137,14 +137,20 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 	}
 	stream := StreamID(id)
 	for attempt := 0; ; attempt++ {
+		_, history, err := s.load(ctx, stream)
+		if err != nil {
+			return Result{}, err
+		}
+		// Look the key up after loading, not before: a twin request that
+		// commits between the two is then either found here or makes our
+		// append fail (version or key taken) and the retry find it. Checked
+		// the other way round, the twin's event could be in the history we
+		// decide on while its key was not yet found, and the retry would be
+		// refused (say, pausing a paused partnership) instead of replayed.
 		if meta.IdempotencyKey != "" {
 			if res, ok, err := s.replay(ctx, meta); ok || err != nil {
 				return res, err
 			}
-		}
-		_, history, err := s.load(ctx, stream)
-		if err != nil {
-			return Result{}, err
 		}
 		version := uint64(len(history))
 		if meta.IfMatch != nil && *meta.IfMatch != version {

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/projections"
 )
 
 // testNow is where every test server's clock starts: recorded_at of the
@@ -52,11 +54,22 @@ type testAPI struct {
 	srv   *httptest.Server
 	store *sqlite.Store
 	clock *clock
+	// cfg is the server's Config (its projections running over store), for
+	// tests that start a variant of the server beside it.
+	cfg Config
 }
 
-// newTestAPI starts a server over a new store in t's temporary folder. The
-// server and the store are closed when t ends.
+// newTestAPI starts a server over a new store, and projections over their
+// own read-model file, in t's temporary folder. The server, the
+// projections and the store are closed when t ends.
 func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	return startTestAPI(t, nil, nil)
+}
+
+// startTestAPI is newTestAPI with a say in the handler's Config and the
+// http.Server (its timeouts) before the server starts.
+func startTestAPI(t *testing.T, configure func(*Config), server func(*http.Server)) *testAPI {
 	t.Helper()
 	c := &clock{now: testNow}
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(c.Now))
@@ -70,9 +83,42 @@ func newTestAPI(t *testing.T) *testAPI {
 	})
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := app.New(store, app.WithClock(c.Now), app.WithLogger(logger))
-	srv := httptest.NewServer(NewHandler(Config{Service: svc, Store: store, Logger: logger}))
+	cfg := Config{Service: svc, Store: store, Logger: logger, Projections: startProjections(t, store, logger)}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv := httptest.NewUnstartedServer(NewHandler(cfg))
+	if server != nil {
+		server(srv.Config)
+	}
+	srv.Start()
 	t.Cleanup(srv.Close) // runs before the store closes: cleanups are LIFO
-	return &testAPI{t: t, srv: srv, store: store, clock: c}
+	return &testAPI{t: t, srv: srv, store: store, clock: c, cfg: cfg}
+}
+
+// startProjections starts every projection over store, in a new read-model
+// file in t's temporary folder. They stop, and the file closes, when t
+// ends, before anything opened earlier (the store) closes.
+func startProjections(t *testing.T, store eventstore.Store, logger *slog.Logger) *projections.Runner {
+	t.Helper()
+	db, err := projections.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "readmodels.db"))
+	if err != nil {
+		t.Fatalf("open read models: %v", err)
+	}
+	r := projections.New(db, store, projections.WithLogger(logger))
+	if err := r.Start(context.Background()); err != nil {
+		_ = db.Close()
+		t.Fatalf("start projections: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("stop projections: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("close read models: %v", err)
+		}
+	})
+	return r
 }
 
 // bind returns the same server for use by subtest t.

@@ -9,8 +9,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/projections"
 )
 
 // problemContentType is RFC 9457's media type.
@@ -34,6 +36,7 @@ const (
 	typeRule             = "urn:samspill:problem:rule-refused"
 	typePrecondition     = "urn:samspill:problem:precondition-failed"
 	typeIdempotency      = "urn:samspill:problem:idempotency-key-reused"
+	typeRebuildRunning   = "urn:samspill:problem:rebuild-running"
 	typeUnavailable      = "urn:samspill:problem:unavailable"
 	typeInternal         = "urn:samspill:problem:internal"
 )
@@ -82,6 +85,21 @@ func problemFor(err error) Problem {
 		return Problem{Type: typePrecondition, Title: "Precondition failed", Status: http.StatusPreconditionFailed, Detail: err.Error()}
 	case errors.Is(err, app.ErrIdempotencyKeyReused):
 		return Problem{Type: typeIdempotency, Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was first used with a different request"}
+	case errors.Is(err, projections.ErrBadCursor):
+		return Problem{Type: typeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: "the request has invalid parameters",
+			Errors: []partnership.FieldError{{Field: "cursor", Message: "is not a cursor of this list; pass next_cursor as given"}}}
+	case errors.Is(err, kommune.ErrUnknown):
+		// Only a path reaches here; query parameters report unknown codes
+		// as field errors.
+		return Problem{Type: typeNotFound, Title: "Municipality not found", Status: http.StatusNotFound, Detail: "no municipality has this kommunenummer in SSB classification 131 from 2017 to today"}
+	case errors.Is(err, projections.ErrUnknownProjection):
+		return Problem{Type: typeNotFound, Title: "Projection not found", Status: http.StatusNotFound, Detail: "no projection has this name; GET /api/v1/admin/projections lists them"}
+	case errors.Is(err, projections.ErrRebuildRunning):
+		return Problem{Type: typeRebuildRunning, Title: "Rebuild already running", Status: http.StatusConflict, Detail: "a rebuild of this projection is under way; GET /api/v1/admin/projections shows its progress"}
+	case errors.Is(err, projections.ErrFailed):
+		return Problem{Type: typeUnavailable, Title: "Projection failed", Status: http.StatusServiceUnavailable, Detail: "a projection this endpoint reads has failed (it stopped on an event it cannot apply); GET /api/v1/admin/projections shows why"}
+	case errors.Is(err, projections.ErrNotCaughtUp):
+		return Problem{Type: typeUnavailable, Title: "Not caught up", Status: http.StatusServiceUnavailable, Detail: "the read model has not reached min_position in time; retry"}
 	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: typeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable, Detail: "the server is shutting down or the request was cancelled"}
 	}

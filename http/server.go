@@ -1,19 +1,24 @@
 // Package http is samspill's HTTP API on Gin: the command endpoints, the
-// live reads of single partnerships, the OpenAPI document and the health
-// checks of API.md. Every error becomes RFC 9457 problem+json in one place
-// (problemFor). Import it under another name (httpapi) so it does not
-// shadow net/http.
+// live reads of single partnerships, the global event feed (JSON pages and
+// server-sent events), the lists, timelines and stats answered from
+// projections (with min_position) and their admin routes, the OpenAPI
+// document, the health checks and the Prometheus metrics of API.md. Every error becomes RFC 9457 problem+json
+// in one place (problemFor). Import it under another name (httpapi) so it
+// does not shadow net/http.
 package http
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/projections"
 )
 
 // Config holds what the API needs.
@@ -24,6 +29,24 @@ type Config struct {
 	Store eventstore.Store
 	// Logger receives one line per failed request; slog.Default() if nil.
 	Logger *slog.Logger
+	// Registry receives the API's metrics (and the Go and process
+	// collectors) and is served at /metrics. Nil: the handler makes its
+	// own; never the global default registry.
+	Registry *prometheus.Registry
+	// StreamsDone, when closed, ends every open event stream
+	// (/api/v1/events/stream), so that they do not hold up a graceful
+	// shutdown. Nil: streams end only with their client or the store.
+	StreamsDone <-chan struct{}
+	// StreamKeepalive is how long an event stream may be idle before it
+	// sends a comment line; defaultStreamKeepalive (15 s) if not positive.
+	StreamKeepalive time.Duration
+	// Projections answer the lists, timelines and stats, and are reported
+	// by /readyz and /admin/projections. Required: without them those
+	// routes answer 500 and /readyz 503.
+	Projections *projections.Runner
+	// MinPositionTimeout is how long a read with ?min_position waits for
+	// its projections; defaultMinPositionTimeout (5 s) if not positive.
+	MinPositionTimeout time.Duration
 }
 
 // Server holds the handlers' dependencies.
@@ -31,6 +54,14 @@ type Server struct {
 	svc   *app.Service
 	store eventstore.Store
 	log   *slog.Logger
+
+	registry        *prometheus.Registry
+	metrics         *httpMetrics
+	streamsDone     <-chan struct{}
+	streamKeepalive time.Duration
+
+	proj               *projections.Runner
+	minPositionTimeout time.Duration
 }
 
 // NewHandler returns the API as an http.Handler.
@@ -44,9 +75,24 @@ func newEngine(cfg Config) *gin.Engine {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.registry = cfg.Registry
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.registry, s.store, s.log)
+	s.streamsDone = cfg.StreamsDone
+	s.streamKeepalive = cfg.StreamKeepalive
+	if s.streamKeepalive <= 0 {
+		s.streamKeepalive = defaultStreamKeepalive
+	}
+	s.proj = cfg.Projections
+	s.minPositionTimeout = cfg.MinPositionTimeout
+	if s.minPositionTimeout <= 0 {
+		s.minPositionTimeout = defaultMinPositionTimeout
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recoverer, withRequestID)
+	r.Use(s.metrics.instrument, s.recoverer, withRequestID)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
@@ -56,10 +102,19 @@ func newEngine(cfg Config) *gin.Engine {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", metricsHandler(s.registry, s.log))
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", serveOpenAPI)
+	v1.GET("/events", s.getEvents)
+	v1.GET("/events/stream", s.streamEvents)
 	v1.POST("/partnerships", command[initiateRequest](s, s.toNewPartnership))
+	v1.GET("/partnerships", s.readModel(projections.SummariesName), s.listPartnerships)
+	v1.GET("/municipalities", s.readModel(projections.SummariesName), s.listMunicipalities)
+	v1.GET("/municipalities/:code/timeline", s.readModel(projections.TimelineName), s.getTimeline)
+	v1.GET("/stats", s.readModel(projections.SummariesName), s.getStats)
+	v1.GET("/admin/projections", s.listProjections)
+	v1.POST("/admin/projections/:name/rebuild", s.rebuildProjection)
 	v1.GET("/partnerships/:id", s.getPartnership)
 	v1.GET("/partnerships/:id/history", s.getHistory)
 	v1.POST("/partnerships/:id/partners", command[joinPartnerRequest](s, s.toPartnership))
@@ -82,7 +137,8 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz reports whether the event store answers.
+// readyz reports whether the event store answers and every projection is
+// fit to serve (projectionsReady).
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
@@ -93,5 +149,10 @@ func (s *Server) readyz(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeUnavailable, Title: "Not ready", Status: http.StatusServiceUnavailable, Detail: "the event store does not answer"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "store": gin.H{"head": head}})
+	list, reason := s.projectionsReady(ctx)
+	if reason != "" {
+		writeNotReady(c, reason, list)
+		return
+	}
+	c.JSON(http.StatusOK, readyResponse{Status: "ready", Store: readyStore{Head: head}, Projections: list})
 }

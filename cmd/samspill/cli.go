@@ -26,8 +26,10 @@ type command struct {
 	name    string
 	summary string
 	// flags registers the command's flags and returns the function that runs
-	// it once they are parsed.
-	flags func(fs *flag.FlagSet, env environment) func(ctx context.Context) error
+	// it once they are parsed, with the positional arguments.
+	flags func(fs *flag.FlagSet, env environment) func(ctx context.Context, args []string) error
+	// maxArgs is how many positional arguments the command takes.
+	maxArgs int
 }
 
 // environment is what a command may use of the outside world besides ctx.
@@ -40,6 +42,7 @@ func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the API on the embedded event store", flags: serveCommand},
 		{name: "demo", summary: "load the demo data set (idempotent)", flags: demoCommand},
+		{name: "projections", summary: "rebuild read models from the events (projections rebuild [NAME])", flags: projectionsCommand, maxArgs: 2},
 		{name: "version", summary: "print version, commit and Go version", flags: versionCommand},
 	}
 }
@@ -61,16 +64,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fs := flag.NewFlagSet("samspill "+c.name, flag.ContinueOnError)
 		fs.SetOutput(stdout)
 		runCmd := c.flags(fs, env)
-		if err := parseFlags(fs, args[1:], getenv); err != nil {
+		positional, err := parseFlags(fs, args[1:], getenv)
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return errHelpShown
 			}
 			return &usageError{command: c.name + " ", err: err}
 		}
-		if fs.NArg() > 0 {
-			return &usageError{command: c.name + " ", err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		if len(positional) > c.maxArgs {
+			return &usageError{command: c.name + " ", err: fmt.Errorf("unexpected argument %q", positional[c.maxArgs])}
 		}
-		return runCmd(ctx)
+		return runCmd(ctx, positional)
 	}
 	return &usageError{err: fmt.Errorf("unknown command %q", args[0])}
 }
@@ -85,11 +89,20 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "a flag on the command line wins. Run 'samspill COMMAND --help' for a command's flags.")
 }
 
-// parseFlags parses the command line, then fills every flag not given there
-// from SAMSPILL_<NAME> (upper case, '-' as '_').
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+// parseFlags parses the command line, flags and positional arguments in any
+// order, then fills every flag not given there from SAMSPILL_<NAME> (upper
+// case, '-' as '_'). It returns the positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -104,7 +117,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
 		}
 	})
-	return errors.Join(errs...)
+	return positional, errors.Join(errs...)
 }
 
 func envName(flagName string) string {

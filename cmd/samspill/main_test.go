@@ -159,6 +159,43 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 		t.Fatalf("POST: %d", resp.StatusCode)
 	}
 
+	// The projections run: the list reflects the write once they reach its
+	// position, and their metrics are exported.
+	resp, err = http.Get(base + "/api/v1/partnerships?municipality=4203&q=besøksvenn&min_position=" + resp.Header.Get("X-Samspill-Position"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Items []struct{ Title string } }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 || len(list.Items) == 0 {
+		t.Fatalf("GET list: %d %+v %v", resp.StatusCode, list, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`samspill_projection_position{projection="partnership_summaries"}`, "samspill_http_requests_total", "samspill_eventstore_head_position"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// A second process on the same data folder is refused.
+	var errOut bytes.Buffer
+	err = run(context.Background(), []string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, io.Discard, io.Discard, noEnv)
+	if code := exitCode(err, &errOut); code != 1 || !strings.Contains(errOut.String(), "in use") {
+		t.Errorf("second serve: exit %d, stderr %q", code, errOut.String())
+	}
+
+	// An open event stream does not hold up the shutdown.
+	stream, err := http.Get(base + "/api/v1/events/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+
 	cancel()
 	select {
 	case err := <-done:

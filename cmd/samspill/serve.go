@@ -12,14 +12,21 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	httpapi "github.com/samspill/samspill/http"
+	"github.com/samspill/samspill/projections"
 )
 
-// eventsFile is the embedded event store inside the data folder.
-const eventsFile = "events.db"
+// Files inside the data folder: the embedded event store and the read
+// models, which are disposable and rebuilt from the events.
+const (
+	eventsFile     = "events.db"
+	readModelsFile = "readmodels.db"
+)
 
 // Timeouts of the HTTP server: slow clients cannot hold connections open
 // forever, and shutdown waits this long for requests in flight.
@@ -38,20 +45,26 @@ type serveConfig struct {
 	logLevel slog.Level
 }
 
-func serveCommand(fs *flag.FlagSet, env environment) func(context.Context) error {
+func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
 	var cfg serveConfig
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	fs.StringVar(&cfg.data, "data", "./samspill-data", "data folder of the embedded event store")
+	fs.StringVar(&cfg.data, "data", "./samspill-data", "data folder of the embedded event store and read models")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo data set first if the store is empty")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]")
-	return func(ctx context.Context) error { return serve(ctx, cfg, env) }
+	return func(ctx context.Context, _ []string) error { return serve(ctx, cfg, env) }
 }
 
-// serve runs the API until ctx ends, then stops accepting requests, lets
-// those in flight finish and closes the store.
+// serve runs the API and the projections until ctx ends, then stops
+// accepting requests, lets those in flight finish, commits the projections'
+// open batches and closes the read models and the store.
 func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	unlock, err := lockDataDir(cfg.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := openStore(ctx, cfg.data, log)
 	if err != nil {
 		return err
@@ -64,12 +77,35 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		}
 	}
 
+	registry := prometheus.NewRegistry()
+	readModels, err := openReadModels(ctx, cfg.data)
+	if err != nil {
+		return err
+	}
+	defer readModels.Close()
+	runner := projections.New(readModels, store, projections.WithLogger(log), projections.WithMetrics(registry))
+	if err := registry.Register(runner); err != nil {
+		return fmt.Errorf("register projection metrics: %w", err)
+	}
+	if err := runner.Start(ctx); err != nil {
+		return fmt.Errorf("start projections: %w", err)
+	}
+	defer runner.Close() // after the server has stopped: commits open batches
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
+	streamsDone := make(chan struct{})
 	srv := &http.Server{
-		Handler:           httpapi.NewHandler(httpapi.Config{Service: app.New(store, app.WithLogger(log)), Store: store, Logger: log}),
+		Handler: httpapi.NewHandler(httpapi.Config{
+			Service:     app.New(store, app.WithLogger(log)),
+			Store:       store,
+			Projections: runner,
+			Logger:      log,
+			Registry:    registry,
+			StreamsDone: streamsDone,
+		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -77,6 +113,9 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		MaxHeaderBytes:    1 << 16,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Open event streams never finish on their own; end them when shutdown
+	// begins so that it only waits for ordinary requests.
+	srv.RegisterOnShutdown(func() { close(streamsDone) })
 	fmt.Fprintf(env.stdout, "samspill listening on http://%s (data in %s)\n", ln.Addr(), cfg.data)
 
 	served := make(chan error, 1)
@@ -110,6 +149,15 @@ func openStore(ctx context.Context, dataDir string, log *slog.Logger) (*sqlite.S
 	return store, nil
 }
 
+// openReadModels opens (and creates) the read models in the data folder.
+func openReadModels(ctx context.Context, dataDir string) (*projections.DB, error) {
+	db, err := projections.OpenSQLite(ctx, filepath.Join(dataDir, readModelsFile))
+	if err != nil {
+		return nil, fmt.Errorf("open read models in %s: %w", dataDir, err)
+	}
+	return db, nil
+}
+
 func loadDemoIfEmpty(ctx context.Context, store *sqlite.Store, env environment) error {
 	head, err := store.Head(ctx)
 	if err != nil {
@@ -132,10 +180,10 @@ func loadDemo(ctx context.Context, store *sqlite.Store, env environment) error {
 	return nil
 }
 
-func demoCommand(fs *flag.FlagSet, env environment) func(context.Context) error {
+func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
 	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
 	usageWithEnv(fs, "samspill demo [--data ./samspill-data]")
-	return func(ctx context.Context) error {
+	return func(ctx context.Context, _ []string) error {
 		log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		store, err := openStore(ctx, *data, log)
 		if err != nil {

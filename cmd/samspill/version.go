@@ -14,9 +14,9 @@ var (
 	commit  = ""
 )
 
-func versionCommand(fs *flag.FlagSet, env environment) func(context.Context) error {
+func versionCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
 	usageWithEnv(fs, "samspill version")
-	return func(context.Context) error {
+	return func(context.Context, []string) error {
 		fmt.Fprintf(env.stdout, "samspill %s\ncommit %s\n%s\n", version, buildCommit(), runtime.Version())
 		return nil
 	}

@@ -69,12 +69,14 @@ func randomCommand(r *rand.Rand, f *fixture) (Event, time.Time) {
 // that was current then.
 func TestPropertyAcceptedHistoriesStayValidAndBitemporal(t *testing.T) {
 	accepted := map[string]int{}
+	folded := 0
 	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		f := newFixture(t)
 		f.now = time.Date(2025, 1, 1, 9, 0, 0, 0, time.UTC)
 		f.must(initiation(), "2021-03-01")
 		snapshots := []State{f.state(View{})}
+		fold := snapshots[0]
 		for range 60 {
 			ev, when := randomCommand(r, f)
 			before := len(f.history)
@@ -94,6 +96,16 @@ func TestPropertyAcceptedHistoriesStayValidAndBitemporal(t *testing.T) {
 			}
 			snapshots = append(snapshots, s)
 			accepted[ev.EventType()]++
+			// A projection's fold: Next where it may, Replay where it must.
+			if next, ok := fold.Next(f.history[len(f.history)-1]); ok {
+				fold = next
+				folded++
+			} else {
+				fold = s
+			}
+			if !reflect.DeepEqual(fold, s) {
+				t.Fatalf("seed %d: Next after %s:\n got %+v\nwant %+v", seed, ev.EventType(), fold, s)
+			}
 		}
 		for i, e := range f.history {
 			known := f.state(View{KnownAt: e.RecordedAt})
@@ -102,7 +114,11 @@ func TestPropertyAcceptedHistoriesStayValidAndBitemporal(t *testing.T) {
 			}
 		}
 	}
-	// Guard against a vacuous run: every type must have been accepted.
+	// Guard against a vacuous run: every type must have been accepted, and
+	// Next must have been used, not only refused.
+	if folded < 100 {
+		t.Errorf("Next applied only %d events; the generator hardly exercises it", folded)
+	}
 	for _, typ := range EventTypes()[1:] {
 		if accepted[typ] == 0 {
 			t.Errorf("no %s was ever accepted; the generator does not exercise it (%v)", typ, accepted)

@@ -53,11 +53,11 @@ func Corrections(history []Entry, v View) map[string]Correction {
 	return marks
 }
 
-// effective returns the events that count under the view, corrections
+// Effective returns the events that count under the view, corrections
 // resolved (retracted ones dropped, replaced ones carrying their new data),
 // in the order they occurred (ties by version). Corrections themselves are
-// not part of the result.
-func effective(history []Entry, v View) ([]Entry, error) {
+// not part of the result. history is in version order, as stored.
+func Effective(history []Entry, v View) ([]Entry, error) {
 	replacements := map[string]EntryCorrected{}
 	for _, e := range history {
 		if c, ok := e.Event.(EntryCorrected); ok && v.known(e) {
@@ -105,7 +105,7 @@ func compareUint(a, b uint64) int {
 // their own recorded_at on. It returns ErrNotFound when the partnership did
 // not exist under the view.
 func Replay(history []Entry, v View) (State, error) {
-	events, err := effective(history, v)
+	events, err := Effective(history, v)
 	if err != nil {
 		return State{}, err
 	}
@@ -131,7 +131,7 @@ func Replay(history []Entry, v View) (State, error) {
 // every event against the state just before it. It returns the first entry
 // that breaks a rule, with the rule's error.
 func validate(history []Entry) (Entry, error) {
-	events, err := effective(history, View{})
+	events, err := Effective(history, View{})
 	if err != nil {
 		return Entry{}, err
 	}
@@ -143,4 +143,49 @@ func validate(history []Entry) (Entry, error) {
 		s.apply(e)
 	}
 	return Entry{}, nil
+}
+
+// Next returns the state after e, computed from s alone, and true when that
+// equals replaying the whole history with e added: s is the current state
+// (zero before the initiation) and e is the stream's next event, not a
+// correction, and either not earlier than anything s has seen or an event
+// whose effect does not depend on order (commutes). Otherwise it returns
+// false and the caller must Replay; a correction or a late-logged event can
+// change what came after it. Projections use Next to fold the global log
+// without reading each stream again. s is not modified.
+func (s State) Next(e Entry) (State, bool) {
+	if _, ok := e.Event.(EntryCorrected); ok {
+		return State{}, false
+	}
+	_, initiation := e.Event.(PartnershipInitiated)
+	if initiation == s.initiated() || e.Version != s.Version+1 {
+		return State{}, false
+	}
+	if e.OccurredAt.Before(s.LastOccurredAt) && !commutes(e.Event) {
+		return State{}, false
+	}
+	next := s.clone()
+	next.apply(e)
+	next.normalize()
+	return next, true
+}
+
+// commutes reports whether applying ev gives the same state wherever it
+// falls in the order of events: true for the events that change no
+// order-dependent field (a late-logged milestone is the common case).
+func commutes(ev Event) bool {
+	switch ev.(type) {
+	case MilestoneLogged, ContactPersonAssigned, FundingRecorded:
+		return true
+	}
+	return false
+}
+
+// clone copies s deeply enough that apply on the copy leaves s unchanged.
+func (s State) clone() State {
+	s.Partners = slices.Clone(s.Partners)
+	s.Roles = slices.Clone(s.Roles)
+	s.Goals = slices.Clone(s.Goals)
+	s.Agreements = slices.Clone(s.Agreements)
+	return s
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/samspill/samspill/projections"
+)
+
+func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
+	data := fs.String("data", "./samspill-data", "data folder of the embedded event store and read models")
+	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data]\n\n"+
+		"Rebuilds the named read model (every one when NAME is omitted) from the events,\n"+
+		"with a progress bar on a terminal and log lines otherwise. samspill serve must not\n"+
+		"run on the same data folder; a running server rebuilds online with\n"+
+		"POST /api/v1/admin/projections/{name}/rebuild.")
+	return func(ctx context.Context, args []string) error {
+		if len(args) == 0 || args[0] != "rebuild" {
+			return &usageError{command: "projections ", err: fmt.Errorf("want the subcommand rebuild")}
+		}
+		return rebuildProjections(ctx, *data, args[1:], env)
+	}
+}
+
+// rebuildProjections rebuilds the named projections offline.
+func rebuildProjections(ctx context.Context, dataDir string, names []string, env environment) error {
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	store, err := openStore(ctx, dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := openReadModels(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runner := projections.New(db, store, projections.WithLogger(log))
+	defer runner.Close()
+	known := runner.Names()
+	if len(names) == 0 {
+		names = known
+	}
+	for _, name := range names {
+		if !slices.Contains(known, name) {
+			return &usageError{command: "projections ", err: fmt.Errorf("unknown projection %q (known: %s)", name, strings.Join(known, ", "))}
+		}
+	}
+	for _, name := range names {
+		show := newProgress(env.stdout, name)
+		start := time.Now()
+		err := runner.RebuildOffline(ctx, name, time.Second/4, show)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s rebuilt in %s\n", name, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// newProgress returns a progress reporter: a bar with rate and ETA when w
+// is a terminal, else a log line at most every few seconds.
+func newProgress(w io.Writer, name string) func(projections.Progress) {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var bar *progressbar.ProgressBar
+		return func(p projections.Progress) {
+			if bar == nil {
+				bar = progressbar.NewOptions64(int64(p.Total),
+					progressbar.OptionSetWriter(w),
+					progressbar.OptionSetDescription(name),
+					progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(),
+					progressbar.OptionSetItsString("events"),
+					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+				)
+			}
+			_ = bar.Set64(int64(p.Done))
+		}
+	}
+	start := time.Now()
+	var last time.Time
+	return func(p projections.Progress) {
+		now := time.Now()
+		if now.Sub(last) < 2*time.Second && p.Done < p.Total {
+			return
+		}
+		last = now
+		elapsed := now.Sub(start).Seconds()
+		rate := float64(p.Done) / max(elapsed, 1e-3)
+		eta := "-"
+		if rate > 0 {
+			eta = (time.Duration(float64(p.Total-p.Done)/rate) * time.Second).Round(time.Second).String()
+		}
+		pct := 100.0
+		if p.Total > 0 {
+			pct = 100 * float64(p.Done) / float64(p.Total)
+		}
+		fmt.Fprintf(w, "rebuild %s: %d/%d events (%.0f%%), %.0f events/s, ETA %s\n", name, p.Done, p.Total, pct, rate, eta)
+	}
+}

@@ -1,0 +1,80 @@
+package pubsub
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// Defaults applied by NewSubscriber to zero fields of SubscriberConfig.
+const (
+	// DefaultPageSize is the default SubscriberConfig.PageSize.
+	DefaultPageSize = 500
+	// DefaultNackDelay is the default SubscriberConfig.NackDelay: long
+	// enough not to hammer a failing dependency, short enough not to hold
+	// a projection back noticeably.
+	DefaultNackDelay = 100 * time.Millisecond
+)
+
+// SubscriberConfig configures a Subscriber. The zero value is valid: no
+// consumer group, default page size, nack delay and logger.
+type SubscriberConfig struct {
+	// ConsumerGroup names a durable cursor: each Subscribe starts after the
+	// position Checkpoints holds for CheckpointKey(ConsumerGroup, topic),
+	// and each ack saves the message's position there. "" means no
+	// checkpoint: every Subscribe starts at position 0 and acks are not
+	// saved. A group is not a work queue: two subscriptions of one group
+	// and topic running at once each receive every message.
+	ConsumerGroup string
+	// Checkpoints stores the groups' positions; required when
+	// ConsumerGroup is set, and refused without it.
+	Checkpoints Checkpoints
+	// PageSize is the number of events read per ReadAll; 0 means
+	// DefaultPageSize.
+	PageSize int
+	// NackDelay is the wait before a nacked message is delivered again; 0
+	// means DefaultNackDelay.
+	NackDelay time.Duration
+	// Logger receives the subscriber's operational messages (store errors
+	// it retries, checkpoint failures); nil means watermill.NopLogger.
+	Logger watermill.LoggerAdapter
+}
+
+// Validate reports every problem of the configuration, joined with
+// errors.Join; nil when there is none.
+func (c SubscriberConfig) Validate() error {
+	var problems []error
+	if c.ConsumerGroup != "" && c.Checkpoints == nil {
+		problems = append(problems, fmt.Errorf("consumer group %q needs checkpoints", c.ConsumerGroup))
+	}
+	if c.ConsumerGroup == "" && c.Checkpoints != nil {
+		problems = append(problems, errors.New("checkpoints without a consumer group would never be used"))
+	}
+	if strings.Contains(c.ConsumerGroup, "/") {
+		problems = append(problems, fmt.Errorf("consumer group %q must not contain %q", c.ConsumerGroup, "/"))
+	}
+	if c.PageSize < 0 {
+		problems = append(problems, fmt.Errorf("page size %d is negative", c.PageSize))
+	}
+	if c.NackDelay < 0 {
+		problems = append(problems, fmt.Errorf("nack delay %s is negative", c.NackDelay))
+	}
+	return errors.Join(problems...)
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c SubscriberConfig) withDefaults() SubscriberConfig {
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.NackDelay == 0 {
+		c.NackDelay = DefaultNackDelay
+	}
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+	return c
+}

@@ -1,0 +1,117 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/internal/synth"
+	"github.com/samspill/samspill/projections"
+)
+
+// benchServer is a handler over a generated log with 2,000 partnerships in
+// Arendal (4203) and 500 elsewhere, its projections caught up.
+func benchServer(b *testing.B) (http.Handler, *projections.Runner) {
+	b.Helper()
+	ctx := context.Background()
+	dir := b.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if _, err := synth.Fill(ctx, store, synth.Config{Partnerships: 2500, Events: 20, Seed: 2, Focus: "4203", FocusPartnerships: 2000}); err != nil {
+		b.Fatal(err)
+	}
+	db, err := projections.OpenSQLite(ctx, filepath.Join(dir, "readmodels.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	runner := projections.New(db, store)
+	if err := runner.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { runner.Close() })
+	head, err := store.Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := runner.WaitFor(wait, head); err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	return NewHandler(Config{Service: app.New(store), Store: store, Projections: runner, Logger: log}), runner
+}
+
+// latencies runs f b.N times and returns the sorted durations.
+func latencies(b *testing.B, f func()) []time.Duration {
+	out := make([]time.Duration, b.N)
+	for i := range b.N {
+		start := time.Now()
+		f()
+		out[i] = time.Since(start)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func quantile(d []time.Duration, q float64) time.Duration {
+	return d[min(len(d)-1, int(q*float64(len(d))))]
+}
+
+// benchQuery measures GET path through the whole HTTP handler (routing,
+// validation, query, JSON) against direct, the same query on the Runner,
+// measured in the same run; it reports p50 and p99 in ms and the ratio of
+// the p99s.
+func benchQuery(b *testing.B, h http.Handler, path string, direct func() error) {
+	get := func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body.String())
+		}
+	}
+	get() // warm the caches once
+	b.ResetTimer()
+	viaHTTP := latencies(b, get)
+	b.StopTimer()
+	baseline := latencies(b, func() {
+		if err := direct(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportMetric(float64(quantile(viaHTTP, 0.50).Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(quantile(viaHTTP, 0.99).Microseconds())/1000, "p99_ms")
+	b.ReportMetric(float64(quantile(baseline, 0.99).Microseconds())/1000, "direct_p99_ms")
+	b.ReportMetric(float64(quantile(viaHTTP, 0.99))/float64(quantile(baseline, 0.99)), "x_direct")
+}
+
+// BenchmarkListLargeMunicipality: the first page (50) of Arendal's 2,000
+// partnerships.
+func BenchmarkListLargeMunicipality(b *testing.B) {
+	h, r := benchServer(b)
+	benchQuery(b, h, "/api/v1/partnerships?municipality=4203", func() error {
+		_, err := r.Partnerships(context.Background(), projections.ListFilter{Municipality: "4203", Limit: 50})
+		return err
+	})
+}
+
+// BenchmarkTimelineLargeMunicipality: Arendal's timeline, all 2,000 lanes
+// and the first page (500) of entries.
+func BenchmarkTimelineLargeMunicipality(b *testing.B) {
+	h, r := benchServer(b)
+	benchQuery(b, h, "/api/v1/municipalities/4203/timeline", func() error {
+		_, err := r.Timeline(context.Background(), "4203", projections.TimelineFilter{Limit: 500})
+		return err
+	})
+}

@@ -1,0 +1,180 @@
+package http
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/projections"
+)
+
+// The reads of this file are answered from projections (package
+// projections) and may lag behind writes; their routes pass through
+// readModel first, which honours ?min_position.
+
+// Page sizes of the partnership list (API.md, Lists) and of a timeline's
+// entries.
+const (
+	defaultListLimit     = 50
+	maxListLimit         = 500
+	defaultTimelineLimit = 500
+	maxTimelineLimit     = 5000
+)
+
+// listPartnerships answers GET /partnerships: partnership summaries (their
+// derived state), newest start first, filtered by municipality (any code
+// the municipality ever had), status, service_area, collaboration_model and
+// q (title and partner names, case-insensitive), one page of limit at a
+// time. Invalid parameters are one 400 naming each.
+func (s *Server) listPartnerships(c *gin.Context) {
+	q := queryParams{c: c}
+	f := projections.ListFilter{
+		Municipality:       q.municipality("municipality"),
+		Status:             q.oneOf("status", partnership.Statuses),
+		ServiceArea:        q.oneOf("service_area", partnership.ServiceAreas),
+		CollaborationModel: q.oneOf("collaboration_model", partnership.CollaborationModels),
+		Query:              c.Query("q"),
+		Limit:              q.limit("limit", defaultListLimit, maxListLimit),
+		Cursor:             c.Query("cursor"),
+	}
+	if err := q.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.proj.Partnerships(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, fmt.Errorf("list partnerships: %w", err))
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// municipalitiesResponse is the body of GET /municipalities.
+type municipalitiesResponse struct {
+	// Items are the municipalities of the current SSB list, by code.
+	Items []projections.MunicipalityCount `json:"items"`
+}
+
+// listMunicipalities answers GET /municipalities: every municipality of
+// the current SSB list with its number of partnerships and of active ones
+// (partnerships recorded under a former code count under today's).
+func (s *Server) listMunicipalities(c *gin.Context) {
+	items, err := s.proj.Municipalities(c.Request.Context())
+	if err != nil {
+		s.fail(c, fmt.Errorf("list municipalities: %w", err))
+		return
+	}
+	c.JSON(http.StatusOK, municipalitiesResponse{Items: items})
+}
+
+// getTimeline answers GET /municipalities/{code}/timeline: the
+// municipality's partnerships and their entries by occurred_at. A former
+// code answers with the timeline of the municipality that succeeds it
+// today. A code that is not four digits is a 400, one that names no
+// municipality a 404. from (a date: its start in Europe/Oslo, or an
+// instant) and to (a date: its end, or an instant) bound the entries and
+// select the partnerships active in between; from after to is a 400.
+func (s *Server) getTimeline(c *gin.Context) {
+	q := queryParams{c: c}
+	code, err := kommune.Parse(c.Param("code"))
+	switch {
+	case errors.Is(err, kommune.ErrMalformed):
+		q.invalid("code", err.Error())
+	case err != nil:
+		s.fail(c, fmt.Errorf("timeline: %w", err))
+		return
+	}
+	f := projections.TimelineFilter{
+		From:               q.instant("from", calendar.ParseTime),
+		To:                 q.instant("to", calendar.ParseCutoff),
+		ServiceArea:        q.oneOf("service_area", partnership.ServiceAreas),
+		CollaborationModel: q.oneOf("collaboration_model", partnership.CollaborationModels),
+		Status:             q.oneOf("status", partnership.Statuses),
+		Limit:              q.limit("limit", defaultTimelineLimit, maxTimelineLimit),
+		Cursor:             c.Query("cursor"),
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+		q.invalid("from", "must not be after to")
+	}
+	if err := q.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	tl, err := s.proj.Timeline(c.Request.Context(), string(code.Current()), f)
+	if err != nil {
+		s.fail(c, fmt.Errorf("timeline of %s: %w", code, err))
+		return
+	}
+	c.JSON(http.StatusOK, tl)
+}
+
+// getStats answers GET /stats: counts by status, service area and
+// collaboration model, the median duration of ended partnerships and goal
+// changes per partnership, everywhere or in one municipality (any code it
+// ever had).
+func (s *Server) getStats(c *gin.Context) {
+	q := queryParams{c: c}
+	municipality := q.municipality("municipality")
+	if err := q.err(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.proj.Stats(c.Request.Context(), municipality)
+	if err != nil {
+		s.fail(c, fmt.Errorf("stats: %w", err))
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// municipality reads an optional kommunenummer and returns the code that
+// succeeds it today, so that a former code (0906) selects what is recorded
+// under its successor (4203). Absent or empty is "" (no filter); a code
+// that is malformed or names no municipality is invalid.
+func (q *queryParams) municipality(name string) string {
+	v := q.c.Query(name)
+	if v == "" {
+		return ""
+	}
+	code, err := kommune.Parse(v)
+	if err != nil {
+		q.invalid(name, err.Error())
+		return ""
+	}
+	return string(code.Current())
+}
+
+// oneOf reads an optional value of a closed vocabulary. Absent or empty is
+// "" (no filter); anything outside vocabulary is invalid.
+func (q *queryParams) oneOf(name string, vocabulary []string) string {
+	v := q.c.Query(name)
+	if v != "" && !slices.Contains(vocabulary, v) {
+		q.invalid(name, "must be one of "+strings.Join(vocabulary, ", "))
+		return ""
+	}
+	return v
+}
+
+// instant reads an optional date or RFC 3339 timestamp with parse
+// (calendar.ParseTime for a lower bound, calendar.ParseCutoff for an upper
+// one, so that a date includes its whole day). Absent is the zero time.
+func (q *queryParams) instant(name string, parse func(string) (time.Time, error)) time.Time {
+	v, ok := q.c.GetQuery(name)
+	if !ok {
+		return time.Time{}
+	}
+	t, err := parse(v)
+	if err != nil {
+		q.invalid(name, err.Error())
+		return time.Time{}
+	}
+	return t
+}

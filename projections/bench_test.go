@@ -1,0 +1,125 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/internal/synth"
+)
+
+// benchEvents is the size of the generated log (SAMSPILL_BENCH_EVENTS,
+// default 1,000,000): 50 events per partnership, 2,000 of the partnerships
+// in Arendal (4203).
+func benchEvents(b *testing.B) int {
+	n := 1_000_000
+	if v := os.Getenv("SAMSPILL_BENCH_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 50 {
+			b.Fatalf("SAMSPILL_BENCH_EVENTS=%q: want an integer ≥ 50", v)
+		}
+	}
+	return n
+}
+
+// BenchmarkRebuildAll rebuilds both projections at once, as an online
+// rebuild of everything would, over a generated log, and compares the rate
+// with a raw sequential scan of the events table measured in the same run
+// (the floor no rebuild can beat). Run it with -benchtime=1x.
+func BenchmarkRebuildAll(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	path := filepath.Join(dir, "events.db")
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	n := benchEvents(b)
+	genStart := time.Now()
+	sum, err := synth.Fill(ctx, store, synth.Config{Partnerships: n / 50, Events: 50, Seed: 1, Focus: "4203", FocusPartnerships: min(2000, n/50)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("generated %d events of %d partnerships in %s", sum.Events, sum.Partnerships, time.Since(genStart).Round(time.Millisecond))
+
+	var scan, rebuild time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		start := time.Now()
+		rows := rawScan(b, path)
+		scan += time.Since(start)
+		if rows != sum.Events {
+			b.Fatalf("raw scan read %d rows, want %d", rows, sum.Events)
+		}
+		db, err := OpenSQLite(ctx, filepath.Join(dir, "readmodels-"+strconv.Itoa(i)+".db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := New(db, store)
+		b.StartTimer()
+
+		start = time.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, len(r.Names()))
+		for j, name := range r.Names() {
+			wg.Go(func() { errs[j] = r.RebuildOffline(ctx, name, time.Second, nil) })
+		}
+		wg.Wait()
+		rebuild += time.Since(start)
+
+		b.StopTimer()
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		r.Close()
+		db.Close()
+		b.StartTimer()
+	}
+	events := float64(sum.Events * b.N)
+	rate := events / rebuild.Seconds()
+	raw := events / scan.Seconds()
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(raw, "raw_scan_events/s")
+	b.ReportMetric(rate/raw, "x_raw")
+}
+
+// rawScan reads every column of every event in position order through
+// database/sql, the way the store's ReadAll does, but without decoding
+// anything: the cost of reading the log at all.
+func rawScan(b *testing.B, path string) int {
+	db, err := sql.Open("sqlite", "file:"+path+"?_query_only=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT position, event_id, stream_id, version, type, schema_version, occurred_at, recorded_at, metadata, data FROM events ORDER BY position`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var (
+		n                                                      int
+		position, version, schema                              int64
+		eventID, streamID, typ, occurred, recorded, meta, data string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&position, &eventID, &streamID, &version, &typ, &schema, &occurred, &recorded, &meta, &data); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}

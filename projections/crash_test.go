@@ -1,0 +1,178 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/eventstore/sqlite"
+)
+
+// loadWorkload fills e's store with the demo data set and random commands.
+func loadWorkload(t *testing.T, e *env, seed uint64, steps int) {
+	t.Helper()
+	if _, err := demo.Load(context.Background(), e.store, e.clock.Now()); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	w := &workload{t: t, r: rand.New(rand.NewPCG(seed, 3)), e: e, accepted: map[string]int{}}
+	for range 8 {
+		w.initiate()
+	}
+	for range steps {
+		w.step()
+	}
+}
+
+// TestInjectedFailureBetweenWriteAndCheckpoint fails batches at random just
+// before their checkpoint is written, after the read-model rows were: each
+// failed batch rolls back and its run restarts from the checkpoint. The
+// result must equal a clean rebuild: nothing doubled, nothing missing.
+func TestInjectedFailureBetweenWriteAndCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	loadWorkload(t, e, 1, 200)
+
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var injected atomic.Int64
+	flaky := e.runner(t, "flaky.db", WithPageSize(13), withFailpoint(func(projection string) error {
+		// Fail every third batch of each projection: often, but never so
+		// often in a row that the run gives up.
+		mu.Lock()
+		calls[projection]++
+		n := calls[projection]
+		mu.Unlock()
+		if n%3 == 0 {
+			injected.Add(1)
+			return errors.New("injected failure between write and checkpoint")
+		}
+		return nil
+	}))
+	e.catchUp(t, flaky)
+	if injected.Load() < 5 {
+		t.Fatalf("only %d failures injected; the test proves nothing", injected.Load())
+	}
+	clean := e.runner(t, "clean.db")
+	e.catchUp(t, clean)
+	sameDumps(t, flaky, clean)
+}
+
+// TestPoisonEventFailsProjection: an event a projection cannot apply stops
+// it with status failed and the error visible; it is never skipped.
+func TestPoisonEventFailsProjection(t *testing.T) {
+	e := newEnv(t)
+	loadWorkload(t, e, 2, 20)
+	r := e.runner(t, "poison.db", withFailpoint(func(string) error { return errors.New("cannot apply") }))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := r.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, s := range st {
+			if s.Status == StatusFailed {
+				failed++
+				if s.Error == "" || s.Position != 0 {
+					t.Fatalf("failed projection %+v: want its error and position 0 (nothing skipped)", s)
+				}
+			}
+		}
+		if failed == len(st) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not fail: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, 1); !errors.Is(err, ErrFailed) {
+		t.Fatalf("WaitFor on a failed projection: %v, want ErrFailed", err)
+	}
+}
+
+// crashChildEnv tells a re-executed test binary to act as the process that
+// gets killed.
+const crashChildEnv = "SAMSPILL_PROJECTION_CRASH_CHILD"
+
+// TestProcessKilledMidBatch runs the projections in a child process that
+// kills itself with SIGKILL in the middle of a batch (rows written, the
+// checkpoint not yet), several times over the same read-model file. After
+// each kill a restarted runner catches up, and at the end the read models
+// equal a clean rebuild.
+func TestProcessKilledMidBatch(t *testing.T) {
+	e := newEnv(t)
+	loadWorkload(t, e, 3, 300)
+	readModels := filepath.Join(e.dir, "crashed.db")
+	for i, killAt := range []int{3, 17, 40, 2, 90} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+e.dir+","+readModels+","+strconv.Itoa(killAt))
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("run %d: child was not killed: %v\n%s", i, err, out)
+		}
+	}
+	crashed := e.runner(t, "crashed.db")
+	e.catchUp(t, crashed)
+	clean := e.runner(t, "clean.db")
+	e.catchUp(t, clean)
+	sameDumps(t, crashed, clean)
+}
+
+// TestCrashChild is the child of TestProcessKilledMidBatch; it does nothing
+// in a normal run.
+func TestCrashChild(t *testing.T) {
+	spec := os.Getenv(crashChildEnv)
+	if spec == "" {
+		t.Skip("runs only as the child process of TestProcessKilledMidBatch")
+	}
+	var dir, file string
+	var killAt int
+	if _, err := fmt.Sscanf(replaceCommas(spec), "%s %s %d", &dir, &file, &killAt); err != nil {
+		t.Fatalf("bad %s=%q: %v", crashChildEnv, spec, err)
+	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenSQLite(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commits atomic.Int64
+	r := New(db, store, WithPageSize(11), withFailpoint(func(string) error {
+		if commits.Add(1) == int64(killAt) {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal arrives before the checkpoint is written
+		}
+		return nil
+	}))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Second)
+	t.Fatal("not killed: fewer batches than the kill point")
+}
+
+func replaceCommas(s string) string {
+	out := []byte(s)
+	for i, c := range out {
+		if c == ',' {
+			out[i] = ' '
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,174 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/eventstore/sqlite"
+)
+
+// clock is a settable clock shared by the service and the store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a real SQLite event store, an application service writing to it,
+// and the read models in their own file.
+type env struct {
+	dir   string
+	clock *clock
+	store *sqlite.Store
+	svc   *app.Service
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	c := &clock{now: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)}
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.WithClock(c.Now))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return &env{dir: dir, clock: c, store: store, svc: app.New(store, app.WithClock(c.Now))}
+}
+
+// runner opens the read models in file (inside the env's folder) and
+// starts the projections over them; both are closed when t ends.
+func (e *env) runner(t *testing.T, file string, opts ...Option) *Runner {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), filepath.Join(e.dir, file))
+	if err != nil {
+		t.Fatalf("open read models: %v", err)
+	}
+	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
+	r := New(db, e.store, opts...)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatalf("start projections: %v", err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		db.Close()
+	})
+	return r
+}
+
+// catchUp waits until every projection of r has reached the store's head.
+func (e *env) catchUp(t *testing.T, r *Runner) {
+	t.Helper()
+	head, err := e.store.Head(context.Background())
+	if err != nil {
+		t.Fatalf("head: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, head); err != nil {
+		t.Fatalf("projections did not reach head %d: %v", head, err)
+	}
+}
+
+// dump returns every row of the projection's active tables as text, by
+// base table name, sorted: two generations or two runners with equal
+// dumps hold equal read models.
+func dump(t *testing.T, r *Runner, name string) map[string][]string {
+	t.Helper()
+	s, err := r.slot(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	err = r.read(context.Background(), name, func(tb Tables, db *sql.DB) error {
+		for _, base := range s.def.Tables() {
+			rows, err := db.Query(`SELECT * FROM "` + tb.Name(base) + `"`)
+			if err != nil {
+				return err
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return err
+				}
+				cells := make([]string, len(vals))
+				for i, v := range vals {
+					if b, ok := v.([]byte); ok {
+						v = string(b)
+					}
+					cells[i] = fmt.Sprint(v)
+				}
+				out[base] = append(out[base], strings.Join(cells, "|"))
+			}
+			rows.Close()
+			slices.Sort(out[base])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("dump %s: %v", name, err)
+	}
+	return out
+}
+
+// sameDumps fails t unless every projection holds the same rows in a and b.
+func sameDumps(t *testing.T, a, b *Runner) {
+	t.Helper()
+	for _, name := range a.Names() {
+		da, db := dump(t, a, name), dump(t, b, name)
+		if len(da) == 0 {
+			t.Fatalf("%s: empty dump; nothing compared", name)
+		}
+		for table, rows := range da {
+			if !reflect.DeepEqual(rows, db[table]) {
+				t.Fatalf("%s.%s differs: %d rows vs %d\n%s", name, table, len(rows), len(db[table]), firstDiff(rows, db[table]))
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []string) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("row %d:\n  %s\n  %s", i, a[i], b[i])
+		}
+	}
+	return "one is a prefix of the other"
+}
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

@@ -1,0 +1,107 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+)
+
+// SummariesName is the name of the partnership summaries projection. It
+// answers the partnership list, the municipality counts and the stats.
+const SummariesName = "partnership_summaries"
+
+// sortableTime formats times so that text order is time order.
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
+func sortable(t time.Time) string { return t.UTC().Format(sortableTime) }
+
+// summaries keeps one row per partnership: its derived state (as
+// GET /partnerships/{id} shows it) and the columns lists filter on.
+type summaries struct{}
+
+func (summaries) Name() string       { return SummariesName }
+func (summaries) SchemaVersion() int { return 1 }
+func (summaries) Tables() []string   { return []string{"summaries"} }
+
+func (summaries) Schema() string {
+	return `
+CREATE TABLE {p}summaries (
+	id                   TEXT    NOT NULL PRIMARY KEY,
+	current_municipality TEXT    NOT NULL,
+	status               TEXT    NOT NULL,
+	service_area         TEXT    NOT NULL,
+	collaboration_model  TEXT    NOT NULL,
+	started_at           TEXT    NOT NULL,
+	ended_at             TEXT,
+	goal_changes         INTEGER NOT NULL,
+	search               TEXT    NOT NULL,
+	state                BLOB    NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
+CREATE INDEX {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
+}
+
+func (summaries) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
+	st, err := prepare(ctx, db, t, `SELECT state FROM {p}summaries WHERE id = ?`, upsertSummary)
+	if err != nil {
+		return nil, err
+	}
+	w := &summaryWriter{statements: st, load: st[0], upsert: st[1]}
+	w.folder = newFolder(store, func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error) {
+		return loadState(ctx, tx.StmtContext(ctx, w.load), id)
+	})
+	return w, nil
+}
+
+const upsertSummary = `
+INSERT INTO {p}summaries (id, current_municipality, status, service_area, collaboration_model, started_at, ended_at, goal_changes, search, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+	current_municipality = excluded.current_municipality, status = excluded.status,
+	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
+	started_at = excluded.started_at, ended_at = excluded.ended_at,
+	goal_changes = excluded.goal_changes, search = excluded.search, state = excluded.state`
+
+type summaryWriter struct {
+	*folder
+	statements
+	load, upsert *sql.Stmt
+}
+
+// Apply folds the batch and stores each changed partnership once.
+func (w *summaryWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
+	for _, e := range batch {
+		if _, _, _, err := w.fold(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return w.flush(ctx, tx.StmtContext(ctx, w.upsert), func(s partnership.State, state []byte) []any {
+		return []any{s.ID, s.CurrentMunicipality, s.Status, s.ServiceArea, s.CollaborationModel,
+			sortable(s.StartedAt), nullableTime(s.EndedAt), s.GoalChanges, searchText(s), state}
+	})
+}
+
+func (w *summaryWriter) Reset() { w.reset() }
+
+// searchText is what the list's q matches: title and partner names, lower
+// case (SQLite's lower() knows only ASCII; Go's knows æ, ø and å).
+func searchText(s partnership.State) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(s.Title))
+	for _, p := range s.Partners {
+		b.WriteByte('\n')
+		b.WriteString(strings.ToLower(p.Name))
+	}
+	return b.String()
+}
+
+func nullableTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return sortable(*t)
+}

@@ -1,0 +1,212 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+)
+
+// TimelineName is the name of the municipality timeline projection.
+const TimelineName = "municipality_timeline"
+
+// timeline keeps, per municipality (by today's code), its partnerships and
+// their dated entries: one per event in force, corrections applied.
+type timeline struct{}
+
+func (timeline) Name() string       { return TimelineName }
+func (timeline) SchemaVersion() int { return 1 }
+func (timeline) Tables() []string   { return []string{"partnerships", "entries"} }
+
+func (timeline) Schema() string {
+	return `
+CREATE TABLE {p}partnerships (
+	id                   TEXT NOT NULL PRIMARY KEY,
+	current_municipality TEXT NOT NULL,
+	title                TEXT NOT NULL,
+	service_area         TEXT NOT NULL,
+	collaboration_model  TEXT NOT NULL,
+	status               TEXT NOT NULL,
+	started_at           TEXT NOT NULL,
+	ended_at             TEXT,
+	state                BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX {p}partnerships_by_municipality ON {p}partnerships (current_municipality, started_at, id);
+CREATE TABLE {p}entries (
+	partnership_id       TEXT    NOT NULL,
+	version              INTEGER NOT NULL,
+	event_id             TEXT    NOT NULL,
+	current_municipality TEXT    NOT NULL,
+	type                 TEXT    NOT NULL,
+	occurred_at          TEXT    NOT NULL,
+	summary              TEXT    NOT NULL,
+	PRIMARY KEY (partnership_id, version)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
+}
+
+func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
+	st, err := prepare(ctx, db, t,
+		`SELECT state FROM {p}partnerships WHERE id = ?`,
+		upsertTimelinePartnership,
+		`INSERT INTO {p}entries (event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		`DELETE FROM {p}entries WHERE partnership_id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	w := &timelineWriter{store: store, statements: st, load: st[0], upsert: st[1], insertEntry: st[2], dropEntries: st[3]}
+	w.folder = newFolder(store, func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error) {
+		return loadState(ctx, tx.StmtContext(ctx, w.load), id)
+	})
+	return w, nil
+}
+
+const upsertTimelinePartnership = `
+INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at, state)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+	current_municipality = excluded.current_municipality, title = excluded.title,
+	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
+	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
+	state = excluded.state`
+
+type timelineWriter struct {
+	*folder
+	statements
+	store                                  eventstore.Store
+	load, upsert, insertEntry, dropEntries *sql.Stmt
+}
+
+func (w *timelineWriter) Reset() { w.reset() }
+
+// Apply adds an entry per event (rewriting a partnership's entries after a
+// correction) and stores each changed partnership once.
+func (w *timelineWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
+	insert := tx.StmtContext(ctx, w.insertEntry)
+	for _, e := range batch {
+		prev, s, entry, err := w.fold(ctx, tx, e)
+		if err != nil {
+			return err
+		}
+		if _, ok := entry.Event.(partnership.EntryCorrected); ok {
+			// A correction can retract or rewrite any earlier entry, and a
+			// corrected initiation can even move the partnership to
+			// another municipality: write its entries afresh.
+			if err := w.rewriteEntries(ctx, tx, insert, e, s); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.insert(ctx, insert, s, entry, partnerNames(prev.Partners)); err != nil {
+			return err
+		}
+	}
+	return w.flush(ctx, tx.StmtContext(ctx, w.upsert), func(s partnership.State, state []byte) []any {
+		return []any{s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
+			s.Status, sortable(s.StartedAt), nullableTime(s.EndedAt), state}
+	})
+}
+
+func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, s partnership.State, e partnership.Entry, names map[string]string) error {
+	_, err := insert.ExecContext(ctx, e.EventID, s.ID, s.CurrentMunicipality, e.Event.EventType(),
+		sortable(e.OccurredAt), e.Version, entrySummary(e.Event, names))
+	if err != nil {
+		return fmt.Errorf("store timeline entry %s: %w", e.EventID, err)
+	}
+	return nil
+}
+
+// rewriteEntries replaces the partnership's entries with the events in
+// force after correction e.
+func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, e eventstore.RecordedEvent, s partnership.State) error {
+	history, err := historyUpTo(ctx, w.store, e)
+	if err != nil {
+		return err
+	}
+	effective, err := partnership.Effective(history, partnership.View{})
+	if err != nil {
+		return fmt.Errorf("resolve corrections of %s: %w", e.StreamID, err)
+	}
+	if _, err := tx.StmtContext(ctx, w.dropEntries).ExecContext(ctx, s.ID); err != nil {
+		return fmt.Errorf("drop timeline entries of %s: %w", s.ID, err)
+	}
+	names := map[string]string{}
+	for _, h := range effective {
+		switch ev := h.Event.(type) {
+		case partnership.PartnershipInitiated:
+			for _, p := range ev.Partners {
+				names[p.PartnerID] = p.Name
+			}
+		case partnership.PartnerJoined:
+			names[ev.Partner.PartnerID] = ev.Partner.Name
+		}
+	}
+	for _, h := range effective {
+		if err := w.insert(ctx, insert, s, h, names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func partnerNames(partners []partnership.Partner) map[string]string {
+	names := make(map[string]string, len(partners))
+	for _, p := range partners {
+		names[p.PartnerID] = p.Name
+	}
+	return names
+}
+
+// entrySummary is the one line a timeline shows for an event. It never
+// holds personal data: a contact person is shown by the partner only.
+func entrySummary(ev partnership.Event, names map[string]string) string {
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	}
+	switch e := ev.(type) {
+	case partnership.PartnershipInitiated:
+		return "Initiated: " + e.Title
+	case partnership.PartnerJoined:
+		return e.Partner.Name + " joined"
+	case partnership.PartnerLeft:
+		return withReason(name(e.PartnerID)+" left", e.Reason)
+	case partnership.RolesAgreed:
+		roles := make([]string, len(e.Roles))
+		for i, r := range e.Roles {
+			roles[i] = name(r.PartnerID) + " (" + r.Role + ")"
+		}
+		return "Roles agreed: " + strings.Join(roles, ", ")
+	case partnership.GoalChanged:
+		return withReason(fmt.Sprintf("Goals changed (%d goals)", len(e.Goals)), e.Reason)
+	case partnership.AgreementSigned:
+		return withReason("Agreement signed: "+e.AgreementType, e.Reference)
+	case partnership.FundingRecorded:
+		return fmt.Sprintf("Funding: NOK %d from %s", e.AmountNOK, e.Source)
+	case partnership.AnchoringChanged:
+		return "Anchoring: " + e.Level
+	case partnership.MilestoneLogged:
+		return e.Kind + ": " + e.Title
+	case partnership.ContactPersonAssigned:
+		return "Contact person assigned for " + name(e.PartnerID)
+	case partnership.PartnershipPaused:
+		return withReason("Paused", e.Reason)
+	case partnership.PartnershipResumed:
+		return withReason("Resumed", e.Reason)
+	case partnership.PartnershipEnded:
+		return "Ended: " + e.Reason
+	}
+	return ev.EventType()
+}
+
+func withReason(s, reason string) string {
+	if reason == "" {
+		return s
+	}
+	return s + ": " + reason
+}
