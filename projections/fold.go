@@ -72,17 +72,17 @@ func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEven
 	return prev, next, entry, nil
 }
 
-// flush stores each state changed since the last flush, in the order they
-// were first changed, with upsert, whose arguments row gives (the state
-// encoded as JSON among them), and forgets them.
-func (f *folder) flush(ctx context.Context, upsert *sql.Stmt, row func(s partnership.State, state []byte) []any) error {
+// flush calls store for each state changed since the last flush, in the
+// order they were first changed, with the state encoded as JSON, and
+// forgets them.
+func (f *folder) flush(store func(s partnership.State, state []byte) error) error {
 	for _, id := range f.dirtyOrder {
 		s := f.dirty[id]
 		state, err := json.Marshal(s)
 		if err != nil {
 			return fmt.Errorf("encode state of %s: %w", id, err)
 		}
-		if _, err := upsert.ExecContext(ctx, row(s, state)...); err != nil {
+		if err := store(s, state); err != nil {
 			return fmt.Errorf("store state of %s: %w", id, err)
 		}
 	}
@@ -92,21 +92,23 @@ func (f *folder) flush(ctx context.Context, upsert *sql.Stmt, row func(s partner
 }
 
 // historyUpTo reads e's stream from the store and returns its events up to
-// and including e. Events are immutable, so every run reads the same.
-func historyUpTo(ctx context.Context, store eventstore.Store, e eventstore.RecordedEvent) ([]partnership.Entry, error) {
+// and including e, as stored and as the domain sees them. Events are
+// immutable, so every run reads the same.
+func historyUpTo(ctx context.Context, store eventstore.Store, e eventstore.RecordedEvent) ([]eventstore.RecordedEvent, []partnership.Entry, error) {
 	recorded, err := store.ReadStream(ctx, e.StreamID)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.StreamID, err)
+		return nil, nil, fmt.Errorf("read %s: %w", e.StreamID, err)
 	}
 	if uint64(len(recorded)) < e.Version {
-		return nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
+		return nil, nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
 	}
-	return app.Entries(recorded[:e.Version])
+	entries, err := app.Entries(recorded[:e.Version])
+	return recorded[:e.Version], entries, err
 }
 
 // replay derives the state after e from the stream itself.
 func (f *folder) replay(ctx context.Context, e eventstore.RecordedEvent) (partnership.State, error) {
-	entries, err := historyUpTo(ctx, f.store, e)
+	_, entries, err := historyUpTo(ctx, f.store, e)
 	if err != nil {
 		return partnership.State{}, err
 	}

@@ -172,3 +172,26 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
+
+// waitStatus waits until every projection's status satisfies ok.
+func waitStatus(t *testing.T, r *Runner, ok func(Status) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := r.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := true
+		for _, s := range st {
+			all = all && ok(s)
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections never reached the status: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -218,29 +218,12 @@ func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
 // waitRebuilt waits until every projection serves generation gen.
 func waitRebuilt(t *testing.T, r *Runner, gen int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, err := r.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
+	waitStatus(t, r, func(s Status) bool {
+		if s.LastRebuildError != "" {
+			t.Fatalf("rebuild of %s failed: %s", s.Name, s.LastRebuildError)
 		}
-		done := true
-		for _, s := range st {
-			if s.Generation < gen || s.Rebuild != nil {
-				done = false
-			}
-			if s.LastRebuildError != "" {
-				t.Fatalf("rebuild of %s failed: %s", s.Name, s.LastRebuildError)
-			}
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuild not done: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return s.Generation >= gen && s.Rebuild == nil
+	})
 }
 
 // sameJSON compares two states by their JSON encoding, times in UTC: the

@@ -513,6 +513,9 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.active == nil {
+		return fmt.Errorf("rebuild %s: projections not started", name)
+	}
 	if s.shadow != nil {
 		return fmt.Errorf("%s: %w", name, ErrRebuildRunning)
 	}
@@ -546,7 +549,11 @@ func (r *Runner) startShadow(ctx context.Context, def definition) (g *generation
 // generation's position, then makes it the active one.
 func (r *Runner) promote(s *slot, shadow *generation, target uint64) {
 	abandon := func(err error) {
-		r.log.Error("projection rebuild failed", "projection", s.def.Name(), "generation", shadow.number, "err", err)
+		if r.ctx.Err() != nil {
+			r.log.Info("projection rebuild interrupted by shutdown", "projection", s.def.Name(), "generation", shadow.number)
+		} else {
+			r.log.Error("projection rebuild failed", "projection", s.def.Name(), "generation", shadow.number, "err", err)
+		}
 		shadow.cancel()
 		<-shadow.done
 		if dropErr := r.drop(context.Background(), shadow); dropErr != nil {

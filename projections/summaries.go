@@ -79,9 +79,11 @@ func (w *summaryWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstor
 			return err
 		}
 	}
-	return w.flush(ctx, tx.StmtContext(ctx, w.upsert), func(s partnership.State, state []byte) []any {
-		return []any{s.ID, s.CurrentMunicipality, s.Status, s.ServiceArea, s.CollaborationModel,
-			sortable(s.StartedAt), nullableTime(s.EndedAt), s.GoalChanges, searchText(s), state}
+	upsert := tx.StmtContext(ctx, w.upsert)
+	return w.flush(func(s partnership.State, state []byte) error {
+		_, err := upsert.ExecContext(ctx, s.ID, s.CurrentMunicipality, s.Status, s.ServiceArea, s.CollaborationModel,
+			sortable(s.StartedAt), nullableTime(s.EndedAt), s.GoalChanges, searchText(s), state)
+		return err
 	})
 }
 

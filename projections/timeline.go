@@ -19,7 +19,7 @@ type timeline struct{}
 
 func (timeline) Name() string       { return TimelineName }
 func (timeline) SchemaVersion() int { return 1 }
-func (timeline) Tables() []string   { return []string{"partnerships", "entries"} }
+func (timeline) Tables() []string   { return []string{"partnerships", "states", "entries"} }
 
 func (timeline) Schema() string {
 	return `
@@ -31,33 +31,38 @@ CREATE TABLE {p}partnerships (
 	collaboration_model  TEXT NOT NULL,
 	status               TEXT NOT NULL,
 	started_at           TEXT NOT NULL,
-	ended_at             TEXT,
-	state                BLOB NOT NULL
+	ended_at             TEXT
+) STRICT, WITHOUT ROWID;
+CREATE TABLE {p}states (
+	id    TEXT NOT NULL PRIMARY KEY,
+	state BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX {p}partnerships_by_municipality ON {p}partnerships (current_municipality, started_at, id);
 CREATE TABLE {p}entries (
+	position             INTEGER NOT NULL PRIMARY KEY,
 	partnership_id       TEXT    NOT NULL,
 	version              INTEGER NOT NULL,
 	event_id             TEXT    NOT NULL,
 	current_municipality TEXT    NOT NULL,
 	type                 TEXT    NOT NULL,
 	occurred_at          TEXT    NOT NULL,
-	summary              TEXT    NOT NULL,
-	PRIMARY KEY (partnership_id, version)
-) STRICT, WITHOUT ROWID;
+	summary              TEXT    NOT NULL
+) STRICT;
+CREATE INDEX {p}entries_by_partnership ON {p}entries (partnership_id, version);
 CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
 }
 
 func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
 	st, err := prepare(ctx, db, t,
-		`SELECT state FROM {p}partnerships WHERE id = ?`,
+		`SELECT state FROM {p}states WHERE id = ?`,
 		upsertTimelinePartnership,
-		`INSERT INTO {p}entries (event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO {p}states (id, state) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
+		`INSERT INTO {p}entries (position, event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		`DELETE FROM {p}entries WHERE partnership_id = ?`)
 	if err != nil {
 		return nil, err
 	}
-	w := &timelineWriter{store: store, statements: st, load: st[0], upsert: st[1], insertEntry: st[2], dropEntries: st[3]}
+	w := &timelineWriter{store: store, statements: st, load: st[0], upsert: st[1], upsertState: st[2], insertEntry: st[3], dropEntries: st[4]}
 	w.folder = newFolder(store, func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error) {
 		return loadState(ctx, tx.StmtContext(ctx, w.load), id)
 	})
@@ -65,19 +70,18 @@ func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store event
 }
 
 const upsertTimelinePartnership = `
-INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
 	current_municipality = excluded.current_municipality, title = excluded.title,
 	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
-	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
-	state = excluded.state`
+	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`
 
 type timelineWriter struct {
 	*folder
 	statements
-	store                                  eventstore.Store
-	load, upsert, insertEntry, dropEntries *sql.Stmt
+	store                                               eventstore.Store
+	load, upsert, upsertState, insertEntry, dropEntries *sql.Stmt
 }
 
 func (w *timelineWriter) Reset() { w.reset() }
@@ -100,18 +104,23 @@ func (w *timelineWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventsto
 			}
 			continue
 		}
-		if err := w.insert(ctx, insert, s, entry, partnerNames(prev.Partners)); err != nil {
+		if err := w.insert(ctx, insert, e.Position, s, entry, partnerNames(prev.Partners)); err != nil {
 			return err
 		}
 	}
-	return w.flush(ctx, tx.StmtContext(ctx, w.upsert), func(s partnership.State, state []byte) []any {
-		return []any{s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
-			s.Status, sortable(s.StartedAt), nullableTime(s.EndedAt), state}
+	upsert, upsertState := tx.StmtContext(ctx, w.upsert), tx.StmtContext(ctx, w.upsertState)
+	return w.flush(func(s partnership.State, state []byte) error {
+		if _, err := upsert.ExecContext(ctx, s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
+			s.Status, sortable(s.StartedAt), nullableTime(s.EndedAt)); err != nil {
+			return err
+		}
+		_, err := upsertState.ExecContext(ctx, s.ID, state)
+		return err
 	})
 }
 
-func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, s partnership.State, e partnership.Entry, names map[string]string) error {
-	_, err := insert.ExecContext(ctx, e.EventID, s.ID, s.CurrentMunicipality, e.Event.EventType(),
+func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, position uint64, s partnership.State, e partnership.Entry, names map[string]string) error {
+	_, err := insert.ExecContext(ctx, position, e.EventID, s.ID, s.CurrentMunicipality, e.Event.EventType(),
 		sortable(e.OccurredAt), e.Version, entrySummary(e.Event, names))
 	if err != nil {
 		return fmt.Errorf("store timeline entry %s: %w", e.EventID, err)
@@ -122,7 +131,7 @@ func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, s partner
 // rewriteEntries replaces the partnership's entries with the events in
 // force after correction e.
 func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, e eventstore.RecordedEvent, s partnership.State) error {
-	history, err := historyUpTo(ctx, w.store, e)
+	recorded, history, err := historyUpTo(ctx, w.store, e)
 	if err != nil {
 		return err
 	}
@@ -145,7 +154,7 @@ func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert 
 		}
 	}
 	for _, h := range effective {
-		if err := w.insert(ctx, insert, s, h, names); err != nil {
+		if err := w.insert(ctx, insert, recorded[h.Version-1].Position, s, h, names); err != nil {
 			return err
 		}
 	}

@@ -144,8 +144,11 @@ FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.
 			return err
 		}
 
+		// CROSS JOIN keeps entries in the outer loop (SQLite's rule), so
+		// the municipality index yields them in order and LIMIT stops
+		// early, instead of sorting every entry of the municipality.
 		rows, err = db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.version, e.summary
-FROM {p}entries e JOIN {p}partnerships p ON p.id = e.partnership_id
+FROM {p}entries e CROSS JOIN {p}partnerships p ON p.id = e.partnership_id
 WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_id, e.version LIMIT ?`), entryArgs...)
 		if err != nil {
 			return err

@@ -176,7 +176,7 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`samspill_projection_position{projection="partnership_summaries"}`, "samspill_http_requests_total", "samspill_eventstore_head_position"} {
+	for _, want := range []string{`samspill_projection_position{projection="partnership_summaries"}`, "samspill_projection_lag", "samspill_projection_handler_execution_time_seconds", "samspill_http_requests_total", "samspill_eventstore_head_position"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
