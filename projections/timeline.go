@@ -24,20 +24,23 @@ func (timeline) Tables() []string   { return []string{"partnerships", "states", 
 func (timeline) Schema() string {
 	return `
 CREATE TABLE {p}partnerships (
-	id                   TEXT NOT NULL PRIMARY KEY,
 	current_municipality TEXT NOT NULL,
+	started_at           TEXT NOT NULL,
+	id                   TEXT NOT NULL,
 	title                TEXT NOT NULL,
 	service_area         TEXT NOT NULL,
 	collaboration_model  TEXT NOT NULL,
 	status               TEXT NOT NULL,
-	started_at           TEXT NOT NULL,
-	ended_at             TEXT
+	ended_at             TEXT,
+	-- Clustered by municipality and start: a timeline's lanes are one
+	-- range of the table, read in order without lookups.
+	PRIMARY KEY (current_municipality, started_at, id)
 ) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX {p}partnerships_by_id ON {p}partnerships (id);
 CREATE TABLE {p}states (
 	id    TEXT NOT NULL PRIMARY KEY,
 	state BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX {p}partnerships_by_municipality ON {p}partnerships (current_municipality, started_at, id);
 CREATE TABLE {p}entries (
 	position             INTEGER NOT NULL PRIMARY KEY,
 	partnership_id       TEXT    NOT NULL,

@@ -105,8 +105,18 @@ func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (T
 		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, sortable(f.From))
 	}
 
-	entries := append(slices.Clone(lanes), "e.current_municipality = ?")
-	entryArgs := append(slices.Clone(laneArgs), code)
+	// Entries carry their municipality; the lanes' table is joined only
+	// to filter by the lanes' other columns. CROSS JOIN keeps entries in
+	// the outer loop (SQLite's rule), so the municipality index yields
+	// them in order and LIMIT stops early instead of sorting every entry
+	// of the municipality.
+	entrySource := "{p}entries e"
+	entries := []string{"e.current_municipality = ?"}
+	entryArgs := []any{code}
+	if len(lanes) > 1 {
+		entrySource += " CROSS JOIN {p}partnerships p ON p.id = e.partnership_id"
+		entries, entryArgs = append(entries, lanes[1:]...), append(entryArgs, laneArgs[1:]...)
+	}
 	if !f.From.IsZero() {
 		entries, entryArgs = append(entries, "e.occurred_at >= ?"), append(entryArgs, sortable(f.From))
 	}
@@ -144,11 +154,8 @@ FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.
 			return err
 		}
 
-		// CROSS JOIN keeps entries in the outer loop (SQLite's rule), so
-		// the municipality index yields them in order and LIMIT stops
-		// early, instead of sorting every entry of the municipality.
 		rows, err = db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.version, e.summary
-FROM {p}entries e CROSS JOIN {p}partnerships p ON p.id = e.partnership_id
+FROM `+entrySource+`
 WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_id, e.version LIMIT ?`), entryArgs...)
 		if err != nil {
 			return err
