@@ -673,6 +673,12 @@ func (r *Runner) RebuildOffline(ctx context.Context, name string, interval time.
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
+	started := r.started
+	r.mu.Unlock()
+	if started {
+		return fmt.Errorf("rebuild %s offline: the projections are running; use Rebuild", name)
+	}
 	g, target, err := r.startShadow(ctx, s.def)
 	if err != nil {
 		return err
