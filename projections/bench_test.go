@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/pubsub"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/internal/synth"
 )
@@ -122,4 +129,87 @@ func rawScan(b *testing.B, path string) int {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// BenchmarkRebuildLayers measures what a rebuild costs before any read
+// model is written, layer by layer over the same generated log: reading
+// it through the store port (ReadAll), delivering it through the
+// store-backed subscriber and a Watermill router to a handler that does
+// nothing, and the same handler decoding each payload. They bound what any
+// Watermill projection can reach on this machine. Run it with
+// -benchtime=1x.
+func BenchmarkRebuildLayers(b *testing.B) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "events.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	n := min(benchEvents(b), 200_000)
+	if _, err := synth.Fill(ctx, store, synth.Config{Partnerships: n / 50, Events: 50, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	layers := []struct {
+		metric string
+		run    func() error
+	}{
+		{"readall_events/s", func() error {
+			for after := uint64(0); after < head; {
+				page, err := store.ReadAll(ctx, after, 2000)
+				if err != nil {
+					return err
+				}
+				after = page[len(page)-1].Position
+			}
+			return nil
+		}},
+		{"router_noop_events/s", func() error { return routeAll(ctx, store, head, false) }},
+		{"router_decode_events/s", func() error { return routeAll(ctx, store, head, true) }},
+	}
+	elapsed := make([]time.Duration, len(layers))
+	b.ResetTimer()
+	for range b.N {
+		for i, l := range layers {
+			start := time.Now()
+			if err := l.run(); err != nil {
+				b.Fatal(err)
+			}
+			elapsed[i] += time.Since(start)
+		}
+	}
+	for i, l := range layers {
+		b.ReportMetric(float64(head)*float64(b.N)/elapsed[i].Seconds(), l.metric)
+	}
+}
+
+// routeAll delivers the whole log through the subscriber and a router to a
+// handler that only (optionally) decodes each event, and returns once the
+// event at head was handled.
+func routeAll(ctx context.Context, store eventstore.Store, head uint64, decode bool) error {
+	sub, err := pubsub.NewSubscriber(store, pubsub.SubscriberConfig{PageSize: 2000})
+	if err != nil {
+		return err
+	}
+	router, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	router.AddConsumerHandler("layers", Topic, sub, func(msg *message.Message) error {
+		e, err := pubsub.EventFrom(msg)
+		if err == nil && decode {
+			_, err = partnership.Decode(e.Type, e.SchemaVersion, e.Data)
+		}
+		if err != nil || e.Position == head {
+			done <- err
+		}
+		return nil
+	})
+	go func() { _ = router.Run(ctx) }()
+	err = <-done
+	return errors.Join(err, router.Close(), sub.Close())
 }
