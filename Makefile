@@ -42,7 +42,7 @@ fmt: ## fail if gofmt would change a file
 depcheck: ## domain imports only the standard library; only cmd names concrete adapters
 	@scripts/depcheck.sh
 
-bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~5 min)
+bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~10 min)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
