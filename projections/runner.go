@@ -124,14 +124,27 @@ func New(db *DB, store eventstore.Store, opts ...Option) *Runner {
 	for _, o := range opts {
 		o(r)
 	}
-	for _, d := range []definition{summaries{}, timeline{}} {
+	for _, d := range definitions() {
 		r.slots = append(r.slots, &slot{def: d, swapped: make(chan struct{})})
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
 
+// definitions are every projection, in the order they are reported.
+func definitions() []definition { return []definition{summaries{}, timeline{}} }
+
 // Names lists the projections.
+func Names() []string {
+	defs := definitions()
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name()
+	}
+	return names
+}
+
+// Names lists the Runner's projections (all of Names).
 func (r *Runner) Names() []string {
 	names := make([]string, len(r.slots))
 	for i, s := range r.slots {

@@ -40,7 +40,7 @@ type environment struct {
 
 func commands() []command {
 	return []command{
-		{name: "serve", summary: "run the API on the embedded event store", flags: serveCommand},
+		{name: "serve", summary: "run the API and the projections on the embedded store", flags: serveCommand},
 		{name: "demo", summary: "load the demo data set (idempotent)", flags: demoCommand},
 		{name: "projections", summary: "rebuild read models from the events (projections rebuild [NAME])", flags: projectionsCommand, maxArgs: 2},
 		{name: "version", summary: "print version, commit and Go version", flags: versionCommand},
@@ -83,7 +83,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "samspill: event-sourced tracker of public–voluntary collaboration cases.")
 	fmt.Fprintln(w, "\nUsage: samspill COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set as SAMSPILL_<FLAG> in the environment (e.g. SAMSPILL_ADDR);")
 	fmt.Fprintln(w, "a flag on the command line wins. Run 'samspill COMMAND --help' for a command's flags.")

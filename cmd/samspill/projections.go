@@ -20,7 +20,8 @@ import (
 func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
 	data := fs.String("data", "./samspill-data", "data folder of the embedded event store and read models")
 	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data]\n\n"+
-		"Rebuilds the named read model (every one when NAME is omitted) from the events,\n"+
+		"Rebuilds the named read model ("+strings.Join(projections.Names(), ", ")+";\n"+
+		"every one when NAME is omitted) from the events,\n"+
 		"with a progress bar on a terminal and log lines otherwise. samspill serve must not\n"+
 		"run on the same data folder; a running server rebuilds online with\n"+
 		"POST /api/v1/admin/projections/{name}/rebuild.")
@@ -34,6 +35,15 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 
 // rebuildProjections rebuilds the named projections offline.
 func rebuildProjections(ctx context.Context, dataDir string, names []string, env environment) error {
+	known := projections.Names()
+	if len(names) == 0 {
+		names = known
+	}
+	for _, name := range names {
+		if !slices.Contains(known, name) {
+			return &usageError{command: "projections ", err: fmt.Errorf("unknown projection %q (known: %s)", name, strings.Join(known, ", "))}
+		}
+	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	unlock, err := lockDataDir(dataDir)
 	if err != nil {
@@ -52,15 +62,6 @@ func rebuildProjections(ctx context.Context, dataDir string, names []string, env
 	defer db.Close()
 	runner := projections.New(db, store, projections.WithLogger(log))
 	defer runner.Close()
-	known := runner.Names()
-	if len(names) == 0 {
-		names = known
-	}
-	for _, name := range names {
-		if !slices.Contains(known, name) {
-			return &usageError{command: "projections ", err: fmt.Errorf("unknown projection %q (known: %s)", name, strings.Join(known, ", "))}
-		}
-	}
 	for _, name := range names {
 		show := newProgress(env.stdout, name)
 		start := time.Now()
