@@ -334,6 +334,10 @@ func (r *Runner) runOnce(ctx context.Context, g *generation) error {
 	defer w.Close()
 	g.mu.Lock()
 	g.broken, g.w = nil, w
+	select {
+	case <-g.failed: // a failure of the previous run's last moments
+	default:
+	}
 	g.mu.Unlock()
 
 	wlog := watermill.NewSlogLoggerWithLevelMapping(r.log.With("projection", g.def.Name(), "generation", g.number),
