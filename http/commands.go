@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -302,17 +301,4 @@ func writeResult(c *gin.Context, res app.Result) {
 		c.Header("Location", "/api/v1/partnerships/"+res.State.ID)
 	}
 	c.JSON(status, res.State)
-}
-
-// parseCutoff reads an as_of or known_at query parameter.
-func parseCutoff(c *gin.Context, name string) (time.Time, error) {
-	v, ok := c.GetQuery(name)
-	if !ok {
-		return time.Time{}, nil
-	}
-	t, err := calendar.ParseCutoff(v)
-	if err != nil {
-		return time.Time{}, fieldError(name, "%v", err)
-	}
-	return t, nil
 }

@@ -46,14 +46,14 @@ func (s *Server) readModel(names ...string) gin.HandlerFunc {
 			s.fail(c, errNoProjections)
 			return
 		}
-		v, ok := c.GetQuery("min_position")
-		if !ok {
+		q := queryParams{c: c}
+		position := q.position("min_position")
+		if err := q.err(); err != nil {
+			s.fail(c, err)
 			return
 		}
-		position, ok := parsePosition(v)
-		if !ok {
-			s.fail(c, fieldError("min_position", positionMessage))
-			return
+		if position == 0 {
+			return // every projection has reached position 0
 		}
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.minPositionTimeout)
 		defer cancel()

@@ -6,20 +6,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/partnership"
 )
 
-// view reads the bitemporal query parameters as_of and known_at.
+// view reads the bitemporal query parameters as_of and known_at: a date
+// covers its whole day in Europe/Oslo, a timestamp is exact.
 func view(c *gin.Context) (partnership.View, error) {
-	asOf, err := parseCutoff(c, "as_of")
-	if err != nil {
-		return partnership.View{}, err
+	q := queryParams{c: c}
+	v := partnership.View{
+		AsOf:    q.instant("as_of", calendar.ParseCutoff),
+		KnownAt: q.instant("known_at", calendar.ParseCutoff),
 	}
-	knownAt, err := parseCutoff(c, "known_at")
-	if err != nil {
-		return partnership.View{}, err
-	}
-	return partnership.View{AsOf: asOf, KnownAt: knownAt}, nil
+	return v, q.err()
 }
 
 // getPartnership answers the derived state, live from the stream.
