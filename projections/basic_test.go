@@ -8,26 +8,56 @@ import (
 	"github.com/samspill/samspill/demo"
 )
 
+// TestDemoProjectsAndQueries runs the projections over the demo data set
+// and checks that the queries account for every partnership: one summary
+// per stream, each on its municipality's timeline under today's code
+// (older codes 0906 and 1702 included), and every projection live at the
+// head.
 func TestDemoProjectsAndQueries(t *testing.T) {
+	ctx := context.Background()
 	e := newEnv(t)
-	if _, err := demo.Load(context.Background(), e.store, e.clock.Now()); err != nil {
+	sum, err := demo.Load(ctx, e.store, e.clock.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
 	r := e.runner(t, "readmodels.db")
 	e.catchUp(t, r)
-	page, err := r.Partnerships(context.Background(), ListFilter{Limit: 500})
+	page, err := r.Partnerships(ctx, ListFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d partnerships", len(page.Items))
-	tl, err := r.Timeline(context.Background(), "4203", TimelineFilter{Limit: 100000})
+	if len(page.Items) != sum.Partnerships || page.NextCursor != nil {
+		t.Fatalf("%d summaries (next %v), want %d", len(page.Items), page.NextCursor, sum.Partnerships)
+	}
+	lanes := map[string]string{}
+	for _, code := range []string{"4203", "5006"} {
+		tl, err := r.Timeline(ctx, code, TimelineFilter{Limit: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range tl.Partnerships {
+			lanes[p.ID] = code
+		}
+	}
+	old := map[string]bool{}
+	for _, s := range page.Items {
+		if lanes[s.ID] != s.CurrentMunicipality {
+			t.Fatalf("%s (%s, today %s) is on timeline %q", s.ID, s.Municipality, s.CurrentMunicipality, lanes[s.ID])
+		}
+		old[s.Municipality] = old[s.Municipality] || s.Municipality != s.CurrentMunicipality
+	}
+	if !old["0906"] || !old["1702"] {
+		t.Fatalf("the demo exercises no old code (municipalities seen: %v)", old)
+	}
+	st, err := r.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("4203: %d partnerships, %d entries", len(tl.Partnerships), len(tl.Entries))
-	st, _ := r.Status(context.Background())
-	t.Logf("%+v", st)
-	_ = time.Second
+	for _, s := range st {
+		if s.Status != StatusLive || s.Lag != 0 {
+			t.Fatalf("after catching up: %+v", s)
+		}
+	}
 }
 
 func TestRebuildOffline(t *testing.T) {
