@@ -23,9 +23,9 @@ const foldCacheSize = 4096
 // that read gives the same answer in every rebuild.
 type folder struct {
 	store eventstore.Store
-	// load reads a partnership's last folded state from the projection's
-	// own table, inside the batch's transaction.
-	load  func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error)
+	// load selects a partnership's last folded state (one JSON column) by
+	// id from the projection's own table.
+	load  *sql.Stmt
 	cache map[string]partnership.State
 	// dirty holds the states changed in the current batch, in the order
 	// they were first changed, until the writer stores them.
@@ -33,43 +33,81 @@ type folder struct {
 	dirtyOrder []string
 }
 
-func newFolder(store eventstore.Store, load func(context.Context, *sql.Tx, string) (partnership.State, bool, error)) *folder {
+func newFolder(store eventstore.Store, load *sql.Stmt) *folder {
 	return &folder{store: store, load: load, cache: map[string]partnership.State{}, dirty: map[string]partnership.State{}}
 }
 
-// fold returns the partnership's state before e (zero before the
-// initiation) and after it, and the decoded event.
-func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) (prev, next partnership.State, entry partnership.Entry, err error) {
+// folded is what one event did to its partnership.
+type folded struct {
+	// prev is the state before the event (zero before the initiation),
+	// next the state after it.
+	prev, next partnership.State
+	entry      partnership.Entry
+	// stream is the stream up to the event when the fold had to read and
+	// replay it (always for a correction); nil when Next sufficed.
+	stream *stream
+}
+
+// stream is a partnership's events up to some version, as stored and as
+// the domain sees them.
+type stream struct {
+	recorded []eventstore.RecordedEvent
+	entries  []partnership.Entry
+}
+
+// fold folds e into its partnership's state.
+func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) (folded, error) {
+	var out folded
 	id, ok := app.PartnershipID(e.StreamID)
 	if !ok {
-		return prev, next, entry, fmt.Errorf("event %s: stream %s is not a partnership", e.EventID, e.StreamID)
+		return out, fmt.Errorf("event %s: stream %s is not a partnership", e.EventID, e.StreamID)
 	}
 	ev, err := partnership.Decode(e.Type, e.SchemaVersion, e.Data)
 	if err != nil {
-		return prev, next, entry, fmt.Errorf("event %s: %w", e.EventID, err)
+		return out, fmt.Errorf("event %s: %w", e.EventID, err)
 	}
-	entry = partnership.Entry{EventID: e.EventID, Version: e.Version, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Event: ev}
+	out.entry = partnership.Entry{EventID: e.EventID, Version: e.Version, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Event: ev}
 
-	prev, ok = f.dirty[id]
-	if !ok {
-		prev, ok = f.cache[id]
-	}
-	if !ok {
-		if prev, _, err = f.load(ctx, tx, id); err != nil {
-			return prev, next, entry, fmt.Errorf("load state of %s: %w", id, err)
+	if out.prev, ok = f.dirty[id]; !ok {
+		if out.prev, ok = f.cache[id]; !ok {
+			if out.prev, err = f.loadState(ctx, tx, id); err != nil {
+				return out, fmt.Errorf("load state of %s: %w", id, err)
+			}
 		}
 	}
-	if n, ok := prev.Next(entry); ok {
-		next = n
-	} else if next, err = f.replay(ctx, e); err != nil {
-		return prev, next, entry, err
+	if next, ok := out.prev.Next(out.entry); ok {
+		out.next = next
+	} else {
+		if out.stream, err = readStream(ctx, f.store, e); err != nil {
+			return out, err
+		}
+		if out.next, err = partnership.Replay(out.stream.entries, partnership.View{}); err != nil {
+			return out, fmt.Errorf("replay %s to version %d: %w", e.StreamID, e.Version, err)
+		}
 	}
-	f.remember(id, next)
+	f.remember(id, out.next)
 	if _, ok := f.dirty[id]; !ok {
 		f.dirtyOrder = append(f.dirtyOrder, id)
 	}
-	f.dirty[id] = next
-	return prev, next, entry, nil
+	f.dirty[id] = out.next
+	return out, nil
+}
+
+// loadState reads the state last stored for id, zero when there is none.
+func (f *folder) loadState(ctx context.Context, tx *sql.Tx, id string) (partnership.State, error) {
+	var raw []byte
+	err := tx.StmtContext(ctx, f.load).QueryRowContext(ctx, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return partnership.State{}, nil
+	}
+	if err != nil {
+		return partnership.State{}, err
+	}
+	var s partnership.State
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return partnership.State{}, fmt.Errorf("decode stored state: %w", err)
+	}
+	return s, nil
 }
 
 // flush calls store for each state changed since the last flush, in the
@@ -91,32 +129,22 @@ func (f *folder) flush(store func(s partnership.State, state []byte) error) erro
 	return nil
 }
 
-// historyUpTo reads e's stream from the store and returns its events up to
-// and including e, as stored and as the domain sees them. Events are
-// immutable, so every run reads the same.
-func historyUpTo(ctx context.Context, store eventstore.Store, e eventstore.RecordedEvent) ([]eventstore.RecordedEvent, []partnership.Entry, error) {
+// readStream reads e's stream from the store up to and including e. Events
+// are immutable, so every run reads the same.
+func readStream(ctx context.Context, store eventstore.Store, e eventstore.RecordedEvent) (*stream, error) {
 	recorded, err := store.ReadStream(ctx, e.StreamID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", e.StreamID, err)
+		return nil, fmt.Errorf("read %s: %w", e.StreamID, err)
 	}
 	if uint64(len(recorded)) < e.Version {
-		return nil, nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
+		return nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
 	}
-	entries, err := app.Entries(recorded[:e.Version])
-	return recorded[:e.Version], entries, err
-}
-
-// replay derives the state after e from the stream itself.
-func (f *folder) replay(ctx context.Context, e eventstore.RecordedEvent) (partnership.State, error) {
-	_, entries, err := historyUpTo(ctx, f.store, e)
+	recorded = recorded[:e.Version]
+	entries, err := app.Entries(recorded)
 	if err != nil {
-		return partnership.State{}, err
+		return nil, err
 	}
-	s, err := partnership.Replay(entries, partnership.View{})
-	if err != nil {
-		return partnership.State{}, fmt.Errorf("replay %s to version %d: %w", e.StreamID, e.Version, err)
-	}
-	return s, nil
+	return &stream{recorded: recorded, entries: entries}, nil
 }
 
 func (f *folder) remember(id string, s partnership.State) {
@@ -129,27 +157,9 @@ func (f *folder) remember(id string, s partnership.State) {
 	f.cache[id] = s
 }
 
-// reset forgets every cached and changed state (after a rollback).
-func (f *folder) reset() {
+// Reset forgets every cached and changed state (after a rollback).
+func (f *folder) Reset() {
 	clear(f.cache)
 	clear(f.dirty)
 	f.dirtyOrder = f.dirtyOrder[:0]
-}
-
-// loadState reads a JSON state column by id; the statement must select one
-// column of one row.
-func loadState(ctx context.Context, stmt *sql.Stmt, id string) (partnership.State, bool, error) {
-	var raw []byte
-	err := stmt.QueryRowContext(ctx, id).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return partnership.State{}, false, nil
-	}
-	if err != nil {
-		return partnership.State{}, false, err
-	}
-	var s partnership.State
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return partnership.State{}, false, fmt.Errorf("decode stored state: %w", err)
-	}
-	return s, true, nil
 }

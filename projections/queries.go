@@ -51,15 +51,12 @@ func encodeCursor(c any) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// decodeCursor reads a cursor made by encodeCursor into c, and checks that
-// its time is one the list stores; anything else is ErrBadCursor.
-func decodeCursor(s string, c any, sortableTimeField func() string) error {
+// decodeCursor reads a cursor made by encodeCursor into c; anything else is
+// ErrBadCursor.
+func decodeCursor(s string, c any) error {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
 		err = json.Unmarshal(raw, c)
-	}
-	if err == nil {
-		_, err = time.Parse(sortableTime, sortableTimeField())
 	}
 	if err != nil {
 		return ErrBadCursor
@@ -67,9 +64,15 @@ func decodeCursor(s string, c any, sortableTimeField func() string) error {
 	return nil
 }
 
+// isSortable reports whether s is a time as the read models store it.
+func isSortable(s string) bool {
+	_, err := time.Parse(sortableTime, s)
+	return err == nil
+}
+
 func decodeListCursor(s string) (listCursor, error) {
 	var c listCursor
-	if err := decodeCursor(s, &c, func() string { return c.StartedAt }); err != nil || c.ID == "" {
+	if decodeCursor(s, &c) != nil || c.ID == "" || !isSortable(c.StartedAt) {
 		return listCursor{}, ErrBadCursor
 	}
 	return c, nil
@@ -272,9 +275,8 @@ func (r *Runner) Stats(ctx context.Context, municipality string) (Stats, error) 
 			st.GoalChangesPerPartnership.Distribution[fmt.Sprint(changes)]++
 			goalChanges += changes
 			if ended.Valid {
-				from, err1 := time.Parse(sortableTime, started)
-				to, err2 := time.Parse(sortableTime, ended.String)
-				if err := errors.Join(err1, err2); err != nil {
+				from, to, err := parseSpan(started, ended)
+				if err != nil {
 					return err
 				}
 				durations = append(durations, to.Sub(from).Hours()/24)

@@ -50,11 +50,7 @@ func (summaries) NewWriter(ctx context.Context, db *sql.DB, t Tables, store even
 	if err != nil {
 		return nil, err
 	}
-	w := &summaryWriter{statements: st, load: st[0], upsert: st[1]}
-	w.folder = newFolder(store, func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error) {
-		return loadState(ctx, tx.StmtContext(ctx, w.load), id)
-	})
-	return w, nil
+	return &summaryWriter{folder: newFolder(store, st[0]), statements: st, upsert: st[1]}, nil
 }
 
 const upsertSummary = `
@@ -69,13 +65,13 @@ ON CONFLICT (id) DO UPDATE SET
 type summaryWriter struct {
 	*folder
 	statements
-	load, upsert *sql.Stmt
+	upsert *sql.Stmt
 }
 
 // Apply folds the batch and stores each changed partnership once.
 func (w *summaryWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
 	for _, e := range batch {
-		if _, _, _, err := w.fold(ctx, tx, e); err != nil {
+		if _, err := w.fold(ctx, tx, e); err != nil {
 			return err
 		}
 	}
@@ -86,8 +82,6 @@ func (w *summaryWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstor
 		return err
 	})
 }
-
-func (w *summaryWriter) Reset() { w.reset() }
 
 // searchText is what the list's q matches: title and partner names, lower
 // case (SQLite's lower() knows only ASCII; Go's knows æ, ø and å).

@@ -65,11 +65,7 @@ func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store event
 	if err != nil {
 		return nil, err
 	}
-	w := &timelineWriter{store: store, statements: st, load: st[0], upsert: st[1], upsertState: st[2], insertEntry: st[3], dropEntries: st[4]}
-	w.folder = newFolder(store, func(ctx context.Context, tx *sql.Tx, id string) (partnership.State, bool, error) {
-		return loadState(ctx, tx.StmtContext(ctx, w.load), id)
-	})
-	return w, nil
+	return &timelineWriter{folder: newFolder(store, st[0]), statements: st, upsert: st[1], upsertState: st[2], insertEntry: st[3], dropEntries: st[4]}, nil
 }
 
 const upsertTimelinePartnership = `
@@ -83,31 +79,28 @@ ON CONFLICT (id) DO UPDATE SET
 type timelineWriter struct {
 	*folder
 	statements
-	store                                               eventstore.Store
-	load, upsert, upsertState, insertEntry, dropEntries *sql.Stmt
+	upsert, upsertState, insertEntry, dropEntries *sql.Stmt
 }
-
-func (w *timelineWriter) Reset() { w.reset() }
 
 // Apply adds an entry per event (rewriting a partnership's entries after a
 // correction) and stores each changed partnership once.
 func (w *timelineWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
 	insert := tx.StmtContext(ctx, w.insertEntry)
 	for _, e := range batch {
-		prev, s, entry, err := w.fold(ctx, tx, e)
+		f, err := w.fold(ctx, tx, e)
 		if err != nil {
 			return err
 		}
-		if _, ok := entry.Event.(partnership.EntryCorrected); ok {
+		if _, ok := f.entry.Event.(partnership.EntryCorrected); ok {
 			// A correction can retract or rewrite any earlier entry, and a
 			// corrected initiation can even move the partnership to
 			// another municipality: write its entries afresh.
-			if err := w.rewriteEntries(ctx, tx, insert, e, s); err != nil {
+			if err := w.rewriteEntries(ctx, tx, insert, e, f); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := w.insert(ctx, insert, e.Position, s, entry, partnerNames(prev.Partners)); err != nil {
+		if err := w.insert(ctx, insert, e.Position, f.next, f.entry, partnerNames(f.prev.Partners)); err != nil {
 			return err
 		}
 	}
@@ -132,13 +125,14 @@ func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, position 
 }
 
 // rewriteEntries replaces the partnership's entries with the events in
-// force after correction e.
-func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, e eventstore.RecordedEvent, s partnership.State) error {
-	recorded, history, err := historyUpTo(ctx, w.store, e)
-	if err != nil {
-		return err
+// force after correction e, from the stream the fold replayed (a
+// correction is never folded without one).
+func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, e eventstore.RecordedEvent, f folded) error {
+	if f.stream == nil {
+		return fmt.Errorf("correction %s folded without its stream", e.EventID)
 	}
-	effective, err := partnership.Effective(history, partnership.View{})
+	s := f.next
+	effective, err := partnership.Effective(f.stream.entries, partnership.View{})
 	if err != nil {
 		return fmt.Errorf("resolve corrections of %s: %w", e.StreamID, err)
 	}
@@ -157,7 +151,7 @@ func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert 
 		}
 	}
 	for _, h := range effective {
-		if err := w.insert(ctx, insert, recorded[h.Version-1].Position, s, h, names); err != nil {
+		if err := w.insert(ctx, insert, f.stream.recorded[h.Version-1].Position, s, h, names); err != nil {
 			return err
 		}
 	}

@@ -62,7 +62,7 @@ type entryCursor struct {
 
 func decodeEntryCursor(s string) (entryCursor, error) {
 	var c entryCursor
-	if err := decodeCursor(s, &c, func() string { return c.OccurredAt }); err != nil || c.PartnershipID == "" || c.Version == 0 {
+	if decodeCursor(s, &c) != nil || c.PartnershipID == "" || c.Version == 0 || !isSortable(c.OccurredAt) {
 		return entryCursor{}, ErrBadCursor
 	}
 	return c, nil
