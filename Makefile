@@ -17,7 +17,7 @@ FUZZTIME    ?= 10s
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./samspill-data
 
-.PHONY: help run build test lint fmt depcheck bench fuzz clean
+.PHONY: help run build test test-deps lint fmt depcheck bench fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,19 @@ build: ## build bin/samspill
 
 test: ## run every test (with -race where a C compiler exists), fuzz seed corpora included
 	$(GO) test $(RACE) -count=1 -timeout 10m $(PKGS)
+
+# Debian packages of the tests that go beyond Go: R's survival package (the
+# spells export is fitted with coxph) and Chromium (the browser test). The
+# tests skip with a message where these are missing; CI installs them.
+TEST_DEBS := r-base-core r-cran-survival chromium
+
+test-deps: ## install R survival and Chromium from Debian's packages (for the R and browser tests)
+	@if command -v Rscript >/dev/null && Rscript -e 'library(survival)' >/dev/null 2>&1 && command -v chromium >/dev/null; then \
+	  echo "test dependencies present"; \
+	else \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(TEST_DEBS); \
+	fi
 
 lint: fmt depcheck ## gofmt, go vet, staticcheck (pinned) and the dependency rules
 	$(GO) vet $(PKGS)
@@ -46,6 +59,7 @@ bench: ## run the benchmarks (each reports its baseline and ratio from the same 
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
+	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./research/
 
 fuzz: ## run every fuzz target for FUZZTIME (10s) each
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \

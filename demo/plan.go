@@ -172,6 +172,15 @@ func (b *builder) build() (plan, error) {
 	return b.finish()
 }
 
+// model is the run's collaboration model: the same activity is organised
+// differently in different places and years.
+func (b *builder) model() string {
+	if b.run.model != "" {
+		return b.run.model
+	}
+	return b.t.model
+}
+
 func (b *builder) initiate() error {
 	code, err := b.run.in.codeOn(b.start)
 	if err != nil {
@@ -192,7 +201,7 @@ func (b *builder) initiate() error {
 		Title:              b.t.title,
 		Description:        b.t.description,
 		ServiceArea:        b.t.area,
-		CollaborationModel: b.t.model,
+		CollaborationModel: b.model(),
 		Partners:           partners,
 		Goals:              b.t.goals,
 	})
@@ -350,7 +359,7 @@ func (b *builder) roles() []partnership.Role {
 // renews it while the partnership lasts. Informal partnerships sign none.
 func (b *builder) agreements() {
 	kind, years := "", 0
-	switch b.t.model {
+	switch b.model() {
 	case "co_governance":
 		kind, years = "cooperation_agreement", 3
 	case "service_contract":
@@ -384,12 +393,12 @@ func (b *builder) agreements() {
 // anchoring anchors the partnership in a service unit, and co-governed
 // partnerships in the council; some others rise to the leadership.
 func (b *builder) anchoring() {
-	if b.t.model == "informal" && b.r.IntN(2) == 0 {
+	if b.model() == "informal" && b.r.IntN(2) == 0 {
 		return
 	}
 	b.add(b.within(10, 40), partnership.AnchoringChanged{Level: "service_unit", Note: "Forankret i tjenesten som deltar i samarbeidet"})
 	switch {
-	case b.t.model == "co_governance":
+	case b.model() == "co_governance":
 		if at := b.within(90, 270); b.fits(at) {
 			b.add(at, partnership.AnchoringChanged{Level: "political", Note: "Samarbeidsavtalen er behandlet og vedtatt i " + b.run.in.council})
 		}
@@ -416,7 +425,7 @@ func (b *builder) funding() {
 	if len(b.t.funding) == 0 {
 		return
 	}
-	lo, hi := fundingRange[b.t.model][0], fundingRange[b.t.model][1]
+	lo, hi := fundingRange[b.model()][0], fundingRange[b.model()][1]
 	for y, i := b.start.Year(), 0; ; y, i = y+1, i+1 {
 		at := time.Date(y, time.January, 10, 10, 0, 0, 0, oslo).AddDate(0, 0, b.r.IntN(70))
 		from := time.Date(y, time.January, 1, 0, 0, 0, 0, oslo)

@@ -35,6 +35,7 @@ type run struct {
 	year   int    // the year it was initiated
 	months int    // how long it lasted; 0 while it still runs
 	end    string // end reason when months > 0
+	model  string // collaboration model, when not the template's
 	fixes  fix    // entries that were logged wrongly and corrected
 }
 
@@ -89,6 +90,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2016, fixes: fixFunding | fixMilestone},
 			{in: steinkjer, year: 2017, months: 50, end: "completed"},
+			{in: arendal, year: 2021, months: 36, end: "completed", model: "grant"},
 		},
 	},
 	{
@@ -106,6 +108,8 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2015, months: 66, end: "taken_over_by_municipality"},
 			{in: steinkjer, year: 2019},
+			{in: steinkjer, year: 2016, months: 40, end: "funding_ended", model: "grant"},
+			{in: arendal, year: 2022, model: "informal"},
 		},
 	},
 	{
@@ -130,6 +134,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2017},
 			{in: steinkjer, year: 2016, fixes: fixMilestone},
+			{in: arendal, year: 2015, months: 70, end: "merged", model: "network"},
 		},
 	},
 	{
@@ -144,7 +149,10 @@ var templates = []template{
 			"En sløyfe som er tilgjengelig for rullestol og barnevogn",
 		},
 		funding: []string{friluft, kommunalt},
-		runs:    []run{{in: arendal, year: 2018, fixes: fixFunding}},
+		runs: []run{
+			{in: arendal, year: 2018, fixes: fixFunding},
+			{in: steinkjer, year: 2019, months: 45, end: "funding_ended"},
+		},
 	},
 	{
 		key:         "byafossen",
@@ -157,7 +165,10 @@ var templates = []template{
 			"Merkede stier fra sentrum til Byafossen",
 			"Felles turkalender for lagene",
 		},
-		runs: []run{{in: steinkjer, year: 2018}},
+		runs: []run{
+			{in: steinkjer, year: 2018},
+			{in: arendal, year: 2016, months: 54, end: "completed", model: "informal"},
+		},
 	},
 	{
 		key:         "flyktningguiden",
@@ -197,6 +208,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2017},
 			{in: steinkjer, year: 2018, fixes: fixMilestone},
+			{in: steinkjer, year: 2021, months: 24, end: "dissolved"},
 		},
 	},
 	{
@@ -249,7 +261,9 @@ var templates = []template{
 		funding: []string{driftsavtale},
 		runs: []run{
 			{in: steinkjer, year: 2015},
-			{in: arendal, year: 2017},
+			{in: arendal, year: 2017, months: 62, end: "taken_over_by_municipality"},
+			{in: steinkjer, year: 2020, model: "co_governance"},
+			{in: arendal, year: 2021, months: 30, end: "completed", model: "network"},
 		},
 	},
 	{
@@ -269,6 +283,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2016, months: 36, end: "completed"},
 			{in: steinkjer, year: 2021},
+			{in: steinkjer, year: 2017, months: 48, end: "funding_ended", model: "informal"},
 		},
 	},
 	{
@@ -282,7 +297,10 @@ var templates = []template{
 			"To ryddedugnader i året",
 			"Alle strender på Tromøy ryddet hver vår",
 		},
-		runs: []run{{in: arendal, year: 2019}},
+		runs: []run{
+			{in: arendal, year: 2019},
+			{in: arendal, year: 2016, months: 30, end: "completed", model: "network"},
+		},
 	},
 	{
 		key:         "elverydding",
@@ -295,7 +313,10 @@ var templates = []template{
 			"Ryddeaksjon hver vår",
 			"Minst tre skoleklasser deltar",
 		},
-		runs: []run{{in: steinkjer, year: 2020}},
+		runs: []run{
+			{in: steinkjer, year: 2020},
+			{in: steinkjer, year: 2016, months: 38, end: "dissolved"},
+		},
 	},
 	{
 		key:         "fritidsklubb",
@@ -339,6 +360,8 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2019},
 			{in: steinkjer, year: 2017, months: 44, end: "other"},
+			{in: arendal, year: 2016, months: 50, end: "taken_over_by_voluntary_sector", model: "informal"},
+			{in: steinkjer, year: 2021, model: "grant"},
 		},
 	},
 	{
@@ -353,7 +376,10 @@ var templates = []template{
 			"Veiledning på foreldrenes eget språk",
 		},
 		funding: []string{imdi, bufdir},
-		runs:    []run{{in: steinkjer, year: 2022}},
+		runs: []run{
+			{in: steinkjer, year: 2022},
+			{in: arendal, year: 2019, months: 36, end: "funding_ended"},
+		},
 	},
 	{
 		key:         "friskliv",
@@ -412,6 +438,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2015},
 			{in: steinkjer, year: 2024},
+			{in: steinkjer, year: 2018, months: 52, end: "completed"},
 		},
 	},
 	{
@@ -463,6 +490,7 @@ var templates = []template{
 		runs: []run{
 			{in: steinkjer, year: 2023},
 			{in: arendal, year: 2025},
+			{in: steinkjer, year: 2017, months: 44, end: "dissolved", model: "service_contract"},
 		},
 	},
 	{
@@ -477,7 +505,10 @@ var templates = []template{
 			"Kafeinntektene fordeles til lagene",
 		},
 		funding: []string{driftsavtale},
-		runs:    []run{{in: steinkjer, year: 2019}},
+		runs: []run{
+			{in: steinkjer, year: 2019},
+			{in: arendal, year: 2018, months: 40, end: "merged"},
+		},
 	},
 	{
 		key:         "matsentral",

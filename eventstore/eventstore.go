@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -235,4 +236,59 @@ type Store interface {
 
 	// Close releases the store. Pending HeadMoved channels are closed.
 	Close() error
+}
+
+// Importer is an optional capability of a store: taking events exactly as
+// another samspill store recorded them (samspill import), keeping their
+// event_id, occurred_at, recorded_at, stream version and position.
+type Importer interface {
+	// Import writes events (in position order) atomically: all of them or,
+	// with an error, none. An event already stored with the same id at the
+	// same stream, version and position is skipped, so a repeated import
+	// changes nothing. Any other event must extend its stream by exactly
+	// one version and have a position above every stored one; otherwise
+	// Import returns an error wrapping ErrImportConflict. It returns how
+	// many events it wrote.
+	Import(ctx context.Context, events []RecordedEvent) (int, error)
+}
+
+// ErrImportConflict means imported events do not fit the store: it holds
+// other events, or the events are out of order.
+var ErrImportConflict = errors.New("imported events do not fit the store")
+
+// StreamLister is an optional capability of a store: listing streams
+// without reading their events. Callers fall back to Streams.
+type StreamLister interface {
+	// StreamsUpTo returns the ids of the streams whose first event has a
+	// position ≤ upTo and whose id starts with prefix, in the order of
+	// those first events.
+	StreamsUpTo(ctx context.Context, prefix string, upTo uint64) ([]string, error)
+}
+
+// Streams lists streams as StreamLister does, through the store's own
+// StreamLister if it has one, else by reading the log up to upTo.
+func Streams(ctx context.Context, s Store, prefix string, upTo uint64) ([]string, error) {
+	if l, ok := s.(StreamLister); ok {
+		return l.StreamsUpTo(ctx, prefix, upTo)
+	}
+	var ids []string
+	for after := uint64(0); after < upTo; {
+		page, err := s.ReadAll(ctx, after, 1000)
+		if err != nil {
+			return nil, fmt.Errorf("list streams: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Position > upTo {
+				return ids, nil
+			}
+			if e.Version == 1 && strings.HasPrefix(e.StreamID, prefix) {
+				ids = append(ids, e.StreamID)
+			}
+		}
+		after = page[len(page)-1].Position
+	}
+	return ids, nil
 }

@@ -47,6 +47,17 @@ type Config struct {
 	// MinPositionTimeout is how long a read with ?min_position waits for
 	// its projections; defaultMinPositionTimeout (5 s) if not positive.
 	MinPositionTimeout time.Duration
+	// Version is samspill's version, named in research exports.
+	Version string
+	// ResearchSecret is the installation's key for the pseudonymous
+	// partnership keys of spells.csv (at least 16 bytes). Without it that
+	// export answers 500.
+	ResearchSecret []byte
+	// Now is the clock that dates exports without as_of; time.Now if nil.
+	Now func() time.Time
+	// Pages, when set, adds the browser pages (package web) to the same
+	// engine, after the API's routes.
+	Pages func(r gin.IRouter)
 }
 
 // Server holds the handlers' dependencies.
@@ -62,6 +73,10 @@ type Server struct {
 
 	proj               *projections.Runner
 	minPositionTimeout time.Duration
+
+	version        string
+	researchSecret []byte
+	now            func() time.Time
 }
 
 // NewHandler returns the API as an http.Handler.
@@ -90,6 +105,10 @@ func newEngine(cfg Config) *gin.Engine {
 	if s.minPositionTimeout <= 0 {
 		s.minPositionTimeout = defaultMinPositionTimeout
 	}
+	s.version, s.researchSecret, s.now = cfg.Version, cfg.ResearchSecret, cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.metrics.instrument, s.recoverer, withRequestID)
@@ -113,6 +132,8 @@ func newEngine(cfg Config) *gin.Engine {
 	v1.GET("/municipalities", s.readModel(projections.SummariesName), s.listMunicipalities)
 	v1.GET("/municipalities/:code/timeline", s.readModel(projections.TimelineName), s.getTimeline)
 	v1.GET("/stats", s.readModel(projections.SummariesName), s.getStats)
+	v1.GET("/research/events.ndjson", s.exportEvents)
+	v1.GET("/research/spells.csv", s.exportSpells)
 	v1.GET("/admin/projections", s.listProjections)
 	v1.POST("/admin/projections/:name/rebuild", s.rebuildProjection)
 	v1.GET("/partnerships/:id", s.getPartnership)
@@ -130,6 +151,9 @@ func newEngine(cfg Config) *gin.Engine {
 	v1.POST("/partnerships/:id/resume", command[resumeRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/end", command[endRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/corrections", command[correctEntryRequest](s, s.toPartnership))
+	if cfg.Pages != nil {
+		cfg.Pages(r)
+	}
 	return r
 }
 

@@ -2,9 +2,7 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -25,12 +23,9 @@ import (
 // default 1,000,000): 50 events per partnership, 2,000 of the partnerships
 // in Arendal (4203).
 func benchEvents(b *testing.B) int {
-	n := 1_000_000
-	if v := os.Getenv("SAMSPILL_BENCH_EVENTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 50 {
-			b.Fatalf("SAMSPILL_BENCH_EVENTS=%q: want an integer ≥ 50", v)
-		}
+	n, err := synth.EventsFromEnv(1_000_000)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return n
 }
@@ -104,28 +99,8 @@ func BenchmarkRebuildAll(b *testing.B) {
 // database/sql, the way the store's ReadAll does, but without decoding
 // anything: the cost of reading the log at all.
 func rawScan(b *testing.B, path string) int {
-	db, err := sql.Open("sqlite", "file:"+path+"?_query_only=1")
+	n, err := synth.RawScan(context.Background(), path)
 	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT position, event_id, stream_id, version, type, schema_version, occurred_at, recorded_at, metadata, data FROM events ORDER BY position`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
-	var (
-		n                                                      int
-		position, version, schema                              int64
-		eventID, streamID, typ, occurred, recorded, meta, data string
-	)
-	for rows.Next() {
-		if err := rows.Scan(&position, &eventID, &streamID, &version, &typ, &schema, &occurred, &recorded, &meta, &data); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
 		b.Fatal(err)
 	}
 	return n

@@ -63,9 +63,9 @@ func rebuildProjections(ctx context.Context, dataDir string, names []string, env
 	runner := projections.New(db, store, projections.WithLogger(log))
 	defer runner.Close()
 	for _, name := range names {
-		show := newProgress(env.stdout, name)
+		show := newProgress(env.stdout, "rebuild "+name)
 		start := time.Now()
-		err := runner.RebuildOffline(ctx, name, time.Second/4, show)
+		err := runner.RebuildOffline(ctx, name, time.Second/4, func(p projections.Progress) { show(p.Done, p.Total) })
 		if err != nil {
 			return err
 		}
@@ -74,16 +74,17 @@ func rebuildProjections(ctx context.Context, dataDir string, names []string, env
 	return nil
 }
 
-// newProgress returns a progress reporter: a bar with rate and ETA when w
-// is a terminal, else a log line at most every few seconds.
-func newProgress(w io.Writer, name string) func(projections.Progress) {
+// newProgress returns a reporter of done out of total events: a bar with
+// rate and ETA when w is a terminal, else a log line at most every few
+// seconds. label names the work ("rebuild NAME", "import FILE").
+func newProgress(w io.Writer, label string) func(done, total uint64) {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		var bar *progressbar.ProgressBar
-		return func(p projections.Progress) {
+		return func(done, total uint64) {
 			if bar == nil {
-				bar = progressbar.NewOptions64(int64(p.Total),
+				bar = progressbar.NewOptions64(int64(total),
 					progressbar.OptionSetWriter(w),
-					progressbar.OptionSetDescription(name),
+					progressbar.OptionSetDescription(label),
 					progressbar.OptionShowCount(),
 					progressbar.OptionShowIts(),
 					progressbar.OptionSetItsString("events"),
@@ -92,27 +93,27 @@ func newProgress(w io.Writer, name string) func(projections.Progress) {
 					progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 				)
 			}
-			_ = bar.Set64(int64(p.Done))
+			_ = bar.Set64(int64(done))
 		}
 	}
 	start := time.Now()
 	var last time.Time
-	return func(p projections.Progress) {
+	return func(done, total uint64) {
 		now := time.Now()
-		if now.Sub(last) < 2*time.Second && p.Done < p.Total {
+		if now.Sub(last) < 2*time.Second && done < total {
 			return
 		}
 		last = now
 		elapsed := now.Sub(start).Seconds()
-		rate := float64(p.Done) / max(elapsed, 1e-3)
+		rate := float64(done) / max(elapsed, 1e-3)
 		eta := "-"
 		if rate > 0 {
-			eta = (time.Duration(float64(p.Total-p.Done)/rate) * time.Second).Round(time.Second).String()
+			eta = (time.Duration(float64(total-done)/rate) * time.Second).Round(time.Second).String()
 		}
 		pct := 100.0
-		if p.Total > 0 {
-			pct = 100 * float64(p.Done) / float64(p.Total)
+		if total > 0 {
+			pct = 100 * float64(done) / float64(total)
 		}
-		fmt.Fprintf(w, "rebuild %s: %d/%d events (%.0f%%), %.0f events/s, ETA %s\n", name, p.Done, p.Total, pct, rate, eta)
+		fmt.Fprintf(w, "%s: %d/%d events (%.0f%%), %.0f events/s, ETA %s\n", label, done, total, pct, rate, eta)
 	}
 }

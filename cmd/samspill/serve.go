@@ -77,6 +77,10 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		}
 	}
 
+	secret, err := researchSecret(cfg.data)
+	if err != nil {
+		return err
+	}
 	registry := prometheus.NewRegistry()
 	readModels, err := openReadModels(ctx, cfg.data)
 	if err != nil {
@@ -105,6 +109,9 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 			Logger:      log,
 			Registry:    registry,
 			StreamsDone: streamsDone,
+			Version:     version,
+
+			ResearchSecret: secret,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

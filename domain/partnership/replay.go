@@ -127,6 +127,24 @@ func Replay(history []Entry, v View) (State, error) {
 	return s, nil
 }
 
+// Steps replays the history under the view as Replay does and calls step
+// with every event in force, in the order it occurred, and the state right
+// after it: the walk through time that event-history exports need. The
+// state shares memory with the replay, so step must copy what it keeps. A
+// history that is empty under the view calls step never.
+func Steps(history []Entry, v View, step func(Entry, State)) error {
+	events, err := Effective(history, v)
+	if err != nil {
+		return err
+	}
+	var s State
+	for _, e := range events {
+		s.apply(e)
+		step(e, s)
+	}
+	return nil
+}
+
 // validate replays the whole history in the order things occurred and checks
 // every event against the state just before it. It returns the first entry
 // that breaks a rule, with the rule's error.

@@ -85,10 +85,11 @@ func WithClock(now func() time.Time) Option {
 // Store is the SQLite event store. It implements eventstore.Store; all
 // methods are safe for concurrent use.
 type Store struct {
-	w   *sql.DB // the single write connection, _txlock=immediate
-	r   *sql.DB // read pool, query_only
-	log *slog.Logger
-	now func() time.Time
+	w    *sql.DB // the single write connection, _txlock=immediate
+	path string  // absolute path of the database file
+	r    *sql.DB // read pool, query_only
+	log  *slog.Logger
+	now  func() time.Time
 
 	rd readStmts
 	wr writer // writer goroutine only
@@ -157,6 +158,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 	s := &Store{
 		w:        w,
+		path:     abs,
 		log:      o.logger,
 		now:      o.now,
 		wake:     make(chan struct{}, 1),

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/research"
+)
+
+// researchKeyFile holds the installation's secret for the pseudonymous
+// partnership keys of spells exports. It never leaves the data folder.
+const researchKeyFile = "research.key"
+
+// researchSecret reads the installation's research secret from the data
+// folder, making one (256 random bits) the first time.
+func researchSecret(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, researchKeyFile)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			secret, err := hex.DecodeString(strings.TrimSpace(string(b)))
+			if err != nil || len(secret) < 16 {
+				return nil, fmt.Errorf("research secret %s is damaged: want at least 32 hex digits", path)
+			}
+			return secret, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read research secret: %w", err)
+		}
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue // another process made it first: read theirs
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create research secret: %w", err)
+		}
+		_, err = fmt.Fprintln(f, hex.EncodeToString(secret))
+		if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+			_ = os.Remove(path)
+			return nil, fmt.Errorf("write research secret: %w", err)
+		}
+		return secret, nil
+	}
+}
+
+func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
+	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
+	asOf := fs.String("as-of", "", "spells: censoring date YYYY-MM-DD (default: today, Europe/Oslo)")
+	at := fs.Uint64("at-position", 0, "export only the events up to this position (default: the newest)")
+	out := fs.String("out", "", "write to FILE and its manifest to FILE.manifest.json (default: stdout)")
+	usageWithEnv(fs, "samspill export events|spells [--as-of DATE] [--at-position N] [--out FILE] [--data ./samspill-data]\n\n"+
+		"Writes a research export of API.md: events (NDJSON, every event, personal data\n"+
+		"removed) or spells (CSV episodes for event-history analysis). The same command at\n"+
+		"the same position writes the same bytes; the manifest names position, as_of,\n"+
+		"samspill version and the SHA-256 of the file. It only reads, so it may run beside\n"+
+		"samspill serve.")
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 || (args[0] != research.KindEvents && args[0] != research.KindSpells) {
+			return &usageError{command: "export ", err: errors.New("want what to export: events or spells")}
+		}
+		if *asOf != "" && args[0] != research.KindSpells {
+			return &usageError{command: "export ", err: errors.New("--as-of applies to spells only")}
+		}
+		if *asOf != "" {
+			if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
+				return &usageError{command: "export ", err: fmt.Errorf("--as-of %q is not a date YYYY-MM-DD", *asOf)}
+			}
+		}
+		return export(ctx, exportConfig{kind: args[0], data: *data, asOf: *asOf, at: *at, out: *out}, env)
+	}
+}
+
+type exportConfig struct {
+	kind, data, asOf, out string
+	at                    uint64
+}
+
+// export writes one research export. With --out it writes a temporary file
+// beside FILE and renames it once complete, so FILE is never half-written.
+func export(ctx context.Context, cfg exportConfig, env environment) (err error) {
+	if _, err := os.Stat(filepath.Join(cfg.data, eventsFile)); err != nil {
+		return fmt.Errorf("no event store in %s: %w", cfg.data, err)
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := openStore(ctx, cfg.data, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	position, err := research.Position(ctx, store, cfg.at)
+	if err != nil {
+		return fmt.Errorf("--at-position: %w", err)
+	}
+
+	var w io.Writer = env.stdout
+	var tmp *os.File
+	if cfg.out != "" {
+		tmp, err = os.CreateTemp(filepath.Dir(cfg.out), "."+filepath.Base(cfg.out)+".*")
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_ = tmp.Close()
+				_ = os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
+	}
+	var sum research.Summary
+	switch cfg.kind {
+	case research.KindEvents:
+		sum, err = research.WriteEvents(ctx, store, w, position)
+	default:
+		secret, serr := researchSecret(cfg.data)
+		if serr != nil {
+			return serr
+		}
+		if cfg.asOf == "" {
+			cfg.asOf = calendar.Day(time.Now())
+		}
+		sum, err = research.WriteSpells(ctx, store, w, research.SpellsOptions{Position: position, AsOf: cfg.asOf, Secret: secret})
+	}
+	if err != nil {
+		return err
+	}
+	if tmp == nil {
+		fmt.Fprintf(env.stderr, "export %s: %d rows up to position %d, sha256 %s\n", sum.Kind, sum.Rows, sum.Position, sum.SHA256)
+		return nil
+	}
+	if err = errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), cfg.out); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	manifest, err := json.MarshalIndent(research.Manifest{Summary: sum, File: filepath.Base(cfg.out), SamspillVersion: version}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: manifest: %w", err)
+	}
+	if err = os.WriteFile(cfg.out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
+		return fmt.Errorf("export: manifest: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "wrote %s (%d rows up to position %d) and %s.manifest.json\n", cfg.out, sum.Rows, sum.Position, cfg.out)
+	return nil
+}
+
+func importCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
+	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
+	usageWithEnv(fs, "samspill import FILE [--data ./samspill-data]\n\n"+
+		"Appends the events of an 'export events' file to an empty store, keeping event_id,\n"+
+		"occurred_at, recorded_at, versions and positions. Every line is checked before\n"+
+		"anything is written; a malformed line is named and nothing is imported. Running it\n"+
+		"again changes nothing. samspill serve must not run on the same data folder.")
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return &usageError{command: "import ", err: errors.New("want the file to import")}
+		}
+		return importEvents(ctx, *data, args[0], env)
+	}
+}
+
+func importEvents(ctx context.Context, dataDir, path string, env environment) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := openStore(ctx, dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	show := newProgress(env.stdout, "import "+filepath.Base(path))
+	res, err := research.Import(ctx, store, f, func(p research.ImportProgress) { show(uint64(p.Done), uint64(p.Total)) })
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	fmt.Fprintf(env.stdout, "imported %d events from %s (%d were already there)\n", res.Written, path, res.Events-res.Written)
+	return nil
+}

@@ -1,0 +1,77 @@
+package research_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/research"
+)
+
+// now pins the demo data set and the stores' clocks.
+var now = time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
+
+var secret = []byte("installation secret of the tests")
+
+// openStore opens an empty SQLite event store in a temporary folder.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// demoStore is a store holding the demo data set.
+func demoStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s := openStore(t)
+	if _, err := demo.Load(context.Background(), s, now); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func head(t *testing.T, s eventstore.Store) uint64 {
+	t.Helper()
+	h, err := s.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func exportEvents(t *testing.T, s eventstore.Store, at uint64) ([]byte, research.Summary) {
+	t.Helper()
+	pos, err := research.Position(context.Background(), s, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sum, err := research.WriteEvents(context.Background(), s, &buf, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), sum
+}
+
+func exportSpells(t *testing.T, s eventstore.Store, at uint64, asOf string) ([]byte, research.Summary) {
+	t.Helper()
+	pos, err := research.Position(context.Background(), s, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	sum, err := research.WriteSpells(context.Background(), s, &buf, research.SpellsOptions{Position: pos, AsOf: asOf, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), sum
+}

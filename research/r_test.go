@@ -1,0 +1,53 @@
+package research_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rScript fits the model of the issue to the export and fails on any
+// warning (options(warn = 2) turns warnings into errors): the proof that
+// the file loads straight into R's survival package.
+const rScript = `
+options(warn = 2)
+suppressPackageStartupMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = TRUE, colClasses = c(partnership_key = "character", municipality = "character"))
+stopifnot(nrow(d) > 0, all(d$tstart < d$tstop), all(d$ended %in% c(0, 1)))
+fit <- coxph(Surv(tstart, tstop, ended) ~ service_area + collaboration_model + n_partners, data = d)
+cat("rows", nrow(d), "events", fit$nevent, "\n")
+`
+
+// TestSpellsLoadInRSurvival exports the demo data set's spells and fits
+// survival::coxph to them with Rscript, as researchers will.
+func TestSpellsLoadInRSurvival(t *testing.T) {
+	rscript, err := exec.LookPath("Rscript")
+	if err != nil {
+		t.Skip("Rscript is not installed (Debian: apt-get install r-base-core r-cran-survival); skipping the R survival check")
+	}
+	if out, err := exec.Command(rscript, "-e", "library(survival)").CombinedOutput(); err != nil {
+		t.Skipf("R's survival package is missing (Debian: r-cran-survival): %s", out)
+	}
+	store := demoStore(t)
+	body, sum := exportSpells(t, store, 0, "2026-11-26")
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "spells.csv")
+	scriptPath := filepath.Join(dir, "fit.R")
+	if err := os.WriteFile(csvPath, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scriptPath, []byte(rScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(rscript, "--vanilla", scriptPath, csvPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("R could not fit coxph to the export: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "rows") {
+		t.Fatalf("R printed nothing useful: %s", out)
+	}
+	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(string(out)))
+}
