@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/personal"
 )
 
 // Errors of the service beyond the domain's and the store's.
@@ -61,6 +64,7 @@ type Service struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	keys  personal.KeyStore
 }
 
 // Option configures a Service.
@@ -74,6 +78,14 @@ func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = n
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithPersonalData seals the personal data of contact persons with keys
+// from the key store before anything is appended (personal.Seal). Without
+// it contacts are stored as given: only tests do that.
+func WithPersonalData(keys personal.KeyStore) Option { return func(s *Service) { s.keys = keys } }
+
+// Keys returns the key store of WithPersonalData, or nil.
+func (s *Service) Keys() personal.KeyStore { return s.keys }
 
 // New returns a service over the store.
 func New(store eventstore.Store, opts ...Option) *Service {
@@ -98,6 +110,10 @@ type Meta struct {
 	// response and write nothing.
 	IdempotencyKey string
 	RequestHash    string
+	// MayWrite, when set, is asked whether the command may touch a
+	// partnership of the municipality (today's code); its error refuses
+	// the command before anything is decided or written.
+	MayWrite func(municipality string) error
 }
 
 // Result is the outcome of a command.
@@ -141,6 +157,9 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		if err != nil {
 			return Result{}, err
 		}
+		if err := mayWrite(meta, history, cmd); err != nil {
+			return Result{}, err
+		}
 		// Look the key up after loading, not before: a twin request that
 		// commits between the two is then either found here or makes our
 		// append fail (version or key taken) and the retry find it. Checked
@@ -176,8 +195,33 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 	}
 }
 
+// mayWrite asks meta.MayWrite about the partnership's municipality: that of
+// its current state, or of the initiation a new one would get.
+func mayWrite(meta Meta, history []partnership.Entry, cmd partnership.Command) error {
+	if meta.MayWrite == nil {
+		return nil
+	}
+	if len(history) == 0 {
+		ev, ok := cmd.Event.(partnership.PartnershipInitiated)
+		if !ok {
+			return nil // no partnership: the domain answers not found
+		}
+		// An invalid code is the domain's 400 to give; scope is checked on
+		// codes that exist.
+		if _, err := kommune.Parse(ev.Municipality); err != nil {
+			return nil
+		}
+		return meta.MayWrite(string(kommune.Code(ev.Municipality).Current()))
+	}
+	state, err := partnership.Replay(history, partnership.View{})
+	if err != nil {
+		return err
+	}
+	return meta.MayWrite(state.CurrentMunicipality)
+}
+
 func (s *Service) append(ctx context.Context, stream string, version uint64, history []partnership.Entry, d partnership.Decision, meta Meta) (Result, error) {
-	ev, err := s.newEvent(d, meta)
+	ev, err := s.newEvent(ctx, history, d, meta)
 	if err != nil {
 		return Result{}, err
 	}
@@ -198,9 +242,10 @@ func (s *Service) append(ctx context.Context, stream string, version uint64, his
 	return Result{State: state, Position: res.LastPosition(), Created: created}, nil
 }
 
-// newEvent turns a decision into the envelope to append, with a new event id.
-func (s *Service) newEvent(d partnership.Decision, meta Meta) (eventstore.NewEvent, error) {
-	data, err := partnership.Encode(d.Event)
+// newEvent turns a decision into the envelope to append, with a new event
+// id, personal data sealed.
+func (s *Service) newEvent(ctx context.Context, history []partnership.Entry, d partnership.Decision, meta Meta) (eventstore.NewEvent, error) {
+	data, err := s.encode(ctx, history, d.Event)
 	if err != nil {
 		return eventstore.NewEvent{}, err
 	}
@@ -217,6 +262,42 @@ func (s *Service) newEvent(d partnership.Decision, meta Meta) (eventstore.NewEve
 		},
 		Data: data,
 	}, nil
+}
+
+// encode returns the stored form of an event: a new contact's fields sealed
+// under a new key, a corrected contact's under its existing one.
+func (s *Service) encode(ctx context.Context, history []partnership.Entry, e partnership.Event) (json.RawMessage, error) {
+	data, err := partnership.Encode(e)
+	if err != nil || s.keys == nil {
+		return data, err
+	}
+	switch ev := e.(type) {
+	case partnership.ContactPersonAssigned:
+		return personal.Seal(ctx, s.keys, data, true)
+	case partnership.EntryCorrected:
+		if len(ev.Replacement) == 0 || !correctsContact(history, ev.CorrectedEventID) {
+			return data, nil
+		}
+		sealed, err := personal.Seal(ctx, s.keys, ev.Replacement, false)
+		if err != nil {
+			return nil, err
+		}
+		ev.Replacement = sealed
+		return partnership.Encode(ev)
+	}
+	return data, nil
+}
+
+// correctsContact reports whether the event id names a
+// ContactPersonAssigned of the history.
+func correctsContact(history []partnership.Entry, eventID string) bool {
+	for _, e := range history {
+		if e.EventID == eventID {
+			_, ok := e.Event.(partnership.ContactPersonAssigned)
+			return ok
+		}
+	}
+	return false
 }
 
 // replay answers a request whose idempotency key is already stored: the same
@@ -293,7 +374,7 @@ func (s *Service) Load(ctx context.Context, initiation partnership.PartnershipIn
 		if err != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("load %s: %s: %w", initiation.PartnershipID, cmd, err)
 		}
-		ev, err := s.newEvent(d, meta)
+		ev, err := s.newEvent(ctx, history, d, meta)
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}

@@ -60,14 +60,17 @@ var actor = eventstore.Actor{Subject: "demo", Role: "system"}
 // partnership's id, Load fails. It stops at the first error; what was
 // appended before stays, and a new run goes on from there.
 //
+// opts configure the service it writes through (app.WithPersonalData, so
+// that the demo's contact persons are sealed like any other).
+//
 // Load must not run concurrently with another Load on the same store.
-func Load(ctx context.Context, store eventstore.Store, now time.Time) (Summary, error) {
+func Load(ctx context.Context, store eventstore.Store, now time.Time, opts ...app.Option) (Summary, error) {
 	all, err := plans()
 	if err != nil {
 		return Summary{}, err
 	}
 	ids := &idSequence{}
-	svc := app.New(store, app.WithIDs(ids.next), app.WithClock(func() time.Time { return now }))
+	svc := app.New(store, append([]app.Option{app.WithIDs(ids.next), app.WithClock(func() time.Time { return now })}, opts...)...)
 	var sum Summary
 	for _, p := range all {
 		steps := p.until(now)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -62,4 +63,22 @@ func (s *Server) rebuildProjection(c *gin.Context) {
 		}
 	}
 	s.fail(c, fmt.Errorf("projection %q has no status: %w", name, projections.ErrUnknownProjection))
+}
+
+// eraseContact destroys a contact person's key (crypto-shredding): from
+// then on no read path can show the person's name, email or phone, and
+// every other fact stays replayable.
+func (s *Server) eraseContact(c *gin.Context) {
+	keys := s.svc.Keys()
+	if keys == nil {
+		s.fail(c, errors.New("erase contact: the server keeps no personal-data keys"))
+		return
+	}
+	id := c.Param("contact_id")
+	if err := keys.Erase(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "contact erased", "contact_id", id, "by", principal(c).Subject)
+	c.Status(http.StatusNoContent)
 }

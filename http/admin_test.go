@@ -10,6 +10,7 @@ import (
 
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // projectionsBody is GET /admin/projections as a client reads it.
@@ -169,7 +170,7 @@ func TestRebuildRunning(t *testing.T) {
 	a := newTestAPI(t)
 	held := &holdStore{Store: a.store}
 	defer held.release()
-	v := a.variant(func(c *Config) { c.Projections = startProjections(t, held, a.cfg.Logger) }, nil)
+	v := a.variant(func(c *Config) { c.Projections = projectionstest.Start(t, held, a.cfg.Logger) }, nil)
 	head := a.loadDemo()
 	before := v.snapshot(head)
 

@@ -239,7 +239,7 @@ func TestCommandsHappyPath(t *testing.T) {
 		if i < len(occurred) && it.OccurredAt != occurred[i] {
 			t.Errorf("item %d: occurred_at %q, want %q", i, it.OccurredAt, occurred[i])
 		}
-		wantMeta := obj{"actor": obj{"subject": "anonymous", "role": "none"}, "correlation_id": requestIDs[i], "causation_id": requestIDs[i]}
+		wantMeta := obj{"actor": obj{"subject": "admin", "role": "admin"}, "correlation_id": requestIDs[i], "causation_id": requestIDs[i]}
 		if !jsonEqual(it.Metadata, wantMeta) {
 			t.Errorf("item %d: metadata %v, want %v", i, it.Metadata, wantMeta)
 		}
@@ -846,5 +846,29 @@ func TestMunicipalityValidOnOccurredAt(t *testing.T) {
 		if s.Municipality != c.code || s.CurrentMunicipality != c.current {
 			t.Errorf("%s on %s: municipality %s current %s, want %s %s", c.code, c.occurredAt, s.Municipality, s.CurrentMunicipality, c.code, c.current)
 		}
+	}
+}
+
+func TestSecurityHeadersAndNoCORS(t *testing.T) {
+	a := newTestAPI(t)
+	for _, path := range []string{"/api/v1/partnerships", "/healthz", "/api/v1/nothing"} {
+		r := a.do(http.MethodGet, path, nil, "Origin", "https://elsewhere.example")
+		for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"} {
+			if got := r.Header.Get(name); got != want {
+				t.Errorf("%s: %s = %q, want %q", path, name, got, want)
+			}
+		}
+		if v := r.Header.Get("Access-Control-Allow-Origin"); v != "" {
+			t.Errorf("%s: CORS header %q", path, v)
+		}
+	}
+	pre := a.do(http.MethodOptions, "/api/v1/partnerships", nil, "Origin", "https://elsewhere.example", "Access-Control-Request-Method", "POST")
+	if pre.Header.Get("Access-Control-Allow-Origin") != "" || pre.Header.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("a CORS preflight was answered: %v", pre.Header)
+	}
+	// Errors carry no internals.
+	r := a.do(http.MethodGet, "/api/v1/partnerships", nil, "Authorization", "Bearer nonsense")
+	if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" || strings.Contains(string(r.Body), "sql") {
+		t.Errorf("bad token: %d %v %s", r.Status, r.Header, r.Body)
 	}
 }

@@ -243,12 +243,12 @@ func (s *Server) decodeCommand(c *gin.Context, dst any) ([]byte, error) {
 // commandMeta reads the headers of a command: If-Match, Idempotency-Key
 // and the request id that becomes the events' correlation and causation.
 func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
+	p := principal(c)
 	meta := app.Meta{
-		// The security issue replaces this placeholder with the token's
-		// subject and role.
-		Actor:         eventstore.Actor{Subject: "anonymous", Role: "none"},
+		Actor:         eventstore.Actor{Subject: p.Subject, Role: p.Role},
 		CorrelationID: requestID(c),
 		CausationID:   requestID(c),
+		MayWrite:      mayWrite(p),
 	}
 	if v := c.GetHeader("If-Match"); v != "" && v != "*" {
 		version, err := parseETag(v)
@@ -262,7 +262,9 @@ func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
 			return meta, badRequest("Idempotency-Key must be 1 to 128 visible ASCII characters")
 		}
 		meta.IdempotencyKey = key[0]
-		sum := sha256.Sum256([]byte(c.Request.Method + " " + c.Request.URL.Path + "\n" + string(body)))
+		// The key is the token's: another token reusing it with the same
+		// body is a different request.
+		sum := sha256.Sum256([]byte(p.Subject + "\n" + c.Request.Method + " " + c.Request.URL.Path + "\n" + string(body)))
 		meta.RequestHash = hex.EncodeToString(sum[:])
 	}
 	return meta, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // variant starts another server beside a's, over the same store and
@@ -173,7 +174,9 @@ func TestMinPositionWaitsForWrite(t *testing.T) {
 			}
 			got := make(chan answer, 1)
 			go func() {
-				res, err := http.Get(v.srv.URL + withMinPosition(path, next))
+				req, _ := http.NewRequest(http.MethodGet, v.srv.URL+withMinPosition(path, next), nil)
+				authorize(req)
+				res, err := http.DefaultClient.Do(req)
 				if err != nil {
 					got <- answer{err: err}
 					return
@@ -271,7 +274,7 @@ func TestMinPositionInvalid(t *testing.T) {
 func TestProjectionFailed(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
-	broken := startProjections(t, brokenStreamsStore{a.store}, a.cfg.Logger)
+	broken := projectionstest.Start(t, brokenStreamsStore{a.store}, a.cfg.Logger)
 	v := a.variant(func(c *Config) { c.Projections = broken; c.MinPositionTimeout = time.Minute }, nil)
 	p := a.newPartnership()
 	a.post(p, "/milestones", obj{"kind": "meeting", "title": "Møte", "occurred_at": "2024-04-01"}, http.StatusOK)
@@ -357,7 +360,7 @@ func TestReadyzProjections(t *testing.T) {
 	held := &holdStore{Store: a.store}
 	held.hold()
 	defer held.release()
-	v := a.variant(func(c *Config) { c.Projections = startProjections(t, held, a.cfg.Logger) }, nil)
+	v := a.variant(func(c *Config) { c.Projections = projectionstest.Start(t, held, a.cfg.Logger) }, nil)
 
 	// 1,000 positions behind: still ready.
 	load := func(n int) {

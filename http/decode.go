@@ -28,11 +28,47 @@ func readBody(c *gin.Context) ([]byte, error) {
 	return body, nil
 }
 
+// maxDepth bounds the nesting of a request body. The deepest command
+// (roles[].responsibilities[]) needs 3; decoders recurse per level, so an
+// attacker's 1 MiB of brackets must not reach them.
+const maxDepth = 16
+
+// jsonDepth returns the deepest nesting of objects and arrays in data
+// (outside strings), without decoding it.
+func jsonDepth(data []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, b := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
 // decodeStrict decodes one JSON object into dst, rejecting unknown fields,
 // wrong types and trailing data, with the offending field named.
 func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("the body must be a JSON object")
+	}
+	if jsonDepth(body) > maxDepth {
+		return badRequest(fmt.Sprintf("the body nests deeper than %d levels", maxDepth))
 	}
 	if err := checkFields(body, dst); err != nil {
 		return err

@@ -36,10 +36,18 @@ func (s *Server) getEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	events, err := s.store.ReadAll(c.Request.Context(), after, limit)
+	ctx := c.Request.Context()
+	events, err := s.store.ReadAll(ctx, after, limit)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	shower := s.svc.ShowTo(principal(c))
+	for i := range events {
+		if events[i], err = shower.Show(ctx, events[i]); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	res := feedResponse{Items: events, NextAfter: after}
 	if len(events) > 0 {

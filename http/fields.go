@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -109,10 +110,16 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 
 // jsonPath turns the Go path of a json.UnmarshalTypeError into the JSON
 // path: the decoder names fields promoted from embedded structs through the
-// embedded field's Go name ("when.occurred_at"), which no client sent.
+// embedded field's Go name ("when.occurred_at"), which no client sent, and
+// (since Go 1.27) array elements by a bare index ("partners.1.org_no"),
+// which the API writes as partners[1].org_no.
 func jsonPath(t reflect.Type, goPath string) string {
 	var kept []string
 	for _, seg := range strings.Split(goPath, ".") {
+		if _, err := strconv.Atoi(seg); err == nil && len(kept) > 0 {
+			kept[len(kept)-1] += "[" + seg + "]"
+			continue
+		}
 		t = elem(t)
 		if t.Kind() != reflect.Struct {
 			kept = append(kept, seg)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,9 +18,10 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/app"
-	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/auth"
+	authsqlite "github.com/samspill/samspill/auth/sqlite"
 	"github.com/samspill/samspill/eventstore/sqlite"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // testNow is where every test server's clock starts: recorded_at of the
@@ -83,7 +85,7 @@ func startTestAPI(t *testing.T, configure func(*Config), server func(*http.Serve
 	})
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := app.New(store, app.WithClock(c.Now), app.WithLogger(logger))
-	cfg := Config{Service: svc, Store: store, Logger: logger, Projections: startProjections(t, store, logger)}
+	cfg := Config{Service: svc, Store: store, Logger: logger, Projections: projectionstest.Start(t, store, logger), Tokens: testTokens().store}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -94,31 +96,6 @@ func startTestAPI(t *testing.T, configure func(*Config), server func(*http.Serve
 	srv.Start()
 	t.Cleanup(srv.Close) // runs before the store closes: cleanups are LIFO
 	return &testAPI{t: t, srv: srv, store: store, clock: c, cfg: cfg}
-}
-
-// startProjections starts every projection over store, in a new read-model
-// file in t's temporary folder. They stop, and the file closes, when t
-// ends, before anything opened earlier (the store) closes.
-func startProjections(t *testing.T, store eventstore.Store, logger *slog.Logger) *projections.Runner {
-	t.Helper()
-	db, err := projections.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "readmodels.db"))
-	if err != nil {
-		t.Fatalf("open read models: %v", err)
-	}
-	r := projections.New(db, store, projections.WithLogger(logger))
-	if err := r.Start(context.Background()); err != nil {
-		_ = db.Close()
-		t.Fatalf("start projections: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("stop projections: %v", err)
-		}
-		if err := db.Close(); err != nil {
-			t.Errorf("close read models: %v", err)
-		}
-	})
-	return r
 }
 
 // bind returns the same server for use by subtest t.
@@ -178,8 +155,12 @@ func doRequest(t *testing.T, base, method, path string, body any, headers ...str
 	if len(headers)%2 != 0 {
 		t.Fatalf("headers must be name/value pairs: %q", headers)
 	}
+	authorize(req)
 	for i := 0; i < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization") // "Authorization", "" sends none
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -471,3 +452,55 @@ func (a *testAPI) lastEventID(p ptn) string {
 	h := a.history(p, "")
 	return h.Items[len(h.Items)-1].EventID
 }
+
+// tokenFixture is one token store for every test server of the package,
+// with a token per kind of principal.
+type tokenFixture struct {
+	store  *authsqlite.Tokens
+	tokens map[string]string // admin, arendal (coordinator of 4203), steinkjer (5006), researcher, viewer
+}
+
+var testTokens = sync.OnceValue(func() tokenFixture {
+	dir, err := os.MkdirTemp("", "samspill-http-tokens-")
+	if err != nil {
+		panic(err)
+	}
+	tokenDir = dir
+	store, err := authsqlite.Open(context.Background(), filepath.Join(dir, "tokens.db"))
+	if err != nil {
+		panic(err)
+	}
+	f := tokenFixture{store: store, tokens: map[string]string{}}
+	for _, spec := range []auth.Spec{
+		{Name: "admin", Role: auth.RoleAdmin},
+		{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}},
+		{Name: "steinkjer", Role: auth.RoleCoordinator, Municipalities: []string{"5006"}},
+		{Name: "researcher", Role: auth.RoleResearcher},
+		{Name: "viewer", Role: auth.RoleViewer},
+	} {
+		tok, err := store.Create(context.Background(), spec)
+		if err != nil {
+			panic(err)
+		}
+		f.tokens[spec.Name] = tok
+	}
+	return f
+})
+
+// tokenDir is the folder of the shared token store, removed by TestMain.
+var tokenDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tokenDir != "" {
+		_ = os.RemoveAll(tokenDir)
+	}
+	os.Exit(code)
+}
+
+// bearer returns the Authorization header value of a fixture token.
+func bearer(name string) string { return "Bearer " + testTokens().tokens[name] }
+
+// authorize gives a request the admin token; the caller's own headers
+// override it.
+func authorize(req *http.Request) { req.Header.Set("Authorization", bearer("admin")) }

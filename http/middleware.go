@@ -54,3 +54,17 @@ func (s *Server) recoverer(c *gin.Context) {
 	}()
 	c.Next()
 }
+
+// securityHeaders are sent with every response. The API's documents are
+// data, never pages: nothing may frame, sniff or run them. The browser
+// pages set their own, stricter-for-pages policy on top. No CORS header is
+// ever sent: samspill serves its own pages from the same origin, so other
+// sites' scripts get no access (a proxy in front may add CORS on purpose).
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	c.Next()
+}

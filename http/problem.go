@@ -9,9 +9,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -39,6 +41,9 @@ const (
 	typeRebuildRunning   = "urn:samspill:problem:rebuild-running"
 	typeUnavailable      = "urn:samspill:problem:unavailable"
 	typeInternal         = "urn:samspill:problem:internal"
+	typeUnauthorized     = "urn:samspill:problem:unauthorized"
+	typeForbidden        = "urn:samspill:problem:forbidden"
+	typeErased           = "urn:samspill:problem:erased"
 )
 
 // inputError is invalid input found by the HTTP layer itself (malformed
@@ -68,6 +73,14 @@ func problemFor(err error) Problem {
 		rule       *partnership.RuleError
 	)
 	switch {
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return Problem{Type: typeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: "send a valid token: Authorization: Bearer <token> (samspill token create)"}
+	case errors.Is(err, auth.ErrForbidden):
+		return Problem{Type: typeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
+	case errors.Is(err, personal.ErrErased):
+		return Problem{Type: typeErased, Title: "Contact erased", Status: http.StatusConflict, Detail: "the contact's personal data has been erased; it can no longer be corrected"}
+	case errors.Is(err, personal.ErrUnknownContact):
+		return Problem{Type: typeNotFound, Title: "Contact not found", Status: http.StatusNotFound, Detail: "no contact person has this contact_id"}
 	case errors.As(err, &input):
 		if input.status == http.StatusRequestEntityTooLarge {
 			return Problem{Type: typeTooLarge, Title: "Request body too large", Status: input.status, Detail: input.detail}
@@ -112,8 +125,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if p.Status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.FullPath(), "request_id", requestID(c), "err", err)
 	}
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "1")
+	case http.StatusUnauthorized:
+		writeUnauthorized(c)
 	}
 	writeProblem(c, p)
 }

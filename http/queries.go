@@ -48,10 +48,18 @@ func (s *Server) getHistory(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items, version, err := s.svc.History(c.Request.Context(), c.Param("id"), v)
+	ctx := c.Request.Context()
+	items, version, err := s.svc.History(ctx, c.Param("id"), v)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	shower := s.svc.ShowTo(principal(c))
+	for i := range items {
+		if items[i].RecordedEvent, err = shower.Show(ctx, items[i].RecordedEvent); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	c.Header("ETag", etag(version))
 	c.JSON(http.StatusOK, historyResponse{Items: items})

@@ -29,6 +29,7 @@ func (a *testAPI) export(path string, headers ...string) export {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	authorize(req)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

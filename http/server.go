@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	// MinPositionTimeout is how long a read with ?min_position waits for
 	// its projections; defaultMinPositionTimeout (5 s) if not positive.
 	MinPositionTimeout time.Duration
+	// Tokens authenticates every request but /healthz, /readyz, /metrics
+	// and the OpenAPI document. Without it those are the only routes that
+	// answer anything but 401: the API is never open by default.
+	Tokens auth.TokenStore
 	// Version is samspill's version, named in research exports.
 	Version string
 	// ResearchSecret is the installation's key for the pseudonymous
@@ -74,6 +79,7 @@ type Server struct {
 	proj               *projections.Runner
 	minPositionTimeout time.Duration
 
+	tokens         auth.TokenStore
 	version        string
 	researchSecret []byte
 	now            func() time.Time
@@ -105,13 +111,13 @@ func newEngine(cfg Config) *gin.Engine {
 	if s.minPositionTimeout <= 0 {
 		s.minPositionTimeout = defaultMinPositionTimeout
 	}
-	s.version, s.researchSecret, s.now = cfg.Version, cfg.ResearchSecret, cfg.Now
+	s.tokens, s.version, s.researchSecret, s.now = cfg.Tokens, cfg.Version, cfg.ResearchSecret, cfg.Now
 	if s.now == nil {
 		s.now = time.Now
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.metrics.instrument, s.recoverer, withRequestID)
+	r.Use(s.metrics.instrument, s.recoverer, withRequestID, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
@@ -125,32 +131,34 @@ func newEngine(cfg Config) *gin.Engine {
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", serveOpenAPI)
-	v1.GET("/events", s.getEvents)
-	v1.GET("/events/stream", s.streamEvents)
-	v1.POST("/partnerships", command[initiateRequest](s, s.toNewPartnership))
-	v1.GET("/partnerships", s.readModel(projections.SummariesName), s.listPartnerships)
-	v1.GET("/municipalities", s.readModel(projections.SummariesName), s.listMunicipalities)
-	v1.GET("/municipalities/:code/timeline", s.readModel(projections.TimelineName), s.getTimeline)
-	v1.GET("/stats", s.readModel(projections.SummariesName), s.getStats)
-	v1.GET("/research/events.ndjson", s.exportEvents)
-	v1.GET("/research/spells.csv", s.exportSpells)
-	v1.GET("/admin/projections", s.listProjections)
-	v1.POST("/admin/projections/:name/rebuild", s.rebuildProjection)
-	v1.GET("/partnerships/:id", s.getPartnership)
-	v1.GET("/partnerships/:id/history", s.getHistory)
-	v1.POST("/partnerships/:id/partners", command[joinPartnerRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/partners/:partner_id/leave", command[leavePartnerRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/roles", command[agreeRolesRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/goals", command[changeGoalsRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/agreements", command[signAgreementRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/funding", command[recordFundingRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/anchoring", command[changeAnchoringRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/milestones", command[logMilestoneRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/contacts", command[assignContactRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/pause", command[pauseRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/resume", command[resumeRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/end", command[endRequest](s, s.toPartnership))
-	v1.POST("/partnerships/:id/corrections", command[correctEntryRequest](s, s.toPartnership))
+	read, write, export, admin := s.allow(anyRole), s.allow(writers), s.allow(exporters), s.allow(admins)
+	v1.GET("/events", read, s.getEvents)
+	v1.GET("/events/stream", read, s.streamEvents)
+	v1.POST("/partnerships", write, command[initiateRequest](s, s.toNewPartnership))
+	v1.GET("/partnerships", read, s.readModel(projections.SummariesName), s.listPartnerships)
+	v1.GET("/municipalities", read, s.readModel(projections.SummariesName), s.listMunicipalities)
+	v1.GET("/municipalities/:code/timeline", read, s.readModel(projections.TimelineName), s.getTimeline)
+	v1.GET("/stats", read, s.readModel(projections.SummariesName), s.getStats)
+	v1.GET("/research/events.ndjson", export, s.exportEvents)
+	v1.GET("/research/spells.csv", export, s.exportSpells)
+	v1.GET("/admin/projections", admin, s.listProjections)
+	v1.POST("/admin/projections/:name/rebuild", admin, s.rebuildProjection)
+	v1.POST("/admin/contacts/:contact_id/erase", admin, s.eraseContact)
+	v1.GET("/partnerships/:id", read, s.getPartnership)
+	v1.GET("/partnerships/:id/history", read, s.getHistory)
+	v1.POST("/partnerships/:id/partners", write, command[joinPartnerRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/partners/:partner_id/leave", write, command[leavePartnerRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/roles", write, command[agreeRolesRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/goals", write, command[changeGoalsRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/agreements", write, command[signAgreementRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/funding", write, command[recordFundingRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/anchoring", write, command[changeAnchoringRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/milestones", write, command[logMilestoneRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/contacts", write, command[assignContactRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/pause", write, command[pauseRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/resume", write, command[resumeRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/end", write, command[endRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/corrections", write, command[correctEntryRequest](s, s.toPartnership))
 	if cfg.Pages != nil {
 		cfg.Pages(r)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/eventstore"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) streamEvents(c *gin.Context) {
 	ctx := c.Request.Context()
 	w, err := startEventStream(c)
 	if err == nil {
-		err = s.stream(ctx, w, after)
+		err = s.stream(ctx, w, after, s.svc.ShowTo(principal(c)))
 	}
 	var clientErr *streamClientError
 	switch {
@@ -81,7 +82,7 @@ func (s *Server) streamEvents(c *gin.Context) {
 // stream sends every event after position after to w, then waits for new
 // ones, until ctx ends, Config.StreamsDone closes or an error occurs. It
 // never returns nil.
-func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64) error {
+func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower *app.Shower) error {
 	keepalive := time.NewTimer(s.streamKeepalive)
 	defer keepalive.Stop()
 	for {
@@ -103,6 +104,10 @@ func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64) error {
 				break // at the head (the port's contract)
 			}
 			for _, e := range events {
+				e, err := shower.Show(ctx, e)
+				if err != nil {
+					return err
+				}
 				if err := w.event(e); err != nil {
 					return err
 				}

@@ -45,6 +45,7 @@ func (a *testAPI) openStream(path string, headers ...string) *sseClient {
 		cancel()
 		a.t.Fatal(err)
 	}
+	authorize(req)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

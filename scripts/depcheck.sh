@@ -2,9 +2,11 @@
 # Checks the dependency rules of STYLE.md mechanically:
 #  1. domain/... imports only the standard library and other domain packages
 #     (no Gin, Watermill, SQL driver, gRPC, or anything else with I/O);
-#  2. only cmd/... imports concrete event store adapters (eventstore/<adapter>;
-#     eventstore/pubsub, the Watermill Pub/Sub over the port, is no adapter);
-#     tests may, and so may the adapters' own packages.
+#  2. only cmd/... imports concrete adapters: event stores
+#     (eventstore/<adapter>; eventstore/pubsub, the Watermill Pub/Sub over the
+#     port, is no adapter), token stores (auth/<adapter>) and personal-data
+#     key stores (personal/<adapter>); tests may, and so may the adapters' own
+#     packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 module=$(go list -m)
@@ -22,10 +24,10 @@ while read -r pkg; do
 done <<<"$domain_deps"
 
 # 2. Concrete adapters are named only in cmd (non-test imports).
-adapters="$module/eventstore/[a-z]+$"
+adapters="$module/(eventstore|auth|personal)/[a-z]+$"
 while read -r pkg imports; do
   case "$pkg" in
-    "$module"/cmd/*|"$module"/eventstore/*) continue ;;
+    "$module"/cmd/*|"$module"/eventstore/*|"$module"/auth/*|"$module"/personal/*) continue ;;
   esac
   for imp in $imports; do
     if [[ "$imp" =~ $adapters && "$imp" != "$module/eventstore/eventstoretest" && "$imp" != "$module/eventstore/pubsub" ]]; then

@@ -40,9 +40,10 @@ type environment struct {
 
 func commands() []command {
 	return []command{
-		{name: "serve", summary: "run the API and the projections on the embedded store", flags: serveCommand},
+		{name: "serve", summary: "run the API, the pages and the projections on the embedded store", flags: serveCommand},
 		{name: "demo", summary: "load the demo data set (idempotent)", flags: demoCommand},
 		{name: "projections", summary: "rebuild read models from the events (projections rebuild [NAME])", flags: projectionsCommand, maxArgs: 2},
+		{name: "token", summary: "make, list and revoke access tokens (token create|list|revoke)", flags: tokenCommand, maxArgs: 2},
 		{name: "export", summary: "write a research export (export events|spells) with its manifest", flags: exportCommand, maxArgs: 1},
 		{name: "import", summary: "append the events of an 'export events' file to an empty store", flags: importCommand, maxArgs: 1},
 		{name: "version", summary: "print version, commit and Go version", flags: versionCommand},

@@ -99,7 +99,23 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
+var (
+	listening  = regexp.MustCompile(`listening on (http://\S+)`)
+	adminToken = regexp.MustCompile(`(?m)^(ssp_[A-Za-z0-9_-]{43})$`)
+)
+
+// bearerClient sends every request with the token.
+func bearerClient(token string) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: bearerTransport(token)}
+}
+
+type bearerTransport string
+
+func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+string(t))
+	return http.DefaultTransport.RoundTrip(req)
+}
 
 // waitForURL waits until the output names the address the server listens on.
 func waitForURL(t *testing.T, out interface{ String() string }) string {
@@ -135,12 +151,20 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 		done <- run(ctx, []string{"serve", "--data", data, "--demo", "--log-level", "warn"}, &out, io.Discard, env)
 	}()
 	base := waitForURL(t, &out)
+	token := adminToken.FindStringSubmatch(out.String())
+	if token == nil {
+		t.Fatalf("serve on a fresh folder printed no admin token:\n%s", out.String())
+	}
+	client := bearerClient(token[1])
+	if resp, err := http.Get(base + "/api/v1/partnerships"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a read without a token: %v %v", resp, err)
+	}
 
 	example := regexp.MustCompile(`/api/v1/partnerships/([0-9a-f-]{36})`).FindStringSubmatch(out.String())
 	if example == nil {
 		t.Fatalf("serve --demo printed no example partnership:\n%s", out.String())
 	}
-	resp, err := http.Get(base + "/api/v1/partnerships/" + example[1])
+	resp, err := client.Get(base + "/api/v1/partnerships/" + example[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +174,7 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	resp, err = http.Post(base+"/api/v1/partnerships", "application/json", strings.NewReader(initiateBody))
+	resp, err = client.Post(base+"/api/v1/partnerships", "application/json", strings.NewReader(initiateBody))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +185,7 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 
 	// The projections run: the list reflects the write once they reach its
 	// position, and their metrics are exported.
-	resp, err = http.Get(base + "/api/v1/partnerships?municipality=4203&q=besøksvenn&min_position=" + resp.Header.Get("X-Samspill-Position"))
+	resp, err = client.Get(base + "/api/v1/partnerships?municipality=4203&q=besøksvenn&min_position=" + resp.Header.Get("X-Samspill-Position"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +214,7 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 	}
 
 	// An open event stream does not hold up the shutdown.
-	stream, err := http.Get(base + "/api/v1/events/stream")
+	stream, err := (&http.Client{Transport: bearerTransport(token[1])}).Get(base + "/api/v1/events/stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +254,7 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	}
 	data := t.TempDir()
 
+	var token string // printed by the first start
 	start := func() (*exec.Cmd, string) {
 		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "error")
 		stdout, err := cmd.StdoutPipe()
@@ -239,13 +264,20 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		m := listening.FindStringSubmatch(line)
-		if err != nil || m == nil {
-			t.Fatalf("no address from serve: %q %v", line, err)
+		r := bufio.NewReader(stdout)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("no address from serve: %q %v", line, err)
+			}
+			if m := adminToken.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				token = m[1]
+			}
+			if m := listening.FindStringSubmatch(line); m != nil {
+				go io.Copy(io.Discard, stdout)
+				return cmd, m[1]
+			}
 		}
-		go io.Copy(io.Discard, stdout)
-		return cmd, m[1]
 	}
 
 	cmd, base := start()
@@ -254,7 +286,7 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 		acked []string
 		wg    sync.WaitGroup
 	)
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := bearerClient(token)
 	for range 8 {
 		wg.Add(1)
 		go func() {

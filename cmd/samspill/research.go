@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,25 +22,29 @@ import (
 	"github.com/samspill/samspill/research"
 )
 
-// researchKeyFile holds the installation's secret for the pseudonymous
-// partnership keys of spells exports. It never leaves the data folder.
-const researchKeyFile = "research.key"
+// secretFile holds the installation's secret, from which the keys of the
+// spells exports' pseudonymous partnership keys and of the pages' CSRF
+// tokens are derived (derivedKey). It never leaves the data folder.
+const secretFile = "installation.key"
 
-// researchSecret reads the installation's research secret from the data
-// folder, making one (256 random bits) the first time.
-func researchSecret(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, researchKeyFile)
+// installationSecret reads the installation's secret from the data folder,
+// making one (256 random bits) the first time.
+func installationSecret(dataDir string) ([]byte, error) {
+	path, err := dataFile(dataDir, secretFile)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		b, err := os.ReadFile(path)
 		if err == nil {
 			secret, err := hex.DecodeString(strings.TrimSpace(string(b)))
 			if err != nil || len(secret) < 16 {
-				return nil, fmt.Errorf("research secret %s is damaged: want at least 32 hex digits", path)
+				return nil, fmt.Errorf("installation secret %s is damaged: want at least 32 hex digits", path)
 			}
 			return secret, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read research secret: %w", err)
+			return nil, fmt.Errorf("read installation secret: %w", err)
 		}
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
@@ -47,15 +53,23 @@ func researchSecret(dataDir string) ([]byte, error) {
 			continue // another process made it first: read theirs
 		}
 		if err != nil {
-			return nil, fmt.Errorf("create research secret: %w", err)
+			return nil, fmt.Errorf("create installation secret: %w", err)
 		}
 		_, err = fmt.Fprintln(f, hex.EncodeToString(secret))
 		if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
 			_ = os.Remove(path)
-			return nil, fmt.Errorf("write research secret: %w", err)
+			return nil, fmt.Errorf("write installation secret: %w", err)
 		}
 		return secret, nil
 	}
+}
+
+// derivedKey is the installation secret's key for one purpose, so that no
+// two uses share a key.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("samspill " + purpose))
+	return m.Sum(nil)
 }
 
 func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
@@ -127,14 +141,14 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	case research.KindEvents:
 		sum, err = research.WriteEvents(ctx, store, w, position)
 	default:
-		secret, serr := researchSecret(cfg.data)
+		secret, serr := installationSecret(cfg.data)
 		if serr != nil {
 			return serr
 		}
 		if cfg.asOf == "" {
 			cfg.asOf = calendar.Day(time.Now())
 		}
-		sum, err = research.WriteSpells(ctx, store, w, research.SpellsOptions{Position: position, AsOf: cfg.asOf, Secret: secret})
+		sum, err = research.WriteSpells(ctx, store, w, research.SpellsOptions{Position: position, AsOf: cfg.asOf, Secret: derivedKey(secret, "spells partnership_key")})
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/personal"
+)
+
+// Shower shows stored events to one reader: a contact's personal data only
+// if the reader may see it in the partnership's municipality (admins, and
+// coordinators of that municipality), otherwise only that the contact
+// exists and for which partner (personal.View). Every read path that hands
+// out events (history, feed, stream, pages) goes through it. A Shower is
+// for one request: it remembers each partnership's municipality.
+type Shower struct {
+	svc          *Service
+	reader       auth.Principal
+	municipality map[string]string // by stream id
+}
+
+// ShowTo returns a Shower for the reader.
+func (s *Service) ShowTo(reader auth.Principal) *Shower {
+	return &Shower{svc: s, reader: reader, municipality: map[string]string{}}
+}
+
+// Show returns the event as the reader may see it.
+func (sh *Shower) Show(ctx context.Context, e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
+	if e.Type != partnership.TypeContactPersonAssigned && e.Type != partnership.TypeEntryCorrected {
+		return e, nil
+	}
+	allowed, err := sh.allowed(ctx, e.StreamID)
+	if err != nil {
+		return e, err
+	}
+	return personal.View(ctx, sh.svc.keys, e, allowed)
+}
+
+func (sh *Shower) allowed(ctx context.Context, stream string) (bool, error) {
+	switch sh.reader.Role {
+	case auth.RoleAdmin:
+		return true, nil
+	case auth.RoleCoordinator:
+	default:
+		return false, nil
+	}
+	m, ok := sh.municipality[stream]
+	if !ok {
+		id, _ := PartnershipID(stream)
+		state, _, err := sh.svc.State(ctx, id, partnership.View{})
+		if err != nil {
+			return false, fmt.Errorf("municipality of %s: %w", stream, err)
+		}
+		m = state.CurrentMunicipality
+		sh.municipality[stream] = m
+	}
+	return sh.reader.MaySeePersonalData(m), nil
+}
+
+// Known tells the Shower a partnership's municipality the caller has
+// already read, saving a look-up.
+func (sh *Shower) Known(stream, municipality string) { sh.municipality[stream] = municipality }

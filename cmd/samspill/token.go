@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/samspill/samspill/auth"
+)
+
+func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
+	data := fs.String("data", "./samspill-data", "data folder holding the token store (tokens.db)")
+	role := fs.String("role", "", "create: the role, one of "+strings.Join(auth.Roles, ", "))
+	name := fs.String("name", "", "create: a name for the token, shown as the actor of what it writes (default ROLE-<random>)")
+	var municipalities []string
+	fs.Func("municipality", "create: a coordinator's municipality (kommunenummer; repeat the flag, or separate with commas; old codes mean today's)", func(v string) error {
+		for _, code := range strings.Split(v, ",") {
+			if code = strings.TrimSpace(code); code != "" {
+				municipalities = append(municipalities, code)
+			}
+		}
+		return nil
+	})
+	usageWithEnv(fs, "samspill token create --role ROLE [--municipality CODE]... [--name NAME] [--data ./samspill-data]\n"+
+		"       samspill token list [--data ./samspill-data]\n"+
+		"       samspill token revoke NAME [--data ./samspill-data]\n\n"+
+		"create prints the new token alone on the last line of stdout; it is shown only\n"+
+		"then (the store keeps its SHA-256). list shows names, roles, municipalities and\n"+
+		"when each token was made and last used, never a token. revoke deletes one at once,\n"+
+		"also for a running server.")
+	return func(ctx context.Context, args []string) error {
+		usage := func(err error) error { return &usageError{command: "token ", err: err} }
+		if len(args) == 0 {
+			return usage(errors.New("want a subcommand: create, list or revoke"))
+		}
+		sub, rest := args[0], args[1:]
+		switch {
+		case sub == "create" && len(rest) == 0:
+		case sub == "list" && len(rest) == 0:
+		case sub == "revoke" && len(rest) == 1:
+		case sub == "revoke":
+			return usage(errors.New("revoke wants the token's name"))
+		case sub == "create" || sub == "list":
+			return usage(fmt.Errorf("%s takes no arguments", sub))
+		default:
+			return usage(fmt.Errorf("unknown subcommand %q: want create, list or revoke", sub))
+		}
+		if sub != "create" && (*role != "" || *name != "" || len(municipalities) > 0) {
+			return usage(errors.New("--role, --name and --municipality apply to create only"))
+		}
+		tokens, err := openTokens(ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		switch sub {
+		case "create":
+			spec := auth.Spec{Name: *name, Role: *role, Municipalities: municipalities}
+			if spec.Name == "" {
+				spec.Name = *role + "-" + randomSuffix()
+			}
+			if _, err := spec.Validate(); err != nil {
+				return usage(err)
+			}
+			token, err := tokens.Create(ctx, spec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Made the %s token %q. It is shown only now:\n%s\n", spec.Role, spec.Name, token)
+		case "list":
+			list, err := tokens.List(ctx)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tROLE\tMUNICIPALITIES\tCREATED\tLAST USED")
+			for _, t := range list {
+				codes := make([]string, len(t.Municipalities))
+				for i, c := range t.Municipalities {
+					codes[i] = string(c)
+				}
+				used := "never"
+				if t.LastUsedAt != nil {
+					used = t.LastUsedAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, strings.Join(codes, ","), t.CreatedAt.Format(time.RFC3339), used)
+			}
+			return w.Flush()
+		case "revoke":
+			if err := tokens.Revoke(ctx, rest[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "revoked %s\n", rest[0])
+		}
+		return nil
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

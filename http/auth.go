@@ -1,0 +1,78 @@
+package http
+
+import (
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/auth"
+)
+
+// access is what a route asks of the token (API.md, Authentication and
+// roles). Scope within a role (a coordinator's municipalities) is checked
+// where the partnership is known: app.Meta.MayWrite and app.Shower.
+type access int
+
+const (
+	// anyRole: every valid token (reads).
+	anyRole access = iota
+	// writers: admins and coordinators (commands).
+	writers
+	// exporters: admins and researchers (research exports).
+	exporters
+	// admins only (administration).
+	admins
+)
+
+func (a access) permits(p auth.Principal) bool {
+	switch a {
+	case writers:
+		return p.Role == auth.RoleAdmin || p.Role == auth.RoleCoordinator
+	case exporters:
+		return p.MayExport()
+	case admins:
+		return p.IsAdmin()
+	}
+	return true
+}
+
+const principalKey = "samspill.principal"
+
+// allow authenticates the request's bearer token and lets it through when
+// its role has the access: 401 without a valid token, 403 with one that
+// may not.
+func (s *Server) allow(need access) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := auth.Resolve(c.Request.Context(), s.tokens, c.GetHeader("Authorization"), "")
+		if err == nil && !need.permits(p) {
+			err = fmt.Errorf("%w: the %s role may not use this endpoint", auth.ErrForbidden, p.Role)
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Set(principalKey, p)
+	}
+}
+
+// principal is the request's authenticated principal (set by allow).
+func principal(c *gin.Context) auth.Principal {
+	p, _ := c.Get(principalKey)
+	principal, _ := p.(auth.Principal)
+	return principal
+}
+
+// mayWrite is the app's scope check for the request's principal.
+func mayWrite(p auth.Principal) func(municipality string) error {
+	return func(municipality string) error {
+		if p.MayWrite(municipality) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s may write only in %v, not in %s", auth.ErrForbidden, p.Subject, p.Municipalities, municipality)
+	}
+}
+
+// writeUnauthorized adds the challenge RFC 9110 asks of a 401.
+func writeUnauthorized(c *gin.Context) {
+	c.Header("WWW-Authenticate", `Bearer realm="samspill"`)
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/internal/synth"
+	"github.com/samspill/samspill/projections"
+)
+
+// largeEvents is the events per partnership of the large data set: 2,000
+// partnerships in Arendal with 8 events each, 16,000 markers.
+const (
+	largePartnerships = 2000
+	largeEvents       = 8
+)
+
+// largeSite is a server over 2,000 synthetic partnerships in Arendal
+// (those from before 2020 under 0906), read models caught up.
+func largeSite(tb testing.TB) *site {
+	tb.Helper()
+	s := newSite(tb, false)
+	sum, err := synth.Fill(context.Background(), s.store, synth.Config{
+		Partnerships: largePartnerships, Events: largeEvents, Seed: 6,
+		Focus: "4203", FocusPartnerships: largePartnerships,
+	})
+	if err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	s.caughtUp(tb)
+	tb.Logf("large data set: %d partnerships, %d events", sum.Partnerships, sum.Events)
+	return s
+}
+
+// getPage serves one request in process (no network) and returns the
+// status and body.
+func getPage(s *site, h http.Handler, path string) (int, string) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.tokens["admin"])
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func TestLargeTimelineIsOnePageUnder2MB(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("fills 16,000 events")
+	}
+	s := largeSite(t)
+	status, body := getPage(s, s.srv.Config.Handler, "/m/4203")
+	if status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	tl := timelineOf(t, s, "4203", projections.TimelineFilter{})
+	if n := len(laneRe.FindAllString(body, -1)); n != largePartnerships || n != len(tl.Partnerships) {
+		t.Errorf("%d lanes, want %d", n, largePartnerships)
+	}
+	if n := len(markerRe.FindAllString(body, -1)); n != len(tl.Entries) {
+		t.Errorf("%d markers, want every one of the %d entries", n, len(tl.Entries))
+	}
+	if len(body) >= 2<<20 {
+		t.Errorf("page is %d bytes, want under 2 MB", len(body))
+	}
+	t.Logf("page: %d bytes for %d lanes and %d markers", len(body), len(tl.Partnerships), len(tl.Entries))
+}
+
+// BenchmarkTimeline2000 measures GET /m/4203 over 2,000 partnerships
+// (16,000 markers), served in process, against the baseline of reading the
+// same timeline from the projection alone (projections.Timeline, 5,000
+// entries a page, cursor after cursor), measured in the same iterations.
+// Reported: page_ms and query_ms per op, their ratio, the SVG render
+// alone, and the page's size.
+//
+//	go test -run='^$' -bench=Timeline2000 -benchtime=20x ./web/
+func BenchmarkTimeline2000(b *testing.B) {
+	// The outer function runs once, so the data set is built once; the
+	// sub-benchmark runs with growing b.N.
+	s := largeSite(b)
+	b.Run("page", func(b *testing.B) { benchmarkTimeline(b, s) })
+}
+
+func benchmarkTimeline(b *testing.B, s *site) {
+	h := s.srv.Config.Handler
+	ctx := context.Background()
+	var pageDur, queryDur, renderDur time.Duration
+	var size int
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		tl, err := sequentialTimeline(ctx, s.proj, "4203", projections.TimelineFilter{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		status, body := getPage(s, h, "/m/4203")
+		t2 := time.Now()
+		if status != http.StatusOK {
+			b.Fatalf("status %d", status)
+		}
+		r := renderTimeline(timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: demoNow, Today: demoNow})
+		t3 := time.Now()
+		if r.Lanes != largePartnerships {
+			b.Fatalf("%d lanes", r.Lanes)
+		}
+		queryDur += t1.Sub(t0)
+		pageDur += t2.Sub(t1)
+		renderDur += t3.Sub(t2)
+		size = len(body)
+	}
+	n := float64(b.N)
+	b.ReportMetric(pageDur.Seconds()*1000/n, "page_ms/op")
+	b.ReportMetric(queryDur.Seconds()*1000/n, "query_ms/op")
+	b.ReportMetric(renderDur.Seconds()*1000/n, "svg_ms/op")
+	b.ReportMetric(pageDur.Seconds()/queryDur.Seconds(), "page/query")
+	b.ReportMetric(float64(size), "page_bytes")
+}
+
+// syntheticTimeline is a timeline of n lanes with per events each, spread
+// over ten years, without a database: the renderer's own cost.
+func syntheticTimeline(n, per int) timelineView {
+	start := time.Date(2015, 1, 1, 9, 0, 0, 0, time.UTC)
+	types := []string{"PartnershipInitiated", "MilestoneLogged", "GoalChanged", "FundingRecorded", "PartnerJoined", "RolesAgreed", "PartnershipPaused", "PartnershipResumed"}
+	v := timelineView{From: start, To: demoNow, Today: demoNow}
+	for i := range n {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		began := start.Add(time.Duration(i%3000) * 24 * time.Hour)
+		v.Lanes = append(v.Lanes, projections.TimelinePartnership{ID: id, Title: fmt.Sprintf("Partnerskap nummer %d med et langt navn", i), ServiceArea: "culture", CollaborationModel: "network", Status: "active", StartedAt: began})
+		for j := range per {
+			v.Entries = append(v.Entries, projections.TimelineEntry{PartnershipID: id, EventID: id, Type: types[j%len(types)], OccurredAt: began.Add(time.Duration(j) * 20 * 24 * time.Hour), Summary: "Milestone: something happened"})
+		}
+	}
+	return v
+}
+
+// BenchmarkRenderTimeline2000 is the SVG renderer alone: 2,000 lanes,
+// 16,000 markers.
+func BenchmarkRenderTimeline2000(b *testing.B) {
+	v := syntheticTimeline(2000, 8)
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		size = len(renderTimeline(v).SVG)
+	}
+	b.ReportMetric(float64(size), "svg_bytes")
+}

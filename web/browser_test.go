@@ -1,0 +1,305 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/projections"
+)
+
+// chromiumPath finds Chromium: Debian's /usr/bin/chromium, or a browser on
+// PATH. "" when there is none.
+func chromiumPath() string {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// newBrowser starts a headless Chromium with a fresh profile, quiet on the
+// network (PITFALLS.md, Browser tests), or skips the test without one.
+func newBrowser(t *testing.T, width, height int64) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("Chromium not found (looked for /usr/bin/chromium and chromium, chromium-browser, google-chrome on PATH); install Debian's chromium package to run the browser test")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	return ctx
+}
+
+// artifacts is where screenshots go: $SAMSPILL_ARTIFACTS, else a temporary
+// folder; it is logged either way.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SAMSPILL_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifacts: %v", err)
+	}
+	t.Logf("screenshots go to %s (set SAMSPILL_ARTIFACTS to keep them)", dir)
+	return dir
+}
+
+// screenshot saves the whole page as PNG.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	shoot(t, ctx, dir, name, chromedp.FullScreenshot(100))
+}
+
+// shoot saves what capture takes (the page, or the viewport alone).
+func shoot(t *testing.T, ctx context.Context, dir, name string, capture chromedp.Action[[]byte]) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, capture)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
+	t.Logf("screenshot %s (%d bytes)", path, len(png))
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// waitUntil polls a JavaScript condition: after a click that submits a
+// form, it tells the new page from the old one.
+func waitUntil(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("waiting for %s (%s) at %s: %v", what, js, loc, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func count(t *testing.T, ctx context.Context, css string) int {
+	t.Helper()
+	return eval[int](t, ctx, fmt.Sprintf("document.querySelectorAll(%q).length", css))
+}
+
+// TestBrowser walks the pages in a real Chromium: front page, a
+// municipality's timeline and its legend, a filter, a partnership as of an
+// earlier date, a new partnership through /p/new, a milestone through its
+// form (then on the timeline), a validation error and a version conflict.
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	ctx := newBrowser(t, 1280, 900)
+	dir := artifacts(t)
+	s := newSite(t, true)
+	base := s.srv.URL
+
+	// Pages are not open: the front page sends the browser to sign in,
+	// and a token signs it in.
+	do(t, ctx, "sign-in page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
+	do(t, ctx, "bad token", chromedp.SetValue(chromedp.CSS("#token"), "ssp_nonsense"), chromedp.Click(chromedp.CSS("#form-login button")),
+		chromedp.WaitVisible(chromedp.CSS("#form-login .error-summary")))
+	do(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), s.tokens["admin"]), chromedp.Click(chromedp.CSS("#form-login button")))
+
+	// The front page and a municipality.
+	do(t, ctx, "front page", chromedp.WaitVisible(chromedp.CSS(`a[href="/m/4203"]`)))
+	screenshot(t, ctx, dir, "01-front.png")
+	do(t, ctx, "follow Arendal", chromedp.Click(chromedp.CSS(`a[href="/m/4203"]`)), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	all := timelineOf(t, s, "4203", projections.TimelineFilter{})
+	if got := count(t, ctx, "svg.timeline g.lane"); got != len(all.Partnerships) {
+		t.Errorf("%d lanes in the browser, want %d", got, len(all.Partnerships))
+	}
+	if got := count(t, ctx, "svg.timeline g.lane use"); got != len(all.Entries) {
+		t.Errorf("%d markers in the browser, want %d", got, len(all.Entries))
+	}
+	if got := count(t, ctx, ".legend li.legend-marker"); got != len(markerKinds) {
+		t.Errorf("legend: %d marker kinds, want %d", got, len(markerKinds))
+	}
+	// The legend's shapes are drawn (they use the timeline's definitions).
+	if w := eval[float64](t, ctx, `document.querySelector(".legend li.legend-marker use").getBBox().width`); w <= 0 {
+		t.Errorf("legend marker has width %v", w)
+	}
+	screenshot(t, ctx, dir, "02-timeline-arendal.png")
+
+	// A filter, through the GET form.
+	do(t, ctx, "filter", chromedp.SetValue(chromedp.CSS("#f-area"), "culture"), chromedp.Click(chromedp.CSS("form.filters button")))
+	waitUntil(t, ctx, "filtered page", `location.search.includes("service_area=culture")`)
+	do(t, ctx, "filtered timeline", chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	culture := timelineOf(t, s, "4203", projections.TimelineFilter{ServiceArea: "culture"})
+	if got := count(t, ctx, "svg.timeline g.lane"); got != len(culture.Partnerships) || got >= len(all.Partnerships) {
+		t.Errorf("filtered: %d lanes, want %d (of %d)", got, len(culture.Partnerships), len(all.Partnerships))
+	}
+
+	// A partnership, opened from its lane, then as of its first day.
+	do(t, ctx, "back to Arendal", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	do(t, ctx, "open partnership", chromedp.Click(chromedp.CSS(fmt.Sprintf(`g.lane a[href="/p/%s"]`, s.example))))
+	waitUntil(t, ctx, "partnership page", fmt.Sprintf(`location.pathname == "/p/%s" && !!document.querySelector("#history")`, s.example))
+	total := count(t, ctx, "ol.history li.entry")
+	hist, _, err := s.svc.History(context.Background(), s.example, partnership.View{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != len(hist) {
+		t.Errorf("history shows %d entries, want %d", total, len(hist))
+	}
+	first := hist[0].OccurredAt.In(osloLoc()).Format(time.DateOnly)
+	do(t, ctx, "as of", chromedp.SetValue(chromedp.CSS("#as_of"), first), chromedp.Click(chromedp.CSS("form.view-controls button")))
+	waitUntil(t, ctx, "as-of page", `!!document.querySelector(".notice.viewing")`)
+	if got := count(t, ctx, "ol.history li.entry"); got >= total || got == 0 {
+		t.Errorf("as of %s: %d entries, want between 1 and %d", first, got, total-1)
+	}
+	screenshot(t, ctx, dir, "03-partnership-as-of.png")
+
+	// A new partnership through /p/new.
+	do(t, ctx, "new form", chromedp.Navigate(base+"/p/new?municipality=4203"), chromedp.WaitVisible(chromedp.CSS("#new-title")),
+		chromedp.SetValue(chromedp.CSS("#new-title"), "Nattvandring i sentrum"),
+		chromedp.SetValue(chromedp.CSS("#new-service_area"), "public_health"),
+		chromedp.SetValue(chromedp.CSS("#new-collaboration_model"), "co_governance"),
+		chromedp.SetValue(chromedp.CSS("#new-partner_0_name"), "Natteravnene Arendal"),
+		chromedp.SetValue(chromedp.CSS("#new-partner_0_kind"), "voluntary_organisation"),
+		chromedp.SetValue(chromedp.CSS("#new-goals"), "Tryggere helger\nVoksne ute"),
+		chromedp.Click(chromedp.CSS("#form-new button")))
+	waitUntil(t, ctx, "new partnership", `!!document.querySelector(".notice.saved") && location.pathname.startsWith("/p/")`)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimPrefix(strings.SplitN(loc[len(base):], "?", 2)[0], "/p/")
+	if !app.ValidID(id) {
+		t.Fatalf("redirected to %s", loc)
+	}
+
+	// A milestone through its form, then on the timeline.
+	do(t, ctx, "milestone", chromedp.Click(chromedp.CSS("#milestone > summary")),
+		chromedp.SetValue(chromedp.CSS("#milestone-title"), "Første vandring"),
+		chromedp.Click(chromedp.CSS("#form-milestone button")))
+	waitUntil(t, ctx, "milestone saved", `document.querySelector(".notice.saved") && document.querySelector(".notice.saved").textContent.includes("milestone")`)
+	if got := eval[string](t, ctx, `document.querySelector("ol.history").textContent`); !strings.Contains(got, "Første vandring") {
+		t.Errorf("the milestone is not in the history")
+	}
+	do(t, ctx, "timeline", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	if got := count(t, ctx, fmt.Sprintf(`g.lane:has(a[href="/p/%s"]) use[href="#mk-mile"]`, id)); got != 1 {
+		t.Errorf("the new lane has %d milestone markers, want 1", got)
+	}
+
+	// A validation error, reported next to the field.
+	do(t, ctx, "goals form", chromedp.Navigate(base+"/p/"+id), chromedp.WaitVisible(chromedp.CSS("#history")),
+		chromedp.Click(chromedp.CSS("#goals > summary")),
+		chromedp.SetValue(chromedp.CSS("#goals-reason"), "Tømmer lista"))
+	// An empty goal list (SetValue cannot set "": it checks the value it
+	// reads back).
+	eval[string](t, ctx, `document.querySelector("#goals-goals").value = ""`)
+	do(t, ctx, "post goals", chromedp.Click(chromedp.CSS("#form-goals button")))
+	waitUntil(t, ctx, "validation error", `!!document.querySelector("#goals-goals-err")`)
+	if got := eval[string](t, ctx, `document.querySelector("#goals-reason").value`); got != "Tømmer lista" {
+		t.Errorf("the reason typed was not kept: %q", got)
+	}
+	screenshot(t, ctx, dir, "04-validation-error.png")
+
+	// A version conflict: someone else writes after the page was drawn.
+	do(t, ctx, "reload", chromedp.Navigate(base+"/p/"+id), chromedp.WaitVisible(chromedp.CSS("#history")))
+	if _, err := s.svc.Execute(context.Background(), id, partnership.Command{Event: partnership.MilestoneLogged{Kind: "media", Title: "Avisoppslag"}}, app.Meta{Actor: eventstore.Actor{Subject: "someone-else", Role: auth.RoleAdmin}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "stale post", chromedp.Click(chromedp.CSS("#pause > summary")),
+		chromedp.SetValue(chromedp.CSS("#pause-reason"), "Vinterpause"),
+		chromedp.Click(chromedp.CSS("#form-pause button")))
+	waitUntil(t, ctx, "conflict", `!!document.querySelector("#conflict")`)
+	if got := eval[string](t, ctx, `document.querySelector("#pause-reason").value`); got != "Vinterpause" {
+		t.Errorf("the input was not kept on conflict: %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("ol.history").textContent`); !strings.Contains(got, "Avisoppslag") {
+		t.Errorf("the conflict page does not show the current history")
+	}
+	screenshot(t, ctx, dir, "05-version-conflict.png")
+
+	// 360 px wide: the page does not overflow; the timeline scrolls inside
+	// its frame.
+	do(t, ctx, "narrow", chromedp.EmulateViewport(360, 740), chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`); over {
+		t.Errorf("the page is wider than 360 px")
+	}
+	if !eval[bool](t, ctx, `(() => { const f = document.querySelector(".timeline-scroll"); return f.scrollWidth > f.clientWidth })()`) {
+		t.Errorf("the timeline does not scroll inside its frame at 360 px")
+	}
+	screenshot(t, ctx, dir, "06-timeline-360px.png")
+}
+
+// TestScreenshots writes the README's screenshots of the demo data into
+// $SAMSPILL_SCREENSHOTS (docs/screenshots in the repository):
+//
+//	SAMSPILL_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./web/
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("SAMSPILL_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set SAMSPILL_SCREENSHOTS=dir to write the README's screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t, 1920, 1080)
+	s := newSite(t, true)
+	do(t, ctx, "timeline", chromedp.Navigate(s.srv.URL+"/m/5006?group=service_area"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	screenshot(t, ctx, dir, "timeline-steinkjer.png")
+	// The top of the partnership page (state, timeline); the whole page is
+	// a long history.
+	do(t, ctx, "partnership", chromedp.EmulateViewport(1280, 1400), chromedp.Navigate(s.srv.URL+"/p/"+s.example), chromedp.WaitVisible(chromedp.CSS("#history")))
+	shoot(t, ctx, dir, "partnership.png", chromedp.CaptureScreenshot())
+}

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
+	authsqlite "github.com/samspill/samspill/auth/sqlite"
+	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/eventstore/sqlite"
+	httpapi "github.com/samspill/samspill/http"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
+)
+
+// demoNow is the day the demo data set is loaded up to; the test clock
+// starts there and runs at real speed, so recorded_at still grows.
+var demoNow = time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
+
+// site is a real server (httpapi.NewHandler with the pages) over a real
+// SQLite store and read models in the test's temporary folder.
+type site struct {
+	srv     *httptest.Server
+	tokens  map[string]string // admin, arendal (coordinator of 4203), viewer
+	store   *sqlite.Store
+	svc     *app.Service
+	proj    *projections.Runner
+	pages   *Pages
+	now     func() time.Time
+	example string
+}
+
+// newSite starts a server; with demoData it loads the demo data set and
+// waits until the projections show it.
+func newSite(t testing.TB, demoData bool) *site {
+	t.Helper()
+	start := time.Now()
+	now := func() time.Time { return demoNow.Add(time.Since(start)) }
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(now))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s := &site{store: store, now: now}
+	if demoData {
+		sum, err := demo.Load(ctx, store, demoNow)
+		if err != nil {
+			t.Fatalf("load demo: %v", err)
+		}
+		s.example = sum.Example
+	}
+	s.proj = projectionstest.Start(t, store, logger)
+	s.svc = app.New(store, app.WithClock(now), app.WithLogger(logger))
+	tokens, err := authsqlite.Open(ctx, filepath.Join(t.TempDir(), "tokens.db"))
+	if err != nil {
+		t.Fatalf("open tokens: %v", err)
+	}
+	t.Cleanup(func() { _ = tokens.Close() })
+	s.tokens = map[string]string{}
+	for _, spec := range []auth.Spec{
+		{Name: "admin", Role: auth.RoleAdmin},
+		{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}},
+		{Name: "viewer", Role: auth.RoleViewer},
+	} {
+		if s.tokens[spec.Name], err = tokens.Create(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.pages = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Logger: logger, Now: now})
+	s.srv = httptest.NewServer(httpapi.NewHandler(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Logger: logger, Pages: s.pages.Register}))
+	t.Cleanup(s.srv.Close)
+	s.caughtUp(t)
+	return s
+}
+
+// caughtUp waits until the projections hold every stored event.
+func (s *site) caughtUp(t testing.TB) {
+	t.Helper()
+	head, err := s.store.Head(context.Background())
+	if err != nil {
+		t.Fatalf("head: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.proj.WaitFor(ctx, head); err != nil {
+		t.Fatalf("projections: %v", err)
+	}
+}
+
+type testLog struct{ t testing.TB }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Logf("server log: %s", bytes.TrimRight(p, "\n"))
+	return len(p), nil
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so tests see the 303 of POST/redirect/GET.
+type browser struct {
+	t      testing.TB
+	site   *site
+	client *http.Client
+}
+
+// browser is signed in as the admin.
+func (s *site) browser(t testing.TB) *browser { return s.browserAs(t, "admin") }
+
+// browserAs signs in through the login form with the named token ("" stays
+// signed out).
+func (s *site) browserAs(t testing.TB, name string) *browser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, site: s, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if name == "" {
+		return b
+	}
+	login := b.get("/login")
+	token, _ := formValues(t, login.Body)
+	if res := b.post("/login", url.Values{"csrf_token": {token}, "token": {s.tokens[name]}, "next": {"/"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: status %d\n%s", name, res.Status, res.Body)
+	}
+	return b
+}
+
+type page struct {
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	resp, err := b.client.Get(b.site.srv.URL + path)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	return read(b.t, resp)
+}
+
+func (b *browser) post(path string, form url.Values) page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.site.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	return read(b.t, resp)
+}
+
+func read(t testing.TB, resp *http.Response) page {
+	t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Location: resp.Header.Get("Location")}
+}
+
+var (
+	csrfRe    = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
+)
+
+// formValues returns the CSRF token and version of the first form on a page.
+func formValues(t testing.TB, body string) (token, version string) {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page")
+	}
+	token = m[1]
+	if v := versionRe.FindStringSubmatch(body); v != nil {
+		version = v[1]
+	}
+	return token, version
+}
+
+func kommuneCode(s string) kommune.Code { return kommune.Code(s) }
+
+func osloLoc() *time.Location { return calendar.Oslo }

@@ -1,0 +1,210 @@
+// Package web is samspill's browser interface: server-rendered HTML pages
+// on the API's Gin engine (API.md, Web pages). The front page lists the
+// municipalities that have partnerships, /m/{code} draws a municipality's
+// timeline as SVG, /p/{id} shows one partnership (as of a date, as known at
+// a time) with the coordinators' forms, and /p/new initiates a partnership.
+//
+// Pages read single partnerships and write every command through
+// app.Service, and read lists and timelines from the projections, exactly
+// as the JSON API does: there is no second path to the domain. Forms post
+// to the server and redirect (POST/redirect/GET), carry the version they
+// were rendered at (a concurrent change is reported, never overwritten) and
+// a CSRF token bound to a per-browser cookie. Pages work without
+// JavaScript; every asset is embedded in the binary.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/projections"
+)
+
+// Config holds what the pages need.
+type Config struct {
+	// Service runs commands and live reads of single partnerships. Required.
+	Service *app.Service
+	// Projections answer the municipality list and the timelines. Required.
+	Projections *projections.Runner
+	// Tokens signs people in. Without it no one can sign in: the pages are
+	// never open.
+	Tokens auth.TokenStore
+	// Logger receives one line per failed request; slog.Default() if nil.
+	Logger *slog.Logger
+	// Now is the clock that dates "today" on timelines and the default date
+	// of forms; time.Now if nil. It should be the service's clock.
+	Now func() time.Time
+	// CSRFKey signs the forms' tokens. Nil or shorter than 32 bytes: a
+	// random key made by New, so forms rendered before a restart are
+	// refused once (with a page that says to reload).
+	CSRFKey []byte
+	// ProjectionWait bounds how long a successful form post waits for the
+	// projections to show its event before redirecting, so the timeline
+	// shows it at once; 3 s if not positive. The partnership page reads
+	// live and never waits.
+	ProjectionWait time.Duration
+}
+
+// Pages serves the browser pages. It is safe for concurrent use.
+type Pages struct {
+	svc      *app.Service
+	proj     *projections.Runner
+	tokens   auth.TokenStore
+	log      *slog.Logger
+	now      func() time.Time
+	csrfKey  []byte
+	projWait time.Duration
+}
+
+// New returns the pages over cfg. Service and Projections must be set.
+func New(cfg Config) *Pages {
+	p := &Pages{svc: cfg.Service, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if len(p.csrfKey) < 32 {
+		p.csrfKey = make([]byte, 32)
+		_, _ = rand.Read(p.csrfKey) // crypto/rand.Read never fails (Go 1.24+)
+	}
+	if p.projWait <= 0 {
+		p.projWait = 3 * time.Second
+	}
+	return p
+}
+
+// Register adds the pages and their assets to r: GET /, /m/:code, /p/new,
+// /p/:id, /assets/*file and POST /p/new, /p/:id/:action, and the sign-in
+// pages GET and POST /login and /logout. Everything but the assets and the
+// sign-in pages needs a signed-in token. Pass it as httpapi.Config.Pages.
+func (p *Pages) Register(r gin.IRouter) {
+	r.GET("/assets/*file", serveAsset)
+	open := r.Group("", p.secureHeaders, p.session)
+	open.GET("/login", p.loginForm)
+	open.POST("/login", p.checkCSRF, p.login)
+	open.GET("/logout", p.logoutForm)
+	open.POST("/logout", p.checkCSRF, p.logout)
+	g := open.Group("", p.signedIn)
+	g.GET("/", p.index)
+	g.GET("/m/:code", p.municipality)
+	g.GET("/p/new", p.newForm)
+	g.POST("/p/new", p.checkCSRF, p.initiate)
+	g.GET("/p/:id", p.partnership)
+	g.POST("/p/:id/:action", p.checkCSRF, p.command)
+}
+
+// secureHeaders sets the pages' content security policy (no inline
+// scripts or styles, no third-party anything, forms only to this origin)
+// over the API's stricter one for data; the engine's other security
+// headers (nosniff, no framing) apply to pages as they are.
+func (p *Pages) secureHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	c.Next()
+}
+
+// today is the calendar date of now in Europe/Oslo.
+func (p *Pages) today() string { return calendar.Day(p.now()) }
+
+// layoutData is what every page's layout needs.
+type layoutData struct {
+	Title string
+	// Wide pages (timelines) use the full width of large screens.
+	Wide bool
+	// Crumbs lead back to the front page.
+	Crumbs []crumb
+}
+
+type crumb struct{ Href, Label string }
+
+// render writes a page with status; a template error becomes a 500 page
+// (the buffer keeps a half-written page from reaching the browser).
+func (p *Pages) render(c *gin.Context, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		p.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = pageTemplates["error"].ExecuteTemplate(&buf, "layout", errorPage{layoutData: layoutData{Title: "Something went wrong"}, Status: status, Message: "The page could not be drawn; the error has been logged."})
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// errorPage is an HTML error answer (never problem+json on pages).
+type errorPage struct {
+	layoutData
+	Status  int
+	Message string
+	Back    string
+}
+
+// fail answers with an HTML error page for err: 404 for unknown
+// partnerships and municipalities, 503 while shutting down or when the
+// read models fail, 500 (logged) for anything unexpected.
+func (p *Pages) fail(c *gin.Context, err error) {
+	status, msg := http.StatusInternalServerError, "An unexpected error occurred; it has been logged."
+	switch {
+	case errors.Is(err, errNotFound):
+		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, projections.ErrNotCaughtUp), errors.Is(err, projections.ErrFailed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		status, msg = http.StatusServiceUnavailable, "The service is busy or shutting down; try again in a moment."
+		c.Header("Retry-After", "1")
+	}
+	if status >= 500 {
+		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	p.errorPage(c, status, msg)
+}
+
+// errorPage renders a plain error page.
+func (p *Pages) errorPage(c *gin.Context, status int, msg string) {
+	p.render(c, status, "error", errorPage{
+		layoutData: layoutData{Title: http.StatusText(status)},
+		Status:     status,
+		Message:    msg,
+	})
+	c.Abort()
+}
+
+// errNotFound wraps what a page could not find; its text is shown.
+var errNotFound = errors.New("not found")
+
+func notFound(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errNotFound)
+}
+
+// pageTemplates are parsed once from the embedded files; they are part of
+// the binary, so a parse error is a build defect that the tests catch.
+var pageTemplates = mustParseTemplates()
+
+func mustParseTemplates() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
+	for _, name := range []string{"index", "municipality", "partnership", "new", "error", "login", "logout"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
+	}
+	return out
+}
+
+var funcs = template.FuncMap{
+	"asset": assetURL,
+	"label": label,
+	"day":   calendar.Day,
+}
