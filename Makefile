@@ -81,11 +81,12 @@ fmt: ## fail if gofmt would change a file
 depcheck: ## domain imports only the standard library; only cmd names concrete adapters
 	@scripts/depcheck.sh
 
-bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~10 min)
+bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~15 min)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./research/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./web/
 
 fuzz: ## run every fuzz target for FUZZTIME (10s) each
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \

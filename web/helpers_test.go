@@ -20,7 +20,6 @@ import (
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/domain/calendar"
-	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/projections"
@@ -200,7 +199,5 @@ func formValues(t testing.TB, body string) (token, version string) {
 	}
 	return token, version
 }
-
-func kommuneCode(s string) kommune.Code { return kommune.Code(s) }
 
 func osloLoc() *time.Location { return calendar.Oslo }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,7 +23,7 @@ import (
 
 // timelinePage is how many entries one projection query returns; a page
 // loops over the cursors until it has every marker in range.
-const timelinePage = 5000
+const timelinePage = 50000
 
 // ---- front page ----
 
@@ -208,72 +207,9 @@ func (f timelineFilterForm) parse() (projections.TimelineFilter, []string) {
 	return out, problems
 }
 
-// loadTimeline reads every lane and every entry in range. The range is
-// cut into a few windows of years that are read concurrently (each
-// following the projection's cursors): a large municipality's timeline is
-// mostly query time, and each window's query also reads only the lanes
-// active in it. The windows' lanes are merged (a lane active in several
-// windows once) and ordered as the projection orders them (start, id);
-// their entries, each window's in order, are concatenated in window order.
+// loadTimeline reads every lane and every entry in range, following the
+// projection's cursors a page of timelinePage entries at a time.
 func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter projections.TimelineFilter) (projections.Timeline, error) {
-	windows := timeWindows(filter, p.now())
-	parts := make([]projections.Timeline, len(windows))
-	errs := make([]error, len(windows))
-	var wg sync.WaitGroup
-	for i, w := range windows {
-		wg.Go(func() { parts[i], errs[i] = p.loadWindow(ctx, code, w) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return projections.Timeline{}, err
-	}
-	tl := parts[0]
-	seen := make(map[string]bool, len(tl.Partnerships))
-	for _, l := range tl.Partnerships {
-		seen[l.ID] = true
-	}
-	for _, part := range parts[1:] {
-		for _, l := range part.Partnerships {
-			if !seen[l.ID] {
-				seen[l.ID] = true
-				tl.Partnerships = append(tl.Partnerships, l)
-			}
-		}
-		tl.Entries = append(tl.Entries, part.Entries...)
-	}
-	slices.SortStableFunc(tl.Partnerships, func(a, b projections.TimelinePartnership) int {
-		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return tl, nil
-}
-
-// timeWindows cuts the filter's range at the 1st of January of three
-// years (9, 6 and 3 years before today's year), where they fall inside it.
-// The windows touch without overlapping: To is inclusive, so a window ends
-// a nanosecond (the read models' precision) before the next begins.
-func timeWindows(f projections.TimelineFilter, today time.Time) []projections.TimelineFilter {
-	year := today.In(calendar.Oslo).Year()
-	var out []projections.TimelineFilter
-	cur := f
-	for _, back := range []int{9, 6, 3} {
-		cut := time.Date(year-back, 1, 1, 0, 0, 0, 0, calendar.Oslo).UTC()
-		if (!cur.From.IsZero() && !cut.After(cur.From)) || (!f.To.IsZero() && cut.After(f.To)) {
-			continue
-		}
-		w := cur
-		w.To = cut.Add(-time.Nanosecond)
-		out = append(out, w)
-		cur.From = cut
-	}
-	return append(out, cur)
-}
-
-// loadWindow reads one window, following the cursors; the projection
-// answers at most timelinePage entries at a time.
-func (p *Pages) loadWindow(ctx context.Context, code kommune.Code, filter projections.TimelineFilter) (projections.Timeline, error) {
 	filter.Limit = timelinePage
 	tl, err := p.proj.Timeline(ctx, string(code), filter)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/projections"
 )
@@ -30,17 +31,10 @@ func timelineOf(t testing.TB, s *site, code string, f projections.TimelineFilter
 	return tl
 }
 
+// sequentialTimeline is the projection's timeline alone, read as the pages
+// read it (the benchmarks' baseline, and what the tests count).
 func sequentialTimeline(ctx context.Context, r *projections.Runner, code string, f projections.TimelineFilter) (projections.Timeline, error) {
-	f.Limit = timelinePage
-	tl, err := r.Timeline(ctx, code, f)
-	for err == nil && tl.NextCursor != nil {
-		f.Cursor = *tl.NextCursor
-		var more projections.Timeline
-		more, err = r.Timeline(ctx, code, f)
-		tl.Entries = append(tl.Entries, more.Entries...)
-		tl.NextCursor = more.NextCursor
-	}
-	return tl, err
+	return (&Pages{proj: r}).loadTimeline(ctx, kommune.Code(code), f)
 }
 
 func countMarkers(body string) map[string]int {
@@ -460,35 +454,6 @@ func TestAssetsAreEmbeddedAndCached(t *testing.T) {
 	login := s.browserAs(t, "").get("/login")
 	if c := login.Header.Get("Set-Cookie"); !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") {
 		t.Errorf("session cookie %q", c)
-	}
-}
-
-// TestWindowedTimelineEqualsSequential: the pages read a timeline in
-// concurrent windows of years; the result must be exactly what following
-// the projection's cursors gives.
-func TestWindowedTimelineEqualsSequential(t *testing.T) {
-	t.Parallel()
-	s := newSite(t, true)
-	ctx := context.Background()
-	for _, f := range []projections.TimelineFilter{
-		{},
-		{ServiceArea: "culture"},
-		{Status: "ended"},
-		mustFilter(t, "2017-01-01", ""),
-		mustFilter(t, "2016-06-01", "2021-06-30"),
-		mustFilter(t, "2023-01-01", "2023-01-01"),
-		mustFilter(t, "", "2017-12-31"),
-	} {
-		for _, code := range []string{"4203", "5006"} {
-			want := timelineOf(t, s, code, f)
-			got, err := s.pages.loadTimeline(ctx, kommuneCode(code), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(got.Partnerships) != fmt.Sprint(want.Partnerships) || fmt.Sprint(got.Entries) != fmt.Sprint(want.Entries) {
-				t.Errorf("%s %+v: windows give %d lanes, %d entries; cursors %d, %d", code, f, len(got.Partnerships), len(got.Entries), len(want.Partnerships), len(want.Entries))
-			}
-		}
 	}
 }
 

@@ -40,7 +40,7 @@ type environment struct {
 
 func commands() []command {
 	return []command{
-		{name: "serve", summary: "run the API, the pages and the projections on the embedded store", flags: serveCommand},
+		{name: "serve", summary: "run the API, the pages and the projections (embedded store or KurrentDB)", flags: serveCommand},
 		{name: "demo", summary: "load the demo data set (idempotent)", flags: demoCommand},
 		{name: "projections", summary: "rebuild read models from the events (projections rebuild [NAME])", flags: projectionsCommand, maxArgs: 2},
 		{name: "token", summary: "make, list and revoke access tokens (token create|list|revoke)", flags: tokenCommand, maxArgs: 2},
