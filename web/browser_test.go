@@ -156,7 +156,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "sign-in page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	do(t, ctx, "bad token", chromedp.SetValue(chromedp.CSS("#token"), "ssp_nonsense"), chromedp.Click(chromedp.CSS("#form-login button")),
 		chromedp.WaitVisible(chromedp.CSS("#form-login .error-summary")))
-	do(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), s.tokens["admin"]), chromedp.Click(chromedp.CSS("#form-login button")))
+	signIn(t, ctx, s, "/")
 
 	// The front page and a municipality.
 	do(t, ctx, "front page", chromedp.WaitVisible(chromedp.CSS(`a[href="/m/4203"]`)))
@@ -296,10 +296,19 @@ func TestScreenshots(t *testing.T) {
 	}
 	ctx := newBrowser(t, 1920, 1080)
 	s := newSite(t, true)
-	do(t, ctx, "timeline", chromedp.Navigate(s.srv.URL+"/m/5006?group=service_area"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	signIn(t, ctx, s, "/m/5006?group=service_area")
+	do(t, ctx, "timeline", chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
 	screenshot(t, ctx, dir, "timeline-steinkjer.png")
 	// The top of the partnership page (state, timeline); the whole page is
 	// a long history.
 	do(t, ctx, "partnership", chromedp.EmulateViewport(1280, 1400), chromedp.Navigate(s.srv.URL+"/p/"+s.example), chromedp.WaitVisible(chromedp.CSS("#history")))
 	shoot(t, ctx, dir, "partnership.png", chromedp.CaptureScreenshot())
+}
+
+// signIn opens path, which sends the browser to the sign-in page, and
+// signs in there as the admin; the browser ends up on path.
+func signIn(t *testing.T, ctx context.Context, s *site, path string) {
+	t.Helper()
+	do(t, ctx, "sign in", chromedp.Navigate(s.srv.URL+path), chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SetValue(chromedp.CSS("#token"), s.tokens["admin"]), chromedp.Click(chromedp.CSS("#form-login button")))
 }
