@@ -1,10 +1,13 @@
 // Package http is samspill's HTTP API on Gin: the command endpoints, the
 // live reads of single partnerships, the global event feed (JSON pages and
 // server-sent events), the lists, timelines and stats answered from
-// projections (with min_position) and their admin routes, the OpenAPI
-// document, the health checks and the Prometheus metrics of API.md. Every error becomes RFC 9457 problem+json
-// in one place (problemFor). Import it under another name (httpapi) so it
-// does not shadow net/http.
+// projections (with min_position) and their admin routes, the research
+// exports, the OpenAPI document, the health checks and the Prometheus
+// metrics of API.md. Every route but the health checks, the metrics and the
+// OpenAPI document declares the roles it admits (allow); contact persons'
+// personal data leaves only through app.Shower. Every error becomes RFC
+// 9457 problem+json in one place (problemFor). Import it under another name
+// (httpapi) so it does not shadow net/http.
 package http
 
 import (
