@@ -122,6 +122,9 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 func waitUntil(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
+	// The condition holds only on a page the browser has finished
+	// parsing: the top of a page can be there while its history is not.
+	js = `document.readyState === "complete" && (` + js + `)`
 	for {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 		if err == nil && ok {
