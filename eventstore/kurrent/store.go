@@ -49,6 +49,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -366,6 +367,15 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		case kurrentdb.ErrorCodeDeadlineExceeded:
 			if !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+		case kurrentdb.ErrorCodeUnknown:
+			// gRPC's Send reports io.EOF when the server has already ended
+			// the call (unavailable, not leader, shutting down); the client
+			// passes that on without the status, which only the receive
+			// side would have read. The append's fate is unknown, and a
+			// retry with the same event ids is safe.
+			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 		}
