@@ -139,17 +139,7 @@ func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert 
 	if _, err := tx.StmtContext(ctx, w.dropEntries).ExecContext(ctx, s.ID); err != nil {
 		return fmt.Errorf("drop timeline entries of %s: %w", s.ID, err)
 	}
-	names := map[string]string{}
-	for _, h := range effective {
-		switch ev := h.Event.(type) {
-		case partnership.PartnershipInitiated:
-			for _, p := range ev.Partners {
-				names[p.PartnerID] = p.Name
-			}
-		case partnership.PartnerJoined:
-			names[ev.Partner.PartnerID] = ev.Partner.Name
-		}
-	}
+	names := partnership.PartnerNames(effective)
 	for _, h := range effective {
 		if err := w.insert(ctx, insert, f.stream.recorded[h.Version-1].Position, s, h, names); err != nil {
 			return err

@@ -453,17 +453,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		MaxDate:      calendar.Day(p.now().Add(24 * time.Hour)),
 	}
 	page.Current = !page.Viewing
-	names := map[string]string{}
-	for _, e := range entries {
-		switch ev := e.Event.(type) {
-		case partnership.PartnershipInitiated:
-			for _, pt := range ev.Partners {
-				names[pt.PartnerID] = pt.Name
-			}
-		case partnership.PartnerJoined:
-			names[ev.Partner.PartnerID] = ev.Partner.Name
-		}
-	}
+	names := partnership.PartnerNames(entries)
 	contacts := map[string]int{}
 	for i, h := range history {
 		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, OccurredAt: calendar.Day(h.OccurredAt), RecordedAt: h.RecordedAt.UTC().Format("2006-01-02 15:04 UTC")}

@@ -197,3 +197,21 @@ func (s *State) externalPartners() int {
 	}
 	return n
 }
+
+// PartnerNames returns the name of every partner that ever took part in the
+// events (active or since left), by partner id: what summaries of roles,
+// departures and contacts print instead of ids.
+func PartnerNames(events []Entry) map[string]string {
+	names := map[string]string{}
+	for _, e := range events {
+		switch ev := e.Event.(type) {
+		case PartnershipInitiated:
+			for _, p := range ev.Partners {
+				names[p.PartnerID] = p.Name
+			}
+		case PartnerJoined:
+			names[ev.Partner.PartnerID] = ev.Partner.Name
+		}
+	}
+	return names
+}
