@@ -31,15 +31,23 @@ func (s *Service) State(ctx context.Context, id string, v partnership.View) (par
 // History returns the partnership's stored events under the view, in
 // version order, with correction marks, and the stream's current version.
 func (s *Service) History(ctx context.Context, id string, v partnership.View) ([]HistoryEntry, uint64, error) {
+	_, history, version, err := s.Read(ctx, id, v)
+	return history, version, err
+}
+
+// Read returns both the state and the history under the view, and the
+// stream's current version, from one read of the stream (pages show both).
+func (s *Service) Read(ctx context.Context, id string, v partnership.View) (partnership.State, []HistoryEntry, uint64, error) {
 	recorded, entries, err := s.partnership(ctx, id)
 	if err != nil {
-		return nil, 0, err
+		return partnership.State{}, nil, 0, err
 	}
-	if _, err := partnership.Replay(entries, v); err != nil {
-		return nil, 0, err
+	state, err := partnership.Replay(entries, v)
+	if err != nil {
+		return partnership.State{}, nil, 0, err
 	}
 	marks := partnership.Corrections(entries, v)
-	out := make([]HistoryEntry, 0, len(recorded))
+	history := make([]HistoryEntry, 0, len(recorded))
 	for _, r := range recorded {
 		if !v.Includes(r.OccurredAt, r.RecordedAt) {
 			continue
@@ -48,9 +56,9 @@ func (s *Service) History(ctx context.Context, id string, v partnership.View) ([
 		if c, ok := marks[r.EventID]; ok {
 			h.CorrectedBy = &c
 		}
-		out = append(out, h)
+		history = append(history, h)
 	}
-	return out, uint64(len(recorded)), nil
+	return state, history, uint64(len(recorded)), nil
 }
 
 // partnership loads an existing partnership's stream.

@@ -407,7 +407,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		})
 		return
 	}
-	state, version, err := p.svc.State(ctx, id, view)
+	state, history, version, err := p.svc.Read(ctx, id, view)
 	if errors.Is(err, partnership.ErrNotFound) {
 		msg := "There is no partnership with this id."
 		if asOf != "" || knownAt != "" {
@@ -416,11 +416,6 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		p.fail(c, notFound("%s", msg))
 		return
 	}
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	history, _, err := p.svc.History(ctx, id, view)
 	if err != nil {
 		p.fail(c, err)
 		return
