@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +68,11 @@ func TestEventsExportHasEveryEventWithoutPersonalData(t *testing.T) {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
 		want := all[i]
+		// The export writes envelopes with an encoder of its own: every
+		// member the feed's JSON has must be there, and no other.
+		if got, feed := members(t, sc.Bytes()), members(t, mustJSON(t, want)); !slices.Equal(got, feed) {
+			t.Fatalf("line %d has members %v, the envelope %v", i+1, got, feed)
+		}
 		if e.EventID != want.EventID || e.Position != want.Position || e.Version != want.Version ||
 			!e.OccurredAt.Equal(want.OccurredAt) || !e.RecordedAt.Equal(want.RecordedAt) || e.Metadata != want.Metadata {
 			t.Fatalf("line %d: envelope %+v, stored %+v", i+1, e, want)
@@ -95,6 +102,25 @@ func TestEventsExportHasEveryEventWithoutPersonalData(t *testing.T) {
 	if sum.SHA256 != hex.EncodeToString(h[:]) || sum.Bytes != int64(len(body)) || sum.Position != all[len(all)-1].Position {
 		t.Fatalf("summary %+v does not describe the body", sum)
 	}
+}
+
+// members returns the sorted member names of a JSON object.
+func members(t *testing.T, object []byte) []string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(object, &m); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(m))
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func jsonEqual(a, b any) bool {
