@@ -9,7 +9,10 @@
 // as the JSON API does: there is no second path to the domain. Forms post
 // to the server and redirect (POST/redirect/GET), carry the version they
 // were rendered at (a concurrent change is reported, never overwritten) and
-// a CSRF token bound to a per-browser cookie. Pages work without
+// a CSRF token bound to a per-browser cookie. Nothing but the assets and
+// the sign-in pages is open: a browser signs in with a token at /login
+// (login.go), forms show only to those who may write, and contact persons'
+// details only to those who may see them (app.Shower). Pages work without
 // JavaScript; every asset is embedded in the binary.
 package web
 
