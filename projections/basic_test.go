@@ -14,93 +14,97 @@ import (
 // (older codes 0906 and 1702 included), and every projection live at the
 // head.
 func TestDemoProjectsAndQueries(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t)
-	sum, err := demo.Load(ctx, e.store, e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e.runner(t, "readmodels.db")
-	e.catchUp(t, r)
-	page, err := r.Partnerships(ctx, ListFilter{Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Items) != sum.Partnerships || page.NextCursor != nil {
-		t.Fatalf("%d summaries (next %v), want %d", len(page.Items), page.NextCursor, sum.Partnerships)
-	}
-	lanes := map[string]string{}
-	for _, code := range []string{"4203", "5006"} {
-		tl, err := r.Timeline(ctx, code, TimelineFilter{Limit: 100000})
+	forEachBackend(t, func(t *testing.T, backend string) {
+		ctx := context.Background()
+		e := newEnv(t, backend)
+		sum, err := demo.Load(ctx, e.store, e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range tl.Partnerships {
-			lanes[p.ID] = code
+		r := e.runner(t, "readmodels.db")
+		e.catchUp(t, r)
+		page, err := r.Partnerships(ctx, ListFilter{Limit: 500})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	old := map[string]bool{}
-	for _, s := range page.Items {
-		if lanes[s.ID] != s.CurrentMunicipality {
-			t.Fatalf("%s (%s, today %s) is on timeline %q", s.ID, s.Municipality, s.CurrentMunicipality, lanes[s.ID])
+		if len(page.Items) != sum.Partnerships || page.NextCursor != nil {
+			t.Fatalf("%d summaries (next %v), want %d", len(page.Items), page.NextCursor, sum.Partnerships)
 		}
-		old[s.Municipality] = old[s.Municipality] || s.Municipality != s.CurrentMunicipality
-	}
-	if !old["0906"] || !old["1702"] {
-		t.Fatalf("the demo exercises no old code (municipalities seen: %v)", old)
-	}
-	st, err := r.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range st {
-		if s.Status != StatusLive || s.Lag != 0 {
-			t.Fatalf("after catching up: %+v", s)
+		lanes := map[string]string{}
+		for _, code := range []string{"4203", "5006"} {
+			tl, err := r.Timeline(ctx, code, TimelineFilter{Limit: 100000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range tl.Partnerships {
+				lanes[p.ID] = code
+			}
 		}
-	}
+		old := map[string]bool{}
+		for _, s := range page.Items {
+			if lanes[s.ID] != s.CurrentMunicipality {
+				t.Fatalf("%s (%s, today %s) is on timeline %q", s.ID, s.Municipality, s.CurrentMunicipality, lanes[s.ID])
+			}
+			old[s.Municipality] = old[s.Municipality] || s.Municipality != s.CurrentMunicipality
+		}
+		if !old["0906"] || !old["1702"] {
+			t.Fatalf("the demo exercises no old code (municipalities seen: %v)", old)
+		}
+		st, err := r.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st {
+			if s.Status != StatusLive || s.Lag != 0 {
+				t.Fatalf("after catching up: %+v", s)
+			}
+		}
+	})
 }
 
 func TestRebuildOffline(t *testing.T) {
-	e := newEnv(t)
-	loadWorkload(t, e, 4, 50)
-	live := e.runner(t, "live.db")
-	e.catchUp(t, live)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		loadWorkload(t, e, 4, 50)
+		live := e.runner(t, "live.db")
+		e.catchUp(t, live)
 
-	db, err := OpenSQLite(context.Background(), e.dir+"/offline.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for round := 1; round <= 2; round++ {
-		offline := New(db, e.store)
-		for _, name := range offline.Names() {
-			var last Progress
-			if err := offline.RebuildOffline(context.Background(), name, time.Millisecond, func(p Progress) { last = p }); err != nil {
-				t.Fatal(err)
+		db := e.openDB(t, "offline.db")
+		for round := 1; round <= 2; round++ {
+			offline := New(db, e.store)
+			for _, name := range offline.Names() {
+				var last Progress
+				if err := offline.RebuildOffline(context.Background(), name, time.Millisecond, func(p Progress) { last = p }); err != nil {
+					t.Fatal(err)
+				}
+				if last.Done != last.Total || last.Total == 0 {
+					t.Fatalf("last progress %+v, want done = total > 0", last)
+				}
 			}
-			if last.Done != last.Total || last.Total == 0 {
-				t.Fatalf("last progress %+v, want done = total > 0", last)
+			offline.Close()
+		}
+		// Started afterwards, the runner serves the rebuilt generation (the
+		// second, the first was dropped) and it equals the live one.
+		rebuilt := New(db, e.store)
+		if err := rebuilt.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer rebuilt.Close()
+		e.catchUp(t, rebuilt)
+		st, _ := rebuilt.Status(context.Background())
+		for _, s := range st {
+			if s.Generation != 2 {
+				t.Fatalf("%s serves generation %d, want 2", s.Name, s.Generation)
 			}
 		}
-		offline.Close()
-	}
-	// Started afterwards, the runner serves the rebuilt generation (the
-	// second, the first was dropped) and it equals the live one.
-	rebuilt := New(db, e.store)
-	if err := rebuilt.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer rebuilt.Close()
-	e.catchUp(t, rebuilt)
-	st, _ := rebuilt.Status(context.Background())
-	for _, s := range st {
-		if s.Generation != 2 {
-			t.Fatalf("%s serves generation %d, want 2", s.Name, s.Generation)
+		tablesLeft := `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE '%_g1_%'`
+		if backend == onPostgres {
+			tablesLeft = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE '%_g1_%'`
 		}
-	}
-	var tables int
-	if err := db.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE '%_g1_%'`).Scan(&tables); err != nil || tables != 0 {
-		t.Fatalf("generation 1 tables left: %d (%v)", tables, err)
-	}
-	sameDumps(t, live, rebuilt)
+		var tables int
+		if err := db.r.QueryRow(tablesLeft).Scan(&tables); err != nil || tables != 0 {
+			t.Fatalf("generation 1 tables left: %d (%v)", tables, err)
+		}
+		sameDumps(t, live, rebuilt)
+	})
 }

@@ -3,12 +3,12 @@ package projections
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,8 +19,9 @@ import (
 	"github.com/samspill/samspill/eventstore/sqlite"
 )
 
-// loadWorkload fills e's store with the demo data set and random commands.
-func loadWorkload(t *testing.T, e *env, seed uint64, steps int) {
+// loadWorkload fills e's store with the demo data set and random commands,
+// and returns the workload to go on with.
+func loadWorkload(t *testing.T, e *env, seed uint64, steps int) *workload {
 	t.Helper()
 	if _, err := demo.Load(context.Background(), e.store, e.clock.Now()); err != nil {
 		t.Fatalf("demo: %v", err)
@@ -32,6 +33,7 @@ func loadWorkload(t *testing.T, e *env, seed uint64, steps int) {
 	for range steps {
 		w.step()
 	}
+	return w
 }
 
 // TestInjectedFailureBetweenWriteAndCheckpoint fails batches at random just
@@ -39,84 +41,91 @@ func loadWorkload(t *testing.T, e *env, seed uint64, steps int) {
 // failed batch rolls back and its run restarts from the checkpoint. The
 // result must equal a clean rebuild: nothing doubled, nothing missing.
 func TestInjectedFailureBetweenWriteAndCheckpoint(t *testing.T) {
-	e := newEnv(t)
-	loadWorkload(t, e, 1, 200)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		loadWorkload(t, e, 1, 200)
 
-	var mu sync.Mutex
-	calls := map[string]int{}
-	var injected atomic.Int64
-	flaky := e.runner(t, "flaky.db", WithPageSize(13), withFailpoint(func(projection string) error {
-		// Fail every third batch of each projection: often, but never so
-		// often in a row that the run gives up.
-		mu.Lock()
-		calls[projection]++
-		n := calls[projection]
-		mu.Unlock()
-		if n%3 == 0 {
-			injected.Add(1)
-			return errors.New("injected failure between write and checkpoint")
+		var mu sync.Mutex
+		calls := map[string]int{}
+		var injected atomic.Int64
+		flaky := e.runner(t, "flaky.db", WithPageSize(13), withFailpoint(func(projection string) error {
+			// Fail every third batch of each projection: often, but never so
+			// often in a row that the run gives up.
+			mu.Lock()
+			calls[projection]++
+			n := calls[projection]
+			mu.Unlock()
+			if n%3 == 0 {
+				injected.Add(1)
+				return errors.New("injected failure between write and checkpoint")
+			}
+			return nil
+		}))
+		e.catchUp(t, flaky)
+		if injected.Load() < 5 {
+			t.Fatalf("only %d failures injected; the test proves nothing", injected.Load())
 		}
-		return nil
-	}))
-	e.catchUp(t, flaky)
-	if injected.Load() < 5 {
-		t.Fatalf("only %d failures injected; the test proves nothing", injected.Load())
-	}
-	clean := e.runner(t, "clean.db")
-	e.catchUp(t, clean)
-	sameDumps(t, flaky, clean)
+		clean := e.runner(t, "clean.db")
+		e.catchUp(t, clean)
+		sameDumps(t, flaky, clean)
+	})
 }
 
 // TestPoisonEventFailsProjection: an event a projection cannot apply stops
 // it with status failed and the error visible; it is never skipped.
 func TestPoisonEventFailsProjection(t *testing.T) {
-	e := newEnv(t)
-	loadWorkload(t, e, 2, 20)
-	r := e.runner(t, "poison.db", withFailpoint(func(string) error { return errors.New("cannot apply") }))
-	waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
-	st, err := r.Status(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range st {
-		if s.Error == "" || s.Position != 0 {
-			t.Fatalf("failed projection %+v: want its error and position 0 (nothing skipped)", s)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		loadWorkload(t, e, 2, 20)
+		r := e.runner(t, "poison.db", withFailpoint(func(string) error { return errors.New("cannot apply") }))
+		waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
+		st, err := r.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := r.WaitFor(ctx, 1); !errors.Is(err, ErrFailed) {
-		t.Fatalf("WaitFor on a failed projection: %v, want ErrFailed", err)
-	}
+		for _, s := range st {
+			if s.Error == "" || s.Position != 0 {
+				t.Fatalf("failed projection %+v: want its error and position 0 (nothing skipped)", s)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := r.WaitFor(ctx, 1); !errors.Is(err, ErrFailed) {
+			t.Fatalf("WaitFor on a failed projection: %v, want ErrFailed", err)
+		}
+	})
 }
 
 // crashChildEnv tells a re-executed test binary to act as the process that
-// gets killed.
+// gets killed: its value is the data folder, the read models' backend and
+// location, and the commit to die at, separated by newlines.
 const crashChildEnv = "SAMSPILL_PROJECTION_CRASH_CHILD"
 
 // TestProcessKilledMidBatch runs the projections in a child process that
 // kills itself with SIGKILL in the middle of a batch (rows written, the
-// checkpoint not yet), several times over the same read-model file. After
+// checkpoint not yet), several times over the same read models. After
 // each kill a restarted runner catches up, and at the end the read models
 // equal a clean rebuild.
 func TestProcessKilledMidBatch(t *testing.T) {
-	e := newEnv(t)
-	loadWorkload(t, e, 3, 300)
-	readModels := filepath.Join(e.dir, "crashed.db")
-	for i, killAt := range []int{3, 17, 40, 2, 90} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+e.dir+","+readModels+","+strconv.Itoa(killAt))
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("run %d: child was not killed: %v\n%s", i, err, out)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		loadWorkload(t, e, 3, 300)
+		readModels := e.location(t, "crashed.db")
+		for i, killAt := range []int{3, 17, 40, 2, 90} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+			cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{e.dir, backend, readModels, strconv.Itoa(killAt)}, "\n"))
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("run %d: child was not killed: %v\n%s", i, err, out)
+			}
 		}
-	}
-	crashed := e.runner(t, "crashed.db")
-	e.catchUp(t, crashed)
-	clean := e.runner(t, "clean.db")
-	e.catchUp(t, clean)
-	sameDumps(t, crashed, clean)
+		crashed := e.runner(t, "crashed.db")
+		e.catchUp(t, crashed)
+		clean := e.runner(t, "clean.db")
+		e.catchUp(t, clean)
+		sameDumps(t, crashed, clean)
+	})
 }
 
 // TestCrashChild is the child of TestProcessKilledMidBatch; it does nothing
@@ -126,16 +135,20 @@ func TestCrashChild(t *testing.T) {
 	if spec == "" {
 		t.Skip("runs only as the child process of TestProcessKilledMidBatch")
 	}
-	var dir, file string
-	var killAt int
-	if _, err := fmt.Sscanf(replaceCommas(spec), "%s %s %d", &dir, &file, &killAt); err != nil {
+	parts := strings.Split(spec, "\n")
+	if len(parts) != 4 {
+		t.Fatalf("bad %s=%q", crashChildEnv, spec)
+	}
+	dir, backend, location := parts[0], parts[1], parts[2]
+	killAt, err := strconv.Atoi(parts[3])
+	if err != nil {
 		t.Fatalf("bad %s=%q: %v", crashChildEnv, spec, err)
 	}
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := OpenSQLite(context.Background(), file)
+	db, err := openReadModels(context.Background(), backend, location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,39 +167,31 @@ func TestCrashChild(t *testing.T) {
 	t.Fatal("not killed: fewer batches than the kill point")
 }
 
-func replaceCommas(s string) string {
-	out := []byte(s)
-	for i, c := range out {
-		if c == ',' {
-			out[i] = ' '
-		}
-	}
-	return string(out)
-}
-
 // TestRebuildReplacesFailedProjection: once the cause is gone, a rebuild
 // brings a failed projection back, equal to a clean run.
 func TestRebuildReplacesFailedProjection(t *testing.T) {
-	e := newEnv(t)
-	loadWorkload(t, e, 6, 30)
-	var broken atomic.Bool
-	broken.Store(true)
-	r := e.runner(t, "recover.db", withFailpoint(func(string) error {
-		if broken.Load() {
-			return errors.New("disk full, say")
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		loadWorkload(t, e, 6, 30)
+		var broken atomic.Bool
+		broken.Store(true)
+		r := e.runner(t, "recover.db", withFailpoint(func(string) error {
+			if broken.Load() {
+				return errors.New("disk full, say")
+			}
+			return nil
+		}))
+		waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
+		broken.Store(false)
+		for _, name := range r.Names() {
+			if err := r.Rebuild(context.Background(), name); err != nil {
+				t.Fatal(err)
+			}
 		}
-		return nil
-	}))
-	waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
-	broken.Store(false)
-	for _, name := range r.Names() {
-		if err := r.Rebuild(context.Background(), name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitRebuilt(t, r, 2)
-	e.catchUp(t, r)
-	clean := e.runner(t, "clean.db")
-	e.catchUp(t, clean)
-	sameDumps(t, r, clean)
+		waitRebuilt(t, r, 2)
+		e.catchUp(t, r)
+		clean := e.runner(t, "clean.db")
+		e.catchUp(t, clean)
+		sameDumps(t, r, clean)
+	})
 }

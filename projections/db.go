@@ -16,16 +16,24 @@ import (
 // busyTimeout is how long a read-model connection waits for the write lock.
 const busyTimeout = 10 * time.Second
 
-// DB is the read-model database: one write connection, through which every
-// projection commits its batches and checkpoints (SQLite has one writer
-// anyway), and a pool of read-only connections for queries.
+// DB is the read-model database, embedded (OpenSQLite) or shared by several
+// instances (OpenPostgres). The projections and their queries are the same
+// code on both: statements go through the dialect, and who may run each
+// projection goes through the leases.
 type DB struct {
-	w *sql.DB
-	r *sql.DB
+	// w is the pool projections commit their batches and checkpoints
+	// through, r the pool queries read through. SQLite has one writer, so
+	// there w is one connection; PostgreSQL uses one pool for both.
+	w, r    *sql.DB
+	dialect dialect
+	leases  leaser
+	// close releases what the DB holds.
+	close func() error
 }
 
 // OpenSQLite opens (and creates) the embedded read-model database at path,
-// a file of its own beside the events.
+// a file of its own beside the events. One process uses it at a time (the
+// data folder's lock), so that process runs every projection.
 //
 // It runs in WAL mode with synchronous=NORMAL: a commit is atomic and
 // survives a crash of the process; a power loss may lose the last commits,
@@ -69,10 +77,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{w: w, r: r}
-	if err := db.migrate(ctx); err != nil {
+	db := &DB{w: w, r: r, dialect: sqliteDialect, leases: soleLeaser{}}
+	db.close = func() error { return errors.Join(w.Close(), r.Close()) }
+	if _, err := w.ExecContext(ctx, sqliteCatalog); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open read models %s: %w", path, err)
+		return nil, fmt.Errorf("open read models %s: create catalog: %w", path, err)
 	}
 	return db, nil
 }
@@ -82,10 +91,12 @@ func sqliteDSN(abs string, q url.Values) string {
 	return u.String()
 }
 
-// migrate creates the catalog of generations. Each projection's own tables
-// are created per generation (see Runner).
-func (db *DB) migrate(ctx context.Context) error {
-	_, err := db.w.ExecContext(ctx, `
+// The catalog: each projection's generations (their schema version,
+// committed position, and which one answers queries), which instance
+// leads each projection, why a generation failed, and rebuilds asked of
+// an instance that does not lead the projection. Each projection's own
+// tables are created per generation (see Runner).
+const sqliteCatalog = `
 CREATE TABLE IF NOT EXISTS projection_generations (
 	name       TEXT    NOT NULL,
 	generation INTEGER NOT NULL,
@@ -94,14 +105,27 @@ CREATE TABLE IF NOT EXISTS projection_generations (
 	active     INTEGER NOT NULL DEFAULT 0,
 	created_at TEXT    NOT NULL,
 	PRIMARY KEY (name, generation)
-) STRICT`)
-	if err != nil {
-		return fmt.Errorf("create catalog: %w", err)
-	}
-	return nil
-}
+) STRICT;
+CREATE TABLE IF NOT EXISTS projection_leaders (
+	name     TEXT NOT NULL PRIMARY KEY,
+	instance TEXT NOT NULL,
+	since    TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS projection_failures (
+	name       TEXT    NOT NULL,
+	generation INTEGER NOT NULL,
+	error      TEXT    NOT NULL,
+	at         TEXT    NOT NULL,
+	PRIMARY KEY (name, generation)
+) STRICT;
+CREATE TABLE IF NOT EXISTS projection_rebuild_requests (
+	name         TEXT NOT NULL PRIMARY KEY,
+	requested_by TEXT NOT NULL,
+	requested_at TEXT NOT NULL
+) STRICT;`
 
-// Close closes both pools.
-func (db *DB) Close() error {
-	return errors.Join(db.w.Close(), db.r.Close())
-}
+// Close closes the database's pools and releases its leases' connections.
+func (db *DB) Close() error { return db.close() }
+
+// q binds a catalog statement for the driver.
+func (db *DB) q(stmt string) string { return db.dialect.bind(stmt) }

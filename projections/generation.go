@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,7 @@ func newGenerationHandle(db *DB, def definition, number int, position uint64) *g
 	g := &generation{
 		def:    def,
 		number: number,
-		tables: tablesOf(def.Name(), number),
+		tables: tablesOf(def.Name(), number, db.dialect),
 		db:     db,
 		moved:  make(chan struct{}),
 		failed: make(chan error, 1),
@@ -112,10 +113,18 @@ func (g *generation) commitLocked(ctx context.Context) error {
 			return err
 		}
 	}
+	// The checkpoint moves only from the position this run committed
+	// last: should a second instance ever run the generation (a leader
+	// that lost its lease and does not know it yet), the one that is
+	// behind fails its batch instead of writing events twice.
 	last := g.batch[len(g.batch)-1].Position
-	if _, err := tx.ExecContext(ctx, `UPDATE projection_generations SET position = ? WHERE name = ? AND generation = ?`,
-		last, g.def.Name(), g.number); err != nil {
+	moved, err := tx.ExecContext(ctx, g.db.q(`UPDATE projection_generations SET position = ? WHERE name = ? AND generation = ? AND position = ?`),
+		last, g.def.Name(), g.number, g.position.Load())
+	if err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	if n, err := moved.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("write checkpoint at %d: %w", last, errors.Join(errCheckpointMoved, err))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
@@ -156,6 +165,24 @@ func (g *generation) finish() error {
 func (g *generation) notifyLocked() {
 	close(g.moved)
 	g.moved = make(chan struct{})
+}
+
+// errCheckpointMoved means a generation's checkpoint is not where this run
+// left it: another instance runs the generation too, or dropped it.
+var errCheckpointMoved = errors.New("the checkpoint moved: another instance runs this projection")
+
+// observe records what the catalog says of a generation another instance
+// runs: its committed position and, when it stopped on an event it cannot
+// apply, the error (nil otherwise).
+func (g *generation) observe(position uint64, failure error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	changed := position != g.position.Load() || (failure == nil) != (g.err == nil)
+	g.position.Store(position)
+	g.stopped, g.err = failure != nil, failure
+	if changed {
+		g.notifyLocked()
+	}
 }
 
 // changed returns a channel closed at the next commit or when the

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/internal/pgtest"
 )
 
 // clock is a settable clock shared by the service and the store.
@@ -35,16 +35,41 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is a real SQLite event store, an application service writing to it,
-// and the read models in their own file.
-type env struct {
-	dir   string
-	clock *clock
-	store *sqlite.Store
-	svc   *app.Service
+// Read-model databases the tests run on.
+const (
+	onSQLite   = "sqlite"
+	onPostgres = "postgres"
+)
+
+// forEachBackend runs test once with the read models in SQLite files and
+// once in PostgreSQL schemas (skipped with pgtest's message where no
+// server is configured): the projections are the same code on both, and
+// so are their tests.
+func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, backend := range []string{onSQLite, onPostgres} {
+		t.Run(backend, func(t *testing.T) {
+			if backend == onPostgres {
+				pgtest.ServerURL(t)
+			}
+			test(t, backend)
+		})
+	}
 }
 
-func newEnv(t *testing.T) *env {
+// env is a real SQLite event store, an application service writing to it,
+// and read models on one backend, opened by name.
+type env struct {
+	dir     string
+	backend string
+	clock   *clock
+	store   *sqlite.Store
+	svc     *app.Service
+	// schemas maps a read-model name to its PostgreSQL connection
+	// string, so that a name opens the same schema again.
+	schemas map[string]string
+}
+
+func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	c := &clock{now: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)}
@@ -53,26 +78,53 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return &env{dir: dir, clock: c, store: store, svc: app.New(store, app.WithClock(c.Now))}
+	return &env{dir: dir, backend: backend, clock: c, store: store, svc: app.New(store, app.WithClock(c.Now)), schemas: map[string]string{}}
 }
 
-// runner opens the read models in file (inside the env's folder) and
-// starts the projections over them; both are closed when t ends.
-func (e *env) runner(t *testing.T, file string, opts ...Option) *Runner {
+// location is where the read models called name live: a file in the env's
+// folder, or a schema of their own (made on first use).
+func (e *env) location(t *testing.T, name string) string {
 	t.Helper()
-	db, err := OpenSQLite(context.Background(), filepath.Join(e.dir, file))
+	if e.backend == onSQLite {
+		return filepath.Join(e.dir, name)
+	}
+	if _, ok := e.schemas[name]; !ok {
+		e.schemas[name] = pgtest.URL(t)
+	}
+	return e.schemas[name]
+}
+
+// openDB opens the read models called name; they are closed when t ends.
+func (e *env) openDB(t *testing.T, name string) *DB {
+	t.Helper()
+	db, err := openReadModels(context.Background(), e.backend, e.location(t, name))
 	if err != nil {
 		t.Fatalf("open read models: %v", err)
 	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openReadModels opens the read models of backend at location (a file or
+// a connection string).
+func openReadModels(ctx context.Context, backend, location string) (*DB, error) {
+	if backend == onPostgres {
+		return OpenPostgres(ctx, location)
+	}
+	return OpenSQLite(ctx, location)
+}
+
+// runner opens the read models called name and starts the projections
+// over them; both are closed when t ends.
+func (e *env) runner(t *testing.T, name string, opts ...Option) *Runner {
+	t.Helper()
+	db := e.openDB(t, name)
 	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
 	r := New(db, e.store, opts...)
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatalf("start projections: %v", err)
 	}
-	t.Cleanup(func() {
-		r.Close()
-		db.Close()
-	})
+	t.Cleanup(func() { r.Close() })
 	return r
 }
 
@@ -100,9 +152,9 @@ func dump(t *testing.T, r *Runner, name string) map[string][]string {
 		t.Fatal(err)
 	}
 	out := map[string][]string{}
-	err = r.read(context.Background(), name, func(tb Tables, db *sql.DB) error {
+	err = r.read(context.Background(), name, func(tb Tables, db querier) error {
 		for _, base := range s.def.Tables() {
-			rows, err := db.Query(`SELECT * FROM "` + tb.Name(base) + `"`)
+			rows, err := db.QueryContext(context.Background(), `SELECT * FROM "`+tb.Name(base)+`"`)
 			if err != nil {
 				return err
 			}

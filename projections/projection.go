@@ -28,8 +28,9 @@ type definition interface {
 	SchemaVersion() int
 	// Tables lists the base names of the tables Schema creates.
 	Tables() []string
-	// Schema is the DDL of one generation, with {p} for the table prefix.
-	Schema() string
+	// Schema is the DDL of one generation in dialect d, with {p} for the
+	// table prefix.
+	Schema(d dialect) string
 	// NewWriter returns the writer of one run of one generation, its
 	// statements prepared on db (the write connection).
 	NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error)
@@ -75,17 +76,22 @@ func (s statements) Close() error {
 	return errors.Join(errs...)
 }
 
-// Tables names one generation's tables.
+// Tables names one generation's tables and writes its statements for the
+// database's dialect.
 type Tables struct {
-	prefix string
+	prefix  string
+	dialect dialect
 }
 
-func tablesOf(name string, generation int) Tables {
-	return Tables{prefix: fmt.Sprintf("%s_g%d_", name, generation)}
+func tablesOf(name string, generation int, d dialect) Tables {
+	return Tables{prefix: fmt.Sprintf("%s_g%d_", name, generation), dialect: d}
 }
 
 // Name returns the full name of base table t.
 func (t Tables) Name(base string) string { return t.prefix + base }
 
-// SQL replaces {p} in a statement with the generation's prefix.
-func (t Tables) SQL(stmt string) string { return strings.ReplaceAll(stmt, "{p}", t.prefix) }
+// SQL replaces {p} in a statement with the generation's prefix and binds
+// its placeholders for the driver.
+func (t Tables) SQL(stmt string) string {
+	return t.dialect.bind(strings.ReplaceAll(stmt, "{p}", t.prefix))
+}

@@ -159,60 +159,62 @@ func (w *workload) correction(ctx context.Context, id string) partnership.Event 
 // online rebuild in the first), and that every summary equals the
 // partnership's state replayed live from its stream.
 func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
-	seeds := 3
-	if testing.Short() {
-		seeds = 1
-	}
-	total := map[string]int{}
-	for seed := range uint64(seeds) {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			e := newEnv(t)
-			live := e.runner(t, "live.db", WithPageSize(7))
-			w := &workload{t: t, r: rand.New(rand.NewPCG(seed, 11)), e: e, accepted: total}
-			for range 12 {
-				w.initiate()
-			}
-			for range 400 {
-				w.step()
-			}
-			e.catchUp(t, live)
-
-			fresh := e.runner(t, "fresh.db")
-			e.catchUp(t, fresh)
-			sameDumps(t, live, fresh)
-
-			for _, name := range live.Names() {
-				if err := live.Rebuild(context.Background(), name); err != nil {
-					t.Fatalf("rebuild %s: %v", name, err)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		seeds := 3
+		if testing.Short() {
+			seeds = 1
+		}
+		total := map[string]int{}
+		for seed := range uint64(seeds) {
+			t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+				e := newEnv(t, backend)
+				live := e.runner(t, "live.db", WithPageSize(7))
+				w := &workload{t: t, r: rand.New(rand.NewPCG(seed, 11)), e: e, accepted: total}
+				for range 12 {
+					w.initiate()
 				}
-			}
-			waitRebuilt(t, live, 2)
-			sameDumps(t, live, fresh)
+				for range 400 {
+					w.step()
+				}
+				e.catchUp(t, live)
 
-			page, err := live.Partnerships(context.Background(), ListFilter{Limit: 500})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page.Items) != len(w.ids) {
-				t.Fatalf("%d summaries for %d partnerships", len(page.Items), len(w.ids))
-			}
-			for _, got := range page.Items {
-				want, _, err := e.svc.State(context.Background(), got.ID, partnership.View{})
+				fresh := e.runner(t, "fresh.db")
+				e.catchUp(t, fresh)
+				sameDumps(t, live, fresh)
+
+				for _, name := range live.Names() {
+					if err := live.Rebuild(context.Background(), name); err != nil {
+						t.Fatalf("rebuild %s: %v", name, err)
+					}
+				}
+				waitRebuilt(t, live, 2)
+				sameDumps(t, live, fresh)
+
+				page, err := live.Partnerships(context.Background(), ListFilter{Limit: 500})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !sameJSON(t, got, want) {
-					t.Fatalf("summary of %s differs from the replayed state:\n got %+v\nwant %+v", got.ID, got, want)
+				if len(page.Items) != len(w.ids) {
+					t.Fatalf("%d summaries for %d partnerships", len(page.Items), len(w.ids))
 				}
-			}
-			checkTimelineEntries(t, e, live, w.ids)
-		})
-	}
-	for _, typ := range partnership.EventTypes() {
-		if total[typ] == 0 {
-			t.Errorf("no %s was accepted; the workload does not exercise it (%v)", typ, total)
+				for _, got := range page.Items {
+					want, _, err := e.svc.State(context.Background(), got.ID, partnership.View{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !sameJSON(t, got, want) {
+						t.Fatalf("summary of %s differs from the replayed state:\n got %+v\nwant %+v", got.ID, got, want)
+					}
+				}
+				checkTimelineEntries(t, e, live, w.ids)
+			})
 		}
-	}
+		for _, typ := range partnership.EventTypes() {
+			if total[typ] == 0 {
+				t.Errorf("no %s was accepted; the workload does not exercise it (%v)", typ, total)
+			}
+		}
+	})
 }
 
 // waitRebuilt waits until every projection serves generation gen.

@@ -109,7 +109,7 @@ func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnersh
 		add("collaboration_model = ?", f.CollaborationModel)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		add("instr(search, ?) > 0", strings.ToLower(q))
+		add(r.db.dialect.substring+"(search, ?) > 0", strings.ToLower(q))
 	}
 	query := `SELECT id, started_at, state FROM {p}summaries`
 	if len(where) > 0 {
@@ -118,7 +118,7 @@ func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnersh
 	query += " ORDER BY started_at DESC, id DESC LIMIT ?"
 	args = append(args, f.Limit+1)
 
-	err := r.read(ctx, SummariesName, func(t Tables, db *sql.DB) error {
+	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(query), args...)
 		if err != nil {
 			return err
@@ -148,17 +148,53 @@ func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnersh
 	return page, err
 }
 
-// read runs fn against the active generation of the projection.
-func (r *Runner) read(ctx context.Context, name string, fn func(Tables, *sql.DB) error) error {
-	t, release, err := r.acquire(name)
+// querier is what a query reads through: the read pool, or a read
+// transaction on it.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// read runs fn against the active generation of the projection. Where
+// several instances share the read models (PostgreSQL), fn runs in one
+// read-only transaction: its statements see one commit of the leader, and
+// the tables they touch cannot be dropped under them. A generation that
+// the leader replaced and dropped since this instance last read the
+// catalog is found again and fn runs once more (its first statement
+// failed, so it has gathered nothing).
+func (r *Runner) read(ctx context.Context, name string, fn func(Tables, querier) error) error {
+	for attempt := 0; ; attempt++ {
+		t, release, err := r.acquire(name)
+		if err != nil {
+			return err
+		}
+		err = r.readIn(ctx, t, fn)
+		release()
+		if err == nil {
+			return nil
+		}
+		if attempt == 0 && r.db.dialect.undefinedTable(err) {
+			if s, serr := r.slot(name); serr == nil && !s.leading() && r.refresh(ctx, s) == nil {
+				continue
+			}
+		}
+		return fmt.Errorf("query %s: %w", name, err)
+	}
+}
+
+func (r *Runner) readIn(ctx context.Context, t Tables, fn func(Tables, querier) error) error {
+	if !r.db.dialect.numbered {
+		return fn(t, r.reader()) // one writer, one process: no drop can race a query
+	}
+	tx, err := r.reader().BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	defer release()
-	if err := fn(t, r.reader()); err != nil {
-		return fmt.Errorf("query %s: %w", name, err)
+	defer tx.Rollback()
+	if err := fn(t, tx); err != nil {
+		return err
 	}
-	return nil
+	return tx.Commit()
 }
 
 // MunicipalityCount is one municipality of the current list with its
@@ -180,7 +216,7 @@ func (r *Runner) Municipalities(ctx context.Context) ([]MunicipalityCount, error
 		out[i] = MunicipalityCount{Code: string(m.Code), Name: m.Name}
 		counts[string(m.Code)] = &out[i]
 	}
-	err := r.read(ctx, SummariesName, func(t Tables, db *sql.DB) error {
+	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(`SELECT current_municipality, count(*), count(*) FILTER (WHERE status = 'active') FROM {p}summaries GROUP BY current_municipality`))
 		if err != nil {
 			return err
@@ -255,7 +291,7 @@ func (r *Runner) Stats(ctx context.Context, municipality string) (Stats, error) 
 	}
 	var durations []float64
 	goalChanges := 0
-	err := r.read(ctx, SummariesName, func(t Tables, db *sql.DB) error {
+	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(query), args...)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ var (
 	ErrNotCaughtUp = errors.New("projection has not reached the position yet")
 	// ErrFailed means a projection stopped on an event it cannot apply.
 	ErrFailed = errors.New("projection failed")
+	// ErrLedElsewhere means another instance runs the projection, so this
+	// one may not rebuild it offline.
+	ErrLedElsewhere = errors.New("another instance runs this projection")
 )
 
 // Statuses of a projection.
@@ -76,13 +80,45 @@ func WithPageSize(n int) Option {
 	}
 }
 
+// WithInstance names this instance in the catalog's record of who leads
+// each projection (default: host name and process id).
+func WithInstance(name string) Option {
+	return func(r *Runner) {
+		if name != "" {
+			r.instance = name
+		}
+	}
+}
+
+// Intervals of an instance that shares the read models with others.
+const (
+	// followEvery is how often an instance that does not lead a
+	// projection reads its progress from the catalog: the most a
+	// min_position wait on it lags the leader's commit.
+	followEvery = 50 * time.Millisecond
+	// leaseRetry is how often it tries to take the lead over; with
+	// leaseCheck it bounds how long a projection goes unrun after its
+	// leader died.
+	leaseRetry = time.Second
+	// requestPoll is how often a leader looks for a rebuild asked of
+	// another instance.
+	requestPoll = time.Second
+)
+
 // Runner runs samspill's projections as Watermill handlers over the event
 // store, each in its own router, and answers which generation of each to
 // read and how far it has come. All methods are safe for concurrent use.
+//
+// Several Runners, in several processes, may share one read-model
+// database (PostgreSQL): for each projection the one holding its lease
+// runs it, the others follow its progress through the catalog, answer the
+// same queries from the same tables, hand rebuilds on to the leader and
+// take the lead over when its lease ends.
 type Runner struct {
 	db       *DB
 	store    eventstore.Store
 	log      *slog.Logger
+	instance string
 	metrics  *metrics.PrometheusMetricsBuilder
 	pageSize int
 	// failpoint is given to every generation (tests only).
@@ -109,6 +145,26 @@ type slot struct {
 	shadow  *generation
 	lastErr error         // why the last rebuild failed
 	swapped chan struct{} // closed when active changes
+	// lease is held while this instance leads the projection: it runs
+	// the generations. Without it the generations are the catalog's
+	// view of another instance's runs.
+	lease lease
+	// leader is the instance that leads the projection, as far as known.
+	leader string
+}
+
+// setActiveLocked makes g the generation queries read and wakes those
+// waiting on the old one.
+func (s *slot) setActiveLocked(g *generation) {
+	s.active = g
+	close(s.swapped)
+	s.swapped = make(chan struct{})
+}
+
+func (s *slot) leading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lease != nil
 }
 
 func (s *slot) current() (*generation, <-chan struct{}) {
@@ -120,7 +176,9 @@ func (s *slot) current() (*generation, <-chan struct{}) {
 // New returns a Runner of every projection over db and store. Nothing runs
 // until Start.
 func New(db *DB, store eventstore.Store, opts ...Option) *Runner {
-	r := &Runner{db: db, store: store, log: slog.New(slog.DiscardHandler), pageSize: 2000, restartDelay: 100 * time.Millisecond}
+	host, _ := os.Hostname()
+	r := &Runner{db: db, store: store, log: slog.New(slog.DiscardHandler), pageSize: 2000, restartDelay: 100 * time.Millisecond,
+		instance: fmt.Sprintf("%s/%d", host, os.Getpid())}
 	for _, o := range opts {
 		o(r)
 	}
@@ -162,10 +220,14 @@ func (r *Runner) slot(name string) (*slot, error) {
 	return nil, fmt.Errorf("%q: %w", name, ErrUnknownProjection)
 }
 
-// Start opens each projection's active generation (creating it, empty, if
-// there is none or its schema is outdated), drops generations left by
-// interrupted rebuilds, and starts the runs. They catch up from their
-// checkpoints in the background and then follow the log until Close.
+// Start takes the lead of every projection it can: it opens the active
+// generation (creating it, empty, if there is none or its schema is
+// outdated), drops generations left by interrupted rebuilds, and starts
+// the run, which catches up from its checkpoint in the background and then
+// follows the log until Close. Of a projection another instance leads it
+// reads the catalog, follows it, and takes the lead over when that
+// instance's lease ends. With the embedded read models this instance leads
+// every projection.
 func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -173,23 +235,246 @@ func (r *Runner) Start(ctx context.Context) error {
 		return errors.New("projections already started")
 	}
 	for _, s := range r.slots {
-		g, err := r.prepare(ctx, s.def)
+		l, err := r.db.leases.tryAcquire(ctx, s.def.Name())
+		if err == nil && l != nil {
+			if err = r.takeOver(ctx, s, l); err != nil {
+				l.release()
+			}
+		} else if err == nil {
+			err = r.refresh(ctx, s)
+		}
 		if err != nil {
+			r.cancel()
+			r.wg.Wait()
+			for _, s := range r.slots {
+				r.stepDown(s)
+			}
 			return err
 		}
-		s.active = g
 	}
 	r.started = true
 	for _, s := range r.slots {
-		r.launch(s.active)
+		r.wg.Go(func() { r.lead(s) })
 	}
 	return nil
+}
+
+// lead runs until Close: while this instance holds the slot's lease it
+// hands on rebuilds asked of other instances; when the lease is lost it
+// stops the runs and follows; while following it tries to take the lead.
+func (r *Runner) lead(s *slot) {
+	for {
+		s.mu.Lock()
+		l := s.lease
+		s.mu.Unlock()
+		if l == nil {
+			if !r.follow(s) {
+				return
+			}
+			continue
+		}
+		tick := time.NewTicker(requestPoll)
+		lost := false
+		for !lost {
+			select {
+			case <-r.ctx.Done():
+				tick.Stop()
+				r.stepDown(s)
+				return
+			case <-l.lost():
+				lost = true
+			case <-tick.C:
+				r.serveRebuildRequest(r.ctx, s)
+			}
+		}
+		tick.Stop()
+		r.log.Warn("projection lease lost; following the catalog", "projection", s.def.Name(), "instance", r.instance)
+		r.stepDown(s)
+	}
+}
+
+// follow reads the slot's progress from the catalog every followEvery and
+// tries to take the lead every leaseRetry. It returns true once this
+// instance leads the projection, false when the Runner closes.
+func (r *Runner) follow(s *slot) bool {
+	refresh := time.NewTicker(followEvery)
+	defer refresh.Stop()
+	retry := time.NewTicker(leaseRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return false
+		case <-refresh.C:
+			if err := r.refresh(r.ctx, s); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("read projection catalog", "projection", s.def.Name(), "err", err)
+			}
+		case <-retry.C:
+			l, err := r.db.leases.tryAcquire(r.ctx, s.def.Name())
+			if err != nil || l == nil {
+				if err != nil && r.ctx.Err() == nil {
+					r.log.Warn("try to lead projection", "projection", s.def.Name(), "err", err)
+				}
+				continue
+			}
+			if err := r.takeOver(r.ctx, s, l); err != nil {
+				l.release()
+				if r.ctx.Err() == nil {
+					r.log.Warn("take the lead of projection", "projection", s.def.Name(), "err", err)
+				}
+				continue
+			}
+			r.log.Info("projection lead taken", "projection", s.def.Name(), "instance", r.instance)
+			return true
+		}
+	}
+}
+
+// takeOver makes this instance the leader of the slot, holding l: it
+// prepares the generation to serve, records itself as the leader and
+// starts the run.
+func (r *Runner) takeOver(ctx context.Context, s *slot, l lease) error {
+	g, err := r.prepare(ctx, s.def)
+	if err != nil {
+		return err
+	}
+	if _, err := r.db.w.ExecContext(ctx, r.db.q(`INSERT INTO projection_leaders (name, instance, since) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET instance = excluded.instance, since = excluded.since`),
+		s.def.Name(), r.instance, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("record the leader of %s: %w", s.def.Name(), err)
+	}
+	s.mu.Lock()
+	s.lease, s.leader, s.shadow = l, r.instance, nil
+	s.setActiveLocked(g)
+	s.mu.Unlock()
+	r.launch(g)
+	return nil
+}
+
+// stepDown stops the slot's runs and gives its lease up; the slot's
+// generations then show the catalog's view until another instance leads.
+func (r *Runner) stepDown(s *slot) {
+	s.mu.Lock()
+	l, active, shadow := s.lease, s.active, s.shadow
+	s.lease = nil
+	s.mu.Unlock()
+	if l == nil {
+		return
+	}
+	for _, g := range []*generation{shadow, active} {
+		if g != nil && g.cancel != nil {
+			g.cancel()
+			<-g.done
+		}
+	}
+	l.release()
+}
+
+// refresh updates a slot this instance does not lead from the catalog:
+// the active generation and its position, a rebuild under way, failures
+// and the leader.
+func (r *Runner) refresh(ctx context.Context, s *slot) error {
+	rows, err := r.db.r.QueryContext(ctx, r.db.q(`SELECT g.generation, g.position, g.active, coalesce(f.error, ''), coalesce(l.instance, '')
+FROM projection_generations g
+LEFT JOIN projection_failures f ON f.name = g.name AND f.generation = g.generation
+LEFT JOIN projection_leaders l ON l.name = g.name
+WHERE g.name = ? ORDER BY g.generation`), s.def.Name())
+	if err != nil {
+		return fmt.Errorf("read catalog of %s: %w", s.def.Name(), err)
+	}
+	type row struct {
+		number   int
+		position uint64
+		failure  error
+	}
+	var active, shadow *row
+	var leader string
+	for rows.Next() {
+		var (
+			x        row
+			isActive bool
+			failure  string
+		)
+		if err := rows.Scan(&x.number, &x.position, &isActive, &failure, &leader); err != nil {
+			rows.Close()
+			return fmt.Errorf("read catalog of %s: %w", s.def.Name(), err)
+		}
+		if failure != "" {
+			x.failure = fmt.Errorf("%w: %s", ErrFailed, failure)
+		}
+		if isActive {
+			active = &x
+		} else {
+			shadow = &x
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read catalog of %s: %w", s.def.Name(), err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lease != nil {
+		return nil // this instance leads: it knows better than the catalog
+	}
+	s.leader = leader
+	view := func(g *generation, x *row) *generation {
+		if x == nil {
+			return nil
+		}
+		if g == nil || g.number != x.number {
+			g = r.handle(s.def, x.number, x.position)
+		}
+		g.observe(x.position, x.failure)
+		return g
+	}
+	if active != nil && (s.active == nil || s.active.number != active.number) {
+		s.setActiveLocked(view(nil, active))
+	} else if active != nil {
+		view(s.active, active)
+	}
+	if shadow != nil && active != nil && shadow.number < active.number {
+		shadow = nil // dropped soon by the leader
+	}
+	s.shadow = view(s.shadow, shadow)
+	return nil
+}
+
+// requestRebuild asks the instance that leads the slot to rebuild it.
+func (r *Runner) requestRebuild(ctx context.Context, s *slot) error {
+	_, err := r.db.w.ExecContext(ctx, r.db.q(`INSERT INTO projection_rebuild_requests (name, requested_by, requested_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO NOTHING`), s.def.Name(), r.instance, time.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("ask the leader of %s to rebuild it: %w", s.def.Name(), err)
+	}
+	return nil
+}
+
+// serveRebuildRequest starts a rebuild another instance asked for.
+func (r *Runner) serveRebuildRequest(ctx context.Context, s *slot) {
+	var by string
+	err := r.db.r.QueryRowContext(ctx, r.db.q(`SELECT requested_by FROM projection_rebuild_requests WHERE name = ?`), s.def.Name()).Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) || ctx.Err() != nil {
+		return
+	}
+	if err == nil {
+		_, err = r.db.w.ExecContext(ctx, r.db.q(`DELETE FROM projection_rebuild_requests WHERE name = ?`), s.def.Name())
+	}
+	if err == nil {
+		r.log.Info("projection rebuild asked by another instance", "projection", s.def.Name(), "by", by)
+		if err = r.Rebuild(ctx, s.def.Name()); errors.Is(err, ErrRebuildRunning) {
+			err = nil
+		}
+	}
+	if err != nil {
+		r.log.Warn("serve a rebuild request", "projection", s.def.Name(), "err", err)
+	}
 }
 
 // prepare returns the generation to serve, creating an empty one if needed,
 // and drops every other generation of the projection.
 func (r *Runner) prepare(ctx context.Context, def definition) (*generation, error) {
-	rows, err := r.db.w.QueryContext(ctx, `SELECT generation, schema, position, active FROM projection_generations WHERE name = ? ORDER BY generation`, def.Name())
+	rows, err := r.db.w.QueryContext(ctx, r.db.q(`SELECT generation, schema, position, active FROM projection_generations WHERE name = ? ORDER BY generation`), def.Name())
 	if err != nil {
 		return nil, fmt.Errorf("read catalog of %s: %w", def.Name(), err)
 	}
@@ -238,14 +523,14 @@ func (r *Runner) create(ctx context.Context, def definition, active bool) (*gene
 	}
 	defer tx.Rollback()
 	var number int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(generation), 0) + 1 FROM projection_generations WHERE name = ?`, def.Name()).Scan(&number); err != nil {
+	if err := tx.QueryRowContext(ctx, r.db.q(`SELECT coalesce(max(generation), 0) + 1 FROM projection_generations WHERE name = ?`), def.Name()).Scan(&number); err != nil {
 		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
 	}
-	t := tablesOf(def.Name(), number)
-	if _, err := tx.ExecContext(ctx, t.SQL(def.Schema())); err != nil {
+	t := tablesOf(def.Name(), number, r.db.dialect)
+	if _, err := tx.ExecContext(ctx, t.SQL(def.Schema(r.db.dialect))); err != nil {
 		return nil, fmt.Errorf("create tables of %s generation %d: %w", def.Name(), number, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO projection_generations (name, generation, schema, position, active, created_at) VALUES (?, ?, ?, 0, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, r.db.q(`INSERT INTO projection_generations (name, generation, schema, position, active, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
 		def.Name(), number, def.SchemaVersion(), active, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
 	}
@@ -270,8 +555,10 @@ func (r *Runner) drop(ctx context.Context, g *generation) error {
 			return fmt.Errorf("drop %s: %w", g.tables.Name(t), err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM projection_generations WHERE name = ? AND generation = ?`, g.def.Name(), g.number); err != nil {
-		return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
+	for _, table := range []string{"projection_generations", "projection_failures"} {
+		if _, err := tx.ExecContext(ctx, r.db.q(`DELETE FROM `+table+` WHERE name = ? AND generation = ?`), g.def.Name(), g.number); err != nil {
+			return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
@@ -281,6 +568,9 @@ func (r *Runner) drop(ctx context.Context, g *generation) error {
 
 // launch starts the generation's supervised run.
 func (r *Runner) launch(g *generation) {
+	if _, err := r.db.w.ExecContext(r.ctx, r.db.q(`DELETE FROM projection_failures WHERE name = ? AND generation = ?`), g.def.Name(), g.number); err != nil {
+		r.log.Warn("clear the failure record of a projection", "projection", g.def.Name(), "generation", g.number, "err", err)
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	g.cancel = cancel
 	r.wg.Add(1)
@@ -310,6 +600,7 @@ func (r *Runner) supervise(ctx context.Context, g *generation) {
 		if attempts >= maxAttempts {
 			r.log.Error("projection failed", "projection", g.def.Name(), "generation", g.number, "position", g.position.Load(), "err", err)
 			g.markStopped(fmt.Errorf("%w: %w", ErrFailed, err))
+			r.recordFailure(g, err)
 			return
 		}
 		delay := r.restartDelay << attempts
@@ -321,6 +612,15 @@ func (r *Runner) supervise(ctx context.Context, g *generation) {
 			return
 		case <-time.After(delay):
 		}
+	}
+}
+
+// recordFailure tells the other instances why the generation stopped.
+func (r *Runner) recordFailure(g *generation, cause error) {
+	if _, err := r.db.w.ExecContext(context.Background(), r.db.q(`INSERT INTO projection_failures (name, generation, error, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (name, generation) DO UPDATE SET error = excluded.error, at = excluded.at`),
+		g.def.Name(), g.number, cause.Error(), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		r.log.Warn("record a projection's failure", "projection", g.def.Name(), "generation", g.number, "err", err)
 	}
 }
 
@@ -403,7 +703,7 @@ func (r *Runner) acquire(name string) (Tables, func(), error) {
 	g := s.active
 	if g == nil {
 		s.mu.Unlock()
-		return Tables{}, nil, fmt.Errorf("%s: %w", name, errors.New("projections not started"))
+		return Tables{}, nil, fmt.Errorf("%s has no generation yet (not started, or its leader has not created one): %w", name, ErrNotCaughtUp)
 	}
 	g.inUse.RLock()
 	s.mu.Unlock()
@@ -455,7 +755,9 @@ type Status struct {
 	Lag        uint64 `json:"lag"`
 	Status     string `json:"status"`
 	Generation int    `json:"generation"`
-	Error      string `json:"error,omitempty"`
+	// Leader is the instance that runs the projection.
+	Leader string `json:"leader"`
+	Error  string `json:"error,omitempty"`
 	// Rebuild is the shadow generation of a rebuild under way.
 	Rebuild *RebuildStatus `json:"rebuild,omitempty"`
 	// LastRebuildError says why the last rebuild failed, if it did.
@@ -479,9 +781,9 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	out := make([]Status, 0, len(r.slots))
 	for _, s := range r.slots {
 		s.mu.Lock()
-		active, shadow, lastErr := s.active, s.shadow, s.lastErr
+		active, shadow, lastErr, leader := s.active, s.shadow, s.lastErr, s.leader
 		s.mu.Unlock()
-		st := Status{Name: s.def.Name(), Status: StatusStopped}
+		st := Status{Name: s.def.Name(), Status: StatusStopped, Leader: leader}
 		if active != nil {
 			st.Generation = active.number
 			st.Position, st.Lag, st.Status, st.Error = describe(active, head)
@@ -522,7 +824,9 @@ func describe(g *generation, head uint64) (position, lag uint64, status, errText
 // Rebuild starts a rebuild of name from position 0 into a new generation,
 // while the current one keeps answering; once the new one has caught up
 // with it, it takes over atomically and the old one is dropped. It returns
-// at once; Status shows the progress.
+// at once; Status shows the progress. On an instance that does not lead
+// the projection it asks the leader, which starts the rebuild within
+// about a second.
 func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	s, err := r.slot(name)
 	if err != nil {
@@ -535,6 +839,9 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	}
 	if s.shadow != nil {
 		return fmt.Errorf("%s: %w", name, ErrRebuildRunning)
+	}
+	if s.lease == nil {
+		return r.requestRebuild(ctx, s)
 	}
 	g, target, err := r.startShadow(ctx, s.def)
 	if err != nil {
@@ -573,7 +880,9 @@ func (r *Runner) promote(s *slot, shadow *generation, target uint64) {
 		}
 		shadow.cancel()
 		<-shadow.done
-		if dropErr := r.drop(context.Background(), shadow); dropErr != nil {
+		if !s.leading() {
+			// The next leader drops it.
+		} else if dropErr := r.drop(context.Background(), shadow); dropErr != nil {
 			r.log.Error("drop abandoned generation", "projection", s.def.Name(), "generation", shadow.number, "err", dropErr)
 		}
 		s.mu.Lock()
@@ -624,12 +933,14 @@ func (r *Runner) await(g *generation, target uint64) error {
 func (r *Runner) swap(s *slot, g *generation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := r.db.w.ExecContext(context.Background(), `UPDATE projection_generations SET active = (generation = ?) WHERE name = ?`, g.number, s.def.Name()); err != nil {
+	if s.lease == nil {
+		return fmt.Errorf("activate %s generation %d: the lease was lost", s.def.Name(), g.number)
+	}
+	if _, err := r.db.w.ExecContext(context.Background(), r.db.q(`UPDATE projection_generations SET active = (generation = ?) WHERE name = ?`), g.number, s.def.Name()); err != nil {
 		return fmt.Errorf("activate %s generation %d: %w", s.def.Name(), g.number, err)
 	}
-	s.active, s.shadow = g, nil
-	close(s.swapped)
-	s.swapped = make(chan struct{})
+	s.shadow = nil
+	s.setActiveLocked(g)
 	return nil
 }
 
@@ -683,7 +994,8 @@ type Progress struct {
 // RebuildOffline rebuilds name from position 0 into a new generation up to
 // the store's head at the call, then makes it the active one and drops
 // every other generation. It is for a Runner that was not started (the
-// CLI), while no server uses the same read models. progress, if not nil,
+// CLI); it takes the projection's lease for the time, and returns
+// ErrLedElsewhere when a running server holds it. progress, if not nil,
 // is called at least every interval and once at the end.
 func (r *Runner) RebuildOffline(ctx context.Context, name string, interval time.Duration, progress func(Progress)) error {
 	s, err := r.slot(name)
@@ -696,6 +1008,22 @@ func (r *Runner) RebuildOffline(ctx context.Context, name string, interval time.
 	if started {
 		return fmt.Errorf("rebuild %s offline: the projections are running; use Rebuild", name)
 	}
+	l, err := r.db.leases.tryAcquire(ctx, name)
+	if err != nil {
+		return fmt.Errorf("rebuild %s offline: %w", name, err)
+	}
+	if l == nil {
+		return fmt.Errorf("rebuild %s offline: %w; ask it with POST /api/v1/admin/projections/%s/rebuild", name, ErrLedElsewhere, name)
+	}
+	s.mu.Lock()
+	s.lease = l
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.lease = nil
+		s.mu.Unlock()
+		l.release()
+	}()
 	g, target, err := r.startShadow(ctx, s.def)
 	if err != nil {
 		return err

@@ -27,7 +27,10 @@ func (summaries) Name() string       { return SummariesName }
 func (summaries) SchemaVersion() int { return 1 }
 func (summaries) Tables() []string   { return []string{"summaries"} }
 
-func (summaries) Schema() string {
+func (summaries) Schema(d dialect) string {
+	if d.numbered {
+		return summariesPostgres
+	}
 	return `
 CREATE TABLE {p}summaries (
 	id                   TEXT    NOT NULL PRIMARY KEY,
@@ -44,6 +47,25 @@ CREATE TABLE {p}summaries (
 CREATE INDEX {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
 CREATE INDEX {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
 }
+
+// summariesPostgres is the same table in PostgreSQL's types. Keys and
+// times that lists sort and page by compare bytewise (COLLATE "C"), as in
+// SQLite, so cursors mean the same on both.
+const summariesPostgres = `
+CREATE TABLE {p}summaries (
+	id                   TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	current_municipality TEXT COLLATE "C" NOT NULL,
+	status               TEXT    NOT NULL,
+	service_area         TEXT    NOT NULL,
+	collaboration_model  TEXT    NOT NULL,
+	started_at           TEXT COLLATE "C" NOT NULL,
+	ended_at             TEXT COLLATE "C",
+	goal_changes         INTEGER NOT NULL,
+	search               TEXT    NOT NULL,
+	state                BYTEA   NOT NULL
+);
+CREATE INDEX {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
+CREATE INDEX {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
 
 func (summaries) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
 	st, err := prepare(ctx, db, t, `SELECT state FROM {p}summaries WHERE id = ?`, upsertSummary)

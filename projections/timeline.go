@@ -21,7 +21,10 @@ func (timeline) Name() string       { return TimelineName }
 func (timeline) SchemaVersion() int { return 1 }
 func (timeline) Tables() []string   { return []string{"partnerships", "states", "entries"} }
 
-func (timeline) Schema() string {
+func (timeline) Schema(d dialect) string {
+	if d.numbered {
+		return timelinePostgres
+	}
 	return `
 CREATE TABLE {p}partnerships (
 	current_municipality TEXT NOT NULL,
@@ -54,6 +57,38 @@ CREATE TABLE {p}entries (
 CREATE INDEX {p}entries_by_partnership ON {p}entries (partnership_id, version);
 CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
 }
+
+// timelinePostgres is the same tables in PostgreSQL's types, sort keys
+// compared bytewise (COLLATE "C") as in SQLite.
+const timelinePostgres = `
+CREATE TABLE {p}partnerships (
+	current_municipality TEXT COLLATE "C" NOT NULL,
+	started_at           TEXT COLLATE "C" NOT NULL,
+	id                   TEXT COLLATE "C" NOT NULL,
+	title                TEXT NOT NULL,
+	service_area         TEXT NOT NULL,
+	collaboration_model  TEXT NOT NULL,
+	status               TEXT NOT NULL,
+	ended_at             TEXT COLLATE "C",
+	PRIMARY KEY (current_municipality, started_at, id)
+);
+CREATE UNIQUE INDEX {p}partnerships_by_id ON {p}partnerships (id);
+CREATE TABLE {p}states (
+	id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	state BYTEA NOT NULL
+);
+CREATE TABLE {p}entries (
+	position             BIGINT NOT NULL PRIMARY KEY,
+	partnership_id       TEXT COLLATE "C" NOT NULL,
+	version              BIGINT NOT NULL,
+	event_id             TEXT   NOT NULL,
+	current_municipality TEXT COLLATE "C" NOT NULL,
+	type                 TEXT   NOT NULL,
+	occurred_at          TEXT COLLATE "C" NOT NULL,
+	summary              TEXT   NOT NULL
+);
+CREATE INDEX {p}entries_by_partnership ON {p}entries (partnership_id, version);
+CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
 
 func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
 	st, err := prepare(ctx, db, t,

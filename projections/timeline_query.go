@@ -106,15 +106,15 @@ func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (T
 	}
 
 	// Entries carry their municipality; the lanes' table is joined only
-	// to filter by the lanes' other columns. CROSS JOIN keeps entries in
-	// the outer loop (SQLite's rule), so the municipality index yields
-	// them in order and LIMIT stops early instead of sorting every entry
-	// of the municipality.
+	// to filter by the lanes' other columns. The join keeps entries in the
+	// outer loop (in SQLite a CROSS JOIN is that rule), so the
+	// municipality index yields them in order and LIMIT stops early
+	// instead of sorting every entry of the municipality.
 	entrySource := "{p}entries e"
 	entries := []string{"e.current_municipality = ?"}
 	entryArgs := []any{code}
 	if len(lanes) > 1 {
-		entrySource += " CROSS JOIN {p}partnerships p ON p.id = e.partnership_id"
+		entrySource += " " + r.db.dialect.entriesFirst + " {p}partnerships p ON p.id = e.partnership_id"
 		entries, entryArgs = append(entries, lanes[1:]...), append(entryArgs, laneArgs[1:]...)
 	}
 	if !f.From.IsZero() {
@@ -129,7 +129,7 @@ func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (T
 	}
 	entryArgs = append(entryArgs, f.Limit+1)
 
-	err := r.read(ctx, TimelineName, func(t Tables, db *sql.DB) error {
+	err := r.read(ctx, TimelineName, func(t Tables, db querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(`SELECT p.id, p.title, p.service_area, p.collaboration_model, p.status, p.started_at, p.ended_at
 FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.started_at, p.id`), partnershipArgs...)
 		if err != nil {

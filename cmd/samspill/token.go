@@ -54,6 +54,17 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		if sub != "create" && (*role != "" || *name != "" || len(municipalities) > 0) {
 			return usage(errors.New("--role, --name and --municipality apply to create only"))
 		}
+		// A create the store would refuse anyway is refused before the
+		// store is opened (or made).
+		spec := auth.Spec{Name: *name, Role: *role, Municipalities: municipalities}
+		if sub == "create" {
+			if spec.Name == "" {
+				spec.Name = *role + "-" + randomSuffix()
+			}
+			if _, err := spec.Validate(); err != nil {
+				return usage(err)
+			}
+		}
 		tokens, err := openTokens(ctx, *data)
 		if err != nil {
 			return err
@@ -61,13 +72,6 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		defer tokens.Close()
 		switch sub {
 		case "create":
-			spec := auth.Spec{Name: *name, Role: *role, Municipalities: municipalities}
-			if spec.Name == "" {
-				spec.Name = *role + "-" + randomSuffix()
-			}
-			if _, err := spec.Validate(); err != nil {
-				return usage(err)
-			}
 			token, err := tokens.Create(ctx, spec)
 			if err != nil {
 				return err
