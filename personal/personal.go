@@ -40,9 +40,12 @@ type KeyStore interface {
 	// is none. It returns ErrErased for an erased contact and
 	// ErrUnknownContact when there is no key and create is not set.
 	Key(ctx context.Context, contactID string, create bool) ([]byte, error)
-	// Erase destroys the contact's key so that no copy remains in the
-	// store's files. Erasing an erased contact is no error;
-	// ErrUnknownContact means there never was a key.
+	// Erase destroys the contact's key: no reader of the store can get it
+	// back, and the store removes every copy it controls (each adapter
+	// says how far that reaches: the embedded store leaves none in its
+	// files; a database server's WAL and backups are the operator's).
+	// Erasing an erased contact is no error; ErrUnknownContact means there
+	// never was a key.
 	Erase(ctx context.Context, contactID string) error
 }
 

@@ -1,0 +1,227 @@
+// Package postgres keeps samspill's tokens in PostgreSQL, so that several
+// samspill instances share them: names, roles, municipalities and the
+// SHA-256 of each token, never a token itself. It behaves as auth/sqlite
+// does; the shared suite auth/authtest holds both to the same contract.
+//
+// The table (auth_tokens) lives in the connection's current schema, the
+// first existing one of its search_path. Open creates it if need be, under
+// an advisory lock keyed on that schema, so instances that start at the
+// same time do not trip over each other.
+package postgres
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/samspill/samspill/internal/pgdb"
+
+	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/kommune"
+)
+
+// schema creates the table. Names compare byte for byte (the primary key;
+// List orders them with the "C" collation), as in auth/sqlite. The
+// constraint names are what Create recognises in a unique violation.
+const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
+	name           text        CONSTRAINT auth_tokens_pkey PRIMARY KEY,
+	hash           bytea       NOT NULL CONSTRAINT auth_tokens_hash_key UNIQUE,
+	role           text        NOT NULL,
+	municipalities text[]      NOT NULL,
+	created_at     timestamptz NOT NULL,
+	last_used_at   timestamptz
+)`
+
+// applicationName names the store's connections in pg_stat_activity
+// unless the connection string names them.
+const applicationName = "samspill tokens"
+
+// lastUsedEvery bounds the writes that record when a token was last used.
+const lastUsedEvery = time.Minute
+
+// Tokens is the PostgreSQL token store (auth.TokenStore). It is safe for
+// concurrent use, also by several processes on one schema.
+type Tokens struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+
+	mu       sync.Mutex
+	lastUsed map[string]time.Time // when this process last wrote last_used_at, by name
+}
+
+var _ auth.TokenStore = (*Tokens)(nil)
+
+// Open connects to the PostgreSQL server of connString (a URL or key=value
+// pairs, as pgx reads them; pool_max_conns and the other pgxpool settings
+// work too) and creates the token table in the current schema if it is
+// not there. Concurrent Opens on one schema are safe.
+func Open(ctx context.Context, connString string) (*Tokens, error) {
+	pool, err := pgdb.Open(ctx, connString, applicationName, "auth/postgres", schema)
+	if err != nil {
+		return nil, fmt.Errorf("token store: %w", err)
+	}
+	return &Tokens{pool: pool, now: time.Now, lastUsed: map[string]time.Time{}}, nil
+}
+
+// Close closes the store's connections. It never fails; the error is
+// there so that Tokens closes as auth/sqlite's does.
+func (t *Tokens) Close() error {
+	t.pool.Close()
+	return nil
+}
+
+// Create makes and stores a new token. A name already taken (also by
+// another instance) is auth.ErrTokenExists; an invalid spec is
+// auth.ErrInvalidSpec.
+func (t *Tokens) Create(ctx context.Context, spec auth.Spec) (string, error) {
+	codes, err := spec.Validate()
+	if err != nil {
+		return "", err
+	}
+	token, hash := auth.NewToken()
+	_, err = t.pool.Exec(ctx, `INSERT INTO auth_tokens (name, hash, role, municipalities, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		spec.Name, hash[:], spec.Role, codeStrings(codes), t.now().UTC().Truncate(time.Second))
+	if err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == uniqueViolation && pg.ConstraintName == "auth_tokens_pkey" {
+			return "", fmt.Errorf("%w: %s", auth.ErrTokenExists, spec.Name)
+		}
+		return "", fmt.Errorf("create token: %w", err)
+	}
+	return token, nil
+}
+
+// uniqueViolation is PostgreSQL's SQLSTATE for a unique constraint that a
+// write would break.
+const uniqueViolation = "23505"
+
+// Authenticate looks the token up by its hash; anything that is not a
+// stored token is auth.ErrUnauthenticated.
+func (t *Tokens) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	if !auth.WellFormed(token) {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	hash := auth.HashToken(token)
+	var (
+		p      auth.Principal
+		stored []byte
+		codes  []string
+	)
+	err := t.pool.QueryRow(ctx, `SELECT name, hash, role, municipalities FROM auth_tokens WHERE hash = $1`, hash[:]).
+		Scan(&p.Subject, &stored, &p.Role, &codes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	// The index found the row by the hash; compare it in constant time all
+	// the same, so no code path depends on how much of it matched.
+	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	p.Municipalities = kommuneCodes(codes)
+	t.touch(ctx, p.Subject)
+	return p, nil
+}
+
+// touch records that the token was used, at most once a minute each: this
+// process asks at most once a minute, and the statement writes only when
+// no instance has written in the last minute.
+func (t *Tokens) touch(ctx context.Context, name string) {
+	now := t.now()
+	t.mu.Lock()
+	if now.Sub(t.lastUsed[name]) < lastUsedEvery {
+		t.mu.Unlock()
+		return
+	}
+	t.lastUsed[name] = now
+	t.mu.Unlock()
+	at := now.UTC().Truncate(time.Second)
+	// Failing to record the time must not fail the request.
+	_, _ = t.pool.Exec(ctx, `UPDATE auth_tokens SET last_used_at = $1
+		WHERE name = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`, at, name, at.Add(-lastUsedEvery))
+}
+
+// List returns every token, by name (byte order, as auth/sqlite).
+func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
+	rows, err := t.pool.Query(ctx, `SELECT name, role, municipalities, created_at, last_used_at FROM auth_tokens ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.Token
+	for rows.Next() {
+		var (
+			tok      auth.Token
+			codes    []string
+			lastUsed *time.Time
+		)
+		if err := rows.Scan(&tok.Name, &tok.Role, &codes, &tok.CreatedAt, &lastUsed); err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		tok.Municipalities = kommuneCodes(codes)
+		tok.CreatedAt = tok.CreatedAt.UTC()
+		if lastUsed != nil {
+			at := lastUsed.UTC()
+			tok.LastUsedAt = &at
+		}
+		out = append(out, tok)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// Revoke deletes the named token, or returns auth.ErrTokenNotFound. Every
+// instance refuses the token from its next request on.
+func (t *Tokens) Revoke(ctx context.Context, name string) error {
+	tag, err := t.pool.Exec(ctx, `DELETE FROM auth_tokens WHERE name = $1`, name)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", auth.ErrTokenNotFound, name)
+	}
+	return nil
+}
+
+// Empty reports whether no token exists.
+func (t *Tokens) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	if err := t.pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM auth_tokens)`).Scan(&empty); err != nil {
+		return false, fmt.Errorf("count tokens: %w", err)
+	}
+	return empty, nil
+}
+
+// codeStrings returns the codes as a text[] parameter: never nil, which
+// pgx would send as NULL.
+func codeStrings(codes []kommune.Code) []string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = string(c)
+	}
+	return s
+}
+
+// kommuneCodes returns stored codes as codes, nil for none (as
+// auth/sqlite).
+func kommuneCodes(s []string) []kommune.Code {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]kommune.Code, len(s))
+	for i, c := range s {
+		out[i] = kommune.Code(c)
+	}
+	return out
+}

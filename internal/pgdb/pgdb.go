@@ -1,0 +1,64 @@
+// Package pgdb opens the small PostgreSQL stores that every samspill
+// instance shares (tokens, personal-data keys): a pgx pool with a connect
+// timeout and an application name, and the store's tables created in the
+// connection's current schema under an advisory lock, so that instances
+// starting at the same time do not trip over each other (concurrent
+// CREATE TABLE IF NOT EXISTS fails on pg_type's unique index otherwise).
+package pgdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// connectTimeout bounds each connection attempt when the connection string
+// sets none.
+const connectTimeout = 10 * time.Second
+
+// Open makes a pool for connString (a URL or key=value pairs, as pgx reads
+// them; pool_max_conns and the other pgxpool settings work too), names its
+// connections application in pg_stat_activity unless the string does, and
+// runs schema (idempotent statements) in the current schema under an
+// advisory lock keyed on name and that schema.
+func Open(ctx context.Context, connString, application, name, schema string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("parse connection string: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = application
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var current *string
+		if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
+			return err
+		}
+		if current == nil {
+			return errors.New("no schema to create the tables in: the search_path names none that exists")
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "samspill "+name+" "+*current); err != nil {
+			return fmt.Errorf("lock schema %s: %w", *current, err)
+		}
+		if _, err := tx.Exec(ctx, schema); err != nil {
+			return fmt.Errorf("create tables in schema %s: %w", *current, err)
+		}
+		return nil
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return pool, nil
+}
