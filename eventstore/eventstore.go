@@ -3,9 +3,10 @@
 // position, and a way to learn that the log has grown.
 //
 // The port speaks only in envelopes with opaque JSON payloads; it knows
-// nothing about partnerships. Adapters live in sub-packages (sqlite, and
-// later kurrent and postgres); eventstoretest holds the contract suite every
-// adapter must pass.
+// nothing about partnerships. Adapters live in sub-packages (sqlite, kurrent,
+// postgres); eventstoretest holds the contract suite every adapter must
+// pass, and ValidateAppend and Dedupe the decisions every adapter makes the
+// same way.
 package eventstore
 
 import (
@@ -195,6 +196,111 @@ func (r AppendResult) LastPosition() uint64 {
 		return 0
 	}
 	return r.Positions[len(r.Positions)-1]
+}
+
+// ValidateAppend checks what the port asks of every append request before
+// a store looks at its data: a stream id, at least one event, a non-empty
+// key when Idempotency is set, and for every event an id that no other
+// event of the request has, a type, and data that is valid JSON. It returns
+// nil, or an error wrapping ErrInvalidAppend that names the first problem.
+// It reads nothing but req, so adapters call it on the caller's goroutine;
+// an adapter may refuse more (an id that is not a UUID, text its database
+// cannot hold), also with ErrInvalidAppend.
+func ValidateAppend(req AppendRequest) error {
+	if req.StreamID == "" {
+		return fmt.Errorf("%w: empty stream id", ErrInvalidAppend)
+	}
+	if len(req.Events) == 0 {
+		return fmt.Errorf("%w: no events", ErrInvalidAppend)
+	}
+	if req.Idempotency != nil && req.Idempotency.Key == "" {
+		return fmt.Errorf("%w: empty idempotency key", ErrInvalidAppend)
+	}
+	var seen map[string]bool // for long appends; short ones compare pairwise
+	if len(req.Events) > 16 {
+		seen = make(map[string]bool, len(req.Events))
+	}
+	for i, e := range req.Events {
+		switch {
+		case e.EventID == "":
+			return fmt.Errorf("%w: event %d has no event id", ErrInvalidAppend, i)
+		case e.Type == "":
+			return fmt.Errorf("%w: event %s has no type", ErrInvalidAppend, e.EventID)
+		case !json.Valid(e.Data):
+			return fmt.Errorf("%w: event %s: data is not valid JSON", ErrInvalidAppend, e.EventID)
+		}
+		twice := seen[e.EventID]
+		if seen != nil {
+			seen[e.EventID] = true
+		} else {
+			for _, prev := range req.Events[:i] {
+				twice = twice || prev.EventID == e.EventID
+			}
+		}
+		if twice {
+			return fmt.Errorf("%w: event id %s appears twice", ErrInvalidAppend, e.EventID)
+		}
+	}
+	return nil
+}
+
+// StoredEvent is where an event id is stored: its stream, its version in
+// that stream and its global position. The zero value means "not stored".
+type StoredEvent struct {
+	StreamID string
+	Version  uint64
+	Position uint64
+}
+
+// Dedupe decides an append some of whose event ids are stored already, as
+// Store.Append promises: stored[i] is where req.Events[i] is stored, the
+// zero StoredEvent if it is not, and len(stored) == len(req.Events).
+//
+// The append is a retry of one that went through, and Dedupe returns that
+// append's result with Deduplicated set, only if every event of req is
+// stored in req's stream, in req's order, at consecutive versions, and at
+// the version req.Expected pins (if it pins one). Otherwise it returns an
+// error wrapping ErrDuplicateEventID that names the first event out of
+// place. Either way the caller writes nothing.
+//
+// Adapters call it when a lookup of the request's ids finds any of them,
+// whatever the stream's version: a retry of an append that went through
+// finds the stream past its expected version. An idempotency key already
+// stored is decided before (ErrIdempotencyKeyUsed), and a version conflict
+// only when no id is stored.
+func Dedupe(req AppendRequest, stored []StoredEvent) (AppendResult, error) {
+	if len(stored) != len(req.Events) || len(stored) == 0 {
+		return AppendResult{}, fmt.Errorf("dedupe: %d stored places for %d events", len(stored), len(req.Events))
+	}
+	first := stored[0]
+	for i, f := range stored {
+		id := req.Events[i].EventID
+		switch {
+		case f.StreamID == "":
+			return AppendResult{}, fmt.Errorf("%w: event %s is new but others of the append are stored already",
+				ErrDuplicateEventID, id)
+		case f.StreamID != req.StreamID:
+			return AppendResult{}, fmt.Errorf("%w: event %s is stored in stream %s",
+				ErrDuplicateEventID, id, f.StreamID)
+		case f.Version != first.Version+uint64(i):
+			return AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, out of the append's order",
+				ErrDuplicateEventID, id, f.Version)
+		}
+	}
+	if v, ok := req.Expected.Exact(); ok && first.Version != v+1 {
+		return AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, the append expects version %d",
+			ErrDuplicateEventID, req.Events[0].EventID, first.Version, v+1)
+	}
+	positions := make([]uint64, len(stored))
+	for i, f := range stored {
+		positions[i] = f.Position
+	}
+	return AppendResult{
+		FirstVersion: first.Version,
+		LastVersion:  first.Version + uint64(len(stored)) - 1,
+		Positions:    positions,
+		Deduplicated: true,
+	}, nil
 }
 
 // Store is the event store port.

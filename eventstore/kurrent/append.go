@@ -49,13 +49,6 @@ type held struct {
 	revision uint64
 }
 
-// storedAt is where an event id is stored already.
-type storedAt struct {
-	streamID string
-	version  uint64
-	position uint64
-}
-
 // Append writes the events atomically at the end of the stream; see
 // eventstore.Store.
 //
@@ -72,15 +65,11 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("%s: %w", op, err)
 	}
-	switch {
-	case req.StreamID == "":
-		return eventstore.AppendResult{}, fmt.Errorf("%s: %w: empty stream id", op, eventstore.ErrInvalidAppend)
-	case len(req.Events) == 0:
-		return eventstore.AppendResult{}, fmt.Errorf("%s: %w: no events", op, eventstore.ErrInvalidAppend)
-	case !s.covered(req.StreamID):
+	if err := eventstore.ValidateAppend(req); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if !s.covered(req.StreamID) {
 		return eventstore.AppendResult{}, fmt.Errorf("%s: %w: stream id is outside the store's stream prefixes %q", op, eventstore.ErrInvalidAppend, s.prefixes)
-	case req.Idempotency != nil && req.Idempotency.Key == "":
-		return eventstore.AppendResult{}, fmt.Errorf("%s: %w: empty idempotency key", op, eventstore.ErrInvalidAppend)
 	}
 	recordedAt := s.now().UTC()
 	data, ids, err := encodeEvents(req, recordedAt)
@@ -114,7 +103,7 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 	if len(claims) < len(ids) {
 		// Some ids are stored: a retry, or a duplicate. Nothing is
 		// written either way.
-		res, err := s.dedupe(req, ids, stored)
+		res, err := eventstore.Dedupe(req, stored)
 		s.release(c, locks, attempt)
 		if err != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("%s: %w", op, err)
@@ -181,49 +170,12 @@ func streamState(e eventstore.ExpectedVersion) kurrentdb.StreamState {
 	}
 }
 
-// dedupe decides an append some of whose ids are stored already (stored[i]
-// nil for those that are not): a retry, Deduplicated, only if every event
-// is stored in this stream, in this order, at consecutive versions, where
-// the expectation would have put them; else ErrDuplicateEventID.
-func (s *Store) dedupe(req eventstore.AppendRequest, ids []uuid.UUID, stored []*storedAt) (eventstore.AppendResult, error) {
-	var first *storedAt
-	for i, at := range stored {
-		switch {
-		case at == nil:
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is new but others of the append are stored already",
-				eventstore.ErrDuplicateEventID, ids[i])
-		case at.streamID != req.StreamID:
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored in stream %s",
-				eventstore.ErrDuplicateEventID, ids[i], at.streamID)
-		case first == nil:
-			first = at
-		case at.version != first.version+uint64(i):
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, out of the append's order",
-				eventstore.ErrDuplicateEventID, ids[i], at.version)
-		}
-	}
-	if v, ok := req.Expected.Exact(); ok && first.version != v+1 {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, the append expects version %d",
-			eventstore.ErrDuplicateEventID, ids[0], first.version, v+1)
-	}
-	res := eventstore.AppendResult{
-		FirstVersion: first.version,
-		LastVersion:  first.version + uint64(len(stored)) - 1,
-		Positions:    make([]uint64, len(stored)),
-		Deduplicated: true,
-	}
-	for i, at := range stored {
-		res.Positions[i] = at.position
-	}
-	return res, nil
-}
-
 // claimAll claims every id for an append to stream name, concurrently. It
 // returns the claims it holds and, per id, where the id is stored already
-// (nil if it is not; the id is then claimed).
-func (s *Store) claimAll(ctx context.Context, c *kurrentdb.Client, ids []uuid.UUID, name, attempt string, at time.Time) ([]held, []*storedAt, error) {
+// (the zero eventstore.StoredEvent if it is not; the id is then claimed).
+func (s *Store) claimAll(ctx context.Context, c *kurrentdb.Client, ids []uuid.UUID, name, attempt string, at time.Time) ([]held, []eventstore.StoredEvent, error) {
 	claims := make([]*held, len(ids))
-	stored := make([]*storedAt, len(ids))
+	stored := make([]eventstore.StoredEvent, len(ids))
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
@@ -231,7 +183,11 @@ func (s *Store) claimAll(ctx context.Context, c *kurrentdb.Client, ids []uuid.UU
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			claims[i], stored[i], errs[i] = s.claim(ctx, c, id, name, attempt, at)
+			var where *eventstore.StoredEvent
+			claims[i], where, errs[i] = s.claim(ctx, c, id, name, attempt, at)
+			if where != nil {
+				stored[i] = *where
+			}
 		})
 	}
 	wg.Wait()
@@ -250,7 +206,7 @@ func (s *Store) claimAll(ctx context.Context, c *kurrentdb.Client, ids []uuid.UU
 // stream, it was this append's earlier try (or a twin of it), and the claim
 // is taken over; another stream's unfinished claim makes the id a
 // duplicate.
-func (s *Store) claim(ctx context.Context, c *kurrentdb.Client, id uuid.UUID, target, attempt string, at time.Time) (*held, *storedAt, error) {
+func (s *Store) claim(ctx context.Context, c *kurrentdb.Client, id uuid.UUID, target, attempt string, at time.Time) (*held, *eventstore.StoredEvent, error) {
 	name := s.ns + claimStreamPrefix + id.String()
 	rec := lockRecord{Stream: target, Attempt: attempt, At: at}
 	var expect kurrentdb.StreamState = kurrentdb.NoStream{}
@@ -389,7 +345,7 @@ func (s *Store) release(c *kurrentdb.Client, locks []held, attempt string) {
 }
 
 // findEvent looks for event id in KurrentDB stream name, newest first.
-func (s *Store) findEvent(ctx context.Context, c *kurrentdb.Client, name string, id uuid.UUID) (*storedAt, error) {
+func (s *Store) findEvent(ctx context.Context, c *kurrentdb.Client, name string, id uuid.UUID) (*eventstore.StoredEvent, error) {
 	var from kurrentdb.StreamPosition = kurrentdb.End{}
 	const page = 256
 	for {
@@ -404,7 +360,7 @@ func (s *Store) findEvent(ctx context.Context, c *kurrentdb.Client, name string,
 		}
 		for _, e := range events {
 			if e.EventID == id {
-				return &storedAt{streamID: name[min(len(s.ns), len(name)):], version: e.EventNumber + 1, position: e.Position.Commit}, nil
+				return &eventstore.StoredEvent{StreamID: name[min(len(s.ns), len(name)):], Version: e.EventNumber + 1, Position: e.Position.Commit}, nil
 			}
 		}
 		if len(events) < page || events[len(events)-1].EventNumber == 0 {

@@ -25,7 +25,10 @@ import (
 // request is one queued append. Everything that needs no database (JSON
 // encoding, time formatting, validation) is done on the caller's goroutine.
 type request struct {
-	ctx      context.Context
+	ctx context.Context
+	// req is the request as the caller made it, for eventstore.Dedupe;
+	// the fields below are what the writer works with.
+	req      eventstore.AppendRequest
 	streamID string
 	expected eventstore.ExpectedVersion
 	events   []encodedEvent
@@ -52,20 +55,15 @@ func (r *request) finish(err error) {
 	close(r.done)
 }
 
-// newRequest validates req and encodes its events; errors wrap
-// eventstore.ErrInvalidAppend.
+// newRequest validates req (eventstore.ValidateAppend) and encodes its
+// events; errors wrap eventstore.ErrInvalidAppend.
 func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, error) {
-	if req.StreamID == "" {
-		return nil, fmt.Errorf("%w: empty stream id", eventstore.ErrInvalidAppend)
-	}
-	if len(req.Events) == 0 {
-		return nil, fmt.Errorf("%w: no events", eventstore.ErrInvalidAppend)
-	}
-	if req.Idempotency != nil && req.Idempotency.Key == "" {
-		return nil, fmt.Errorf("%w: empty idempotency key", eventstore.ErrInvalidAppend)
+	if err := eventstore.ValidateAppend(req); err != nil {
+		return nil, err
 	}
 	r := &request{
 		ctx:      ctx,
+		req:      req,
 		streamID: req.StreamID,
 		expected: req.Expected,
 		events:   make([]encodedEvent, len(req.Events)),
@@ -75,30 +73,7 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 		idem := *req.Idempotency
 		r.idem = &idem
 	}
-	var seen map[string]bool // for long appends; short ones compare pairwise
-	if len(req.Events) > 16 {
-		seen = make(map[string]bool, len(req.Events))
-	}
 	for i, e := range req.Events {
-		switch {
-		case e.EventID == "":
-			return nil, fmt.Errorf("%w: event %d has no event id", eventstore.ErrInvalidAppend, i)
-		case e.Type == "":
-			return nil, fmt.Errorf("%w: event %s has no type", eventstore.ErrInvalidAppend, e.EventID)
-		case !json.Valid(e.Data):
-			return nil, fmt.Errorf("%w: event %s: data is not valid JSON", eventstore.ErrInvalidAppend, e.EventID)
-		}
-		twice := seen[e.EventID]
-		if seen != nil {
-			seen[e.EventID] = true
-		} else {
-			for _, prev := range req.Events[:i] {
-				twice = twice || prev.EventID == e.EventID
-			}
-		}
-		if twice {
-			return nil, fmt.Errorf("%w: event id %s appears twice", eventstore.ErrInvalidAppend, e.EventID)
-		}
 		meta, err := json.Marshal(e.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %s: metadata: %w", eventstore.ErrInvalidAppend, e.EventID, err)
@@ -433,13 +408,6 @@ func (w *writer) streamVersion(ctx context.Context, streamID string) (v int64, c
 	return v, false, nil
 }
 
-// storedEvent is where an event id already lives.
-type storedEvent struct {
-	streamID string
-	version  int64
-	position int64
-}
-
 // apply checks r against the transaction's view of the database and writes
 // it. verdict is the request's rejection (nothing of it was written); err is
 // a database failure, after which the transaction must be rolled back.
@@ -471,7 +439,7 @@ func (w *writer) apply(ctx context.Context, r *request, recordedAt string) (res 
 			// A retry of an append that went through lands here too.
 			found, err := w.lookupStored(ctx, r)
 			if err != nil || found != nil {
-				res, verdict = dedupe(r, found)
+				res, verdict = eventstore.Dedupe(r.req, found)
 				return res, verdict, err
 			}
 			return res, fmt.Errorf("%w: stream is at version %d, expected %s", eventstore.ErrVersionConflict, current, r.expected), nil
@@ -533,7 +501,7 @@ func (w *writer) insert(ctx context.Context, r *request, current int64, recorded
 		if found == nil {
 			return res, false, nil, fmt.Errorf("event id conflict, but no event id of the append is stored: %w", err)
 		}
-		res, verdict = dedupe(r, found)
+		res, verdict = eventstore.Dedupe(r.req, found)
 		return res, false, verdict, nil
 	}
 	return eventstore.AppendResult{
@@ -543,13 +511,16 @@ func (w *writer) insert(ctx context.Context, r *request, current int64, recorded
 	}, false, nil, nil
 }
 
-// lookupStored returns where r's event ids are stored (found[i].streamID is
-// empty for an id that is not), or nil when none is.
-func (w *writer) lookupStored(ctx context.Context, r *request) ([]storedEvent, error) {
-	var found []storedEvent
+// lookupStored returns where r's event ids are stored (the zero
+// eventstore.StoredEvent for an id that is not), or nil when none is.
+func (w *writer) lookupStored(ctx context.Context, r *request) ([]eventstore.StoredEvent, error) {
+	var found []eventstore.StoredEvent
 	for i, e := range r.events {
-		var se storedEvent
-		err := w.event.QueryRowContext(ctx, e.id).Scan(&se.streamID, &se.version, &se.position)
+		var (
+			streamID          string
+			version, position int64
+		)
+		err := w.event.QueryRowContext(ctx, e.id).Scan(&streamID, &version, &position)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			continue
@@ -557,46 +528,9 @@ func (w *writer) lookupStored(ctx context.Context, r *request) ([]storedEvent, e
 			return nil, err
 		}
 		if found == nil {
-			found = make([]storedEvent, len(r.events))
+			found = make([]eventstore.StoredEvent, len(r.events))
 		}
-		found[i] = se
+		found[i] = eventstore.StoredEvent{StreamID: streamID, Version: uint64(version), Position: uint64(position)}
 	}
 	return found, nil
-}
-
-// dedupe decides an append some of whose event ids are already stored
-// (found[i].streamID is empty for those that are not). It is a retry, and
-// succeeds with Deduplicated, only if every event is stored in this
-// stream, in this order, at consecutive versions, and where the
-// expectation would have put them.
-func dedupe(r *request, found []storedEvent) (eventstore.AppendResult, error) {
-	first := found[0]
-	for i, f := range found {
-		e := r.events[i]
-		switch {
-		case f.streamID == "":
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is new but others of the append are stored already",
-				eventstore.ErrDuplicateEventID, e.id)
-		case f.streamID != r.streamID:
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored in stream %s",
-				eventstore.ErrDuplicateEventID, e.id, f.streamID)
-		case f.version != first.version+int64(i):
-			return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, out of the append's order",
-				eventstore.ErrDuplicateEventID, e.id, f.version)
-		}
-	}
-	if v, ok := r.expected.Exact(); ok && uint64(first.version) != v+1 {
-		return eventstore.AppendResult{}, fmt.Errorf("%w: event %s is stored at version %d, the append expects version %d",
-			eventstore.ErrDuplicateEventID, r.events[0].id, first.version, v+1)
-	}
-	positions := make([]uint64, len(found))
-	for i, f := range found {
-		positions[i] = uint64(f.position)
-	}
-	return eventstore.AppendResult{
-		FirstVersion: uint64(first.version),
-		LastVersion:  uint64(first.version) + uint64(len(found)) - 1,
-		Positions:    positions,
-		Deduplicated: true,
-	}, nil
 }
