@@ -118,22 +118,24 @@ func newTestSite(t *testing.T) *testSite {
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	store, err := openStore(ctx, dir, log)
+	b := backend{data: dir, store: storeSQLite, readModel: readModelSQLite}
+	opened, err := b.openEvents(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	store := opened.(*sqlite.Store)
 	t.Cleanup(func() { _ = store.Close() })
-	keys, err := openKeys(ctx, dir)
+	keys, err := b.openKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = keys.Close() })
-	tokens, err := openTokens(ctx, dir)
+	tokens, err := b.openTokens(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
-	db, err := openReadModels(ctx, dir)
+	db, err := b.openReadModels(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func newTestSite(t *testing.T) *testSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = runner.Close(); _ = db.Close() })
-	secret, err := installationSecret(dir)
+	secret, err := b.secret(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
 	}

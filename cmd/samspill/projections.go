@@ -18,23 +18,30 @@ import (
 )
 
 func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
-	data := fs.String("data", "./samspill-data", "data folder of the embedded event store and read models")
-	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data]\n\n"+
+	var b backend
+	b.dataFlag(fs, "the embedded event store and read models")
+	b.eventFlags(fs)
+	b.sharedFlags(fs)
+	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data] [--store ...] [--readmodel ...]\n\n"+
 		"Rebuilds the named read model ("+strings.Join(projections.Names(), ", ")+";\n"+
 		"every one when NAME is omitted) from the events,\n"+
-		"with a progress bar on a terminal and log lines otherwise. samspill serve must not\n"+
-		"run on the same data folder; a running server rebuilds online with\n"+
+		"with a progress bar on a terminal and log lines otherwise. It is refused while\n"+
+		"samspill serve runs on the same data folder, or on the same PostgreSQL read\n"+
+		"models; a running server rebuilds online with\n"+
 		"POST /api/v1/admin/projections/{name}/rebuild.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) == 0 || args[0] != "rebuild" {
 			return &usageError{command: "projections ", err: fmt.Errorf("want the subcommand rebuild")}
 		}
-		return rebuildProjections(ctx, *data, args[1:], env)
+		if err := b.validate("projections "); err != nil {
+			return err
+		}
+		return rebuildProjections(ctx, b, args[1:], env)
 	}
 }
 
 // rebuildProjections rebuilds the named projections offline.
-func rebuildProjections(ctx context.Context, dataDir string, names []string, env environment) error {
+func rebuildProjections(ctx context.Context, b backend, names []string, env environment) error {
 	known := projections.Names()
 	if len(names) == 0 {
 		names = known
@@ -45,17 +52,17 @@ func rebuildProjections(ctx context.Context, dataDir string, names []string, env
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	unlock, err := lockDataDir(dataDir)
+	unlock, err := b.lock(true, true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	store, err := openStore(ctx, dataDir, log)
+	store, err := b.openEvents(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	db, err := openReadModels(ctx, dataDir)
+	db, err := b.openReadModels(ctx)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/research"
 )
 
@@ -73,7 +74,10 @@ func derivedKey(secret []byte, purpose string) []byte {
 }
 
 func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
-	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
+	var b backend
+	b.dataFlag(fs, "the embedded event store and the installation secret")
+	b.eventFlags(fs)
+	b.sharedFlags(fs)
 	asOf := fs.String("as-of", "", "spells: censoring date YYYY-MM-DD (default: today, Europe/Oslo)")
 	at := fs.Uint64("at-position", 0, "export only the events up to this position (default: the newest)")
 	out := fs.String("out", "", "write to FILE and its manifest to FILE.manifest.json (default: stdout)")
@@ -95,23 +99,29 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 				return &usageError{command: "export ", err: fmt.Errorf("--as-of %q is not a date YYYY-MM-DD", *asOf)}
 			}
 		}
-		return export(ctx, exportConfig{kind: args[0], data: *data, asOf: *asOf, at: *at, out: *out}, env)
+		if err := b.validate("export "); err != nil {
+			return err
+		}
+		return export(ctx, exportConfig{kind: args[0], backend: b, asOf: *asOf, at: *at, out: *out}, env)
 	}
 }
 
 type exportConfig struct {
-	kind, data, asOf, out string
-	at                    uint64
+	kind, asOf, out string
+	at              uint64
+	backend
 }
 
 // export writes one research export. With --out it writes a temporary file
 // beside FILE and renames it once complete, so FILE is never half-written.
 func export(ctx context.Context, cfg exportConfig, env environment) (err error) {
-	if _, err := os.Stat(filepath.Join(cfg.data, eventsFile)); err != nil {
-		return fmt.Errorf("no event store in %s: %w", cfg.data, err)
+	if cfg.store == storeSQLite {
+		if _, err := os.Stat(filepath.Join(cfg.data, eventsFile)); err != nil {
+			return fmt.Errorf("no event store in %s: %w", cfg.data, err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := openStore(ctx, cfg.data, log)
+	store, err := cfg.openEvents(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -141,7 +151,7 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	case research.KindEvents:
 		sum, err = research.WriteEvents(ctx, store, w, position)
 	default:
-		secret, serr := installationSecret(cfg.data)
+		secret, serr := cfg.exportSecret(ctx)
 		if serr != nil {
 			return serr
 		}
@@ -174,9 +184,22 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	return nil
 }
 
+// exportSecret is the installation secret, from wherever the installation
+// keeps it.
+func (b backend) exportSecret(ctx context.Context) ([]byte, error) {
+	keys, err := b.openKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer keys.Close()
+	return b.secret(ctx, keys)
+}
+
 func importCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
-	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
-	usageWithEnv(fs, "samspill import FILE [--data ./samspill-data]\n\n"+
+	var b backend
+	b.dataFlag(fs, "the embedded event store")
+	b.eventFlags(fs)
+	usageWithEnv(fs, "samspill import FILE [--data ./samspill-data] [--store sqlite|postgres] [--postgres URL]\n\n"+
 		"Appends the events of an 'export events' file to an empty store, keeping event_id,\n"+
 		"occurred_at, recorded_at, versions and positions. Every line is checked before\n"+
 		"anything is written; a malformed line is named and nothing is imported. Running it\n"+
@@ -185,29 +208,39 @@ func importCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 		if len(args) != 1 {
 			return &usageError{command: "import ", err: errors.New("want the file to import")}
 		}
-		return importEvents(ctx, *data, args[0], env)
+		if err := b.validate("import "); err != nil {
+			return err
+		}
+		if b.store == storeESDB {
+			return &usageError{command: "import ", err: errors.New("--store esdb: importing into KurrentDB is not supported (it cannot keep positions); import into sqlite or postgres")}
+		}
+		return importEvents(ctx, b, args[0], env)
 	}
 }
 
-func importEvents(ctx context.Context, dataDir, path string, env environment) error {
+func importEvents(ctx context.Context, b backend, path string, env environment) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	unlock, err := lockDataDir(dataDir)
+	unlock, err := b.lock(true, false)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := openStore(ctx, dataDir, log)
+	store, err := b.openEvents(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	show := newProgress(env.stdout, "import "+filepath.Base(path))
-	res, err := research.Import(ctx, store, f, func(p research.ImportProgress) { show(uint64(p.Done), uint64(p.Total)) })
+	importer, ok := store.(eventstore.Importer)
+	if !ok {
+		return fmt.Errorf("import: the %s event store cannot import", b.store)
+	}
+	res, err := research.Import(ctx, importer, f, func(p research.ImportProgress) { show(uint64(p.Done), uint64(p.Total)) })
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}

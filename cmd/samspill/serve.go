@@ -8,35 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
-	authsqlite "github.com/samspill/samspill/auth/sqlite"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore"
-	"github.com/samspill/samspill/eventstore/kurrent"
-	"github.com/samspill/samspill/eventstore/sqlite"
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
-	personalsqlite "github.com/samspill/samspill/personal/sqlite"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/web"
-)
-
-// Files inside the data folder: the embedded event store, the read
-// models (disposable, rebuilt from the events), the tokens (hashes only)
-// and the contacts' personal-data keys (apart from the events, so that
-// destroying one erases a person).
-const (
-	eventsFile     = "events.db"
-	readModelsFile = "readmodels.db"
-	tokensFile     = "tokens.db"
-	keysFile       = "keys.db"
 )
 
 // Timeouts of the HTTP server: slow clients cannot hold connections open
@@ -51,38 +34,31 @@ const (
 
 type serveConfig struct {
 	addr     string
-	data     string
 	demo     bool
 	logLevel slog.Level
-	store    string // "sqlite" (embedded, in data) or "esdb"
-	esdb     string // the KurrentDB/EventStoreDB connection string
+	instance string
+	backend
 }
-
-// Event stores serve can run on.
-const (
-	storeSQLite = "sqlite"
-	storeESDB   = "esdb"
-)
 
 func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
 	var cfg serveConfig
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	fs.StringVar(&cfg.data, "data", "./samspill-data", "data folder of the embedded event store and read models")
+	cfg.dataFlag(fs, "the embedded event store (--store sqlite) and read models (--readmodel sqlite)")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo data set first if the store is empty")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.store, "store", storeSQLite, "event store: sqlite (embedded, in --data) or esdb (KurrentDB/EventStoreDB at --esdb)")
-	fs.StringVar(&cfg.esdb, "esdb", "", "with --store esdb: connection string, e.g. esdb://host:2113 (TLS unless ?tls=false; kurrentdb:// and esdb+discover:// work too)")
-	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo] [--store sqlite|esdb --esdb URL]\n\n"+
-		"The data folder holds the embedded event store (with --store sqlite), the read\n"+
-		"models, the tokens, the personal-data keys and the installation secret.")
+	cfg.eventFlags(fs)
+	cfg.sharedFlags(fs)
+	fs.StringVar(&cfg.instance, "instance", "", "this instance's name in /api/v1/admin/projections (default: host/pid)")
+	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
+		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
+		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
+		"models, the tokens, the personal-data keys and the installation secret (with\n"+
+		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
+		"number of instances may serve them: each projection runs on one instance at a\n"+
+		"time, and another takes over when it stops.")
 	return func(ctx context.Context, _ []string) error {
-		switch {
-		case cfg.store != storeSQLite && cfg.store != storeESDB:
-			return &usageError{command: "serve ", err: fmt.Errorf("--store %q: want sqlite or esdb", cfg.store)}
-		case cfg.store == storeESDB && cfg.esdb == "":
-			return &usageError{command: "serve ", err: errors.New("--store esdb needs --esdb URL")}
-		case cfg.store == storeSQLite && cfg.esdb != "":
-			return &usageError{command: "serve ", err: errors.New("--esdb needs --store esdb")}
+		if err := cfg.validate("serve "); err != nil {
+			return err
 		}
 		return serve(ctx, cfg, env)
 	}
@@ -93,17 +69,17 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 // open batches and closes the read models and the store.
 func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	unlock, err := lockDataDir(cfg.data)
+	unlock, err := cfg.lock(true, true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	store, err := openEventStore(ctx, cfg, log)
+	store, err := cfg.openEvents(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	keys, err := openKeys(ctx, cfg.data)
+	keys, err := cfg.openKeys(ctx)
 	if err != nil {
 		return err
 	}
@@ -115,11 +91,11 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		}
 	}
 
-	secret, err := installationSecret(cfg.data)
+	secret, err := cfg.secret(ctx, keys)
 	if err != nil {
 		return err
 	}
-	tokens, err := openTokens(ctx, cfg.data)
+	tokens, err := cfg.openTokens(ctx)
 	if err != nil {
 		return err
 	}
@@ -128,12 +104,12 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return err
 	}
 	registry := prometheus.NewRegistry()
-	readModels, err := openReadModels(ctx, cfg.data)
+	readModels, err := cfg.openReadModels(ctx)
 	if err != nil {
 		return err
 	}
 	defer readModels.Close()
-	runner := projections.New(readModels, store, projections.WithLogger(log), projections.WithMetrics(registry))
+	runner := projections.New(readModels, store, projections.WithLogger(log), projections.WithMetrics(registry), projections.WithInstance(cfg.instance))
 	if err := registry.Register(runner); err != nil {
 		return fmt.Errorf("register projection metrics: %w", err)
 	}
@@ -162,11 +138,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	// Open event streams never finish on their own; end them when shutdown
 	// begins so that it only waits for ordinary requests.
 	srv.RegisterOnShutdown(func() { close(streamsDone) })
-	where := "data in " + cfg.data
-	if cfg.store == storeESDB {
-		where = "events in KurrentDB, read models in " + cfg.data
-	}
-	fmt.Fprintf(env.stdout, "samspill listening on http://%s (%s)\n", ln.Addr(), where)
+	fmt.Fprintf(env.stdout, "samspill listening on http://%s (%s)\n", ln.Addr(), cfg.describe())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -187,67 +159,6 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	return nil
 }
 
-// openStore opens (and creates) the embedded event store in the data folder.
-func openStore(ctx context.Context, dataDir string, log *slog.Logger) (*sqlite.Store, error) {
-	path, err := dataFile(dataDir, eventsFile)
-	if err != nil {
-		return nil, err
-	}
-	store, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
-	if err != nil {
-		return nil, fmt.Errorf("open event store in %s: %w", dataDir, err)
-	}
-	return store, nil
-}
-
-// openEventStore opens the event store serve was asked for.
-func openEventStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (eventstore.Store, error) {
-	if cfg.store == storeSQLite {
-		return openStore(ctx, cfg.data, log)
-	}
-	store, err := kurrent.Open(ctx, cfg.esdb, kurrent.WithLogger(log))
-	if err != nil {
-		return nil, err // one line that names the server
-	}
-	return store, nil
-}
-
-// dataFile returns the path of a file in the data folder, making the
-// folder if it does not exist yet.
-func dataFile(dataDir, name string) (string, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return "", fmt.Errorf("create data folder: %w", err)
-	}
-	return filepath.Join(dataDir, name), nil
-}
-
-// openTokens opens (and creates) the token store in the data folder.
-func openTokens(ctx context.Context, dataDir string) (*authsqlite.Tokens, error) {
-	path, err := dataFile(dataDir, tokensFile)
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := authsqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open tokens in %s: %w", dataDir, err)
-	}
-	return tokens, nil
-}
-
-// openKeys opens (and creates) the personal-data key store in the data
-// folder.
-func openKeys(ctx context.Context, dataDir string) (*personalsqlite.Keys, error) {
-	path, err := dataFile(dataDir, keysFile)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := personalsqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open personal-data keys in %s: %w", dataDir, err)
-	}
-	return keys, nil
-}
-
 // firstAdminToken makes an admin token when the store has none yet and
 // prints it once: the way into a fresh installation.
 func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environment) error {
@@ -256,6 +167,9 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 		return err
 	}
 	token, err := tokens.Create(ctx, auth.Spec{Name: "admin", Role: auth.RoleAdmin})
+	if errors.Is(err, auth.ErrTokenExists) {
+		return nil // another instance sharing the tokens made it first, and showed it
+	}
 	if err != nil {
 		return fmt.Errorf("make the first admin token: %w", err)
 	}
@@ -295,15 +209,6 @@ func (s site) handler() http.Handler {
 	})
 }
 
-// openReadModels opens (and creates) the read models in the data folder.
-func openReadModels(ctx context.Context, dataDir string) (*projections.DB, error) {
-	db, err := projections.OpenSQLite(ctx, filepath.Join(dataDir, readModelsFile))
-	if err != nil {
-		return nil, fmt.Errorf("open read models in %s: %w", dataDir, err)
-	}
-	return db, nil
-}
-
 func loadDemoIfEmpty(ctx context.Context, store eventstore.Store, keys personal.KeyStore, env environment) error {
 	head, err := store.Head(ctx)
 	if err != nil {
@@ -329,16 +234,24 @@ func loadDemo(ctx context.Context, store eventstore.Store, keys personal.KeyStor
 }
 
 func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
-	data := fs.String("data", "./samspill-data", "data folder of the embedded event store")
-	usageWithEnv(fs, "samspill demo [--data ./samspill-data]")
+	var b backend
+	b.dataFlag(fs, "the embedded event store and personal-data keys")
+	b.eventFlags(fs)
+	b.sharedFlags(fs)
+	usageWithEnv(fs, "samspill demo [--data ./samspill-data] [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
+		"Loads the demo data set into the event store (its contact persons' keys go where\n"+
+		"--readmodel says). A second run writes nothing.")
 	return func(ctx context.Context, _ []string) error {
+		if err := b.validate("demo "); err != nil {
+			return err
+		}
 		log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		store, err := openStore(ctx, *data, log)
+		store, err := b.openEvents(ctx, log)
 		if err != nil {
 			return err
 		}
 		defer store.Close()
-		keys, err := openKeys(ctx, *data)
+		keys, err := b.openKeys(ctx)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,9 @@ import (
 )
 
 func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
-	data := fs.String("data", "./samspill-data", "data folder holding the token store (tokens.db)")
+	var b backend
+	b.dataFlag(fs, "the token store (tokens.db)")
+	b.sharedFlags(fs)
 	role := fs.String("role", "", "create: the role, one of "+strings.Join(auth.Roles, ", "))
 	name := fs.String("name", "", "create: a name for the token, shown as the actor of what it writes (default ROLE-<random>)")
 	var municipalities []string
@@ -29,7 +31,8 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	})
 	usageWithEnv(fs, "samspill token create --role ROLE [--municipality CODE]... [--name NAME] [--data ./samspill-data]\n"+
 		"       samspill token list [--data ./samspill-data]\n"+
-		"       samspill token revoke NAME [--data ./samspill-data]\n\n"+
+		"       samspill token revoke NAME [--data ./samspill-data]\n"+
+		"       (with --readmodel postgres --postgres URL: the tokens every instance shares)\n\n"+
 		"create prints the new token alone on the last line of stdout; it is shown only\n"+
 		"then (the store keeps its SHA-256). list shows names, roles, municipalities and\n"+
 		"when each token was made and last used, never a token. revoke deletes one at once,\n"+
@@ -65,7 +68,10 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 				return usage(err)
 			}
 		}
-		tokens, err := openTokens(ctx, *data)
+		if err := b.validate("token "); err != nil {
+			return err
+		}
+		tokens, err := b.openTokens(ctx)
 		if err != nil {
 			return err
 		}

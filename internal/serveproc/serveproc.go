@@ -32,11 +32,17 @@ var (
 // Build compiles the samspill command into dir and returns the binary's
 // path. It runs the go command of PATH from the current directory, which
 // must lie inside the module.
-func Build(ctx context.Context, dir string) (string, error) {
+func Build(ctx context.Context, dir string) (string, error) { return BuildWith(ctx, dir) }
+
+// BuildWith is Build with extra flags for go build, placed before the
+// package, such as -race (a server whose data races the harness should
+// see in its output).
+func BuildWith(ctx context.Context, dir string, flags ...string) (string, error) {
 	bin := filepath.Join(dir, "samspill")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, Package)
+	args := append(append([]string{"build", "-o", bin}, flags...), Package)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build %s: %w\n%s", Package, err, out)
+		return "", fmt.Errorf("build %s %s: %w\n%s", strings.Join(flags, " "), Package, err, out)
 	}
 	return bin, nil
 }
