@@ -179,3 +179,28 @@ func TestCheckpointFencing(t *testing.T) {
 		}
 	})
 }
+
+// TestRebuildOfflineRefusedWhileAnInstanceLeads: the CLI's offline rebuild
+// takes the projection's lease, so it is refused while a server runs the
+// projection on the same read models, and works once none does.
+func TestRebuildOfflineRefusedWhileAnInstanceLeads(t *testing.T) {
+	e := newEnv(t, onPostgres)
+	loadWorkload(t, e, 11, 10)
+	serving := sharedRunners(t, e, 1)[0]
+	e.catchUp(t, serving)
+	db, err := OpenPostgres(context.Background(), e.location(t, "shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	offline := New(db, e.store)
+	if err := offline.RebuildOffline(context.Background(), TimelineName, time.Second, nil); !errors.Is(err, ErrLedElsewhere) {
+		t.Fatalf("offline rebuild while a server leads: %v, want ErrLedElsewhere", err)
+	}
+	if err := serving.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := offline.RebuildOffline(context.Background(), TimelineName, time.Second, nil); err != nil {
+		t.Fatalf("offline rebuild once no server runs: %v", err)
+	}
+}
