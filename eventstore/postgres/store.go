@@ -484,7 +484,9 @@ const eventColumns = `position, event_id, stream_id, version, type, schema_versi
 // scanEvents reads rows of eventColumns and closes rows.
 func scanEvents(rows pgx.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	events := make([]eventstore.RecordedEvent, 0, sizeHint)
+	// Small at first, as in eventstore/sqlite: most reads of a live log
+	// find a few events or none.
+	events := make([]eventstore.RecordedEvent, 0, min(sizeHint, 16))
 	for rows.Next() {
 		var (
 			e                         eventstore.RecordedEvent

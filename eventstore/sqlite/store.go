@@ -364,7 +364,11 @@ const eventColumns = `position, event_id, stream_id, version, type, schema_versi
 // scanEvents reads rows of eventColumns and closes rows.
 func scanEvents(rows *sql.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	events := make([]eventstore.RecordedEvent, 0, sizeHint)
+	// The slice starts small and grows with the rows: most reads of a live
+	// log find a few events or none (subscribers read after every commit),
+	// and a page-sized slice made up front (224 bytes an event) was most of
+	// what a busy server allocated (docs/PERFORMANCE.md, Load).
+	events := make([]eventstore.RecordedEvent, 0, min(sizeHint, 16))
 	for rows.Next() {
 		var (
 			e                  eventstore.RecordedEvent
