@@ -47,8 +47,17 @@ func Open(ctx context.Context, path string) (*Tokens, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
+	// Every request authenticates: with one connection they queued behind
+	// each other (docs/PERFORMANCE.md, Load). WAL lets readers run side by
+	// side, and every write here is one autocommit statement, which the
+	// busy timeout serialises.
+	db.SetMaxOpenConns(tokenConns)
+	db.SetMaxIdleConns(tokenConns)
 	return &Tokens{db: db, now: time.Now, lastUsed: map[string]time.Time{}}, nil
 }
+
+// tokenConns is how many connections authenticate at once.
+const tokenConns = 4
 
 // Close closes the store.
 func (t *Tokens) Close() error { return t.db.Close() }
