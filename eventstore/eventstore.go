@@ -324,7 +324,9 @@ type Store interface {
 	ReadStream(ctx context.Context, streamID string) ([]RecordedEvent, error)
 
 	// ReadAll returns up to limit events with position > after, in position
-	// order. An empty result means the reader is at the head.
+	// order. An empty result means the reader is at the head; so does a
+	// result shorter than limit, as the head was when the call began (a
+	// subscriber that took HeadMoved before the call may wait on it then).
 	ReadAll(ctx context.Context, after uint64, limit int) ([]RecordedEvent, error)
 
 	// Head returns the position of the newest event, 0 for an empty store.

@@ -100,9 +100,6 @@ func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower 
 			if err != nil {
 				return fmt.Errorf("read events after %d: %w", after, err)
 			}
-			if len(events) == 0 {
-				break // at the head (the port's contract)
-			}
 			for _, e := range events {
 				e, err := shower.Show(ctx, e)
 				if err != nil {
@@ -113,7 +110,16 @@ func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower 
 				}
 				after = e.Position
 			}
-			keepalive.Reset(s.streamKeepalive)
+			if len(events) > 0 {
+				keepalive.Reset(s.streamKeepalive)
+			}
+			if len(events) < streamPage {
+				// A short page reached the head as it was when the read
+				// began; what committed since has closed moved. Reading
+				// again only to find nothing cost every stream a second
+				// read per commit.
+				break
+			}
 		}
 	wait:
 		for {
