@@ -65,6 +65,9 @@ type Service struct {
 	newID func() string
 	log   *slog.Logger
 	keys  personal.KeyStore
+	// states keeps current states (nil when the store cannot read a
+	// stream's end).
+	states *states
 }
 
 // Option configures a Service.
@@ -89,7 +92,7 @@ func (s *Service) Keys() personal.KeyStore { return s.keys }
 
 // New returns a service over the store.
 func New(store eventstore.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default()}
+	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default(), states: newStates(store)}
 	for _, o := range opts {
 		o(s)
 	}

@@ -17,6 +17,12 @@ type HistoryEntry struct {
 // State returns a partnership's derived state under the view, live from its
 // stream, and the stream's current version (its ETag).
 func (s *Service) State(ctx context.Context, id string, v partnership.View) (partnership.State, uint64, error) {
+	current := v == partnership.View{}
+	if current && s.states != nil && ValidID(id) {
+		if state, ok, err := s.states.current(ctx, StreamID(id)); ok || err != nil {
+			return state, state.Version, err
+		}
+	}
 	_, entries, err := s.partnership(ctx, id)
 	if err != nil {
 		return partnership.State{}, 0, err
@@ -24,6 +30,9 @@ func (s *Service) State(ctx context.Context, id string, v partnership.View) (par
 	state, err := partnership.Replay(entries, v)
 	if err != nil {
 		return partnership.State{}, 0, err
+	}
+	if current && s.states != nil {
+		s.states.keep(StreamID(id), state)
 	}
 	return state, uint64(len(entries)), nil
 }

@@ -364,6 +364,16 @@ type Importer interface {
 // other events, or the events are out of order.
 var ErrImportConflict = errors.New("imported events do not fit the store")
 
+// StreamTailReader is an optional capability of a store: reading only the
+// end of a stream. Events are immutable and streams only grow, so a reader
+// that keeps a stream's first events need only ask for what came after.
+type StreamTailReader interface {
+	// ReadStreamAfter returns the stream's events with a version above
+	// after, in version order: none when there are no more (or no
+	// stream), never ErrStreamNotFound.
+	ReadStreamAfter(ctx context.Context, streamID string, after uint64) ([]RecordedEvent, error)
+}
+
 // StreamLister is an optional capability of a store: listing streams
 // without reading their events. Callers fall back to Streams.
 type StreamLister interface {

@@ -82,6 +82,7 @@ var contract = []struct {
 	{"ExpectedVersion", (*suite).testExpectedVersion},
 	{"MultiEventAtomicity", (*suite).testMultiEventAtomicity},
 	{"ReadStreamUnknown", (*suite).testReadStreamUnknown},
+	{"ReadStreamAfter", (*suite).testReadStreamAfter},
 	{"EventIDIdempotency", (*suite).testEventIDIdempotency},
 	{"IdempotencyKeys", (*suite).testIdempotencyKeys},
 	{"ConcurrentWriters", (*suite).testConcurrentWriters},
@@ -640,6 +641,41 @@ func (s *suite) testReadStreamUnknown(t *testing.T) {
 	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
 	if events, err := st.ReadStream(ctx, stream); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("ReadStream(%s) beside another stream = %d events, %v; want ErrStreamNotFound", stream, len(events), err)
+	}
+}
+
+// testReadStreamAfter checks the optional eventstore.StreamTailReader: the
+// events above a version, as ReadStream has them; none past the end or for
+// an unknown stream.
+func (s *suite) testReadStreamAfter(t *testing.T) {
+	st := s.newStore(t)
+	tail, ok := st.(eventstore.StreamTailReader)
+	if !ok {
+		t.Skip("the store does not implement eventstore.StreamTailReader")
+	}
+	ctx := testContext(t)
+	stream := newStreamID()
+	mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(3)...))
+	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
+	mustAppend(t, st, appendReq(stream, eventstore.Exactly(3), newEvents(2)...))
+	all := mustReadStream(t, st, stream)
+	for after := uint64(0); after <= 6; after++ {
+		got, err := tail.ReadStreamAfter(ctx, stream, after)
+		if err != nil {
+			t.Fatalf("ReadStreamAfter(%d): %v", after, err)
+		}
+		want := all[min(int(after), len(all)):]
+		if len(got) != len(want) {
+			t.Fatalf("ReadStreamAfter(%d) = %d events, want %d", after, len(got), len(want))
+		}
+		for i := range got {
+			if d := diffRecorded(got[i], want[i]); d != "" {
+				t.Fatalf("ReadStreamAfter(%d)[%d] differs from ReadStream: %s", after, i, d)
+			}
+		}
+	}
+	if got, err := tail.ReadStreamAfter(ctx, newStreamID(), 0); err != nil || len(got) != 0 {
+		t.Fatalf("ReadStreamAfter of an unknown stream = %d events, %v; want none, nil", len(got), err)
 	}
 }
 

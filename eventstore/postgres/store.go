@@ -235,7 +235,10 @@ type Store struct {
 	stats storeStats
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store            = (*Store)(nil)
+	_ eventstore.StreamTailReader = (*Store)(nil)
+)
 
 // storeStats count what the store did; tests read them.
 type storeStats struct {
@@ -445,6 +448,26 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	}
 	if len(events) == 0 {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrStreamNotFound)
+	}
+	return events, nil
+}
+
+// ReadStreamAfter returns the stream's events with a version above after,
+// in version order; see eventstore.StreamTailReader.
+func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint64) ([]eventstore.RecordedEvent, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, eventstore.ErrClosed)
+	}
+	if after >= math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, streamID, int64(after))
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, translate(s.host, err))
+	}
+	events, err := scanEvents(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, translate(s.host, err))
 	}
 	return events, nil
 }

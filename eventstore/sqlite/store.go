@@ -115,7 +115,10 @@ type Store struct {
 	stats writerStats
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store            = (*Store)(nil)
+	_ eventstore.StreamTailReader = (*Store)(nil)
+)
 
 // writerStats count what the writer goroutine did; tests read them to see
 // batching happen.
@@ -331,6 +334,26 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	return events, nil
 }
 
+// ReadStreamAfter returns the stream's events with a version above after,
+// in version order; see eventstore.StreamTailReader.
+func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint64) ([]eventstore.RecordedEvent, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, eventstore.ErrClosed)
+	}
+	if after >= math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := s.rd.streamAfter.QueryContext(ctx, streamID, int64(after))
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
+	}
+	events, err := scanEvents(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
+	}
+	return events, nil
+}
+
 // ReadAll returns up to limit events with position > after, in position
 // order. limit must be positive.
 func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventstore.RecordedEvent, error) {
@@ -449,7 +472,7 @@ func isUniqueViolation(err error, columns string) bool {
 
 // readStmts are prepared once on the read pool.
 type readStmts struct {
-	head, stream, all, idempotency *sql.Stmt
+	head, stream, streamAfter, all, idempotency *sql.Stmt
 }
 
 func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -459,6 +482,7 @@ func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	}{
 		{&p.head, `SELECT COALESCE(MAX(position), 0) FROM events`},
 		{&p.stream, `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? ORDER BY version`},
+		{&p.streamAfter, `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`},
 		{&p.all, `SELECT ` + eventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`},
 		{&p.idempotency, `SELECT request_hash, stream_id, first_version, last_version, position, recorded_at
 			FROM idempotency_keys WHERE key = ?`},
@@ -473,7 +497,7 @@ func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (p *readStmts) close() {
-	for _, st := range []*sql.Stmt{p.head, p.stream, p.all, p.idempotency} {
+	for _, st := range []*sql.Stmt{p.head, p.stream, p.streamAfter, p.all, p.idempotency} {
 		if st != nil {
 			_ = st.Close()
 		}
