@@ -92,7 +92,8 @@ depcheck: ## domain imports only the standard library; only cmd names concrete a
 bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~15 min)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
-	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
+	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench 'RebuildAll|RebuildLayers' -benchtime 1x -timeout 30m ./projections/
+	SAMSPILL_GROWTH_MAX=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench Growth -benchtime 1x -timeout 30m ./projections/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./research/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./web/
 
@@ -100,10 +101,10 @@ bench: ## run the benchmarks (each reports its baseline and ratio from the same 
 # LOAD_ARGS='--duration 30s --json load.json'. Not run in CI.
 LOAD_ARGS   ?=
 
-load: ## run serve on loopback over a generated log (50,000 events) and measure it at fixed request rates (~3 min)
+load: ## run serve on loopback over a generated log (50,000 events) and measure it at fixed request rates (~2 min)
 	$(GO) run ./cmd/samspill-load $(LOAD_ARGS)
 
-load-rss: ## the same over 1,000,000 events: serve's peak RSS with the projections caught up (~10 min)
+load-rss: ## the same over 1,000,000 events: serve's peak RSS with the projections caught up (~6 min)
 	$(GO) run ./cmd/samspill-load --events 1000000 $(LOAD_ARGS)
 
 fuzz: ## run every fuzz target for FUZZTIME (10s) each

@@ -3,7 +3,9 @@ package projections
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"testing"
@@ -45,7 +47,7 @@ func BenchmarkRebuildAll(b *testing.B) {
 	defer store.Close()
 	n := benchEvents(b)
 	genStart := time.Now()
-	sum, err := synth.Fill(ctx, store, synth.Config{Partnerships: n / 50, Events: 50, Seed: 1, Focus: "4203", FocusPartnerships: min(2000, n/50)})
+	sum, err := fillBench(ctx, store, n)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,31 +63,8 @@ func BenchmarkRebuildAll(b *testing.B) {
 		if rows != sum.Events {
 			b.Fatalf("raw scan read %d rows, want %d", rows, sum.Events)
 		}
-		db, err := OpenSQLite(ctx, filepath.Join(dir, "readmodels-"+strconv.Itoa(i)+".db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := New(db, store)
 		b.StartTimer()
-
-		start = time.Now()
-		var wg sync.WaitGroup
-		errs := make([]error, len(r.Names()))
-		for j, name := range r.Names() {
-			wg.Go(func() { errs[j] = r.RebuildOffline(ctx, name, time.Second, nil) })
-		}
-		wg.Wait()
-		rebuild += time.Since(start)
-
-		b.StopTimer()
-		for _, err := range errs {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		r.Close()
-		db.Close()
-		b.StartTimer()
+		rebuild += rebuildAll(b, store, filepath.Join(dir, "readmodels-"+strconv.Itoa(i)+".db"))
 	}
 	events := float64(sum.Events * b.N)
 	rate := events / rebuild.Seconds()
@@ -93,6 +72,69 @@ func BenchmarkRebuildAll(b *testing.B) {
 	b.ReportMetric(rate, "events/s")
 	b.ReportMetric(raw, "raw_scan_events/s")
 	b.ReportMetric(rate/raw, "x_raw")
+}
+
+// fillBench appends the benchmarks' generated log of about n events: 50
+// per partnership, up to 2,000 of the partnerships in Arendal (4203).
+func fillBench(ctx context.Context, store eventstore.Store, n int) (synth.Summary, error) {
+	return synth.Fill(ctx, store, synth.Config{Partnerships: n / 50, Events: 50, Seed: 1, Focus: "4203", FocusPartnerships: min(2000, n/50)})
+}
+
+// rebuildAll rebuilds both projections at once from store into a new
+// read-model file at path, each with RebuildOffline as the CLI does, and
+// returns how long that took (the timer runs only then).
+func rebuildAll(b *testing.B, store eventstore.Store, path string) time.Duration {
+	b.StopTimer()
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := New(db, store)
+	stopProfile := startRebuildProfile(b)
+	b.StartTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.Names()))
+	for j, name := range r.Names() {
+		wg.Go(func() { errs[j] = r.RebuildOffline(ctx, name, time.Second, nil) })
+	}
+	wg.Wait()
+	took := time.Since(start)
+	b.StopTimer()
+	stopProfile()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.Close()
+	db.Close()
+	b.StartTimer()
+	return took
+}
+
+// startRebuildProfile writes a CPU profile of the rebuild alone (not of
+// generating the log) to the file SAMSPILL_BENCH_CPUPROFILE names, if set;
+// the returned function stops it. Use it instead of -cpuprofile.
+func startRebuildProfile(b *testing.B) func() {
+	path := os.Getenv("SAMSPILL_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // rawScan reads every column of every event in position order through
@@ -110,9 +152,10 @@ func rawScan(b *testing.B, path string) int {
 // model is written, layer by layer over the same generated log: reading
 // it through the store port (ReadAll), delivering it through the
 // store-backed subscriber and a Watermill router to a handler that does
-// nothing, and the same handler decoding each payload. They bound what any
-// Watermill projection can reach on this machine. Run it with
-// -benchtime=1x.
+// nothing, one message per event and one message per page (as the
+// projections read it), and the same handlers decoding each payload. They
+// bound what any Watermill projection can reach on this machine. Run it
+// with -benchtime=1x.
 func BenchmarkRebuildLayers(b *testing.B) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "events.db"))
@@ -132,18 +175,11 @@ func BenchmarkRebuildLayers(b *testing.B) {
 		metric string
 		run    func() error
 	}{
-		{"readall_events/s", func() error {
-			for after := uint64(0); after < head; {
-				page, err := store.ReadAll(ctx, after, 2000)
-				if err != nil {
-					return err
-				}
-				after = page[len(page)-1].Position
-			}
-			return nil
-		}},
-		{"router_noop_events/s", func() error { return routeAll(ctx, store, head, false) }},
-		{"router_decode_events/s", func() error { return routeAll(ctx, store, head, true) }},
+		{"readall_events/s", func() error { _, err := readAll(ctx, store, 2000); return err }},
+		{"router_noop_events/s", func() error { return routeAll(ctx, store, head, pubsub.DeliverEvents, false) }},
+		{"router_decode_events/s", func() error { return routeAll(ctx, store, head, pubsub.DeliverEvents, true) }},
+		{"router_pages_noop_events/s", func() error { return routeAll(ctx, store, head, pubsub.DeliverPages, false) }},
+		{"router_pages_decode_events/s", func() error { return routeAll(ctx, store, head, pubsub.DeliverPages, true) }},
 	}
 	elapsed := make([]time.Duration, len(layers))
 	b.ResetTimer()
@@ -161,11 +197,28 @@ func BenchmarkRebuildLayers(b *testing.B) {
 	}
 }
 
-// routeAll delivers the whole log through the subscriber and a router to a
-// handler that only (optionally) decodes each event, and returns once the
-// event at head was handled.
-func routeAll(ctx context.Context, store eventstore.Store, head uint64, decode bool) error {
-	sub, err := pubsub.NewSubscriber(store, pubsub.SubscriberConfig{PageSize: 2000})
+// readAll reads the whole log through the store port in pages of
+// pageSize and returns how many events it read.
+func readAll(ctx context.Context, store eventstore.Store, pageSize int) (int, error) {
+	n := 0
+	for after := uint64(0); ; {
+		page, err := store.ReadAll(ctx, after, pageSize)
+		if err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		n += len(page)
+		after = page[len(page)-1].Position
+	}
+}
+
+// routeAll delivers the whole log through the subscriber (in the given
+// delivery mode) and a router to a handler that only (optionally) decodes
+// each event, and returns once the event at head was handled.
+func routeAll(ctx context.Context, store eventstore.Store, head uint64, delivery pubsub.Delivery, decode bool) error {
+	sub, err := pubsub.NewSubscriber(store, pubsub.SubscriberConfig{PageSize: 2000, Delivery: delivery})
 	if err != nil {
 		return err
 	}
@@ -175,12 +228,19 @@ func routeAll(ctx context.Context, store eventstore.Store, head uint64, decode b
 	}
 	done := make(chan error, 1)
 	router.AddConsumerHandler("layers", Topic, sub, func(msg *message.Message) error {
-		e, err := pubsub.EventFrom(msg)
-		if err == nil && decode {
-			_, err = partnership.Decode(e.Type, e.SchemaVersion, e.Data)
-		}
-		if err != nil || e.Position == head {
+		events, err := pubsub.PageFrom(msg)
+		if err != nil {
 			done <- err
+			return nil
+		}
+		for _, e := range events {
+			if decode {
+				_, err = partnership.Decode(e.Type, e.SchemaVersion, e.Data)
+			}
+			if err != nil || e.Position == head {
+				done <- err
+				return nil
+			}
 		}
 		return nil
 	})

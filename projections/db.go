@@ -55,8 +55,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		"_busy_timeout": {timeout},
 		// A 64 MiB page cache and checkpoints every 16 MiB of WAL: batches
 		// of index updates then mostly hit memory and are copied into the
-		// database file less often.
-		"_pragma": {"cache_size(-65536)", "wal_autocheckpoint(4096)"},
+		// database file less often. Statement journals (a multi-row
+		// upsert keeps one, to undo itself alone) stay in memory.
+		"_pragma": {"cache_size(-262144)", "wal_autocheckpoint(4096)", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)

@@ -13,10 +13,12 @@
 //     entry per event in force, corrections applied.
 //
 // Each projection runs in its own Watermill router, fed by the store-backed
-// subscriber of eventstore/pubsub, which delivers the log in position order
-// and waits for each ack. The handler collects a page of events and applies
-// it, together with the projection's checkpoint, in one transaction; a run
-// always starts from the committed checkpoint. So a crash at any instant,
+// subscriber of eventstore/pubsub, which delivers the log in position order,
+// a page of events per message, and waits for each ack. The handler folds
+// the page outside any transaction and then writes its rows, together with
+// the projection's checkpoint, in one transaction, which runs while the
+// next page is folded (one commit at a time, in order); a run always starts
+// from the committed checkpoint. So a crash at any instant,
 // followed by a restart, gives exactly the state of a full rebuild. A batch
 // that fails is rolled back and the run restarts from the checkpoint; after
 // repeated failures without progress the projection stops with status
@@ -29,8 +31,9 @@
 //
 // A projection's tables exist per generation (name_gN_table). The active
 // generation answers queries; a rebuild fills a new one beside it from
-// position 0, brings it to the old one's position, and swaps the catalog
-// row and the in-memory pointer at once; the old tables are dropped when no
+// position 0 (without the indexes only queries need, which it builds once
+// it has caught up), brings it to the old one's position, and swaps the
+// catalog row and the in-memory pointer at once; the old tables are dropped when no
 // query reads them any more. A generation whose schema version is outdated
 // is replaced on start.
 //

@@ -2,9 +2,7 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/samspill/samspill/app"
@@ -13,7 +11,7 @@ import (
 )
 
 // foldCacheSize bounds the decoded states a folder keeps between events.
-const foldCacheSize = 4096
+const foldCacheSize = 16384
 
 // folder gives a projection the derived state of a partnership before and
 // after each event, as partnership.Replay would: partnership.State.Next on
@@ -23,18 +21,29 @@ const foldCacheSize = 4096
 // that read gives the same answer in every rebuild.
 type folder struct {
 	store eventstore.Store
-	// load selects a partnership's last folded state (one JSON column) by
-	// id from the projection's own table.
-	load  *sql.Stmt
+	// load selects partnerships' last folded states (id and one JSON
+	// column) from the projection's own table: the statement up to an
+	// IN list of ids.
+	load  string
 	cache map[string]partnership.State
+	// loaded holds the stored states of the batch's partnerships that the
+	// cache did not hold (zero for a partnership not stored yet), read at
+	// once before the batch is folded.
+	loaded map[string]partnership.State
 	// dirty holds the states changed in the current batch, in the order
-	// they were first changed, until the writer stores them.
+	// they were first changed, until changed hands them out; they are then
+	// the previous batch's, kept in prev until the next batch's are handed
+	// out: that batch may still be committing while the next one folds.
 	dirty      map[string]partnership.State
 	dirtyOrder []string
+	prev       map[string]partnership.State
 }
 
-func newFolder(store eventstore.Store, load *sql.Stmt) *folder {
-	return &folder{store: store, load: load, cache: map[string]partnership.State{}, dirty: map[string]partnership.State{}}
+// newFolder returns a folder loading states with load, a statement that
+// selects id and state and ends in "WHERE id IN".
+func newFolder(store eventstore.Store, load string) *folder {
+	return &folder{store: store, load: load, cache: map[string]partnership.State{},
+		loaded: map[string]partnership.State{}, dirty: map[string]partnership.State{}, prev: map[string]partnership.State{}}
 }
 
 // folded is what one event did to its partnership.
@@ -55,8 +64,69 @@ type stream struct {
 	entries  []partnership.Entry
 }
 
-// fold folds e into its partnership's state.
-func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEvent) (folded, error) {
+// begin prepares the folding of batch: it reads, in a few queries, the
+// stored states of the batch's partnerships that the cache does not hold.
+// It reads through the write pool, outside any transaction: on SQLite that
+// is the connection whose page cache holds the tables (a query-pool
+// connection starts cold after every commit of another connection).
+func (f *folder) begin(ctx context.Context, db *DB, batch []eventstore.RecordedEvent) error {
+	clear(f.loaded)
+	var missing []any
+	for _, e := range batch {
+		id, ok := app.PartnershipID(e.StreamID)
+		if !ok {
+			continue // fold reports it
+		}
+		if _, ok := f.cache[id]; ok {
+			continue
+		}
+		if _, ok := f.prev[id]; ok {
+			continue
+		}
+		if _, ok := f.loaded[id]; ok {
+			continue
+		}
+		f.loaded[id] = partnership.State{}
+		missing = append(missing, id)
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), rowsPerStatement)
+		if err := f.loadStates(ctx, db, missing[:n]); err != nil {
+			return err
+		}
+		missing = missing[n:]
+	}
+	return nil
+}
+
+// loadStates reads the stored states of ids into f.loaded.
+func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
+	rows, err := db.w.QueryContext(ctx, db.dialect.bind(f.load+" ("+inList(len(ids))+")"), ids...)
+	if err != nil {
+		return fmt.Errorf("load states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return fmt.Errorf("load states: %w", err)
+		}
+		var s partnership.State
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("decode stored state of %s: %w", id, err)
+		}
+		f.loaded[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load states: %w", err)
+	}
+	return nil
+}
+
+// fold folds e, an event of the batch begin prepared, into its
+// partnership's state.
+func (f *folder) fold(ctx context.Context, e eventstore.RecordedEvent) (folded, error) {
 	var out folded
 	id, ok := app.PartnershipID(e.StreamID)
 	if !ok {
@@ -70,8 +140,10 @@ func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEven
 
 	if out.prev, ok = f.dirty[id]; !ok {
 		if out.prev, ok = f.cache[id]; !ok {
-			if out.prev, err = f.loadState(ctx, tx, id); err != nil {
-				return out, fmt.Errorf("load state of %s: %w", id, err)
+			if out.prev, ok = f.prev[id]; !ok {
+				if out.prev, ok = f.loaded[id]; !ok {
+					return out, fmt.Errorf("event %s: the state of %s was not loaded", e.EventID, id)
+				}
 			}
 		}
 	}
@@ -93,40 +165,30 @@ func (f *folder) fold(ctx context.Context, tx *sql.Tx, e eventstore.RecordedEven
 	return out, nil
 }
 
-// loadState reads the state last stored for id, zero when there is none.
-func (f *folder) loadState(ctx context.Context, tx *sql.Tx, id string) (partnership.State, error) {
-	var raw []byte
-	err := tx.StmtContext(ctx, f.load).QueryRowContext(ctx, id).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return partnership.State{}, nil
-	}
-	if err != nil {
-		return partnership.State{}, err
-	}
-	var s partnership.State
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return partnership.State{}, fmt.Errorf("decode stored state: %w", err)
-	}
-	return s, nil
+// changedState is a state the batch changed, with its JSON.
+type changedState struct {
+	state partnership.State
+	json  []byte
 }
 
-// flush calls store for each state changed since the last flush, in the
-// order they were first changed, with the state encoded as JSON, and
-// forgets them.
-func (f *folder) flush(store func(s partnership.State, state []byte) error) error {
+// changed returns each state changed since the last call, in the order
+// they were first changed, with its JSON, and keeps them as the previous
+// batch's.
+func (f *folder) changed() ([]changedState, error) {
+	out := make([]changedState, 0, len(f.dirtyOrder))
 	for _, id := range f.dirtyOrder {
 		s := f.dirty[id]
-		state, err := json.Marshal(s)
+		raw, err := json.Marshal(s)
 		if err != nil {
-			return fmt.Errorf("encode state of %s: %w", id, err)
+			return nil, fmt.Errorf("encode state of %s: %w", id, err)
 		}
-		if err := store(s, state); err != nil {
-			return fmt.Errorf("store state of %s: %w", id, err)
-		}
+		out = append(out, changedState{state: s, json: raw})
 	}
+	f.prev, f.dirty = f.dirty, f.prev
 	clear(f.dirty)
+	clear(f.loaded)
 	f.dirtyOrder = f.dirtyOrder[:0]
-	return nil
+	return out, nil
 }
 
 // readStream reads e's stream from the store up to and including e. Events
@@ -157,9 +219,12 @@ func (f *folder) remember(id string, s partnership.State) {
 	f.cache[id] = s
 }
 
-// Reset forgets every cached and changed state (after a rollback).
+// Reset forgets every cached, loaded and changed state (after a failed
+// batch).
 func (f *folder) Reset() {
 	clear(f.cache)
+	clear(f.loaded)
 	clear(f.dirty)
+	clear(f.prev)
 	f.dirtyOrder = f.dirtyOrder[:0]
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,13 +30,21 @@ type generation struct {
 	// position is the last committed position: what queries see.
 	position atomic.Uint64
 
-	mu sync.Mutex
-	w  writer
-	// batch holds the events acked since the last commit. They are applied
-	// and committed together with the checkpoint at the end of the page the
-	// subscriber read: one transaction, and the deep SQLite call stacks run
-	// once per batch rather than on each message's fresh goroutine.
-	batch   []eventstore.RecordedEvent
+	// run serialises the handler and finish: it guards w, batch and
+	// committing, which only they use. A commit in flight takes mu only,
+	// so a handler waiting for it while holding run cannot deadlock.
+	run sync.Mutex
+	w   writer
+	// batch holds the events of the page being handled (or, with one
+	// message per event, those acked since the last commit). They are
+	// folded and handed to a commit of their own, which writes their rows
+	// and the checkpoint in one transaction.
+	batch []eventstore.RecordedEvent
+	// committing receives the result of the commit in flight; nil when
+	// none is.
+	committing chan error
+
+	mu      sync.Mutex
 	broken  error // set when a batch failed; the run must restart
 	failed  chan error
 	moved   chan struct{} // closed at every commit and when the run ends
@@ -63,49 +72,103 @@ func newGenerationHandle(db *DB, def definition, number int, position uint64) *g
 	return g
 }
 
-// handle is the Watermill handler. It collects events and, at the end of
-// each page the subscriber read, applies the batch and commits it with the
-// checkpoint in one transaction. Acking before the commit is safe: a run
-// always restarts from the committed checkpoint, so an uncommitted batch is
-// read again, never lost. The subscriber waits for each ack before sending
-// the next message, so handle never runs concurrently with itself.
+// handle is the Watermill handler. The subscriber delivers a page of
+// events per message (pubsub.DeliverPages). handle folds the page, waits
+// for the previous page's commit, hands this one's to a commit of its own
+// and acks: the next page is read and folded while this one is written.
+// Messages of one event each (pubsub.DeliverEvents) are collected until
+// the last one of their page and handled then.
+//
+// Acking before the commit is safe: a run always restarts from the
+// committed checkpoint, so a batch whose commit fails is read again, never
+// lost, and once a batch failed handle refuses every later message until
+// the run restarts. Commits run one at a time, in position order. The
+// subscriber waits for each ack before sending the next message, so handle
+// never runs concurrently with itself.
 func (g *generation) handle(msg *message.Message) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.broken != nil {
+	g.run.Lock()
+	defer g.run.Unlock()
+	if err := g.brokenErr(); err != nil {
 		// Never go past a failed batch: the run restarts from the
 		// checkpoint.
-		return g.broken
+		return err
 	}
-	e, err := pubsub.EventFrom(msg)
+	events, err := pubsub.PageFrom(msg)
 	if err == nil {
-		g.batch = append(g.batch, e)
+		g.batch = append(g.batch, events...)
 		if msg.Metadata.Get(pubsub.MetaPageEnd) == "true" {
 			// The batch must not be cut short by the subscription ending
 			// between two statements; cancellation ends the run between
 			// batches.
-			err = g.commitLocked(context.WithoutCancel(msg.Context()))
+			err = g.foldAndCommit(context.WithoutCancel(msg.Context()))
 		}
 	}
 	if err != nil {
-		g.breakLocked(err)
+		g.batch = g.batch[:0]
+		g.w.Reset()
+		g.breakRun(err)
 		return err
 	}
 	return nil
 }
 
-// commitLocked applies the batch and writes the checkpoint in one
-// transaction.
-func (g *generation) commitLocked(ctx context.Context) error {
+// foldAndCommit folds the batch and starts its commit once the previous
+// one has succeeded. The caller holds g.run.
+func (g *generation) foldAndCommit(ctx context.Context) error {
 	if len(g.batch) == 0 {
 		return nil
 	}
+	// Fold outside any transaction: with SQLite's single writer, other
+	// projections and this one's previous batch commit meanwhile.
+	write, err := g.w.Fold(ctx, g.db, g.batch)
+	if err != nil {
+		return err
+	}
+	last := g.batch[len(g.batch)-1].Position
+	g.batch = g.batch[:0]
+	if err := g.awaitCommit(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	g.committing = done
+	go func() { done <- g.commit(ctx, write, last) }()
+	return nil
+}
+
+// awaitCommit waits for the commit in flight, if any, and returns its
+// error. The caller holds g.run.
+func (g *generation) awaitCommit() error {
+	if g.committing == nil {
+		return nil
+	}
+	err := <-g.committing
+	g.committing = nil
+	return err
+}
+
+// commit writes a folded batch, whose last event is at position last, and
+// the checkpoint in one transaction. A failure breaks the run at once, so
+// that it restarts from the checkpoint even if no message follows.
+func (g *generation) commit(ctx context.Context, write func(context.Context, *sql.Tx) error, last uint64) error {
+	err := g.commitTx(ctx, write, last)
+	if err != nil {
+		g.breakRun(err)
+		return err
+	}
+	g.position.Store(last)
+	g.mu.Lock()
+	g.notifyLocked()
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *generation) commitTx(ctx context.Context, write func(context.Context, *sql.Tx) error, last uint64) error {
 	tx, err := g.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
 	}
 	defer tx.Rollback()
-	if err := g.w.Apply(ctx, tx, g.batch); err != nil {
+	if err := write(ctx, tx); err != nil {
 		return err
 	}
 	if g.failpoint != nil {
@@ -117,7 +180,6 @@ func (g *generation) commitLocked(ctx context.Context) error {
 	// last: should a second instance ever run the generation (a leader
 	// that lost its lease and does not know it yet), the one that is
 	// behind fails its batch instead of writing events twice.
-	last := g.batch[len(g.batch)-1].Position
 	moved, err := tx.ExecContext(ctx, g.db.q(`UPDATE projection_generations SET position = ? WHERE name = ? AND generation = ? AND position = ?`),
 		last, g.def.Name(), g.number, g.position.Load())
 	if err != nil {
@@ -129,17 +191,24 @@ func (g *generation) commitLocked(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
 	}
-	g.batch = g.batch[:0]
-	g.position.Store(last)
-	g.notifyLocked()
 	return nil
 }
 
-// breakLocked drops the batch and the writer's cached state and tells the
-// run to restart from the checkpoint.
-func (g *generation) breakLocked(err error) {
-	g.batch = g.batch[:0]
-	g.w.Reset()
+// brokenErr returns why the run must restart, nil while it need not.
+func (g *generation) brokenErr() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.broken
+}
+
+// breakRun records the first failure of the run and tells the run to
+// restart from the checkpoint.
+func (g *generation) breakRun(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.broken != nil {
+		return
+	}
 	g.broken = err
 	select {
 	case g.failed <- err:
@@ -147,19 +216,23 @@ func (g *generation) breakLocked(err error) {
 	}
 }
 
-// finish ends a run: an intact batch is committed (a clean shutdown keeps
-// its work).
+// finish ends a run: it waits for the commit in flight and commits an
+// intact batch left over (a clean shutdown keeps its work). It returns the
+// run's failure, if a commit failed.
 func (g *generation) finish() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.broken != nil {
-		return nil
-	}
-	if err := g.commitLocked(context.Background()); err != nil {
-		g.breakLocked(err)
+	g.run.Lock()
+	defer g.run.Unlock()
+	if err := g.awaitCommit(); err != nil {
 		return err
 	}
-	return nil
+	if g.brokenErr() != nil {
+		return nil // reported through failed
+	}
+	if err := g.foldAndCommit(context.Background()); err != nil {
+		g.breakRun(err)
+		return err
+	}
+	return g.awaitCommit()
 }
 
 func (g *generation) notifyLocked() {

@@ -15,7 +15,7 @@ import (
 // Sizes and intervals of the PostgreSQL read models.
 const (
 	// postgresConns bounds the pool queries and batches share.
-	postgresConns = 16
+	postgresConns = 8
 	// leaseCheck is how often a leader makes sure its lease's session is
 	// alive; a leader that cannot tell stops within about this long.
 	leaseCheck = time.Second

@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -28,52 +27,42 @@ type definition interface {
 	SchemaVersion() int
 	// Tables lists the base names of the tables Schema creates.
 	Tables() []string
-	// Schema is the DDL of one generation in dialect d, with {p} for the
-	// table prefix.
+	// Schema is the DDL of one generation's tables in dialect d, with {p}
+	// for the table prefix: the tables and the indexes the writer itself
+	// needs.
 	Schema(d dialect) string
+	// Indexes is the DDL (CREATE INDEX IF NOT EXISTS) of the indexes only
+	// queries need. A generation that serves from its creation gets them
+	// with its tables; a rebuild's shadow generation gets them once it has
+	// caught up, before it takes over (one sort instead of an index
+	// insert per row while the log is replayed).
+	Indexes(d dialect) string
 	// NewWriter returns the writer of one run of one generation, its
-	// statements prepared on db (the write connection).
-	NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error)
+	// statements prepared on db's write pool.
+	NewWriter(ctx context.Context, db *DB, t Tables, store eventstore.Store) (writer, error)
 }
 
-// writer folds events into one generation's tables.
+// writer folds events into one generation's tables, a batch at a time.
 //
-// Apply is called with each batch of events, in position order, inside the
-// batch's transaction. It must change the tables only through tx, and keep
-// no state that outlives a rolled-back transaction except through Reset.
+// Fold does the work that needs no transaction (decoding, folding,
+// replays, encoding rows) and returns the writing of the batch's rows, so
+// that a database with a single writer (SQLite) is held only for the
+// statements, while the other projections, and this one's next batch,
+// fold. A writer keeps no state that outlives a failed batch except
+// through Reset.
 type writer interface {
-	Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error
-	// Reset forgets cached state after a rolled-back transaction.
+	// Fold folds batch, events in position order, into the rows it
+	// changes and returns the function that writes them through tx only.
+	// The batch before it may still be committing: Fold reads what that
+	// batch changed from memory, everything else as last committed,
+	// outside any transaction (a generation's run is the only writer of
+	// its tables). The returned function owns its rows: later Folds do
+	// not touch them.
+	Fold(ctx context.Context, db *DB, batch []eventstore.RecordedEvent) (write func(context.Context, *sql.Tx) error, err error)
+	// Reset forgets cached state (after a failed batch).
 	Reset()
 	// Close releases the prepared statements.
 	Close() error
-}
-
-// statements are a writer's prepared statements, bound to a transaction
-// with tx.StmtContext.
-type statements []*sql.Stmt
-
-// prepare prepares each query (with {p} for the table prefix) on db.
-func prepare(ctx context.Context, db *sql.DB, t Tables, queries ...string) (statements, error) {
-	out := make(statements, 0, len(queries))
-	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, t.SQL(q))
-		if err != nil {
-			_ = out.Close()
-			return nil, fmt.Errorf("prepare %q: %w", q, err)
-		}
-		out = append(out, st)
-	}
-	return out, nil
-}
-
-// Close closes every statement.
-func (s statements) Close() error {
-	var errs []error
-	for _, st := range s {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // Tables names one generation's tables and writes its statements for the

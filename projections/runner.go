@@ -70,8 +70,15 @@ func WithMetrics(reg prometheus.Registerer) Option {
 	}
 }
 
+// defaultPageSize is how many events a subscriber reads at once by
+// default. Pages are full only while a projection catches up (a rebuild);
+// there a page of 10,000 events measured ~10 % faster than one of 2,000
+// (fewer commits, each hot page written once per batch), and costs a few
+// MB per projection (a page in the handler, one read ahead).
+const defaultPageSize = 10_000
+
 // WithPageSize sets how many events a subscriber reads at once, which is
-// also the largest batch committed in one transaction (default 2000).
+// also the largest batch committed in one transaction (default 10,000).
 func WithPageSize(n int) Option {
 	return func(r *Runner) {
 		if n > 0 {
@@ -177,7 +184,7 @@ func (s *slot) current() (*generation, <-chan struct{}) {
 // until Start.
 func New(db *DB, store eventstore.Store, opts ...Option) *Runner {
 	host, _ := os.Hostname()
-	r := &Runner{db: db, store: store, log: slog.New(slog.DiscardHandler), pageSize: 2000, restartDelay: 100 * time.Millisecond,
+	r := &Runner{db: db, store: store, log: slog.New(slog.DiscardHandler), pageSize: defaultPageSize, restartDelay: 100 * time.Millisecond,
 		instance: fmt.Sprintf("%s/%d", host, os.Getpid())}
 	for _, o := range opts {
 		o(r)
@@ -515,7 +522,9 @@ func (r *Runner) handle(def definition, number int, position uint64) *generation
 	return g
 }
 
-// create makes a new, empty generation of def.
+// create makes a new, empty generation of def: with the indexes queries
+// need when it is active at once, without them when it is a rebuild's
+// shadow (see index).
 func (r *Runner) create(ctx context.Context, def definition, active bool) (*generation, error) {
 	tx, err := r.db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -527,7 +536,11 @@ func (r *Runner) create(ctx context.Context, def definition, active bool) (*gene
 		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
 	}
 	t := tablesOf(def.Name(), number, r.db.dialect)
-	if _, err := tx.ExecContext(ctx, t.SQL(def.Schema(r.db.dialect))); err != nil {
+	ddl := def.Schema(r.db.dialect)
+	if active {
+		ddl += def.Indexes(r.db.dialect)
+	}
+	if _, err := tx.ExecContext(ctx, t.SQL(ddl)); err != nil {
 		return nil, fmt.Errorf("create tables of %s generation %d: %w", def.Name(), number, err)
 	}
 	if _, err := tx.ExecContext(ctx, r.db.q(`INSERT INTO projection_generations (name, generation, schema, position, active, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
@@ -538,6 +551,19 @@ func (r *Runner) create(ctx context.Context, def definition, active bool) (*gene
 		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
 	}
 	return r.handle(def, number, 0), nil
+}
+
+// index creates the indexes queries need on g's tables (definition.Indexes),
+// if they do not exist yet. A rebuild calls it once its shadow generation
+// has caught up and before the shadow takes over: building an index from
+// the finished table is one sort, where maintaining it during the replay
+// costs an index insert per row. Rows the run commits afterwards update it
+// as usual.
+func (r *Runner) index(ctx context.Context, g *generation) error {
+	if _, err := r.db.w.ExecContext(ctx, g.tables.SQL(g.def.Indexes(r.db.dialect))); err != nil {
+		return fmt.Errorf("index %s generation %d: %w", g.def.Name(), g.number, err)
+	}
+	return nil
 }
 
 // drop removes a generation's tables and catalog row once no query reads
@@ -627,13 +653,16 @@ ON CONFLICT (name, generation) DO UPDATE SET error = excluded.error, at = exclud
 // runOnce subscribes from the committed position and handles events until
 // ctx ends (nil) or a batch fails (its error).
 func (r *Runner) runOnce(ctx context.Context, g *generation) error {
-	w, err := g.def.NewWriter(ctx, r.db.w, g.tables, r.store)
+	w, err := g.def.NewWriter(ctx, r.db, g.tables, r.store)
 	if err != nil {
 		return fmt.Errorf("writer: %w", err)
 	}
 	defer w.Close()
+	g.run.Lock()
+	g.w, g.batch = w, g.batch[:0]
+	g.run.Unlock()
 	g.mu.Lock()
-	g.broken, g.w = nil, w
+	g.broken = nil
 	select {
 	case <-g.failed: // a failure of the previous run's last moments
 	default:
@@ -645,6 +674,7 @@ func (r *Runner) runOnce(ctx context.Context, g *generation) error {
 	sub, err := pubsub.NewSubscriber(r.store, pubsub.SubscriberConfig{
 		ConsumerGroup: g.def.Name(),
 		Checkpoints:   checkpoints{g},
+		Delivery:      pubsub.DeliverPages,
 		PageSize:      r.pageSize,
 		Logger:        wlog,
 	})
@@ -893,6 +923,10 @@ func (r *Runner) promote(s *slot, shadow *generation, target uint64) {
 		abandon(err)
 		return
 	}
+	if err := r.index(r.ctx, shadow); err != nil {
+		abandon(err)
+		return
+	}
 	// Freeze the old generation, so that the new one can be brought to
 	// exactly its position: readers never see positions go backwards.
 	old, _ := s.current()
@@ -1036,8 +1070,13 @@ func (r *Runner) RebuildOffline(ctx context.Context, name string, interval time.
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var failure error
-	for failure == nil && g.position.Load() < target {
+	for failure == nil {
+		// Take the channel before reading the position: a commit in
+		// between closes it, so the last one is never missed.
 		moved := g.changed()
+		if g.position.Load() >= target {
+			break
+		}
 		if stopped, err := g.state(); stopped {
 			failure = cmp.Or(err, ctx.Err(), errors.New("stopped"))
 			break
@@ -1056,6 +1095,9 @@ func (r *Runner) RebuildOffline(ctx context.Context, name string, interval time.
 		return errors.Join(fmt.Errorf("rebuild %s: %w", name, failure), r.drop(context.Background(), g))
 	}
 	report()
+	if err := r.index(ctx, g); err != nil {
+		return errors.Join(fmt.Errorf("rebuild %s: %w", name, err), r.drop(context.Background(), g))
+	}
 	if err := r.swap(s, g); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -23,8 +24,12 @@ func sortable(t time.Time) string { return t.UTC().Format(sortableTime) }
 // GET /partnerships/{id} shows it) and the columns lists filter on.
 type summaries struct{}
 
-func (summaries) Name() string       { return SummariesName }
-func (summaries) SchemaVersion() int { return 1 }
+func (summaries) Name() string { return SummariesName }
+
+// SchemaVersion 2: a rowid table (a row holds 1 to 3 KB of state JSON,
+// which in a WITHOUT ROWID table spills into an overflow page that every
+// update writes anew).
+func (summaries) SchemaVersion() int { return 2 }
 func (summaries) Tables() []string   { return []string{"summaries"} }
 
 func (summaries) Schema(d dialect) string {
@@ -43,9 +48,14 @@ CREATE TABLE {p}summaries (
 	goal_changes         INTEGER NOT NULL,
 	search               TEXT    NOT NULL,
 	state                BLOB    NOT NULL
-) STRICT, WITHOUT ROWID;
-CREATE INDEX {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
-CREATE INDEX {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
+) STRICT;`
+}
+
+// Indexes are the lists' orders; the writer needs only the primary key.
+func (summaries) Indexes(dialect) string {
+	return `
+CREATE INDEX IF NOT EXISTS {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
 }
 
 // summariesPostgres is the same table in PostgreSQL's types. Keys and
@@ -63,47 +73,63 @@ CREATE TABLE {p}summaries (
 	goal_changes         INTEGER NOT NULL,
 	search               TEXT    NOT NULL,
 	state                BYTEA   NOT NULL
-);
-CREATE INDEX {p}summaries_by_start ON {p}summaries (started_at DESC, id DESC);
-CREATE INDEX {p}summaries_by_municipality ON {p}summaries (current_municipality, started_at DESC, id DESC);`
+);`
 
-func (summaries) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
-	st, err := prepare(ctx, db, t, `SELECT state FROM {p}summaries WHERE id = ?`, upsertSummary)
+func (summaries) NewWriter(ctx context.Context, db *DB, t Tables, store eventstore.Store) (writer, error) {
+	upsert, err := newMultiRow(ctx, db.w, t, upsertSummaries, upsertSummariesTail, 10)
 	if err != nil {
 		return nil, err
 	}
-	return &summaryWriter{folder: newFolder(store, st[0]), statements: st, upsert: st[1]}, nil
+	return &summaryWriter{folder: newFolder(store, t.SQL(`SELECT id, state FROM {p}summaries WHERE id IN`)), upsert: upsert}, nil
 }
 
-const upsertSummary = `
+const (
+	upsertSummaries = `
 INSERT INTO {p}summaries (id, current_municipality, status, service_area, collaboration_model, started_at, ended_at, goal_changes, search, state)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES `
+	upsertSummariesTail = `
 ON CONFLICT (id) DO UPDATE SET
 	current_municipality = excluded.current_municipality, status = excluded.status,
 	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
 	started_at = excluded.started_at, ended_at = excluded.ended_at,
 	goal_changes = excluded.goal_changes, search = excluded.search, state = excluded.state`
+)
 
 type summaryWriter struct {
 	*folder
-	statements
-	upsert *sql.Stmt
+	upsert *multiRow
 }
 
-// Apply folds the batch and stores each changed partnership once.
-func (w *summaryWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
+// Fold folds the batch into one upsert per changed partnership.
+func (w *summaryWriter) Fold(ctx context.Context, db *DB, batch []eventstore.RecordedEvent) (func(context.Context, *sql.Tx) error, error) {
+	if err := w.begin(ctx, db, batch); err != nil {
+		return nil, err
+	}
 	for _, e := range batch {
-		if _, err := w.fold(ctx, tx, e); err != nil {
-			return err
+		if _, err := w.fold(ctx, e); err != nil {
+			return nil, err
 		}
 	}
-	upsert := tx.StmtContext(ctx, w.upsert)
-	return w.flush(func(s partnership.State, state []byte) error {
-		_, err := upsert.ExecContext(ctx, s.ID, s.CurrentMunicipality, s.Status, s.ServiceArea, s.CollaborationModel,
-			sortable(s.StartedAt), nullableTime(s.EndedAt), s.GoalChanges, searchText(s), state)
-		return err
-	})
+	changed, err := w.changed()
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]any, 0, 10*len(changed))
+	for _, c := range changed {
+		s := c.state
+		rows = append(rows, s.ID, s.CurrentMunicipality, s.Status, s.ServiceArea, s.CollaborationModel,
+			sortable(s.StartedAt), nullableTime(s.EndedAt), s.GoalChanges, searchText(s), c.json)
+	}
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if err := w.upsert.exec(ctx, tx, rows); err != nil {
+			return fmt.Errorf("store summaries: %w", err)
+		}
+		return nil
+	}, nil
 }
+
+// Close releases the prepared statement.
+func (w *summaryWriter) Close() error { return w.upsert.Close() }
 
 // searchText is what the list's q matches: title and partner names, lower
 // case (SQLite's lower() knows only ASCII; Go's knows æ, ø and å).

@@ -3,7 +3,10 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/samspill/samspill/domain/partnership"
@@ -17,8 +20,12 @@ const TimelineName = "municipality_timeline"
 // their dated entries: one per event in force, corrections applied.
 type timeline struct{}
 
-func (timeline) Name() string       { return TimelineName }
-func (timeline) SchemaVersion() int { return 1 }
+func (timeline) Name() string { return TimelineName }
+
+// SchemaVersion 2: entries lost their index by partnership (a correction
+// deletes a partnership's entries by the positions of its events), states
+// became a rowid table.
+func (timeline) SchemaVersion() int { return 2 }
 func (timeline) Tables() []string   { return []string{"partnerships", "states", "entries"} }
 
 func (timeline) Schema(d dialect) string {
@@ -40,10 +47,13 @@ CREATE TABLE {p}partnerships (
 	PRIMARY KEY (current_municipality, started_at, id)
 ) STRICT, WITHOUT ROWID;
 CREATE UNIQUE INDEX {p}partnerships_by_id ON {p}partnerships (id);
+-- A rowid table: a state (1 to 3 KB of JSON) fits in its leaf page,
+-- where a WITHOUT ROWID row over ~1 KB spills into an overflow page that
+-- every update writes anew.
 CREATE TABLE {p}states (
 	id    TEXT NOT NULL PRIMARY KEY,
 	state BLOB NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE TABLE {p}entries (
 	position             INTEGER NOT NULL PRIMARY KEY,
 	partnership_id       TEXT    NOT NULL,
@@ -53,9 +63,14 @@ CREATE TABLE {p}entries (
 	type                 TEXT    NOT NULL,
 	occurred_at          TEXT    NOT NULL,
 	summary              TEXT    NOT NULL
-) STRICT;
-CREATE INDEX {p}entries_by_partnership ON {p}entries (partnership_id, version);
-CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
+) STRICT;`
+}
+
+// Indexes is the timeline's order of entries. The lanes' index by id is
+// part of the schema: the writer's upserts need it.
+func (timeline) Indexes(dialect) string {
+	return `
+CREATE INDEX IF NOT EXISTS {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
 }
 
 // timelinePostgres is the same tables in PostgreSQL's types, sort keys
@@ -86,83 +101,148 @@ CREATE TABLE {p}entries (
 	type                 TEXT   NOT NULL,
 	occurred_at          TEXT COLLATE "C" NOT NULL,
 	summary              TEXT   NOT NULL
-);
-CREATE INDEX {p}entries_by_partnership ON {p}entries (partnership_id, version);
-CREATE INDEX {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
+);`
 
-func (timeline) NewWriter(ctx context.Context, db *sql.DB, t Tables, store eventstore.Store) (writer, error) {
-	st, err := prepare(ctx, db, t,
-		`SELECT state FROM {p}states WHERE id = ?`,
-		upsertTimelinePartnership,
-		`INSERT INTO {p}states (id, state) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state`,
-		`INSERT INTO {p}entries (position, event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		`DELETE FROM {p}entries WHERE partnership_id = ?`)
-	if err != nil {
+func (timeline) NewWriter(ctx context.Context, db *DB, t Tables, store eventstore.Store) (writer, error) {
+	w := &timelineWriter{folder: newFolder(store, t.SQL(`SELECT id, state FROM {p}states WHERE id IN`)), t: t}
+	var err error
+	if w.insertEntries, err = newMultiRow(ctx, db.w, t, insertEntries, "", 8); err != nil {
 		return nil, err
 	}
-	return &timelineWriter{folder: newFolder(store, st[0]), statements: st, upsert: st[1], upsertState: st[2], insertEntry: st[3], dropEntries: st[4]}, nil
+	if w.upsertLanes, err = newMultiRow(ctx, db.w, t, upsertTimelinePartnerships, upsertTimelinePartnershipsTail, 8); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	if w.upsertStates, err = newMultiRow(ctx, db.w, t, `INSERT INTO {p}states (id, state) VALUES `, ` ON CONFLICT (id) DO UPDATE SET state = excluded.state`, 2); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	return w, nil
 }
 
-const upsertTimelinePartnership = `
+const (
+	insertEntries = `INSERT INTO {p}entries (position, event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES `
+
+	upsertTimelinePartnerships = `
 INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+VALUES `
+	upsertTimelinePartnershipsTail = `
 ON CONFLICT (id) DO UPDATE SET
 	current_municipality = excluded.current_municipality, title = excluded.title,
 	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
 	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`
+)
 
 type timelineWriter struct {
 	*folder
-	statements
-	upsert, upsertState, insertEntry, dropEntries *sql.Stmt
+	t                                        Tables
+	insertEntries, upsertLanes, upsertStates *multiRow
 }
 
-// Apply adds an entry per event (rewriting a partnership's entries after a
-// correction) and stores each changed partnership once.
-func (w *timelineWriter) Apply(ctx context.Context, tx *sql.Tx, batch []eventstore.RecordedEvent) error {
-	insert := tx.StmtContext(ctx, w.insertEntry)
+// entryRow is one row of the entries table.
+type entryRow struct {
+	eventID, partnershipID, municipality, eventType, occurredAt, summary string
+	version                                                              uint64
+}
+
+// timelineRows is what one batch writes: the entries to insert by
+// position, the positions whose stored entries corrections rewrite
+// (deleted first), and the values of the lanes' and states' upserts.
+type timelineRows struct {
+	entries       map[uint64]entryRow
+	deletes       []any
+	lanes, states []any
+}
+
+// Fold adds an entry per event (rewriting a partnership's entries after a
+// correction) and one lane and state per changed partnership.
+func (w *timelineWriter) Fold(ctx context.Context, db *DB, batch []eventstore.RecordedEvent) (func(context.Context, *sql.Tx) error, error) {
+	if err := w.begin(ctx, db, batch); err != nil {
+		return nil, err
+	}
+	rows := &timelineRows{entries: make(map[uint64]entryRow, len(batch))}
 	for _, e := range batch {
-		f, err := w.fold(ctx, tx, e)
+		f, err := w.fold(ctx, e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, ok := f.entry.Event.(partnership.EntryCorrected); ok {
 			// A correction can retract or rewrite any earlier entry, and a
 			// corrected initiation can even move the partnership to
 			// another municipality: write its entries afresh.
-			if err := w.rewriteEntries(ctx, tx, insert, e, f); err != nil {
-				return err
+			if err := rows.rewrite(e, f); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		if err := w.insert(ctx, insert, e.Position, f.next, f.entry, partnerNames(f.prev.Partners)); err != nil {
-			return err
-		}
+		rows.entries[e.Position] = newEntryRow(f.next, f.entry, partnerNames(f.prev.Partners))
 	}
-	upsert, upsertState := tx.StmtContext(ctx, w.upsert), tx.StmtContext(ctx, w.upsertState)
-	return w.flush(func(s partnership.State, state []byte) error {
-		if _, err := upsert.ExecContext(ctx, s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
-			s.Status, sortable(s.StartedAt), nullableTime(s.EndedAt)); err != nil {
-			return err
-		}
-		_, err := upsertState.ExecContext(ctx, s.ID, state)
-		return err
-	})
+	changed, err := w.changed()
+	if err != nil {
+		return nil, err
+	}
+	rows.lanes = make([]any, 0, 8*len(changed))
+	rows.states = make([]any, 0, 2*len(changed))
+	for _, c := range changed {
+		s := c.state
+		rows.lanes = append(rows.lanes, s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
+			s.Status, sortable(s.StartedAt), nullableTime(s.EndedAt))
+		rows.states = append(rows.states, s.ID, c.json)
+	}
+	return func(ctx context.Context, tx *sql.Tx) error { return w.write(ctx, tx, rows) }, nil
 }
 
-func (w *timelineWriter) insert(ctx context.Context, insert *sql.Stmt, position uint64, s partnership.State, e partnership.Entry, names map[string]string) error {
-	_, err := insert.ExecContext(ctx, position, e.EventID, s.ID, s.CurrentMunicipality, e.Event.EventType(),
-		sortable(e.OccurredAt), e.Version, entrySummary(e.Event, names))
-	if err != nil {
-		return fmt.Errorf("store timeline entry %s: %w", e.EventID, err)
+// write deletes the entries corrections rewrite, inserts the new ones in
+// position order, and stores each changed partnership once.
+func (w *timelineWriter) write(ctx context.Context, tx *sql.Tx, rows *timelineRows) error {
+	for deletes := rows.deletes; len(deletes) > 0; {
+		n := min(len(deletes), rowsPerStatement)
+		if _, err := tx.ExecContext(ctx, w.t.SQL(`DELETE FROM {p}entries WHERE position IN (`+inList(n)+`)`), deletes[:n]...); err != nil {
+			return fmt.Errorf("drop corrected timeline entries: %w", err)
+		}
+		deletes = deletes[n:]
+	}
+	positions := slices.Sorted(maps.Keys(rows.entries))
+	args := make([]any, 0, 8*len(positions))
+	for _, p := range positions {
+		r := rows.entries[p]
+		args = append(args, p, r.eventID, r.partnershipID, r.municipality, r.eventType, r.occurredAt, r.version, r.summary)
+	}
+	if err := w.insertEntries.exec(ctx, tx, args); err != nil {
+		return fmt.Errorf("store timeline entries: %w", err)
+	}
+	if err := w.upsertLanes.exec(ctx, tx, rows.lanes); err != nil {
+		return fmt.Errorf("store timeline partnerships: %w", err)
+	}
+	if err := w.upsertStates.exec(ctx, tx, rows.states); err != nil {
+		return fmt.Errorf("store timeline states: %w", err)
 	}
 	return nil
 }
 
-// rewriteEntries replaces the partnership's entries with the events in
-// force after correction e, from the stream the fold replayed (a
-// correction is never folded without one).
-func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, e eventstore.RecordedEvent, f folded) error {
+// Close releases the prepared statements.
+func (w *timelineWriter) Close() error {
+	var errs []error
+	for _, m := range []*multiRow{w.insertEntries, w.upsertLanes, w.upsertStates} {
+		if m != nil {
+			errs = append(errs, m.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newEntryRow(s partnership.State, e partnership.Entry, names map[string]string) entryRow {
+	return entryRow{eventID: e.EventID, partnershipID: s.ID, municipality: s.CurrentMunicipality, eventType: e.Event.EventType(),
+		occurredAt: sortable(e.OccurredAt), version: e.Version, summary: entrySummary(e.Event, names)}
+}
+
+// rewrite replaces the partnership's entries with the events in force
+// after correction e, from the stream the fold replayed (a correction is
+// never folded without one). Every entry of the partnership sits at the
+// position of one of its events up to e, so those positions are the
+// entries to drop: from the table (before the inserts) and from the
+// entries this batch holds.
+func (rows *timelineRows) rewrite(e eventstore.RecordedEvent, f folded) error {
 	if f.stream == nil {
 		return fmt.Errorf("correction %s folded without its stream", e.EventID)
 	}
@@ -171,14 +251,13 @@ func (w *timelineWriter) rewriteEntries(ctx context.Context, tx *sql.Tx, insert 
 	if err != nil {
 		return fmt.Errorf("resolve corrections of %s: %w", e.StreamID, err)
 	}
-	if _, err := tx.StmtContext(ctx, w.dropEntries).ExecContext(ctx, s.ID); err != nil {
-		return fmt.Errorf("drop timeline entries of %s: %w", s.ID, err)
+	for _, r := range f.stream.recorded {
+		delete(rows.entries, r.Position)
+		rows.deletes = append(rows.deletes, r.Position)
 	}
 	names := partnership.PartnerNames(effective)
 	for _, h := range effective {
-		if err := w.insert(ctx, insert, f.stream.recorded[h.Version-1].Position, s, h, names); err != nil {
-			return err
-		}
+		rows.entries[f.stream.recorded[h.Version-1].Position] = newEntryRow(s, h, names)
 	}
 	return nil
 }

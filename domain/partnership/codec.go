@@ -11,30 +11,49 @@ import (
 // catalogue.
 var ErrUnknownEventType = errors.New("unknown event type")
 
-// decoders maps every stored type name to the decoder of its payload.
-var decoders = map[string]func(*json.Decoder) (Event, error){
-	TypePartnershipInitiated:  decodeAs[PartnershipInitiated],
-	TypePartnerJoined:         decodeAs[PartnerJoined],
-	TypePartnerLeft:           decodeAs[PartnerLeft],
-	TypeRolesAgreed:           decodeAs[RolesAgreed],
-	TypeGoalChanged:           decodeAs[GoalChanged],
-	TypeAgreementSigned:       decodeAs[AgreementSigned],
-	TypeFundingRecorded:       decodeAs[FundingRecorded],
-	TypeAnchoringChanged:      decodeAs[AnchoringChanged],
-	TypeMilestoneLogged:       decodeAs[MilestoneLogged],
-	TypeContactPersonAssigned: decodeAs[ContactPersonAssigned],
-	TypePartnershipPaused:     decodeAs[PartnershipPaused],
-	TypePartnershipResumed:    decodeAs[PartnershipResumed],
-	TypePartnershipEnded:      decodeAs[PartnershipEnded],
-	TypeEntryCorrected:        decodeAs[EntryCorrected],
+// decoders maps every stored type name to the decoders of its payload.
+var decoders = map[string]decoder{
+	TypePartnershipInitiated:  decoderOf[PartnershipInitiated](),
+	TypePartnerJoined:         decoderOf[PartnerJoined](),
+	TypePartnerLeft:           decoderOf[PartnerLeft](),
+	TypeRolesAgreed:           decoderOf[RolesAgreed](),
+	TypeGoalChanged:           decoderOf[GoalChanged](),
+	TypeAgreementSigned:       decoderOf[AgreementSigned](),
+	TypeFundingRecorded:       decoderOf[FundingRecorded](),
+	TypeAnchoringChanged:      decoderOf[AnchoringChanged](),
+	TypeMilestoneLogged:       decoderOf[MilestoneLogged](),
+	TypeContactPersonAssigned: decoderOf[ContactPersonAssigned](),
+	TypePartnershipPaused:     decoderOf[PartnershipPaused](),
+	TypePartnershipResumed:    decoderOf[PartnershipResumed](),
+	TypePartnershipEnded:      decoderOf[PartnershipEnded](),
+	TypeEntryCorrected:        decoderOf[EntryCorrected](),
 }
 
-func decodeAs[T Event](dec *json.Decoder) (Event, error) {
-	var v T
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+// decoder decodes one event type's payload: stored ones leniently with
+// json.Unmarshal (one value, no stream machinery: projections decode a
+// million of them), client-supplied ones strictly through a json.Decoder.
+type decoder struct {
+	stored   func(data []byte) (Event, error)
+	supplied func(*json.Decoder) (Event, error)
+}
+
+func decoderOf[T Event]() decoder {
+	return decoder{
+		stored: func(data []byte) (Event, error) {
+			var v T
+			if err := json.Unmarshal(data, &v); err != nil {
+				return nil, err
+			}
+			return v, nil
+		},
+		supplied: func(dec *json.Decoder) (Event, error) {
+			var v T
+			if err := dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			return v, nil
+		},
 	}
-	return v, nil
 }
 
 // EventTypes lists every type name of the catalogue.
@@ -50,6 +69,8 @@ func EventTypes() []string {
 // Decode turns a stored payload into its event value. Stored history is read
 // leniently (unknown fields are ignored, so that an older binary can still
 // read newer additions); schema versions above SchemaVersion are refused.
+// data must be one JSON value, as the event store keeps it (data after the
+// value is an error).
 func Decode(eventType string, schemaVersion int, data []byte) (Event, error) {
 	decode, ok := decoders[eventType]
 	if !ok {
@@ -58,7 +79,7 @@ func Decode(eventType string, schemaVersion int, data []byte) (Event, error) {
 	if schemaVersion < 1 || schemaVersion > SchemaVersion {
 		return nil, fmt.Errorf("decode %s: schema version %d not supported", eventType, schemaVersion)
 	}
-	e, err := decode(json.NewDecoder(bytes.NewReader(data)))
+	e, err := decode.stored(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", eventType, err)
 	}
@@ -74,7 +95,7 @@ func decodeStrict(eventType string, data []byte) (Event, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	e, err := decode(dec)
+	e, err := decode.supplied(dec)
 	if err != nil {
 		return nil, err
 	}

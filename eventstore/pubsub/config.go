@@ -19,8 +19,37 @@ const (
 	DefaultNackDelay = 100 * time.Millisecond
 )
 
+// Delivery is what one message of a subscription carries.
+type Delivery int
+
+const (
+	// DeliverEvents sends one message per event of the topic (the
+	// default): its UUID, payload and metadata as the package comment
+	// describes, so any Watermill handler or middleware can use it.
+	DeliverEvents Delivery = iota
+	// DeliverPages sends one message per ReadAll page: every event of the
+	// topic the page holds, in position order, which PageFrom returns. It
+	// is for handlers in the same process that fold many events at once
+	// (projections): the per-message cost of Watermill (a message, its
+	// metadata, a goroutine and an ack round trip) is paid once per page,
+	// not once per event. The events travel in the message's context, not
+	// in its payload, so a copy of the message does not carry them.
+	DeliverPages
+)
+
+func (d Delivery) String() string {
+	switch d {
+	case DeliverEvents:
+		return "events"
+	case DeliverPages:
+		return "pages"
+	}
+	return fmt.Sprintf("Delivery(%d)", int(d))
+}
+
 // SubscriberConfig configures a Subscriber. The zero value is valid: no
-// consumer group, default page size, nack delay and logger.
+// consumer group, one message per event, default page size, nack delay and
+// logger.
 type SubscriberConfig struct {
 	// ConsumerGroup names a durable cursor: each Subscribe starts after the
 	// position Checkpoints holds for CheckpointKey(ConsumerGroup, topic),
@@ -32,8 +61,11 @@ type SubscriberConfig struct {
 	// Checkpoints stores the groups' positions; required when
 	// ConsumerGroup is set, and refused without it.
 	Checkpoints Checkpoints
-	// PageSize is the number of events read per ReadAll; 0 means
-	// DefaultPageSize.
+	// Delivery chooses one message per event (DeliverEvents, the zero
+	// value) or one per page (DeliverPages).
+	Delivery Delivery
+	// PageSize is the number of events read per ReadAll, and so the most
+	// one message carries with DeliverPages; 0 means DefaultPageSize.
 	PageSize int
 	// NackDelay is the wait before a nacked message is delivered again; 0
 	// means DefaultNackDelay.
@@ -55,6 +87,9 @@ func (c SubscriberConfig) Validate() error {
 	}
 	if strings.Contains(c.ConsumerGroup, "/") {
 		problems = append(problems, fmt.Errorf("consumer group %q must not contain %q", c.ConsumerGroup, "/"))
+	}
+	if c.Delivery != DeliverEvents && c.Delivery != DeliverPages {
+		problems = append(problems, fmt.Errorf("unknown delivery %s", c.Delivery))
 	}
 	if c.PageSize < 0 {
 		problems = append(problems, fmt.Errorf("page size %d is negative", c.PageSize))

@@ -16,9 +16,11 @@ func TestConfigValidate(t *testing.T) {
 	assert.NoError(t, pubsub.SubscriberConfig{}.Validate())
 	assert.NoError(t, pubsub.SubscriberConfig{ConsumerGroup: "g", Checkpoints: pubsub.NewMemoryCheckpoints()}.Validate())
 
-	err := pubsub.SubscriberConfig{ConsumerGroup: "a/b", PageSize: -1, NackDelay: -1}.Validate()
+	assert.NoError(t, pubsub.SubscriberConfig{Delivery: pubsub.DeliverPages}.Validate())
+
+	err := pubsub.SubscriberConfig{ConsumerGroup: "a/b", PageSize: -1, NackDelay: -1, Delivery: 7}.Validate()
 	require.Error(t, err)
-	for _, want := range []string{"needs checkpoints", `must not contain "/"`, "page size -1", "nack delay -1ns"} {
+	for _, want := range []string{"needs checkpoints", `must not contain "/"`, "page size -1", "nack delay -1ns", "unknown delivery Delivery(7)"} {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.ErrorContains(t, pubsub.SubscriberConfig{Checkpoints: pubsub.NewMemoryCheckpoints()}.Validate(), "without a consumer group")

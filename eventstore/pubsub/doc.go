@@ -26,4 +26,14 @@
 // Every message carries the envelope of its event in metadata (MetaType,
 // MetaStreamID, MetaPosition, ...); EventFrom turns it back into an
 // eventstore.RecordedEvent.
+//
+// # Pages
+//
+// With SubscriberConfig.Delivery set to DeliverPages a subscription sends
+// one message per page it read instead: the topic's events of the page, in
+// position order, the same rules of order, acks, nacks and checkpoints
+// applied to the page as a whole (its ack saves the position of its last
+// event). PageFrom returns the events. This is the mode for projections,
+// which apply a page in one transaction anyway; the default mode is the one
+// Watermill's universal suite checks.
 package pubsub

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/eventstore"
 )
@@ -54,6 +55,18 @@ const (
 	// one ReadAll page: the consumer has then caught up with what was read,
 	// a good moment to commit a batch. It is absent on other messages.
 	MetaPageEnd = "page_end"
+)
+
+// Metadata keys of the messages DeliverPages sends, besides MetaPageEnd
+// ("true" on every one of them: a page message always ends its page).
+const (
+	// MetaPageFirst is the position of the page's first event, in decimal.
+	MetaPageFirst = "page_first"
+	// MetaPageLast is the position of the page's last event, in decimal:
+	// the checkpoint an ack saves.
+	MetaPageLast = "page_last"
+	// MetaPageEvents is how many events the page holds, in decimal.
+	MetaPageEvents = "page_events"
 )
 
 // reservedKeys are the metadata keys the Subscriber sets.
@@ -144,6 +157,63 @@ func (d delivery) message() *message.Message {
 // envelopeKey is the context key under which the Subscriber attaches the
 // stored event to its message.
 type envelopeKey struct{}
+
+// pageKey is the context key under which the Subscriber attaches a page's
+// events to a DeliverPages message.
+type pageKey struct{}
+
+// page is what a pageKey holds: the events, and the UUID of the message
+// they were attached for (a context outlives a copied message).
+type page struct {
+	uuid   string
+	events []eventstore.RecordedEvent
+}
+
+// pageNamespace makes page message UUIDs (version 5) from the topic and the
+// page's positions: every delivery of a page, a redelivery after a nack or
+// a later subscription's, has the same UUID.
+var pageNamespace = uuid.MustParse("0b7f8e9c-55a1-4c2e-9f0e-3d6a2b1c4e77")
+
+// newPageMessage returns a fresh message for a page of topic's events and
+// the value its context must carry.
+func newPageMessage(topic string, events []eventstore.RecordedEvent) (*message.Message, *page) {
+	first, last := events[0].Position, events[len(events)-1].Position
+	id := uuid.NewSHA1(pageNamespace, fmt.Appendf(nil, "%s/%d/%d", topic, first, last)).String()
+	msg := message.NewMessage(id, nil)
+	msg.Metadata = message.Metadata{
+		MetaPageFirst:  strconv.FormatUint(first, 10),
+		MetaPageLast:   strconv.FormatUint(last, 10),
+		MetaPageEvents: strconv.Itoa(len(events)),
+		MetaPageEnd:    "true",
+	}
+	return msg, &page{uuid: id, events: events}
+}
+
+// PageFrom returns the events a message the Subscriber delivered carries,
+// in position order: every event of its page for a DeliverPages message,
+// the one event (as EventFrom returns it) for a DeliverEvents message.
+//
+// The events of a page are shared by every delivery of the page (a
+// redelivery after a nack gets the same slice): callers must not modify
+// them. A page message carries its events only in its context; one whose
+// context does not hold them (a copy) is an error wrapping
+// ErrNotStoredEvent.
+func PageFrom(msg *message.Message) ([]eventstore.RecordedEvent, error) {
+	if msg == nil {
+		return nil, fmt.Errorf("page from message: %w: nil message", ErrNotStoredEvent)
+	}
+	if msg.Metadata.Get(MetaPageLast) == "" {
+		e, err := EventFrom(msg)
+		if err != nil {
+			return nil, err
+		}
+		return []eventstore.RecordedEvent{e}, nil
+	}
+	if p, ok := msg.Context().Value(pageKey{}).(*page); ok && p.uuid == msg.UUID {
+		return p.events, nil
+	}
+	return nil, fmt.Errorf("page from message %s: %w: its context does not carry the page", msg.UUID, ErrNotStoredEvent)
+}
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 

@@ -57,7 +57,9 @@ func NewSubscriber(store eventstore.Store, cfg SubscriberConfig) (*Subscriber, e
 //
 // Messages arrive in position order, one at a time: the next is sent only
 // after the previous one was acked; a nacked one is sent again after
-// NackDelay. Each message's context is a child of ctx, cancelled once the
+// NackDelay. With DeliverPages a message holds the topic's events of one
+// page (see PageFrom), and its ack saves the checkpoint at the page's last
+// event. Each message's context is a child of ctx, cancelled once the
 // message is acked or nacked or the subscription ends. The subscription
 // ends, and the channel is closed, when ctx is done or the Subscriber is
 // closed, even while a message waits to be received or acked. Store errors
@@ -92,6 +94,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	sub := &subscription{
 		store:     s.store,
 		topic:     topic,
+		delivery:  s.cfg.Delivery,
 		pageSize:  s.cfg.PageSize,
 		nackDelay: s.cfg.NackDelay,
 		out:       make(chan *message.Message),

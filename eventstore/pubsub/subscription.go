@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -23,6 +24,7 @@ const (
 type subscription struct {
 	store     eventstore.Store
 	topic     string
+	delivery  Delivery
 	pageSize  int
 	nackDelay time.Duration
 	log       watermill.LoggerAdapter
@@ -37,6 +39,10 @@ type subscription struct {
 func (s *subscription) run(ctx context.Context, after uint64) {
 	defer close(s.out)
 	defer s.log.Debug("subscription ended", nil)
+	if s.delivery == DeliverPages {
+		s.runPages(ctx, after)
+		return
+	}
 	for {
 		// Take the channel before reading: an append committed after the
 		// read closes it, so no wake-up is lost.
@@ -61,11 +67,56 @@ func (s *subscription) run(ctx context.Context, after uint64) {
 		}
 		for i, e := range page {
 			if i <= last && InTopic(e.StreamID, s.topic) {
-				if !s.deliver(ctx, e, i == last) {
+				if !s.deliverEvent(ctx, e, i == last) {
 					return
 				}
 			}
 			after = e.Position
+		}
+	}
+}
+
+// runPages delivers the topic's events after position after a page at a
+// time until ctx is done. It reads one page ahead: the next page is read
+// while the current one is out, so a consumer that is slower than the
+// store never waits for a read, and one that is faster waits for one read
+// at a time, as without read-ahead. Delivery order and acks are those of
+// run.
+func (s *subscription) runPages(ctx context.Context, after uint64) {
+	readCtx, stop := context.WithCancel(ctx)
+	pages := make(chan []eventstore.RecordedEvent)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	wg.Go(func() {
+		defer close(pages)
+		for {
+			// Take the channel before reading: an append committed after
+			// the read closes it, so no wake-up is lost.
+			moved := s.store.HeadMoved()
+			page, ok := s.read(readCtx, after)
+			if !ok {
+				return
+			}
+			if len(page) == 0 {
+				select {
+				case <-moved:
+					continue
+				case <-readCtx.Done():
+					return
+				}
+			}
+			select {
+			case pages <- page:
+			case <-readCtx.Done():
+				return
+			}
+			after = page[len(page)-1].Position
+		}
+	})
+	for page := range pages {
+		if !s.deliverPage(ctx, page) {
+			return
 		}
 	}
 }
@@ -90,16 +141,51 @@ func (s *subscription) read(ctx context.Context, after uint64) ([]eventstore.Rec
 	}
 }
 
-// deliver sends e until it is acked and its checkpoint saved; false when
-// ctx ended first.
-func (s *subscription) deliver(ctx context.Context, e eventstore.RecordedEvent, pageEnd bool) bool {
+// deliverEvent sends e until it is acked and its checkpoint saved; false
+// when ctx ended first.
+func (s *subscription) deliverEvent(ctx context.Context, e eventstore.RecordedEvent, pageEnd bool) bool {
 	d, err := newDelivery(e, pageEnd)
 	if err != nil {
 		s.log.Error("event delivered raw", err, watermill.LogFields{"position": e.Position})
 	}
+	return s.deliver(ctx, e.Position, func() (*message.Message, context.Context) {
+		return d.message(), context.WithValue(ctx, envelopeKey{}, &e)
+	})
+}
+
+// deliverPage sends the topic's events of page in one message until it is
+// acked and its checkpoint saved; false when ctx ended first. A page
+// without events of the topic sends nothing.
+func (s *subscription) deliverPage(ctx context.Context, page []eventstore.RecordedEvent) bool {
+	events := page
+	for i, e := range page {
+		if !InTopic(e.StreamID, s.topic) {
+			// Copy the topic's events, the page's own slice stays whole.
+			events = append(make([]eventstore.RecordedEvent, 0, len(page)), page[:i]...)
+			for _, e := range page[i+1:] {
+				if InTopic(e.StreamID, s.topic) {
+					events = append(events, e)
+				}
+			}
+			break
+		}
+	}
+	if len(events) == 0 {
+		return true
+	}
+	return s.deliver(ctx, events[len(events)-1].Position, func() (*message.Message, context.Context) {
+		msg, p := newPageMessage(s.topic, events)
+		return msg, context.WithValue(ctx, pageKey{}, p)
+	})
+}
+
+// deliver sends a fresh message from next (the message and the context it
+// carries, derived from ctx) until one is acked and position saved as the
+// checkpoint; false when ctx ended first.
+func (s *subscription) deliver(ctx context.Context, position uint64, next func() (*message.Message, context.Context)) bool {
 	for {
-		msg := d.message()
-		msgCtx, cancel := context.WithCancel(context.WithValue(ctx, envelopeKey{}, &e))
+		msg, carried := next()
+		msgCtx, cancel := context.WithCancel(carried)
 		msg.SetContext(msgCtx)
 		select {
 		case s.out <- msg:
@@ -110,10 +196,10 @@ func (s *subscription) deliver(ctx context.Context, e eventstore.RecordedEvent, 
 		select {
 		case <-msg.Acked():
 			cancel()
-			return s.commit(ctx, e.Position)
+			return s.commit(ctx, position)
 		case <-msg.Nacked():
 			cancel()
-			s.log.Trace("message nacked, redelivering", watermill.LogFields{"position": e.Position, "uuid": msg.UUID})
+			s.log.Trace("message nacked, redelivering", watermill.LogFields{"position": position, "uuid": msg.UUID})
 			if !sleep(ctx, s.nackDelay) {
 				return false
 			}
