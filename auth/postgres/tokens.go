@@ -63,12 +63,16 @@ var _ auth.TokenStore = (*Tokens)(nil)
 // work too) and creates the token table in the current schema if it is
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Tokens, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "auth/postgres", schema)
+	pool, err := pgdb.Open(ctx, connString, applicationName, "auth/postgres", schema, maxConns)
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
 	return &Tokens{pool: pool, now: time.Now, lastUsed: map[string]time.Time{}}, nil
 }
+
+// maxConns bounds the store's pool (pool_max_conns in the connection
+// string overrides it).
+const maxConns = 4
 
 // Close closes the store's connections. It never fails; the error is
 // there so that Tokens closes as auth/sqlite's does.

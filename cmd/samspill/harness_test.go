@@ -292,8 +292,31 @@ func (h *crashHarness) fatalIfProblems(phase string) {
 		more = fmt.Sprintf("\n... and %d more", len(shown)-40)
 		shown = shown[:40]
 	}
+	h.logServerErrors()
 	h.t.Fatalf("kill %d/%d, %s: %d problem(s):\n- %s%s\nseed %d: replay with SAMSPILL_CRASH_SEED=%d SAMSPILL_CRASH_KILLS=%d",
 		h.iter, h.kills, phase, len(h.failures), strings.Join(shown, "\n- "), more, h.seed, h.seed, h.kills)
+}
+
+// logServerErrors logs the first errors each running server printed, the
+// other half of a failure's story.
+func (h *crashHarness) logServerErrors() {
+	for _, n := range h.nodes {
+		if n.proc == nil {
+			continue
+		}
+		var errs []string
+		for _, line := range strings.Split(n.proc.Output(), "\n") {
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "panic:") {
+				errs = append(errs, line)
+			}
+		}
+		if len(errs) > 10 {
+			errs = errs[:10]
+		}
+		if len(errs) > 0 {
+			h.t.Logf("%s printed:\n%s", n.name, strings.Join(errs, "\n"))
+		}
+	}
 }
 
 // fatalf stops the test at once.

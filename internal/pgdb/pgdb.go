@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,14 +22,20 @@ import (
 const connectTimeout = 10 * time.Second
 
 // Open makes a pool for connString (a URL or key=value pairs, as pgx reads
-// them; pool_max_conns and the other pgxpool settings work too), names its
+// them; pool_max_conns and the other pgxpool settings work too) of at most
+// maxConns connections unless the string says otherwise, names its
 // connections application in pg_stat_activity unless the string does, and
 // runs schema (idempotent statements) in the current schema under an
 // advisory lock keyed on name and that schema.
-func Open(ctx context.Context, connString, application, name, schema string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, connString, application, name, schema string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("parse connection string: %w", err)
+	}
+	// Every instance opens several pools on one server: small ones keep
+	// a few instances well inside max_connections.
+	if !strings.Contains(connString, "pool_max_conns") {
+		cfg.MaxConns = maxConns
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout

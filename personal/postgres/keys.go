@@ -106,12 +106,16 @@ var _ personal.KeyStore = (*Keys)(nil)
 // work too) and creates the key tables in the current schema if they are
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Keys, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "personal/postgres", schema)
+	pool, err := pgdb.Open(ctx, connString, applicationName, "personal/postgres", schema, maxConns)
 	if err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
 	return &Keys{pool: pool, now: time.Now}, nil
 }
+
+// maxConns bounds the store's pool (pool_max_conns in the connection
+// string overrides it).
+const maxConns = 2
 
 // Close closes the store's connections. It never fails; the error is
 // there so that Keys closes as personal/sqlite's does.
