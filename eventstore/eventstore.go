@@ -5,8 +5,8 @@
 // The port speaks only in envelopes with opaque JSON payloads; it knows
 // nothing about partnerships. Adapters live in sub-packages (sqlite, kurrent,
 // postgres); eventstoretest holds the contract suite every adapter must
-// pass, and ValidateAppend and Dedupe the decisions every adapter makes the
-// same way.
+// pass, and ValidateAppend, Dedupe and CheckImport the decisions every
+// adapter makes the same way.
 package eventstore
 
 import (
@@ -363,6 +363,36 @@ type Importer interface {
 // ErrImportConflict means imported events do not fit the store: it holds
 // other events, or the events are out of order.
 var ErrImportConflict = errors.New("imported events do not fit the store")
+
+// CheckImport decides one event of an import, as Importer.Import
+// promises: stored is where e's id is stored (the zero StoredEvent if it
+// is not), head the highest position the store holds and version the
+// current version of e's stream, both counting the events the import
+// wrote before e.
+//
+// It returns false and nil for an event stored already at its place,
+// which the import skips; true and nil for one that extends its stream by
+// exactly one version at a position above head, which the import writes;
+// and otherwise an error wrapping ErrImportConflict that says what does
+// not fit.
+func CheckImport(e RecordedEvent, stored StoredEvent, head, version uint64) (write bool, err error) {
+	if stored.StreamID != "" {
+		if stored.StreamID != e.StreamID || stored.Version != e.Version || stored.Position != e.Position {
+			return false, fmt.Errorf("%w: the id is stored as %s version %d at position %d",
+				ErrImportConflict, stored.StreamID, stored.Version, stored.Position)
+		}
+		return false, nil
+	}
+	if e.Position <= head {
+		return false, fmt.Errorf("%w: position %d is not above the store's head %d (import needs an empty store, or one holding only this file's events)",
+			ErrImportConflict, e.Position, head)
+	}
+	if e.Version != version+1 {
+		return false, fmt.Errorf("%w: stream %s is at version %d, the event has version %d",
+			ErrImportConflict, e.StreamID, version, e.Version)
+	}
+	return true, nil
+}
 
 // StreamTailReader is an optional capability of a store: reading only the
 // end of a stream. Events are immutable and streams only grow, so a reader

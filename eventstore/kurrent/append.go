@@ -153,7 +153,7 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 		res.Positions[i] = e.Position.Commit
 	}
 	s.sawEvent(res.LastPosition())
-	s.notify(res.LastPosition())
+	s.moved.Notify(res.LastPosition())
 	return res, nil
 }
 

@@ -59,6 +59,7 @@ import (
 	"github.com/kurrent-io/KurrentDB-Client-Go/kurrentdb"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/headwatch"
 )
 
 // ErrUnavailable means KurrentDB could not be reached or answered that it
@@ -164,16 +165,17 @@ type Store struct {
 	filter   []string // with namespace, as sent to the server
 	backoff  [2]time.Duration
 
-	// mu guards client, closed, head, moved and notified.
+	// mu guards client, closed and head.
 	mu     sync.Mutex
 	client *kurrentdb.Client
 	closed bool
 	// head caches what is known about the newest event of the store's
 	// streams: the newest one at or below head.through is head.pos.
 	head headCache
-	// moved is closed when an event above notified is seen.
-	moved    chan struct{}
-	notified uint64
+
+	// moved hands out the HeadMoved channels; appends and the $all
+	// subscription notify it.
+	moved headwatch.Broadcaster
 
 	// retired holds replaced clients until calls still running on them
 	// had time to finish.
@@ -235,7 +237,6 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		ns:       o.namespace,
 		prefixes: o.prefixes,
 		backoff:  [2]time.Duration{o.minBackoff, o.maxBackoff},
-		moved:    make(chan struct{}),
 		retired:  make(map[*kurrentdb.Client]*time.Timer),
 	}
 	for _, p := range o.prefixes {
@@ -279,11 +280,11 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		close(s.moved)
 		client := s.client
 		retired := s.retired
 		s.retired = nil
 		s.mu.Unlock()
+		s.moved.Close()
 		s.stopWatch()
 		s.watching.Wait()
 		_ = client.Close()

@@ -2,7 +2,8 @@ package kurrent
 
 import (
 	"context"
-	"time"
+
+	"github.com/samspill/samspill/eventstore/internal/headwatch"
 )
 
 // HeadMoved returns a channel that is closed as soon as an event of the
@@ -14,30 +15,13 @@ import (
 // Close. When the subscription drops (connection lost, leader change,
 // server restart) it is re-established with backoff from the last event it
 // saw, so no event is missed and none wakes a channel twice.
-func (s *Store) HeadMoved() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.moved
-}
-
-// notify closes the HeadMoved channel if pos is above every position
-// notified before.
-func (s *Store) notify(pos uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || pos <= s.notified {
-		return
-	}
-	s.notified = pos
-	close(s.moved)
-	s.moved = make(chan struct{})
-}
+func (s *Store) HeadMoved() <-chan struct{} { return s.moved.HeadMoved() }
 
 // watch runs the $all subscription behind HeadMoved until ctx ends. from is
 // the position after which it starts: the end of $all when the store was
 // opened.
 func (s *Store) watch(ctx context.Context, from uint64) {
-	wait := s.backoff[0]
+	wait := headwatch.NewBackoff(s.backoff[0], s.backoff[1])
 	for ctx.Err() == nil {
 		c, err := s.current()
 		if err != nil {
@@ -48,12 +32,11 @@ func (s *Store) watch(ctx context.Context, from uint64) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("subscribe to $all failed; retrying", "host", s.host, "after", from, "retry_in", wait, "err", oneLine(err))
+			s.log.Warn("subscribe to $all failed; retrying", "host", s.host, "after", from, "retry_in", wait.Next(), "err", oneLine(err))
 			s.recover(c, err)
-			if !sleep(ctx, wait) {
+			if !wait.Sleep(ctx) {
 				return
 			}
-			wait = min(2*wait, s.backoff[1])
 			continue
 		}
 		s.log.Debug("subscribed to $all", "host", s.host, "after", from)
@@ -66,9 +49,9 @@ func (s *Store) watch(ctx context.Context, from uint64) {
 					continue
 				}
 				from = e.Position.Commit
-				wait = s.backoff[0]
+				wait.Reset()
 				s.sawEvent(from)
-				s.notify(from)
+				s.moved.Notify(from)
 			case ev.SubscriptionDropped != nil:
 				_ = sub.Close()
 				dropped = true
@@ -76,29 +59,16 @@ func (s *Store) watch(ctx context.Context, from uint64) {
 					return
 				}
 				err := ev.SubscriptionDropped.Error
-				s.log.Warn("$all subscription dropped; resubscribing", "host", s.host, "after", from, "retry_in", wait, "err", oneLine(err))
+				s.log.Warn("$all subscription dropped; resubscribing", "host", s.host, "after", from, "retry_in", wait.Next(), "err", oneLine(err))
 				s.recover(c, err)
-				if !sleep(ctx, wait) {
+				if !wait.Sleep(ctx) {
 					return
 				}
-				wait = min(2*wait, s.backoff[1])
 			default:
 				// Checkpoints, caught-up and fell-behind messages say
 				// the connection works.
-				wait = s.backoff[0]
+				wait.Reset()
 			}
 		}
-	}
-}
-
-// sleep waits for d; false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

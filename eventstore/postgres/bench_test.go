@@ -222,5 +222,5 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	b.ReportMetric(rate(b.N, ours)/rate(2*rawN, baseline), "x_raw")
 	n64 := max(b.N, 64*50)
 	b.ReportMetric(rate(n64, raw.insertBatched(b, n64, 64)), "raw_batch64_events/s")
-	b.ReportMetric(float64(s.stats.requests.Load())/float64(max(s.stats.batches.Load(), 1)), "appends/commit")
+	b.ReportMetric(float64(s.stats.Requests.Load())/float64(max(s.stats.Batches.Load(), 1)), "appends/commit")
 }

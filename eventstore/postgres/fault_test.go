@@ -212,15 +212,15 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		// The server commits, the answer is lost: the store checks and
 		// acknowledges.
 		proxy.arm(cutAfter, false)
-		verified, retries := s.stats.verified.Load(), s.stats.retries.Load()
+		verified, retries := s.stats.verified.Load(), s.stats.Retries.Load()
 		stream := streamID()
 		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Events: []eventstore.NewEvent{markedEvent(marker), event("PartnerJoined")}})
 		if err != nil {
 			t.Fatalf("Append: %v; want success (it committed)", err)
 		}
-		if s.stats.verified.Load() != verified+1 || s.stats.retries.Load() != retries {
+		if s.stats.verified.Load() != verified+1 || s.stats.Retries.Load() != retries {
 			t.Fatalf("verified %d, retried %d; want one check that finds the batch committed, no retry",
-				s.stats.verified.Load()-verified, s.stats.retries.Load()-retries)
+				s.stats.verified.Load()-verified, s.stats.Retries.Load()-retries)
 		}
 		got, err := observer.ReadStream(ctx, stream)
 		if err != nil || len(got) != 2 || got[0].Position != res.Positions[0] || got[1].Position != res.Positions[1] {
@@ -231,15 +231,15 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		// The COMMIT never reaches the server: the check finds nothing,
 		// and the batch is written on another connection.
 		proxy.arm(cutBefore, false)
-		verified, retries := s.stats.verified.Load(), s.stats.retries.Load()
+		verified, retries := s.stats.verified.Load(), s.stats.Retries.Load()
 		stream := streamID()
 		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Events: []eventstore.NewEvent{markedEvent(marker)}})
 		if err != nil {
 			t.Fatalf("Append: %v; want success on the retry", err)
 		}
-		if s.stats.verified.Load() != verified+1 || s.stats.retries.Load() != retries+1 {
+		if s.stats.verified.Load() != verified+1 || s.stats.Retries.Load() != retries+1 {
 			t.Fatalf("verified %d, retried %d; want one check and one retry",
-				s.stats.verified.Load()-verified, s.stats.retries.Load()-retries)
+				s.stats.verified.Load()-verified, s.stats.Retries.Load()-retries)
 		}
 		got, err := observer.ReadStream(ctx, stream)
 		if err != nil || len(got) != 1 || got[0].Position != res.Positions[0] {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 var (
@@ -70,7 +71,7 @@ func (s *Store) Import(ctx context.Context, events []eventstore.RecordedEvent) (
 		}
 		return 0, fmt.Errorf("import: commit: outcome unknown (repeating the import is safe): %w", translate(s.host, err))
 	}
-	s.notify(uint64(im.head))
+	s.moved.Notify(uint64(im.head))
 	return len(w.positions), nil
 }
 
@@ -103,46 +104,21 @@ func (im *importer) look(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 		im.head = max(im.head, head)
 		return err
 	})
-	b.Queue(versionsSQL, streams).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id string
-			var version int64
-			if err := rows.Scan(&id, &version); err != nil {
-				return err
-			}
-			im.versions[id] = uint64(version)
-		}
-		return rows.Err()
-	})
-	b.Queue(storedSQL, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id, stream string
-			var version, position int64
-			if err := rows.Scan(&id, &stream, &version, &position); err != nil {
-				return err
-			}
-			im.stored[id] = eventstore.StoredEvent{StreamID: stream, Version: uint64(version), Position: uint64(position)}
-		}
-		return rows.Err()
-	})
+	queueVersions(b, streams, im.versions)
+	queueStored(b, ids, im.stored)
 	return tx.SendBatch(ctx, b).Close()
 }
 
 // add queues e into w, or skips it when it is already stored at its
-// place; anything else that does not fit is ErrImportConflict.
+// place (eventstore.CheckImport decides); anything else that does not fit
+// is ErrImportConflict.
 func (im *importer) add(w *writes, e eventstore.RecordedEvent) error {
-	if at, ok := im.stored[e.EventID]; ok {
-		if at.StreamID != e.StreamID || at.Version != e.Version || at.Position != e.Position {
-			return fmt.Errorf("%w: the id is stored as %s version %d at position %d", eventstore.ErrImportConflict, at.StreamID, at.Version, at.Position)
-		}
-		return nil
+	if write, err := eventstore.CheckImport(e, im.stored[e.EventID], uint64(im.head), im.versions[e.StreamID]); !write || err != nil {
+		return err
 	}
-	if e.Position > math.MaxInt64 || int64(e.Position) <= im.head {
-		return fmt.Errorf("%w: position %d is not above the store's head %d (import needs an empty store, or one holding only this file's events)",
-			eventstore.ErrImportConflict, e.Position, im.head)
-	}
-	if current := im.versions[e.StreamID]; e.Version != current+1 {
-		return fmt.Errorf("%w: stream %s is at version %d, the event has version %d", eventstore.ErrImportConflict, e.StreamID, current, e.Version)
+	if e.Position > math.MaxInt64 {
+		// position is a BIGINT.
+		return fmt.Errorf("%w: position %d is beyond what the store can hold", eventstore.ErrImportConflict, e.Position)
 	}
 	metadata, err := json.Marshal(e.Metadata)
 	if err != nil {
@@ -154,8 +130,8 @@ func (im *importer) add(w *writes, e eventstore.RecordedEvent) error {
 	w.versions = append(w.versions, int64(e.Version))
 	w.types = append(w.types, e.Type)
 	w.schemas = append(w.schemas, int64(e.SchemaVersion))
-	w.occurred = append(w.occurred, formatTime(e.OccurredAt))
-	w.recorded = append(w.recorded, formatTime(e.RecordedAt))
+	w.occurred = append(w.occurred, sqlrow.FormatTime(e.OccurredAt))
+	w.recorded = append(w.recorded, sqlrow.FormatTime(e.RecordedAt))
 	w.metadata = append(w.metadata, string(metadata))
 	w.data = append(w.data, string(e.Data))
 	im.head = int64(e.Position)

@@ -3,27 +3,17 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samspill/samspill/eventstore/internal/migrations"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// migration is one numbered SQL file of migrations/.
-type migration struct {
-	version int
-	name    string
-	script  string
-}
 
 // SchemaTooNewError reports a schema whose tables were written by a newer
 // binary than this one: its migrations are unknown here, so the store
@@ -40,40 +30,9 @@ func (e *SchemaTooNewError) Error() string {
 		e.Schema, e.Found, e.Known)
 }
 
-// loadMigrations reads the embedded migrations in version order. File names
-// are NNNN_description.sql, numbered 1, 2, 3, ... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		prefix, _, ok := strings.Cut(name, "_")
-		if !ok || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", name)
-		}
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: bad version number %q", name, prefix)
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, script: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d (versions must be 1, 2, 3, ... without gaps)", m.name, i+1)
-		}
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no migrations embedded")
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFiles, "migrations")
 }
 
 // migrationLockSQL and migrationUnlockSQL take and release the
@@ -97,7 +56,7 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string, now func() time
 	if err != nil {
 		return nil, err
 	}
-	known := ms[len(ms)-1].version
+	known := ms[len(ms)-1].Version
 	if _, err := conn.Exec(ctx, migrationLockSQL); err != nil {
 		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
@@ -121,27 +80,27 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string, now func() time
 		if err := applyMigration(ctx, conn, m, now); err != nil {
 			return applied, err
 		}
-		applied = append(applied, m.version)
+		applied = append(applied, m.Version)
 	}
 	return applied, nil
 }
 
 // applyMigration runs m and records it, in one transaction.
-func applyMigration(ctx context.Context, conn *pgx.Conn, m migration, now func() time.Time) error {
+func applyMigration(ctx context.Context, conn *pgx.Conn, m migrations.Migration, now func() time.Time) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("migration %s: begin: %w", m.name, err)
+		return fmt.Errorf("migration %s: begin: %w", m.Name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, m.script); err != nil {
-		return fmt.Errorf("migration %s: %w", m.name, err)
+	if _, err := tx.Exec(ctx, m.Script); err != nil {
+		return fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-		m.version, formatTime(now())); err != nil {
-		return fmt.Errorf("migration %s: record version: %w", m.name, err)
+		m.Version, sqlrow.FormatTime(now())); err != nil {
+		return fmt.Errorf("migration %s: record version: %w", m.Name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.name, err)
+		return fmt.Errorf("migration %s: commit: %w", m.Name, err)
 	}
 	return nil
 }

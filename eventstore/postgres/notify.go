@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samspill/samspill/eventstore/internal/headwatch"
 )
 
 // HeadMoved returns a channel that is closed as soon as an event with a
@@ -17,31 +19,14 @@ import (
 // from Open to Close. When that connection drops it is re-established with
 // backoff; after each (re)connect the store reads the head, so a commit
 // whose notification was missed meanwhile still fires the channel.
-func (s *Store) HeadMoved() <-chan struct{} {
-	s.headMu.Lock()
-	defer s.headMu.Unlock()
-	return s.headCh
-}
-
-// notify closes the HeadMoved channel if pos is above every position
-// notified before, and hands out a new one.
-func (s *Store) notify(pos uint64) {
-	s.headMu.Lock()
-	defer s.headMu.Unlock()
-	if s.headDone || pos <= s.notified {
-		return
-	}
-	s.notified = pos
-	close(s.headCh)
-	s.headCh = make(chan struct{})
-}
+func (s *Store) HeadMoved() <-chan struct{} { return s.moved.HeadMoved() }
 
 // listen runs the LISTEN connection behind HeadMoved until ctx ends.
 func (s *Store) listen(ctx context.Context) {
-	wait := s.backoff[0]
+	wait := headwatch.NewBackoff(s.backoff[0], s.backoff[1])
 	for first := true; ctx.Err() == nil; first = false {
 		err := s.listenOnce(ctx, func() {
-			wait = s.backoff[0]
+			wait.Reset()
 			if !first {
 				s.stats.reconnects.Add(1)
 			}
@@ -50,11 +35,10 @@ func (s *Store) listen(ctx context.Context) {
 			return
 		}
 		s.log.Warn("event store notifications interrupted; reconnecting", "host", s.host, "channel", s.channel,
-			"retry_in", wait, "err", oneLine(translate(s.host, err)))
-		if !sleep(ctx, wait) {
+			"retry_in", wait.Next(), "err", oneLine(translate(s.host, err)))
+		if !wait.Sleep(ctx) {
 			return
 		}
-		wait = min(2*wait, s.backoff[1])
 	}
 }
 
@@ -83,7 +67,7 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 	s.listenPID.Store(conn.PgConn().PID())
 	connected()
 	s.log.Debug("listening for event store notifications", "host", s.host, "channel", s.channel, "head", head)
-	s.notify(uint64(head))
+	s.moved.Notify(uint64(head))
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -98,18 +82,6 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 			}
 			pos = uint64(head)
 		}
-		s.notify(pos)
-	}
-}
-
-// sleep waits for d; false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
+		s.moved.Notify(pos)
 	}
 }

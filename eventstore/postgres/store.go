@@ -95,7 +95,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,12 +111,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/groupcommit"
+	"github.com/samspill/samspill/eventstore/internal/headwatch"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
-
-// timeLayout stores times as UTC RFC 3339 with exactly nine fractional
-// digits, as eventstore/sqlite does: exact to the nanosecond, and text
-// order is time order.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // Timeouts of the store's own work. Callers' contexts bound reads; the
 // writer runs on its own context, so that one caller's cancellation cannot
@@ -206,24 +203,12 @@ type Store struct {
 	lockSQL  string
 	unlocked bool
 
-	// mu guards pending and closing. Append queues requests under it; the
-	// writer goroutine takes the whole queue at once.
-	mu      sync.Mutex
-	pending []*request
-	closing bool
-	// wake carries at most one token: "the queue may be non-empty".
-	wake chan struct{}
-	// stopped is closed when the writer goroutine has returned.
-	stopped  chan struct{}
-	closed   atomic.Bool
-	maxBatch int
+	// queue feeds appends to the writer goroutine, which commits them
+	// (commit).
+	queue  *groupcommit.Queue[*request]
+	closed atomic.Bool
 
-	// headMu guards headCh, notified and headDone.
-	headMu sync.Mutex
-	headCh chan struct{}
-	// notified is the highest position HeadMoved has fired for.
-	notified uint64
-	headDone bool
+	moved headwatch.Broadcaster
 
 	listenConfig *pgx.ConnConfig
 	stopListen   context.CancelFunc
@@ -242,10 +227,7 @@ var (
 
 // storeStats count what the store did; tests read them.
 type storeStats struct {
-	batches    atomic.Uint64 // committed transactions holding at least one request
-	requests   atomic.Uint64 // requests answered from those transactions
-	maxBatch   atomic.Uint64 // most requests seen in one transaction
-	retries    atomic.Uint64 // batches tried again after a database failure
+	groupcommit.Stats
 	verified   atomic.Uint64 // batches whose unknown COMMIT outcome was checked
 	reconnects atomic.Uint64 // LISTEN connections established after the first
 }
@@ -283,15 +265,11 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		cc.RuntimeParams["application_name"] = "samspill"
 	}
 	s := &Store{
-		host:     hostOf(cc),
-		log:      o.logger,
-		now:      o.now,
-		backoff:  [2]time.Duration{o.minBackoff, o.maxBackoff},
-		wake:     make(chan struct{}, 1),
-		stopped:  make(chan struct{}),
-		headCh:   make(chan struct{}),
-		maxBatch: o.maxBatch,
-		lockSQL:  `SELECT last FROM positions FOR UPDATE`,
+		host:    hostOf(cc),
+		log:     o.logger,
+		now:     o.now,
+		backoff: [2]time.Duration{o.minBackoff, o.maxBackoff},
+		lockSQL: `SELECT last FROM positions FOR UPDATE`,
 	}
 	if o.unlockedSequence != "" {
 		s.unlocked = true
@@ -336,7 +314,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	if err != nil {
 		return fail(err)
 	}
-	s.notified = head
+	s.moved.Notify(head)
 
 	lctx, stop := context.WithCancel(context.Background())
 	s.stopListen = stop
@@ -345,7 +323,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		defer s.listening.Done()
 		s.listen(lctx)
 	}()
-	go s.run()
+	s.queue = groupcommit.Start(o.maxBatch, s.commit)
 	return s, nil
 }
 
@@ -397,20 +375,12 @@ func fnv64(s string) uint64 {
 // eventstore.ErrClosed; Close itself may be called again and returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock()
-		s.closing = true
-		s.mu.Unlock()
 		s.closed.Store(true)
-		s.signal()
-		<-s.stopped
+		s.queue.Close()
 
 		s.stopListen()
 		s.listening.Wait()
-
-		s.headMu.Lock()
-		s.headDone = true
-		close(s.headCh)
-		s.headMu.Unlock()
+		s.moved.Close()
 
 		s.pool.Close()
 	})
@@ -438,7 +408,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	if s.closed.Load() {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrClosed)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE stream_id = $1 ORDER BY version`, streamID)
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.EventColumns+` FROM events WHERE stream_id = $1 ORDER BY version`, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, translate(s.host, err))
 	}
@@ -461,7 +431,7 @@ func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint
 	if after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, streamID, int64(after))
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.EventColumns+` FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version`, streamID, int64(after))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, translate(s.host, err))
 	}
@@ -488,7 +458,7 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	if after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.EventColumns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
 		int64(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, translate(s.host, err))
@@ -500,55 +470,10 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	return events, nil
 }
 
-// eventColumns is the column list scanEvents expects.
-const eventColumns = `position, event_id, stream_id, version, type, schema_version,
-	occurred_at, recorded_at, metadata, data`
-
-// scanEvents reads rows of eventColumns and closes rows.
+// scanEvents reads rows of sqlrow.EventColumns and closes rows.
 func scanEvents(rows pgx.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	// Small at first, as in eventstore/sqlite: most reads of a live log
-	// find a few events or none.
-	events := make([]eventstore.RecordedEvent, 0, min(sizeHint, 16))
-	for rows.Next() {
-		var (
-			e                         eventstore.RecordedEvent
-			position, version, schema int64
-			occurred, recorded        string
-			metadata, data            []byte
-		)
-		if err := rows.Scan(&position, &e.EventID, &e.StreamID, &version, &e.Type, &schema,
-			&occurred, &recorded, &metadata, &data); err != nil {
-			return nil, err
-		}
-		e.Position, e.Version, e.SchemaVersion = uint64(position), uint64(version), int(schema)
-		var err error
-		if e.OccurredAt, err = parseTime(occurred); err != nil {
-			return nil, fmt.Errorf("event %s: occurred_at: %w", e.EventID, err)
-		}
-		if e.RecordedAt, err = parseTime(recorded); err != nil {
-			return nil, fmt.Errorf("event %s: recorded_at: %w", e.EventID, err)
-		}
-		if err := json.Unmarshal(metadata, &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event %s: metadata: %w", e.EventID, err)
-		}
-		e.Data = json.RawMessage(data)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return events, nil
-}
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
+	return sqlrow.ScanEvents(rows, sizeHint)
 }
 
 // hostOf names the servers of cfg for messages: host:port (a Unix

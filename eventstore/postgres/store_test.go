@@ -13,6 +13,7 @@ import (
 
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/eventstoretest"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 	"github.com/samspill/samspill/internal/pgtest"
 )
 
@@ -169,8 +170,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	if len(rows) != len(ms) {
 		t.Fatalf("schema_migrations has %d rows, %d migrations are embedded", len(rows), len(ms))
 	}
-	if rows[0].appliedAt != formatTime(first) {
-		t.Fatalf("applied_at = %s, want the store clock's %s", rows[0].appliedAt, formatTime(first))
+	if rows[0].appliedAt != sqlrow.FormatTime(first) {
+		t.Fatalf("applied_at = %s, want the store clock's %s", rows[0].appliedAt, sqlrow.FormatTime(first))
 	}
 	// Reopening applies nothing.
 	openAt(t, url, WithClock(func() time.Time { return first.Add(time.Hour) }))
@@ -271,32 +272,32 @@ func TestBatchRejectionsStayAlone(t *testing.T) {
 	r7 := queued(t, cancelled, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined")}})
 	r8 := queued(t, ctx, eventstore.AppendRequest{StreamID: b, Expected: eventstore.Exactly(1), Events: []eventstore.NewEvent{event("PartnerJoined"), ea}})
 
-	batchesBefore := s.stats.batches.Load()
-	s.commit([]*request{r1, r2, r3, r4, r5, r6, r7, r8})
-	if got := s.stats.batches.Load() - batchesBefore; got != 1 || s.stats.retries.Load() != 0 {
-		t.Fatalf("batch took %d transactions and %d retries; want one transaction", got, s.stats.retries.Load())
+	batchesBefore := s.stats.Batches.Load()
+	s.queue.Commit([]*request{r1, r2, r3, r4, r5, r6, r7, r8})
+	if got := s.stats.Batches.Load() - batchesBefore; got != 1 || s.stats.Retries.Load() != 0 {
+		t.Fatalf("batch took %d transactions and %d retries; want one transaction", got, s.stats.Retries.Load())
 	}
 	for i, c := range []struct {
 		r    *request
 		want error
 	}{{r1, nil}, {r2, eventstore.ErrVersionConflict}, {r3, nil}, {r4, nil}, {r5, nil}, {r6, eventstore.ErrIdempotencyKeyUsed},
 		{r7, context.Canceled}, {r8, eventstore.ErrDuplicateEventID}} {
-		<-c.r.done
-		if !errors.Is(c.r.err, c.want) || (c.want == nil && c.r.err != nil) {
-			t.Fatalf("request %d: %v; want %v", i+1, c.r.err, c.want)
+		<-c.r.Done()
+		if !errors.Is(c.r.Err, c.want) || (c.want == nil && c.r.Err != nil) {
+			t.Fatalf("request %d: %v; want %v", i+1, c.r.Err, c.want)
 		}
 	}
-	if !r4.res.Deduplicated || r4.res.Positions[0] != r1.res.Positions[0] {
-		t.Fatalf("same events twice in one batch: %+v then %+v; want the second deduplicated", r1.res, r4.res)
+	if !r4.Res.Deduplicated || r4.Res.Positions[0] != r1.Res.Positions[0] {
+		t.Fatalf("same events twice in one batch: %+v then %+v; want the second deduplicated", r1.Res, r4.Res)
 	}
-	if r5.res.FirstVersion != 2 {
-		t.Fatalf("request 5 landed at version %d, want 2 (after request 1 of the same batch)", r5.res.FirstVersion)
+	if r5.Res.FirstVersion != 2 {
+		t.Fatalf("request 5 landed at version %d, want 2 (after request 1 of the same batch)", r5.Res.FirstVersion)
 	}
 	head, err := s.Head(ctx)
 	if err != nil || head != 3 {
 		t.Fatalf("Head = %d, %v; want 3 (requests 1, 3, 5)", head, err)
 	}
-	if rec, ok, err := s.LookupIdempotency(ctx, "k"); err != nil || !ok || rec.StreamID != a || rec.Position != r5.res.Positions[0] {
+	if rec, ok, err := s.LookupIdempotency(ctx, "k"); err != nil || !ok || rec.StreamID != a || rec.Position != r5.Res.Positions[0] {
 		t.Fatalf("LookupIdempotency(k) = %+v, %v, %v; want request 5's record", rec, ok, err)
 	}
 }
@@ -320,18 +321,18 @@ func TestBatchFailureRetriesOneByOne(t *testing.T) {
 	good1 := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined"), event("PartnerJoined")}})
 	bad := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined"), event("Poison")}})
 	good2 := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined")}})
-	s.commit([]*request{good1, bad, good2})
+	s.queue.Commit([]*request{good1, bad, good2})
 	for _, r := range []*request{good1, bad, good2} {
-		<-r.done
+		<-r.Done()
 	}
-	if good1.err != nil || good2.err != nil {
-		t.Fatalf("good requests failed with the bad one: %v, %v", good1.err, good2.err)
+	if good1.Err != nil || good2.Err != nil {
+		t.Fatalf("good requests failed with the bad one: %v, %v", good1.Err, good2.Err)
 	}
-	if bad.err == nil || !strings.Contains(bad.err.Error(), "poisoned event") {
-		t.Fatalf("bad request: %v; want the trigger's error", bad.err)
+	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "poisoned event") {
+		t.Fatalf("bad request: %v; want the trigger's error", bad.Err)
 	}
-	if s.stats.retries.Load() != 1 {
-		t.Fatalf("%d retries, want 1", s.stats.retries.Load())
+	if s.stats.Retries.Load() != 1 {
+		t.Fatalf("%d retries, want 1", s.stats.Retries.Load())
 	}
 	if _, err := s.ReadStream(ctx, bad.req.StreamID); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("the failed request's stream: %v; want ErrStreamNotFound (its first event rolled back)", err)

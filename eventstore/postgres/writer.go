@@ -15,12 +15,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/groupcommit"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // Group commit.
 //
-// Append queues a request and waits. One writer goroutine takes everything
-// queued and handles it in ONE transaction (attempt): it takes the counter
+// Append queues a request and waits (groupcommit.Queue). One writer
+// goroutine takes everything queued and handles it in ONE transaction
+// (attempt): it takes the counter
 // lock and looks up what the batch touches, decides every request in
 // memory (decide), writes the accepted ones and commits; then every caller
 // gets its own result. See the package comment for why the lookups are
@@ -30,21 +33,16 @@ import (
 // (validation, JSON encoding, time formatting) is done on the caller's
 // goroutine.
 type request struct {
-	ctx        context.Context
+	// Call holds the caller's context and the outcome: Res and Err are
+	// set by decide, and final once Finish is called.
+	groupcommit.Call
 	req        eventstore.AppendRequest
 	occurredAt []string
 	metadata   []string
 
-	// Set by decide, and final when done is closed.
+	// accepted is set by decide: the request's events are in the batch's
+	// writes.
 	accepted bool
-	res      eventstore.AppendResult
-	err      error
-	done     chan struct{}
-}
-
-func (r *request) finish(err error) {
-	r.err = err
-	close(r.done)
 }
 
 // newRequest validates req (eventstore.ValidateAppend, and text PostgreSQL
@@ -57,18 +55,17 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 		return nil, err
 	}
 	r := &request{
-		ctx:        ctx,
+		Call:       groupcommit.NewCall(ctx),
 		req:        req,
 		occurredAt: make([]string, len(req.Events)),
 		metadata:   make([]string, len(req.Events)),
-		done:       make(chan struct{}),
 	}
 	for i, e := range req.Events {
 		meta, err := json.Marshal(e.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %s: metadata: %w", eventstore.ErrInvalidAppend, e.EventID, err)
 		}
-		r.occurredAt[i] = formatTime(e.OccurredAt)
+		r.occurredAt[i] = sqlrow.FormatTime(e.OccurredAt)
 		r.metadata[i] = string(meta)
 	}
 	return r, nil
@@ -118,64 +115,16 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, err)
 	}
-	if err := ctx.Err(); err != nil {
+	res, err := s.queue.Submit(r)
+	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, err)
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, eventstore.ErrClosed)
-	}
-	s.pending = append(s.pending, r)
-	s.mu.Unlock()
-	s.signal()
-
-	// No select on ctx here: once queued, the writer decides, and the
-	// caller must learn whether its events were written.
-	<-r.done
-	if r.err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, r.err)
-	}
-	return r.res, nil
-}
-
-// signal tells the writer goroutine that the queue may be non-empty.
-func (s *Store) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run is the writer goroutine.
-func (s *Store) run() {
-	defer close(s.stopped)
-	var spare []*request
-	for range s.wake {
-		s.mu.Lock()
-		batch := s.pending
-		s.pending = spare
-		closing := s.closing
-		s.mu.Unlock()
-
-		if closing {
-			for _, r := range batch {
-				r.finish(eventstore.ErrClosed)
-			}
-			return
-		}
-		for rest := batch; len(rest) > 0; {
-			n := min(len(rest), s.maxBatch)
-			s.commit(rest[:n])
-			rest = rest[n:]
-		}
-		clear(batch)
-		spare = batch[:0]
-	}
+	return res, nil
 }
 
 // commit writes one batch in one transaction and answers every request in
-// it. Only the writer goroutine calls it (and tests, while it is idle).
+// it. Only the writer goroutine calls it, through the queue (which has
+// dropped the requests whose caller gave up).
 //
 // When the server or the connection was unavailable, nothing was written
 // and the batch is tried once more, on another connection; if that fails
@@ -184,26 +133,14 @@ func (s *Store) run() {
 // Any other failure (a statement the server refused) retries the requests
 // one transaction each, so that only the request that breaks the database
 // fails.
-func (s *Store) commit(batch []*request) {
-	// Requests whose caller gave up before the batch started are dropped.
-	live := make([]*request, 0, len(batch))
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.finish(err)
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
+func (s *Store) commit(live []*request) {
 	// The batch runs to completion whatever the callers' contexts do: one
 	// caller's cancellation must not abort the others' transaction.
-	recordedAt := formatTime(s.now())
+	recordedAt := sqlrow.FormatTime(s.now())
 	err := s.attempt(live, recordedAt)
 	var unknown *outcomeUnknownError
 	if err != nil && errors.Is(err, ErrUnavailable) && !errors.As(err, &unknown) {
-		s.stats.retries.Add(1)
+		s.stats.Retries.Add(1)
 		s.log.Warn("event store batch failed, nothing written; trying it again on another connection",
 			"requests", len(live), "err", oneLine(err))
 		err = s.attempt(live, recordedAt)
@@ -213,7 +150,7 @@ func (s *Store) commit(batch []*request) {
 		s.acknowledge(live)
 	case errors.Is(err, ErrUnavailable) || len(live) == 1:
 		for _, r := range live {
-			r.finish(err)
+			r.Finish(err)
 		}
 	default:
 		s.retryOneByOne(live, recordedAt, err)
@@ -223,12 +160,12 @@ func (s *Store) commit(batch []*request) {
 // retryOneByOne gives every request of a failed batch its own transaction,
 // so a request that breaks the database fails alone.
 func (s *Store) retryOneByOne(live []*request, recordedAt string, cause error) {
-	s.stats.retries.Add(1)
+	s.stats.Retries.Add(1)
 	s.log.Warn("event store batch failed, nothing written; retrying its appends one by one",
 		"requests", len(live), "err", oneLine(cause))
 	for _, r := range live {
 		if err := s.attempt([]*request{r}, recordedAt); err != nil {
-			r.finish(err)
+			r.Finish(err)
 			continue
 		}
 		s.acknowledge([]*request{r})
@@ -240,29 +177,20 @@ func (s *Store) acknowledge(reqs []*request) {
 	var head uint64
 	for _, r := range reqs {
 		if r.accepted {
-			head = max(head, r.res.LastPosition())
+			head = max(head, r.Res.LastPosition())
 		}
 	}
-	if head > 0 {
-		s.notify(head)
-	}
-	s.stats.batches.Add(1)
-	s.stats.requests.Add(uint64(len(reqs)))
-	for {
-		m := s.stats.maxBatch.Load()
-		if uint64(len(reqs)) <= m || s.stats.maxBatch.CompareAndSwap(m, uint64(len(reqs))) {
-			break
-		}
-	}
+	s.moved.Notify(head)
+	s.stats.Committed(len(reqs))
 	for _, r := range reqs {
-		r.finish(r.err)
+		r.Finish(r.Err)
 	}
 }
 
 // attempt runs batch in one transaction: lock and look up (round trip
 // one), decide, write and commit (round trip two). It returns nil when the
-// transaction committed or had nothing to write (every request's res and
-// err are then set), an *outcomeUnknownError when that cannot be known,
+// transaction committed or had nothing to write (every request's Res and
+// Err are then set), an *outcomeUnknownError when that cannot be known,
 // and any other error when nothing of the batch is stored.
 func (s *Store) attempt(batch []*request, recordedAt string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -416,28 +344,8 @@ func (s *Store) lockAndLook(ctx context.Context, conn *pgx.Conn, batch []*reques
 	} else {
 		b.Queue(s.lockSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&v.last) })
 	}
-	b.Queue(versionsSQL, streams).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id string
-			var version int64
-			if err := rows.Scan(&id, &version); err != nil {
-				return err
-			}
-			v.versions[id] = uint64(version)
-		}
-		return rows.Err()
-	})
-	b.Queue(storedSQL, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id, stream string
-			var version, position int64
-			if err := rows.Scan(&id, &stream, &version, &position); err != nil {
-				return err
-			}
-			v.stored[id] = eventstore.StoredEvent{StreamID: stream, Version: uint64(version), Position: uint64(position)}
-		}
-		return rows.Err()
-	})
+	queueVersions(b, streams, v.versions)
+	queueStored(b, ids, v.stored)
 	if len(keys) > 0 {
 		b.Queue(keysSQL, keys).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -454,6 +362,38 @@ func (s *Store) lockAndLook(ctx context.Context, conn *pgx.Conn, batch []*reques
 		return nil, err
 	}
 	return v, nil
+}
+
+// queueVersions queues the lookup of the current version of each stream
+// of streams into versions.
+func queueVersions(b *pgx.Batch, streams []string, versions map[string]uint64) {
+	b.Queue(versionsSQL, streams).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			var version int64
+			if err := rows.Scan(&id, &version); err != nil {
+				return err
+			}
+			versions[id] = uint64(version)
+		}
+		return rows.Err()
+	})
+}
+
+// queueStored queues the lookup of where the event ids of ids are stored
+// into stored; ids that are not stored are left out.
+func queueStored(b *pgx.Batch, ids []string, stored map[string]eventstore.StoredEvent) {
+	b.Queue(storedSQL, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id, stream string
+			var version, position int64
+			if err := rows.Scan(&id, &stream, &version, &position); err != nil {
+				return err
+			}
+			stored[id] = eventstore.StoredEvent{StreamID: stream, Version: uint64(version), Position: uint64(position)}
+		}
+		return rows.Err()
+	})
 }
 
 // writes is what a batch inserts: the columns of its accepted events (in
@@ -483,9 +423,9 @@ func (s *Store) decide(batch []*request, v *view, recordedAt string) *writes {
 	fresh := v.fresh
 	for _, r := range batch {
 		req := r.req
-		r.accepted, r.res, r.err = false, eventstore.AppendResult{}, nil
+		r.accepted, r.Res, r.Err = false, eventstore.AppendResult{}, nil
 		if req.Idempotency != nil && v.keys[req.Idempotency.Key] {
-			r.err = fmt.Errorf("%w: key %q", eventstore.ErrIdempotencyKeyUsed, req.Idempotency.Key)
+			r.Err = fmt.Errorf("%w: key %q", eventstore.ErrIdempotencyKeyUsed, req.Idempotency.Key)
 			continue
 		}
 		var found []eventstore.StoredEvent
@@ -498,18 +438,18 @@ func (s *Store) decide(batch []*request, v *view, recordedAt string) *writes {
 			}
 		}
 		if found != nil {
-			r.res, r.err = eventstore.Dedupe(req, found)
+			r.Res, r.Err = eventstore.Dedupe(req, found)
 			continue
 		}
 		current := v.versions[req.StreamID]
 		if !req.Expected.Allows(current) {
-			r.err = fmt.Errorf("%w: stream is at version %d, expected %s", eventstore.ErrVersionConflict, current, req.Expected)
+			r.Err = fmt.Errorf("%w: stream is at version %d, expected %s", eventstore.ErrVersionConflict, current, req.Expected)
 			continue
 		}
 
 		n := uint64(len(req.Events))
 		r.accepted = true
-		r.res = eventstore.AppendResult{FirstVersion: current + 1, LastVersion: current + n, Positions: make([]uint64, n)}
+		r.Res = eventstore.AppendResult{FirstVersion: current + 1, LastVersion: current + n, Positions: make([]uint64, n)}
 		for i, e := range req.Events {
 			var pos int64
 			if s.unlocked {
@@ -520,7 +460,7 @@ func (s *Store) decide(batch []*request, v *view, recordedAt string) *writes {
 				pos = w.last
 			}
 			version := current + 1 + uint64(i)
-			r.res.Positions[i] = uint64(pos)
+			r.Res.Positions[i] = uint64(pos)
 			v.stored[e.EventID] = eventstore.StoredEvent{StreamID: req.StreamID, Version: version, Position: uint64(pos)}
 			w.positions = append(w.positions, pos)
 			w.ids = append(w.ids, e.EventID)
@@ -539,9 +479,9 @@ func (s *Store) decide(batch []*request, v *view, recordedAt string) *writes {
 			w.keys = append(w.keys, idem.Key)
 			w.hashes = append(w.hashes, idem.RequestHash)
 			w.keyStreams = append(w.keyStreams, req.StreamID)
-			w.firsts = append(w.firsts, int64(r.res.FirstVersion))
-			w.lasts = append(w.lasts, int64(r.res.LastVersion))
-			w.keyPositions = append(w.keyPositions, int64(r.res.LastPosition()))
+			w.firsts = append(w.firsts, int64(r.Res.FirstVersion))
+			w.lasts = append(w.lasts, int64(r.Res.LastVersion))
+			w.keyPositions = append(w.keyPositions, int64(r.Res.LastPosition()))
 			w.keyRecorded = append(w.keyRecorded, recordedAt)
 		}
 	}

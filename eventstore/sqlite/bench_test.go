@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // Each benchmark reports samspill's rate (events/s) and, measured in the
@@ -157,7 +158,7 @@ func rawSchemaRate(b *testing.B, n int) float64 {
 		ids[i] = newEventID()
 	}
 	versions := make([]int, len(streams))
-	data, meta, at := string(payload), `{"actor":{"subject":"bench","role":"coordinator"},"correlation_id":"c"}`, formatTime(time.Now())
+	data, meta, at := string(payload), `{"actor":{"subject":"bench","role":"coordinator"},"correlation_id":"c"}`, sqlrow.FormatTime(time.Now())
 	start := time.Now()
 	for done := 0; done < n; {
 		tx, err := db.Begin()
@@ -266,5 +267,5 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	n64 := max(b.N, 64*50)
 	b.ReportMetric(rate(n64, raw.insert(b, n64, 64)), "raw_batch64_events/s")
 	b.ReportMetric(rawSchemaRate(b, n64), "raw_schema64_events/s")
-	b.ReportMetric(float64(s.stats.requests.Load())/float64(max(s.stats.batches.Load(), 1)), "appends/commit")
+	b.ReportMetric(float64(s.stats.Requests.Load())/float64(max(s.stats.Batches.Load(), 1)), "appends/commit")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // LookupIdempotency returns the record stored under key, and false when
@@ -16,21 +17,12 @@ func (s *Store) LookupIdempotency(ctx context.Context, key string) (eventstore.I
 	if s.closed.Load() {
 		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: %w", key, eventstore.ErrClosed)
 	}
-	var (
-		rec                   = eventstore.IdempotencyRecord{Key: key}
-		first, last, position int64
-		recordedAt            string
-	)
-	err := s.rd.idempotency.QueryRowContext(ctx, key).Scan(&rec.RequestHash, &rec.StreamID, &first, &last, &position, &recordedAt)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := sqlrow.ScanIdempotency(s.rd.idempotency.QueryRowContext(ctx, key), key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return eventstore.IdempotencyRecord{}, false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: %w", key, s.translate(err))
-	}
-	rec.FirstVersion, rec.LastVersion, rec.Position = uint64(first), uint64(last), uint64(position)
-	if rec.RecordedAt, err = parseTime(recordedAt); err != nil {
-		return eventstore.IdempotencyRecord{}, false, fmt.Errorf("look up idempotency key %q: recorded_at: %w", key, err)
 	}
 	return rec, true, nil
 }

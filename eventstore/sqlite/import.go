@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 var (
@@ -57,7 +58,7 @@ func (s *Store) Import(ctx context.Context, events []eventstore.RecordedEvent) (
 		return 0, fmt.Errorf("import: commit: %w", s.translate(err))
 	}
 	if wrote > 0 {
-		s.headMoved()
+		s.moved.Notify(uint64(im.head))
 	}
 	return wrote, nil
 }
@@ -66,36 +67,26 @@ func (s *Store) Import(ctx context.Context, events []eventstore.RecordedEvent) (
 type importer struct {
 	tx       *sql.Tx
 	head     int64            // highest position stored so far
-	versions map[string]int64 // current version of the streams touched
+	versions map[string]int64 // current version of the streams looked up
 }
 
-// add writes e, or reports that it is already stored at its place.
+// add writes e, or reports that it is already stored at its place
+// (eventstore.CheckImport decides).
 func (im *importer) add(ctx context.Context, e eventstore.RecordedEvent) (written bool, err error) {
-	var stream string
-	var version, position int64
-	err = im.tx.QueryRowContext(ctx, `SELECT stream_id, version, position FROM events WHERE event_id = ?`, e.EventID).
-		Scan(&stream, &version, &position)
-	switch {
-	case err == nil:
-		if stream != e.StreamID || uint64(version) != e.Version || uint64(position) != e.Position {
-			return false, fmt.Errorf("%w: the id is stored as %s version %d at position %d", eventstore.ErrImportConflict, stream, version, position)
-		}
-		return false, nil
-	case !errors.Is(err, sql.ErrNoRows):
+	stored, err := im.stored(ctx, e.EventID)
+	if err != nil {
 		return false, err
 	}
-	if e.Position > uint64(math.MaxInt64) || int64(e.Position) <= im.head {
-		return false, fmt.Errorf("%w: position %d is not above the store's head %d (import needs an empty store, or one holding only this file's events)",
-			eventstore.ErrImportConflict, e.Position, im.head)
+	current, err := im.version(ctx, e.StreamID)
+	if err != nil {
+		return false, err
 	}
-	current, ok := im.versions[e.StreamID]
-	if !ok {
-		if err := im.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`, e.StreamID).Scan(&current); err != nil {
-			return false, err
-		}
+	if write, err := eventstore.CheckImport(e, stored, uint64(im.head), uint64(current)); !write || err != nil {
+		return false, err
 	}
-	if e.Version != uint64(current)+1 {
-		return false, fmt.Errorf("%w: stream %s is at version %d, the event has version %d", eventstore.ErrImportConflict, e.StreamID, current, e.Version)
+	if e.Position > math.MaxInt64 {
+		// position is the rowid, a signed 64-bit integer.
+		return false, fmt.Errorf("%w: position %d is beyond what the store can hold", eventstore.ErrImportConflict, e.Position)
 	}
 	metadata, err := json.Marshal(e.Metadata)
 	if err != nil {
@@ -104,12 +95,42 @@ func (im *importer) add(ctx context.Context, e eventstore.RecordedEvent) (writte
 	if _, err := im.tx.ExecContext(ctx, `INSERT INTO events (position, event_id, stream_id, version, type, schema_version,
 		occurred_at, recorded_at, metadata, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(e.Position), e.EventID, e.StreamID, int64(e.Version), e.Type, e.SchemaVersion,
-		formatTime(e.OccurredAt), formatTime(e.RecordedAt), string(metadata), string(e.Data)); err != nil {
+		sqlrow.FormatTime(e.OccurredAt), sqlrow.FormatTime(e.RecordedAt), string(metadata), string(e.Data)); err != nil {
 		return false, err
 	}
 	im.head = int64(e.Position)
 	im.versions[e.StreamID] = int64(e.Version)
 	return true, nil
+}
+
+// stored returns where the event id is stored, the zero
+// eventstore.StoredEvent if it is not.
+func (im *importer) stored(ctx context.Context, eventID string) (eventstore.StoredEvent, error) {
+	var stream string
+	var version, position int64
+	err := im.tx.QueryRowContext(ctx, `SELECT stream_id, version, position FROM events WHERE event_id = ?`, eventID).
+		Scan(&stream, &version, &position)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return eventstore.StoredEvent{}, nil
+	case err != nil:
+		return eventstore.StoredEvent{}, err
+	}
+	return eventstore.StoredEvent{StreamID: stream, Version: uint64(version), Position: uint64(position)}, nil
+}
+
+// version returns the stream's current version. The import transaction
+// holds the write lock, so what it looked up or wrote stays true.
+func (im *importer) version(ctx context.Context, streamID string) (int64, error) {
+	if v, ok := im.versions[streamID]; ok {
+		return v, nil
+	}
+	var v int64
+	if err := im.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?`, streamID).Scan(&v); err != nil {
+		return 0, err
+	}
+	im.versions[streamID] = v
+	return v, nil
 }
 
 // StreamsUpTo lists streams by their first event (eventstore.StreamLister)

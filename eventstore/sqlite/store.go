@@ -20,7 +20,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +36,9 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/groupcommit"
+	"github.com/samspill/samspill/eventstore/internal/headwatch"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // driverName is the database/sql name modernc.org/sqlite registers.
@@ -46,10 +48,6 @@ const driverName = "sqlite"
 // connection (another process, or a checkpoint) before failing with
 // SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
-
-// timeLayout stores times as UTC RFC 3339 with exactly nine fractional
-// digits: exact to the nanosecond, and text order is time order.
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // Option configures Open.
 type Option func(*options)
@@ -94,40 +92,23 @@ type Store struct {
 	rd readStmts
 	wr writer // writer goroutine only
 
-	// mu guards pending and closing. Append queues requests under it; the
-	// writer goroutine takes the whole queue at once.
-	mu      sync.Mutex
-	pending []*request
-	closing bool
-	// wake carries at most one token: "the queue may be non-empty".
-	wake chan struct{}
-	// stopped is closed when the writer goroutine has returned.
-	stopped  chan struct{}
-	closed   atomic.Bool
-	maxBatch int
+	// queue feeds appends to the writer goroutine, which commits them
+	// (commit) with wr.
+	queue  *groupcommit.Queue[*request]
+	closed atomic.Bool
 
-	headMu sync.Mutex
-	headCh chan struct{}
+	moved headwatch.Broadcaster
 
 	closeOnce sync.Once
 	closeErr  error
 
-	stats writerStats
+	stats groupcommit.Stats // kept by the writer goroutine
 }
 
 var (
 	_ eventstore.Store            = (*Store)(nil)
 	_ eventstore.StreamTailReader = (*Store)(nil)
 )
-
-// writerStats count what the writer goroutine did; tests read them to see
-// batching happen.
-type writerStats struct {
-	batches  atomic.Uint64 // committed transactions holding at least one request
-	requests atomic.Uint64 // requests acknowledged from those transactions
-	maxBatch atomic.Uint64 // most requests seen in one transaction
-	retries  atomic.Uint64 // batches rolled back and retried one by one
-}
 
 // Open opens the event store in the SQLite database file at path, creating
 // the file if needed (the caller owns the folder), and applies pending
@@ -160,14 +141,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 
 	s := &Store{
-		w:        w,
-		path:     abs,
-		log:      o.logger,
-		now:      o.now,
-		wake:     make(chan struct{}, 1),
-		stopped:  make(chan struct{}),
-		headCh:   make(chan struct{}),
-		maxBatch: o.maxBatch,
+		w:    w,
+		path: abs,
+		log:  o.logger,
+		now:  o.now,
 	}
 	fail := func(err error) (*Store, error) {
 		s.rd.close()
@@ -220,7 +197,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.wr.open(ctx, s.w); err != nil {
 		return fail(err)
 	}
-	go s.run()
+	s.queue = groupcommit.Start(o.maxBatch, s.commit)
 	return s, nil
 }
 
@@ -263,16 +240,9 @@ func dsn(abs string, q url.Values) string {
 // eventstore.ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.mu.Lock()
-		s.closing = true
-		s.mu.Unlock()
 		s.closed.Store(true)
-		s.signal()
-		<-s.stopped
-
-		s.headMu.Lock()
-		close(s.headCh)
-		s.headMu.Unlock()
+		s.queue.Close()
+		s.moved.Close()
 
 		s.rd.close()
 		s.closeErr = errors.Join(s.wr.close(), s.r.Close(), s.w.Close())
@@ -285,22 +255,7 @@ func (s *Store) Close() error {
 
 // HeadMoved returns a channel that is closed after the next transaction that
 // stores at least one event commits, or when the store closes.
-func (s *Store) HeadMoved() <-chan struct{} {
-	s.headMu.Lock()
-	defer s.headMu.Unlock()
-	return s.headCh
-}
-
-// headMoved wakes everyone waiting on HeadMoved and hands out a new channel.
-func (s *Store) headMoved() {
-	s.headMu.Lock()
-	defer s.headMu.Unlock()
-	if s.closed.Load() {
-		return // Close closes the channel
-	}
-	close(s.headCh)
-	s.headCh = make(chan struct{})
-}
+func (s *Store) HeadMoved() <-chan struct{} { return s.moved.HeadMoved() }
 
 // Head returns the position of the newest event, 0 for an empty store.
 func (s *Store) Head(ctx context.Context) (uint64, error) {
@@ -380,57 +335,10 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	return events, nil
 }
 
-// eventColumns is the column list scanEvents expects.
-const eventColumns = `position, event_id, stream_id, version, type, schema_version,
-	occurred_at, recorded_at, metadata, data`
-
-// scanEvents reads rows of eventColumns and closes rows.
+// scanEvents reads rows of sqlrow.EventColumns and closes rows.
 func scanEvents(rows *sql.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	// The slice starts small and grows with the rows: most reads of a live
-	// log find a few events or none (subscribers read after every commit),
-	// and a page-sized slice made up front (224 bytes an event) was most of
-	// what a busy server allocated (docs/PERFORMANCE.md, Load).
-	events := make([]eventstore.RecordedEvent, 0, min(sizeHint, 16))
-	for rows.Next() {
-		var (
-			e                  eventstore.RecordedEvent
-			position, version  int64
-			occurred, recorded string
-			metadata, data     []byte
-		)
-		if err := rows.Scan(&position, &e.EventID, &e.StreamID, &version, &e.Type, &e.SchemaVersion,
-			&occurred, &recorded, &metadata, &data); err != nil {
-			return nil, err
-		}
-		e.Position, e.Version = uint64(position), uint64(version)
-		var err error
-		if e.OccurredAt, err = parseTime(occurred); err != nil {
-			return nil, fmt.Errorf("event %s: occurred_at: %w", e.EventID, err)
-		}
-		if e.RecordedAt, err = parseTime(recorded); err != nil {
-			return nil, fmt.Errorf("event %s: recorded_at: %w", e.EventID, err)
-		}
-		if err := json.Unmarshal(metadata, &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event %s: metadata: %w", e.EventID, err)
-		}
-		e.Data = json.RawMessage(data)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return events, nil
-}
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
+	return sqlrow.ScanEvents(rows, sizeHint)
 }
 
 // translate maps driver and database/sql errors to the port's sentinels
@@ -481,11 +389,10 @@ func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		sql string
 	}{
 		{&p.head, `SELECT COALESCE(MAX(position), 0) FROM events`},
-		{&p.stream, `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? ORDER BY version`},
-		{&p.streamAfter, `SELECT ` + eventColumns + ` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`},
-		{&p.all, `SELECT ` + eventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`},
-		{&p.idempotency, `SELECT request_hash, stream_id, first_version, last_version, position, recorded_at
-			FROM idempotency_keys WHERE key = ?`},
+		{&p.stream, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE stream_id = ? ORDER BY version`},
+		{&p.streamAfter, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`},
+		{&p.all, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`},
+		{&p.idempotency, `SELECT ` + sqlrow.IdempotencyColumns + ` FROM idempotency_keys WHERE key = ?`},
 	} {
 		st, err := db.PrepareContext(ctx, q.sql)
 		if err != nil {

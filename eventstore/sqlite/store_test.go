@@ -21,6 +21,7 @@ import (
 
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/eventstoretest"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // openAt opens the store at path and closes it when the test ends.
@@ -140,8 +141,8 @@ func TestReopenRunsNoMigrationTwice(t *testing.T) {
 			t.Fatalf("reopen %d: schema_migrations = %v, want %v (unchanged)", i, got, want)
 		}
 	}
-	if want[0].appliedAt != formatTime(firstClock) {
-		t.Fatalf("applied_at = %s, want the store clock's %s", want[0].appliedAt, formatTime(firstClock))
+	if want[0].appliedAt != sqlrow.FormatTime(firstClock) {
+		t.Fatalf("applied_at = %s, want the store clock's %s", want[0].appliedAt, sqlrow.FormatTime(firstClock))
 	}
 }
 
@@ -257,14 +258,14 @@ func TestGroupCommitBatches(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	appends, batches := s.stats.requests.Load(), s.stats.batches.Load()
+	appends, batches := s.stats.Requests.Load(), s.stats.Batches.Load()
 	if appends != writers*each {
 		t.Fatalf("writer acknowledged %d appends, want %d", appends, writers*each)
 	}
-	if batches >= appends || s.stats.maxBatch.Load() < 2 {
-		t.Fatalf("%d appends took %d transactions (largest %d appends): no group commit", appends, batches, s.stats.maxBatch.Load())
+	if batches >= appends || s.stats.MaxBatch.Load() < 2 {
+		t.Fatalf("%d appends took %d transactions (largest %d appends): no group commit", appends, batches, s.stats.MaxBatch.Load())
 	}
-	t.Logf("%d appends in %d transactions, largest %d", appends, batches, s.stats.maxBatch.Load())
+	t.Logf("%d appends in %d transactions, largest %d", appends, batches, s.stats.MaxBatch.Load())
 	head, err := s.Head(t.Context())
 	if err != nil || head != writers*each {
 		t.Fatalf("Head = %d, %v; want %d", head, err, writers*each)
@@ -300,25 +301,25 @@ func TestBatchRejectionsStayAlone(t *testing.T) {
 	cancel()
 	r7 := queued(t, cancelled, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined")}})
 
-	batchesBefore := s.stats.batches.Load()
-	s.commit([]*request{r1, r2, r3, r4, r5, r6, r7})
-	if got := s.stats.batches.Load() - batchesBefore; got != 1 || s.stats.retries.Load() != 0 {
-		t.Fatalf("batch took %d transactions and %d retries; want one transaction", got, s.stats.retries.Load())
+	batchesBefore := s.stats.Batches.Load()
+	s.queue.Commit([]*request{r1, r2, r3, r4, r5, r6, r7})
+	if got := s.stats.Batches.Load() - batchesBefore; got != 1 || s.stats.Retries.Load() != 0 {
+		t.Fatalf("batch took %d transactions and %d retries; want one transaction", got, s.stats.Retries.Load())
 	}
 	for i, c := range []struct {
 		r    *request
 		want error
 	}{{r1, nil}, {r2, eventstore.ErrVersionConflict}, {r3, nil}, {r4, nil}, {r5, nil}, {r6, eventstore.ErrIdempotencyKeyUsed}, {r7, context.Canceled}} {
-		<-c.r.done
-		if !errors.Is(c.r.err, c.want) || (c.want == nil && c.r.err != nil) {
-			t.Fatalf("request %d: %v; want %v", i+1, c.r.err, c.want)
+		<-c.r.Done()
+		if !errors.Is(c.r.Err, c.want) || (c.want == nil && c.r.Err != nil) {
+			t.Fatalf("request %d: %v; want %v", i+1, c.r.Err, c.want)
 		}
 	}
-	if !r4.res.Deduplicated || r4.res.Positions[0] != r1.res.Positions[0] {
-		t.Fatalf("same events twice in one batch: %+v then %+v; want the second deduplicated", r1.res, r4.res)
+	if !r4.Res.Deduplicated || r4.Res.Positions[0] != r1.Res.Positions[0] {
+		t.Fatalf("same events twice in one batch: %+v then %+v; want the second deduplicated", r1.Res, r4.Res)
 	}
-	if r5.res.FirstVersion != 2 {
-		t.Fatalf("request 5 landed at version %d, want 2 (after request 1 of the same batch)", r5.res.FirstVersion)
+	if r5.Res.FirstVersion != 2 {
+		t.Fatalf("request 5 landed at version %d, want 2 (after request 1 of the same batch)", r5.Res.FirstVersion)
 	}
 	head, err := s.Head(ctx)
 	if err != nil || head != 3 {
@@ -339,18 +340,18 @@ func TestBatchFailureRetriesOneByOne(t *testing.T) {
 	good1 := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined"), event("PartnerJoined")}})
 	bad := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined"), event("Poison")}})
 	good2 := queued(t, ctx, eventstore.AppendRequest{StreamID: streamID(), Events: []eventstore.NewEvent{event("PartnerJoined")}})
-	s.commit([]*request{good1, bad, good2})
+	s.queue.Commit([]*request{good1, bad, good2})
 	for _, r := range []*request{good1, bad, good2} {
-		<-r.done
+		<-r.Done()
 	}
-	if good1.err != nil || good2.err != nil {
-		t.Fatalf("good requests failed with the bad one: %v, %v", good1.err, good2.err)
+	if good1.Err != nil || good2.Err != nil {
+		t.Fatalf("good requests failed with the bad one: %v, %v", good1.Err, good2.Err)
 	}
-	if bad.err == nil || !strings.Contains(bad.err.Error(), "poisoned event") {
-		t.Fatalf("bad request: %v; want the trigger's error", bad.err)
+	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "poisoned event") {
+		t.Fatalf("bad request: %v; want the trigger's error", bad.Err)
 	}
-	if s.stats.retries.Load() != 1 {
-		t.Fatalf("%d retries, want 1", s.stats.retries.Load())
+	if s.stats.Retries.Load() != 1 {
+		t.Fatalf("%d retries, want 1", s.stats.Retries.Load())
 	}
 	if _, err := s.ReadStream(ctx, bad.streamID); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("the failed request's stream: %v; want ErrStreamNotFound (its first event rolled back)", err)
@@ -549,7 +550,7 @@ func TestStaleVersionCache(t *testing.T) {
 		t.Helper()
 		_, err := raw.ExecContext(ctx, `INSERT INTO events (event_id, stream_id, version, type, schema_version,
 			occurred_at, recorded_at, metadata, data) VALUES (?, ?, ?, 'PartnerJoined', 1, ?, ?, '{}', '{}')`,
-			uuid.NewString(), stream, version, formatTime(time.Now()), formatTime(time.Now()))
+			uuid.NewString(), stream, version, sqlrow.FormatTime(time.Now()), sqlrow.FormatTime(time.Now()))
 		if err != nil {
 			t.Fatalf("insert behind the store's back: %v", err)
 		}
@@ -576,8 +577,8 @@ func TestStaleVersionCache(t *testing.T) {
 	if err != nil || len(events) != 6 {
 		t.Fatalf("ReadStream = %d events, %v; want 6", len(events), err)
 	}
-	if s.stats.retries.Load() != 0 {
-		t.Fatalf("%d batch retries; stale versions should be handled inside the batch", s.stats.retries.Load())
+	if s.stats.Retries.Load() != 0 {
+		t.Fatalf("%d batch retries; stale versions should be handled inside the batch", s.stats.Retries.Load())
 	}
 }
 

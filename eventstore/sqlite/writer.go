@@ -8,13 +8,16 @@ import (
 	"fmt"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/internal/groupcommit"
+	"github.com/samspill/samspill/eventstore/internal/sqlrow"
 )
 
 // Group commit.
 //
-// Append queues a request and waits. One writer goroutine takes everything
-// queued, checks and writes each request inside ONE transaction and commits
-// it with one fsync; then every caller gets its own result. Each request is
+// Append queues a request and waits (groupcommit.Queue). One writer
+// goroutine takes everything queued, checks and writes each request inside
+// ONE transaction and commits it with one fsync (commit); then every
+// caller gets its own result. Each request is
 // checked against the database as the transaction sees it, which includes
 // what earlier requests of the same batch wrote, so a rejected request (a
 // version conflict, a duplicate, a used key) writes nothing and does not
@@ -25,7 +28,8 @@ import (
 // request is one queued append. Everything that needs no database (JSON
 // encoding, time formatting, validation) is done on the caller's goroutine.
 type request struct {
-	ctx context.Context
+	// Call holds the caller's context and the outcome, set by the writer.
+	groupcommit.Call
 	// req is the request as the caller made it, for eventstore.Dedupe;
 	// the fields below are what the writer works with.
 	req      eventstore.AppendRequest
@@ -33,11 +37,6 @@ type request struct {
 	expected eventstore.ExpectedVersion
 	events   []encodedEvent
 	idem     *eventstore.Idempotency
-
-	// Set by the writer before done is closed.
-	res  eventstore.AppendResult
-	err  error
-	done chan struct{}
 }
 
 // encodedEvent holds a NewEvent's column values.
@@ -50,11 +49,6 @@ type encodedEvent struct {
 	data          string
 }
 
-func (r *request) finish(err error) {
-	r.err = err
-	close(r.done)
-}
-
 // newRequest validates req (eventstore.ValidateAppend) and encodes its
 // events; errors wrap eventstore.ErrInvalidAppend.
 func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, error) {
@@ -62,12 +56,11 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 		return nil, err
 	}
 	r := &request{
-		ctx:      ctx,
+		Call:     groupcommit.NewCall(ctx),
 		req:      req,
 		streamID: req.StreamID,
 		expected: req.Expected,
 		events:   make([]encodedEvent, len(req.Events)),
-		done:     make(chan struct{}),
 	}
 	if req.Idempotency != nil {
 		idem := *req.Idempotency
@@ -82,7 +75,7 @@ func newRequest(ctx context.Context, req eventstore.AppendRequest) (*request, er
 			id:            e.EventID,
 			typ:           e.Type,
 			schemaVersion: e.SchemaVersion,
-			occurredAt:    formatTime(e.OccurredAt),
+			occurredAt:    sqlrow.FormatTime(e.OccurredAt),
 			metadata:      string(meta),
 			data:          string(e.Data),
 		}
@@ -103,82 +96,22 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, err)
 	}
-	if err := ctx.Err(); err != nil {
+	res, err := s.queue.Submit(r)
+	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, err)
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, eventstore.ErrClosed)
-	}
-	s.pending = append(s.pending, r)
-	s.mu.Unlock()
-	s.signal()
-
-	// No select on ctx here: once queued, the writer decides, and the
-	// caller must learn whether its events were written.
-	<-r.done
-	if r.err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", req.StreamID, r.err)
-	}
-	return r.res, nil
-}
-
-// signal tells the writer goroutine that the queue may be non-empty.
-func (s *Store) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run is the writer goroutine.
-func (s *Store) run() {
-	defer close(s.stopped)
-	var spare []*request
-	for range s.wake {
-		s.mu.Lock()
-		batch := s.pending
-		s.pending = spare
-		closing := s.closing
-		s.mu.Unlock()
-
-		if closing {
-			for _, r := range batch {
-				r.finish(eventstore.ErrClosed)
-			}
-			return
-		}
-		for rest := batch; len(rest) > 0; {
-			n := min(len(rest), s.maxBatch)
-			s.commit(rest[:n])
-			rest = rest[n:]
-		}
-		clear(batch)
-		spare = batch[:0]
-	}
+	return res, nil
 }
 
 // commit writes one batch in one transaction and answers every request in
-// it. Only the writer goroutine calls it (and tests, while it is idle).
-func (s *Store) commit(batch []*request) {
-	// Requests whose caller gave up before the batch started are dropped.
-	live := make([]*request, 0, len(batch))
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.finish(err)
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
+// it. Only the writer goroutine calls it, through the queue (which has
+// dropped the requests whose caller gave up).
+func (s *Store) commit(live []*request) {
 	// The batch runs to completion whatever the callers' contexts do: one
 	// caller's cancellation must not abort the others' transaction.
 	ctx := context.Background()
 	w := &s.wr
-	recordedAt := formatTime(s.now())
+	recordedAt := sqlrow.FormatTime(s.now())
 
 	if len(live) == 1 && s.commitAlone(ctx, live[0], recordedAt) {
 		return
@@ -186,7 +119,7 @@ func (s *Store) commit(batch []*request) {
 	if err := w.begin(ctx); err != nil {
 		err = fmt.Errorf("begin: %w", s.translate(err))
 		for _, r := range live {
-			r.finish(err)
+			r.Finish(err)
 		}
 		return
 	}
@@ -197,32 +130,23 @@ func (s *Store) commit(batch []*request) {
 			s.retryOneByOne(live, recordedAt, err)
 			return
 		}
-		r.res, r.err = res, verdict
+		r.Res, r.Err = res, verdict
 	}
 	if err := w.commit(ctx); err != nil {
 		s.retryOneByOne(live, recordedAt, err)
 		return
 	}
 
-	wrote := false
+	var head uint64
 	for _, r := range live {
-		if r.err == nil && !r.res.Deduplicated {
-			wrote = true
+		if r.Err == nil && !r.Res.Deduplicated {
+			head = max(head, r.Res.LastPosition())
 		}
 	}
-	if wrote {
-		s.headMoved()
-	}
-	s.stats.batches.Add(1)
-	s.stats.requests.Add(uint64(len(live)))
-	for {
-		m := s.stats.maxBatch.Load()
-		if uint64(len(live)) <= m || s.stats.maxBatch.CompareAndSwap(m, uint64(len(live))) {
-			break
-		}
-	}
+	s.moved.Notify(head)
+	s.stats.Committed(len(live))
 	for _, r := range live {
-		r.finish(r.err)
+		r.Finish(r.Err)
 	}
 }
 
@@ -250,38 +174,36 @@ func (s *Store) commitAlone(ctx context.Context, r *request, recordedAt string) 
 	case err != nil:
 		return false
 	case verdict != nil || res.Deduplicated:
-		r.res, r.err = res, verdict
+		r.Res, r.Err = res, verdict
 	default:
 		w.versions[r.streamID] = current + 1
-		r.res = res
-		s.headMoved()
+		r.Res = res
+		s.moved.Notify(res.LastPosition())
 	}
-	s.stats.batches.Add(1)
-	s.stats.requests.Add(1)
-	r.finish(r.err)
+	s.stats.Committed(1)
+	r.Finish(r.Err)
 	return true
 }
 
 // retryOneByOne gives every request of a failed batch its own transaction,
 // so a request that breaks the database fails alone.
 func (s *Store) retryOneByOne(live []*request, recordedAt string, cause error) {
-	s.stats.retries.Add(1)
+	s.stats.Retries.Add(1)
 	s.log.Warn("event store batch failed; retrying its appends one by one",
 		"requests", len(live), "err", cause)
 	ctx := context.Background()
 	for _, r := range live {
 		res, err := s.commitOne(ctx, r, recordedAt)
 		if err != nil {
-			r.finish(err)
+			r.Finish(err)
 			continue
 		}
 		if !res.Deduplicated {
-			s.headMoved()
+			s.moved.Notify(res.LastPosition())
 		}
-		s.stats.batches.Add(1)
-		s.stats.requests.Add(1)
-		r.res = res
-		r.finish(nil)
+		s.stats.Committed(1)
+		r.Res = res
+		r.Finish(nil)
 	}
 }
 

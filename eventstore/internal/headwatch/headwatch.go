@@ -1,0 +1,103 @@
+// Package headwatch is what every event store adapter needs behind
+// eventstore.Store.HeadMoved: a broadcaster that hands out one channel and
+// closes it when the log's head moves past what it knew, and the backoff
+// with which an adapter re-establishes whatever tells it of other
+// writers' commits (a LISTEN connection, a subscription).
+package headwatch
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Broadcaster hands out the channels of HeadMoved. Its methods are safe
+// for concurrent use. The zero value is ready and knows of no event; it
+// must not be copied after first use.
+type Broadcaster struct {
+	mu sync.Mutex
+	// ch is the channel handed out, nil until someone asks for one: a
+	// store that nobody watches makes no channel per commit.
+	ch chan struct{}
+	// head is the highest position Notify was told of.
+	head   uint64
+	closed bool
+}
+
+// HeadMoved returns a channel that is closed as soon as Notify is called
+// with a position above the highest one it was called with before this
+// call, or when Close is called.
+func (b *Broadcaster) HeadMoved() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+// Notify tells b that the event at position pos is committed: if pos is
+// above every position notified before, the channel handed out is closed,
+// and the next HeadMoved hands out a new one. Positions at or below that
+// (an event learnt of twice, or late) change nothing; so does every call
+// after Close.
+func (b *Broadcaster) Notify(pos uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || pos <= b.head {
+		return
+	}
+	b.head = pos
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
+// Close closes the channel handed out; every later HeadMoved returns a
+// closed channel. A second Close does nothing.
+func (b *Broadcaster) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	b.closed = true
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	close(b.ch)
+}
+
+// Backoff paces the attempts to re-establish what feeds a Broadcaster:
+// the first wait is the shortest, each next one twice the one before, up
+// to the longest, until Reset. It is not safe for concurrent use.
+type Backoff struct {
+	shortest, longest time.Duration
+	wait              time.Duration
+}
+
+// NewBackoff returns a Backoff whose waits run from shortest to longest.
+func NewBackoff(shortest, longest time.Duration) Backoff {
+	return Backoff{shortest: shortest, longest: longest, wait: shortest}
+}
+
+// Next is how long the next Sleep waits.
+func (b *Backoff) Next() time.Duration { return b.wait }
+
+// Reset makes the next wait the shortest again: the feed works.
+func (b *Backoff) Reset() { b.wait = b.shortest }
+
+// Sleep waits Next, then doubles the wait, up to the longest. It returns
+// false, at once, when ctx ends first.
+func (b *Backoff) Sleep(ctx context.Context) bool {
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		b.wait = min(2*b.wait, b.longest)
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

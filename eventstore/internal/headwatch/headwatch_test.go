@@ -1,0 +1,87 @@
+package headwatch
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestNotifyClosesOnlyForAPositionAboveTheKnownHead(t *testing.T) {
+	var b Broadcaster
+	b.Notify(5) // nobody waits: nothing to close, but the head is 5 now
+	ch := b.HeadMoved()
+	if b.HeadMoved() != ch {
+		t.Fatal("two calls without a move handed out two channels")
+	}
+	b.Notify(5)
+	b.Notify(3)
+	if closed(ch) {
+		t.Fatal("closed for positions at or below the known head")
+	}
+	b.Notify(6)
+	if !closed(ch) {
+		t.Fatal("not closed for a position above the known head")
+	}
+	next := b.HeadMoved()
+	if closed(next) {
+		t.Fatal("the channel handed out after a move is closed already")
+	}
+	b.Notify(6)
+	if closed(next) {
+		t.Fatal("closed again for the same position")
+	}
+}
+
+func TestCloseClosesNowAndLater(t *testing.T) {
+	var b Broadcaster
+	ch := b.HeadMoved()
+	b.Close()
+	b.Close()
+	b.Notify(1)
+	if !closed(ch) || !closed(b.HeadMoved()) {
+		t.Fatal("after Close, HeadMoved channels must be closed")
+	}
+
+	var idle Broadcaster // closed before anyone asked for a channel
+	idle.Close()
+	if !closed(idle.HeadMoved()) {
+		t.Fatal("after Close, HeadMoved channels must be closed")
+	}
+}
+
+func TestBackoffDoublesUpToTheLongestUntilReset(t *testing.T) {
+	b := NewBackoff(time.Millisecond, 3*time.Millisecond)
+	var waits []time.Duration
+	for range 4 {
+		waits = append(waits, b.Next())
+		if !b.Sleep(t.Context()) {
+			t.Fatal("Sleep returned false with a live context")
+		}
+	}
+	want := []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 3 * time.Millisecond}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Fatalf("waits %v, want %v", waits, want)
+		}
+	}
+	b.Reset()
+	if b.Next() != time.Millisecond {
+		t.Fatalf("after Reset the wait is %v, want the shortest", b.Next())
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	long := NewBackoff(time.Hour, time.Hour)
+	if long.Sleep(ctx) {
+		t.Fatal("Sleep returned true with a done context")
+	}
+}
