@@ -53,11 +53,13 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_busy_timeout": {timeout},
-		// A 64 MiB page cache and checkpoints every 16 MiB of WAL: batches
-		// of index updates then mostly hit memory and are copied into the
-		// database file less often. Statement journals (a multi-row
-		// upsert keeps one, to undo itself alone) stay in memory.
-		"_pragma": {"cache_size(-262144)", "wal_autocheckpoint(4096)", "temp_store(MEMORY)"},
+		// A 16 MiB page cache (modernc.org/sqlite's allocator gives each
+		// 4 KiB page an 8 KiB slot, so ~32 MiB of memory) and checkpoints
+		// every 16 MiB of WAL. Larger caches bought no measurable rebuild
+		// speed and cost the process its memory bound (docs/PERFORMANCE.md,
+		// Load: peak RSS). Statement journals (a multi-row upsert keeps
+		// one, to undo itself alone) stay in memory.
+		"_pragma": {"cache_size(-16384)", "wal_autocheckpoint(4096)", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
@@ -69,7 +71,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r, err := sql.Open("sqlite", sqliteDSN(abs, url.Values{
 		"_query_only":   {"1"},
 		"_busy_timeout": {timeout},
-		"_pragma":       {"cache_size(-16384)"},
+		// Queries read ranges of the tables (a timeline, a page of the
+		// list): a small cache per reader is enough, the OS caches the file.
+		"_pragma": {"cache_size(-2048)"},
 	}))
 	if err != nil {
 		_ = w.Close()

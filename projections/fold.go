@@ -11,7 +11,7 @@ import (
 )
 
 // foldCacheSize bounds the decoded states a folder keeps between events.
-const foldCacheSize = 16384
+const foldCacheSize = 4096
 
 // folder gives a projection the derived state of a partnership before and
 // after each event, as partnership.Replay would: partnership.State.Next on

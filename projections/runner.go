@@ -75,7 +75,7 @@ func WithMetrics(reg prometheus.Registerer) Option {
 // there a page of 10,000 events measured ~10 % faster than one of 2,000
 // (fewer commits, each hot page written once per batch), and costs a few
 // MB per projection (a page in the handler, one read ahead).
-const defaultPageSize = 10_000
+const defaultPageSize = 5_000
 
 // WithPageSize sets how many events a subscriber reads at once, which is
 // also the largest batch committed in one transaction (default 10,000).
