@@ -122,6 +122,9 @@ const (
 // same queries from the same tables, hand rebuilds on to the leader and
 // take the lead over when its lease ends.
 type Runner struct {
+	// timelines keeps the last timeline answers (see answers).
+	timelines answers[Timeline]
+
 	db       *DB
 	store    eventstore.Store
 	log      *slog.Logger

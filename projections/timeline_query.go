@@ -71,7 +71,18 @@ func decodeEntryCursor(s string) (entryCursor, error) {
 // Timeline returns the timeline of the municipality with today's code
 // code: partnerships by start, entries by occurred_at (then partnership and
 // version).
+//
+// A large municipality's timeline is thousands of rows; between two
+// commits of the projection it is the same, so answers are kept by their
+// parameters for the position they were read at (see answers).
 func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
+	key := fmt.Sprintf("%s|%d|%d|%s|%s|%s|%d|%s", code, f.From.UnixNano(), f.To.UnixNano(), f.ServiceArea, f.CollaborationModel, f.Status, f.Limit, f.Cursor)
+	tl, err := cachedRead(r, &r.timelines, TimelineName, key, func() (Timeline, error) { return r.timeline(ctx, code, f) })
+	tl.Partnerships, tl.Entries = slices.Clip(tl.Partnerships), slices.Clip(tl.Entries)
+	return tl, err
+}
+
+func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
 	tl := Timeline{
 		Municipality: Municipality{Code: code, Name: kommune.Code(code).Name()},
 		Partnerships: []TimelinePartnership{},
