@@ -36,6 +36,10 @@ type config struct {
 	sseClients int
 	// catchUp bounds the wait for the projections after serve starts.
 	catchUp time.Duration
+	// readModelPostgres, when set, is the PostgreSQL that serve keeps its
+	// read models, tokens and keys in (serve --readmodel postgres); the
+	// events stay in the data folder.
+	readModelPostgres string
 }
 
 // Scenario names, in the order they run by default.
@@ -66,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.timelineRate, "timeline-rate", 200, "GET /municipalities/4203/timeline per second")
 	fs.IntVar(&cfg.sseWriteRate, "sse-rate", 100, "milestones per second while the event stream clients listen")
 	fs.IntVar(&cfg.sseClients, "sse-clients", 200, "event stream clients")
+	fs.StringVar(&cfg.readModelPostgres, "readmodel-postgres", "", "run serve with --readmodel postgres at this connection string (an empty database or schema: serve must make the admin token); the events stay in the data folder")
 	fs.DurationVar(&cfg.catchUp, "catchup-timeout", 30*time.Minute, "how long to wait for the projections to catch up after serve starts")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: samspill-load [flags]\n\nRuns samspill serve on loopback over a generated log and measures it under fixed request rates.")

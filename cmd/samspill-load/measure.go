@@ -50,8 +50,8 @@ func measure(ctx context.Context, cfg config, stdout, stderr io.Writer) (err err
 	}
 	fmt.Fprintf(stderr, "  %d events, %d partnerships in %s\n", ds.Events, ds.Partnerships, ds.Took.Round(time.Second))
 
-	rep := report{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Command: strings.Join(os.Args, " "), Dataset: ds, RSSTarget: rssTarget}
-	p, err := startServe(ctx, bin, dir, cfg.addr)
+	rep := report{Started: time.Now().UTC(), CPUs: runtime.NumCPU(), Command: strings.Join(os.Args, " "), Dataset: ds, RSSTarget: rssTarget, ReadModels: readModelsIn(cfg)}
+	p, err := startServe(ctx, bin, dir, cfg.addr, cfg.readModelPostgres)
 	if err != nil {
 		return err
 	}

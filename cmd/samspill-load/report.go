@@ -51,18 +51,37 @@ type baselineRow struct {
 
 // report is everything one run measured.
 type report struct {
-	Started time.Time     `json:"started"`
-	CPUs    int           `json:"cpus"`
-	Command string        `json:"command"`
-	Dataset dataset       `json:"dataset"`
-	Serve   string        `json:"serve"`
-	CatchUp time.Duration `json:"catch_up_ns"`
+	Started time.Time `json:"started"`
+	CPUs    int       `json:"cpus"`
+	Command string    `json:"command"`
+	Dataset dataset   `json:"dataset"`
+	Serve   string    `json:"serve"`
+	// ReadModels says where serve kept its read models: "sqlite" (the data
+	// folder) or "postgres".
+	ReadModels string        `json:"read_models"`
+	CatchUp    time.Duration `json:"catch_up_ns"`
 	// Memory of the serve process once the projections had caught up, and
 	// at the end of the run.
 	MemoryCaughtUp memory `json:"memory_caught_up"`
 	MemoryEnd      memory `json:"memory_end"`
 	RSSTarget      int64  `json:"rss_target_bytes"`
 	Rows           []row  `json:"rows"`
+}
+
+// readModelsIn names where cfg has serve keep its read models.
+func readModelsIn(cfg config) string {
+	if cfg.readModelPostgres != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// readModelsName describes a report's ReadModels for people.
+func readModelsName(where string) string {
+	if where == "postgres" {
+		return "PostgreSQL"
+	}
+	return "the data folder (SQLite)"
 }
 
 // rssTarget is the peak resident set serve must stay under at 1,000,000
@@ -86,8 +105,8 @@ func (r report) writeMarkdown(w io.Writer) error {
 	if r.Dataset.From != "" {
 		focus = "copied from " + r.Dataset.From
 	}
-	fmt.Fprintf(&b, "samspill-load, %s, %d CPUs: %s events (%s partnerships, %s), projections caught up in %s\n\n",
-		r.Started.Format(time.RFC3339), r.CPUs, thousands(int64(r.Dataset.Events)), thousands(int64(r.Dataset.Partnerships)), focus, r.CatchUp.Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "samspill-load, %s, %d CPUs: %s events (%s partnerships, %s), read models in %s, projections caught up in %s\n\n",
+		r.Started.Format(time.RFC3339), r.CPUs, thousands(int64(r.Dataset.Events)), thousands(int64(r.Dataset.Partnerships)), focus, readModelsName(r.ReadModels), r.CatchUp.Round(100*time.Millisecond))
 	b.WriteString("| scenario | rate | duration | requests | errors | p50 | p90 | p99 | max | target | met? | baseline p99 (`GET /healthz`, same rate) | ratio p99/baseline |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |\n")
 	for _, x := range r.Rows {

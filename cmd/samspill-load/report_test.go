@@ -62,7 +62,7 @@ func TestTargetMet(t *testing.T) {
 func TestReportMarkdown(t *testing.T) {
 	yes := true
 	rep := report{
-		CPUs: 2, Dataset: dataset{Events: 1_000_000, Partnerships: 50_000, Focus: 2_000}, RSSTarget: rssTarget,
+		CPUs: 2, Dataset: dataset{Events: 1_000_000, Partnerships: 50_000, Focus: 2_000}, RSSTarget: rssTarget, ReadModels: "postgres",
 		MemoryCaughtUp: memory{HWM: 150 << 20},
 		MemoryEnd:      memory{HWM: 250 << 20, RSS: 120 << 20, RSSAnon: 110 << 20, RSSFile: 10 << 20, GoRuntime: 60 << 20},
 		Rows: []row{{
@@ -81,6 +81,7 @@ func TestReportMarkdown(t *testing.T) {
 		"| `GET /x` | 2000/s | 10s | 20,000 | 0 | 1.00 ms | 2.00 ms | 4.00 ms | 9.00 ms | p99 < 5 ms, no errors | yes | 2.00 ms | 2.0× |",
 		"serve peak RSS (VmHWM) with the projections caught up: 150.0 MiB; target < 200.0 MiB at 1,000,000 events: yes. After the scenarios: 250.0 MiB.",
 		"the rest, 50.0 MiB, lies outside the Go heap",
+		"read models in PostgreSQL, projections caught up in",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)

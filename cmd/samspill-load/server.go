@@ -28,10 +28,16 @@ func binary(ctx context.Context, given, tmp string, stderr io.Writer) (string, e
 	return serveproc.Build(ctx, tmp)
 }
 
-// startServe runs serve on dir, listening on addr, and checks that it
-// listens on loopback and printed the admin token of a fresh folder.
-func startServe(ctx context.Context, bin, dir, addr string) (*serveproc.Process, error) {
-	p, err := serveproc.Start(ctx, bin, []string{"serve", "--addr", addr, "--data", dir, "--log-level", "warn"}, nil, startTimeout)
+// startServe runs serve on dir, listening on addr, with its read models in
+// the data folder or, when readModelPostgres is set, in that PostgreSQL,
+// and checks that it listens on loopback and printed the admin token of a
+// fresh installation.
+func startServe(ctx context.Context, bin, dir, addr, readModelPostgres string) (*serveproc.Process, error) {
+	args := []string{"serve", "--addr", addr, "--data", dir, "--log-level", "warn"}
+	if readModelPostgres != "" {
+		args = append(args, "--readmodel", "postgres", "--postgres", readModelPostgres)
+	}
+	p, err := serveproc.Start(ctx, bin, args, nil, startTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +47,11 @@ func startServe(ctx context.Context, bin, dir, addr string) (*serveproc.Process,
 	}
 	if p.Token == "" {
 		_ = p.Kill()
-		return nil, fmt.Errorf("serve printed no admin token (is %s a fresh data folder?)\n%s", dir, p.Output())
+		fresh := "is " + dir + " a fresh data folder?"
+		if readModelPostgres != "" {
+			fresh = "is --readmodel-postgres an empty database or schema?"
+		}
+		return nil, fmt.Errorf("serve printed no admin token (%s)\n%s", fresh, p.Output())
 	}
 	return p, nil
 }
