@@ -53,13 +53,14 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_busy_timeout": {timeout},
-		// A 16 MiB page cache (modernc.org/sqlite's allocator gives each
-		// 4 KiB page an 8 KiB slot, so ~32 MiB of memory) and checkpoints
-		// every 16 MiB of WAL. Larger caches bought no measurable rebuild
-		// speed and cost the process its memory bound (docs/PERFORMANCE.md,
+		// An 8 MiB page cache (modernc.org/sqlite's allocator gives each
+		// 4 KiB page an 8 KiB slot, so ~16 MiB of memory) and checkpoints
+		// every 16 MiB of WAL. Larger caches bought no measurable speed
+		// (16 MiB: catch-up of 1,000,000 events 32 s instead of 33-34 s)
+		// and cost the process its memory bound (docs/PERFORMANCE.md,
 		// Load: peak RSS). Statement journals (a multi-row upsert keeps
 		// one, to undo itself alone) stay in memory.
-		"_pragma": {"cache_size(-16384)", "wal_autocheckpoint(4096)", "temp_store(MEMORY)"},
+		"_pragma": {"cache_size(-8192)", "wal_autocheckpoint(4096)", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
