@@ -56,7 +56,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		// An 8 MiB page cache (modernc.org/sqlite's allocator gives each
 		// 4 KiB page an 8 KiB slot, so ~16 MiB of memory) and checkpoints
 		// every 16 MiB of WAL. Larger caches bought no measurable speed
-		// (16 MiB: catch-up of 1,000,000 events 32 s instead of 33-34 s)
+		// (16 MiB against 8 MiB, alternating: 1,000,000 events caught up
+		// in 32 s against 33-34 s one day, 55-61 s against 60-61 s the next)
 		// and cost the process its memory bound (docs/PERFORMANCE.md,
 		// Load: peak RSS). Statement journals (a multi-row upsert keeps
 		// one, to undo itself alone) stay in memory.
