@@ -153,13 +153,18 @@ func (l *pgLease) watch() {
 
 func (l *pgLease) lost() <-chan struct{} { return l.lostCh }
 
-// release ends the session, which releases the lock.
+// release unlocks, then ends the session. Unlocking first matters: a
+// closed session's locks go only when its server process has exited,
+// which happens after Close returns, so an instance (or the CLI) asking
+// right after could still be refused. When the unlock fails the session
+// is broken, and its end releases the lock.
 func (l *pgLease) release() {
 	l.stopOnce.Do(func() {
 		close(l.stop)
 		<-l.done
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
 		_ = l.conn.Close(ctx)
 	})
 }
