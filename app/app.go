@@ -160,7 +160,11 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		if err != nil {
 			return Result{}, err
 		}
-		if err := mayWrite(meta, history, cmd); err != nil {
+		before, err := current(history)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := mayWrite(meta, before, cmd); err != nil {
 			return Result{}, err
 		}
 		// Look the key up after loading, not before: a twin request that
@@ -183,7 +187,21 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		if err != nil {
 			return Result{}, err
 		}
-		res, err := s.append(ctx, stream, version, history, decision, meta)
+		// Scope is judged on the effect too: a command may not move a
+		// partnership out of the principal's municipalities (a corrected
+		// initiation naming another municipality), so the state the event
+		// leads to must be in scope as well as the one it starts from.
+		entry := partnership.Entry{EventID: "proposed", Version: version + 1, OccurredAt: decision.OccurredAt, RecordedAt: now, Event: decision.Event}
+		after, err := partnership.Replay(append(history[:len(history):len(history)], entry), partnership.View{})
+		if err != nil {
+			return Result{}, err
+		}
+		if meta.MayWrite != nil && after.CurrentMunicipality != before.CurrentMunicipality {
+			if err := meta.MayWrite(after.CurrentMunicipality); err != nil {
+				return Result{}, err
+			}
+		}
+		res, err := s.append(ctx, stream, version, history, decision, after, meta)
 		switch {
 		case errors.Is(err, eventstore.ErrIdempotencyKeyUsed) && attempt < conflictRetries:
 			continue // a concurrent twin stored the key first; answer as it did
@@ -198,13 +216,23 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 	}
 }
 
-// mayWrite asks meta.MayWrite about the partnership's municipality: that of
-// its current state, or of the initiation a new one would get.
-func mayWrite(meta Meta, history []partnership.Entry, cmd partnership.Command) error {
+// current replays the history into the partnership's current state; a
+// partnership that does not exist yet is the zero State.
+func current(history []partnership.Entry) (partnership.State, error) {
+	if len(history) == 0 {
+		return partnership.State{}, nil
+	}
+	return partnership.Replay(history, partnership.View{})
+}
+
+// mayWrite asks meta.MayWrite about the partnership's municipality before
+// the command: that of its current state, or of the initiation a new one
+// would get.
+func mayWrite(meta Meta, before partnership.State, cmd partnership.Command) error {
 	if meta.MayWrite == nil {
 		return nil
 	}
-	if len(history) == 0 {
+	if before.ID == "" {
 		ev, ok := cmd.Event.(partnership.PartnershipInitiated)
 		if !ok {
 			return nil // no partnership: the domain answers not found
@@ -216,14 +244,12 @@ func mayWrite(meta Meta, history []partnership.Entry, cmd partnership.Command) e
 		}
 		return meta.MayWrite(string(kommune.Code(ev.Municipality).Current()))
 	}
-	state, err := partnership.Replay(history, partnership.View{})
-	if err != nil {
-		return err
-	}
-	return meta.MayWrite(state.CurrentMunicipality)
+	return meta.MayWrite(before.CurrentMunicipality)
 }
 
-func (s *Service) append(ctx context.Context, stream string, version uint64, history []partnership.Entry, d partnership.Decision, meta Meta) (Result, error) {
+// append stores the decided event at the version the history was read
+// at; after is the state it leads to (its version is the new one).
+func (s *Service) append(ctx context.Context, stream string, version uint64, history []partnership.Entry, d partnership.Decision, after partnership.State, meta Meta) (Result, error) {
 	ev, err := s.newEvent(ctx, history, d, meta)
 	if err != nil {
 		return Result{}, err
@@ -236,13 +262,8 @@ func (s *Service) append(ctx context.Context, stream string, version uint64, his
 	if err != nil {
 		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	entry := partnership.Entry{EventID: ev.EventID, Version: res.LastVersion, OccurredAt: d.OccurredAt, Event: d.Event}
-	state, err := partnership.Replay(append(history, entry), partnership.View{})
-	if err != nil {
-		return Result{}, err
-	}
 	_, created := d.Event.(partnership.PartnershipInitiated)
-	return Result{State: state, Position: res.LastPosition(), Created: created}, nil
+	return Result{State: after, Position: res.LastPosition(), Created: created}, nil
 }
 
 // newEvent turns a decision into the envelope to append, with a new event

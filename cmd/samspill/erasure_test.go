@@ -183,3 +183,43 @@ func waitRebuilt(t *testing.T, s *testSite) {
 	}
 	t.Fatal("the rebuilds did not finish")
 }
+
+// TestCorrectingAContactPerson corrects a contact's e-mail: the correction
+// is accepted, sealed under the same contact's key (never in plain text in
+// the data folder), shown to those who may see the contact, and erased
+// with it.
+func TestCorrectingAContactPerson(t *testing.T) {
+	s := newTestSite(t)
+	id, partner, _, contact := s.initiate(t)
+	var assigned string
+	for _, e := range s.historyOf(t, id) {
+		if e.Type == "ContactPersonAssigned" {
+			assigned = e.EventID
+		}
+	}
+	const corrected = "kari.nordmann@example.no"
+	status, body := s.call(t, inScope, http.MethodPost, "/api/v1/partnerships/"+id+"/corrections", "application/json",
+		`{"corrected_event_id":"`+assigned+`","reason":"feil e-post","replacement":{"contact_id":"","partner_id":"`+partner+`","name":"Kari Nordmann","email":"`+corrected+`","phone":""}}`)
+	if status != http.StatusOK {
+		t.Fatalf("correct the contact: %d %s", status, body)
+	}
+	if files := filesHolding(t, s.dir, []byte(corrected)); len(files) > 0 {
+		t.Fatalf("the corrected e-mail is stored in plain text in %v", files)
+	}
+	for who, may := range map[string]bool{admin: true, inScope: true, outOfScope: false, viewer: false} {
+		_, history := s.call(t, who, http.MethodGet, "/api/v1/partnerships/"+id+"/history", "", "")
+		if got := strings.Contains(history, corrected); got != may {
+			t.Errorf("the history shows the corrected e-mail to %s: %v, want %v", who, got, may)
+		}
+		if !strings.Contains(history, `"contact_id":"`+contact+`"`) {
+			t.Errorf("the history as %s does not name the contact %s", who, contact)
+		}
+	}
+	if status, body := s.call(t, admin, http.MethodPost, "/api/v1/admin/contacts/"+contact+"/erase", "", ""); status != http.StatusNoContent {
+		t.Fatalf("erase: %d %s", status, body)
+	}
+	_, history := s.call(t, admin, http.MethodGet, "/api/v1/partnerships/"+id+"/history", "", "")
+	if strings.Contains(history, corrected) || strings.Contains(history, personalData[1]) || strings.Count(history, `"erased":true`) != 2 {
+		t.Fatalf("after erasure the admin reads: %s", history)
+	}
+}

@@ -59,7 +59,7 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 		return Decision{}, ErrNotFound
 	}
 
-	ev := normalized(cmd.Event, env)
+	ev := withNewIDs(normalized(cmd.Event, env), env)
 	occurredAt := cmd.OccurredAt
 	if occurredAt.IsZero() {
 		occurredAt = env.Now
@@ -108,9 +108,19 @@ func isCorrection(e Event) bool {
 	return ok
 }
 
-// normalized fills the ids the server makes (partner ids where absent,
-// contact ids always) and stores values in one canonical form: org numbers
-// as nine digits, absent lists as empty ones, a null replacement as none.
+// withNewIDs gives a new event the ids only the server makes: a contact
+// person's id. A replacement keeps its original's instead (keepServerIDs).
+func withNewIDs(e Event, env Env) Event {
+	if c, ok := e.(ContactPersonAssigned); ok {
+		c.ContactID = env.NewID()
+		return c
+	}
+	return e
+}
+
+// normalized fills the partner ids the server makes where they are absent
+// and stores values in one canonical form: org numbers as nine digits,
+// absent lists as empty ones, a null replacement as none.
 func normalized(e Event, env Env) Event {
 	switch ev := e.(type) {
 	case PartnershipInitiated:
@@ -125,9 +135,6 @@ func normalized(e Event, env Env) Event {
 			roles[i].Responsibilities = nonNil(roles[i].Responsibilities)
 		}
 		ev.Roles = roles
-		return ev
-	case ContactPersonAssigned:
-		ev.ContactID = env.NewID()
 		return ev
 	case EntryCorrected:
 		if string(ev.Replacement) == "null" {
@@ -198,6 +205,12 @@ func keepServerIDs(original, replacement Event) Event {
 	case PartnershipInitiated:
 		o := original.(PartnershipInitiated)
 		r.PartnershipID = o.PartnershipID
+		r.Partners = slices.Clone(r.Partners)
+		for i, p := range r.Partners {
+			if p.PartnerID == "" {
+				r.Partners[i].PartnerID = samePartner(o.Partners, p).PartnerID
+			}
+		}
 		return r
 	case PartnerJoined:
 		if r.Partner.PartnerID == "" {
@@ -209,6 +222,24 @@ func keepServerIDs(original, replacement Event) Event {
 		return r
 	}
 	return replacement
+}
+
+// samePartner returns the partner of the original list that p stands for
+// in a replacement: the one with p's org number, else the one with p's
+// name; the zero Partner if none (p then gets a new id).
+func samePartner(original []Partner, p Partner) Partner {
+	n, _ := orgnr.Parse(p.OrgNo)
+	for _, o := range original {
+		if n != "" && o.OrgNo == string(n) {
+			return o
+		}
+	}
+	for _, o := range original {
+		if o.Name == p.Name {
+			return o
+		}
+	}
+	return Partner{}
 }
 
 // String names a command for logs.

@@ -333,6 +333,37 @@ func TestCorrectionsAreChecked(t *testing.T) {
 	f.must(EntryCorrected{CorrectedEventID: f.history[1].EventID, Reason: "annet navn", Replacement: json.RawMessage(`{"partner": {"name": "Røde Kors Arendal", "kind": "voluntary_organisation"}}`)}, "")
 }
 
+// TestReplacementsKeepServerIDs corrects entries without the ids the
+// server made: a contact keeps its contact id (its personal data stays
+// under its key), a replaced initiation's partners keep theirs (matched by
+// org number, else name), so later entries that name them still hold.
+func TestReplacementsKeepServerIDs(t *testing.T) {
+	f := started(t)
+	lag, bibliotek := f.partnerID("Arendal frivilligsentral"), f.partnerID("Arendal bibliotek")
+	f.must(RolesAgreed{Roles: []Role{{PartnerID: lag, Role: "lead"}, {PartnerID: bibliotek, Role: "host"}}}, "2021-04-01")
+	f.must(ContactPersonAssigned{PartnerID: lag, Name: "Kari", Email: "kari@example.no"}, "2021-04-02")
+	contact := f.history[2].Event.(ContactPersonAssigned).ContactID
+
+	replacement := initiation()
+	replacement.Title = "Leksehjelp og lesestund"
+	replacement.Partners[0].Name = "Frivilligsentralen i Arendal" // same org number
+	f.must(EntryCorrected{CorrectedEventID: f.history[0].EventID, Reason: "ny tittel", Replacement: mustJSON(t, replacement)}, "")
+	if s := f.state(View{}); s.Title != replacement.Title || s.Partners[0].PartnerID != lag || s.Partners[1].PartnerID != bibliotek {
+		t.Fatalf("replaced initiation: %+v", s)
+	}
+
+	f.must(EntryCorrected{CorrectedEventID: f.history[2].EventID, Reason: "e-post", Replacement: mustJSON(t, ContactPersonAssigned{ContactID: "chosen-by-client", PartnerID: lag, Name: "Kari", Email: "kari.n@example.no"})}, "")
+	var got ContactPersonAssigned
+	if err := json.Unmarshal(f.history[len(f.history)-1].Event.(EntryCorrected).Replacement, &got); err != nil || got.ContactID != contact {
+		t.Fatalf("the corrected contact has id %q, want %q (%v)", got.ContactID, contact, err)
+	}
+	// A new assignment always gets a new id, whatever the command says.
+	f.must(ContactPersonAssigned{ContactID: contact, PartnerID: lag, Name: "Ola", Phone: "+47 400 00 000"}, "2021-05-01")
+	if id := f.history[len(f.history)-1].Event.(ContactPersonAssigned).ContactID; id == contact || id == "" {
+		t.Fatalf("a new contact got id %q", id)
+	}
+}
+
 func mustJSON(t *testing.T, v any) json.RawMessage {
 	t.Helper()
 	b, err := json.Marshal(v)
