@@ -23,6 +23,22 @@ func mustLoadOslo() *time.Location {
 // Day formats an instant as its calendar date in Europe/Oslo (YYYY-MM-DD).
 func Day(t time.Time) string { return t.In(Oslo).Format(time.DateOnly) }
 
+// DateOnly reports whether t is 00:00 in Europe/Oslo: the instant a date
+// given without a time of day stands for. Such an instant means "that
+// day", not its first moment (partnership's same-day ordering).
+func DateOnly(t time.Time) bool {
+	h, m, s := t.In(Oslo).Clock()
+	return h == 0 && m == 0 && s == 0 && t.Nanosecond() == 0
+}
+
+// SameDay reports whether a and b fall on the same calendar date in
+// Europe/Oslo.
+func SameDay(a, b time.Time) bool {
+	ay, am, ad := a.In(Oslo).Date()
+	by, bm, bd := b.In(Oslo).Date()
+	return ay == by && am == bm && ad == bd
+}
+
 // ParseTime reads an RFC 3339 timestamp, or a YYYY-MM-DD date meaning 00:00
 // Europe/Oslo on that day. The result is in UTC.
 func ParseTime(s string) (time.Time, error) {

@@ -75,7 +75,7 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 		if occurredAt.After(env.Now.Add(maxFuture)) {
 			fields.add("occurred_at", "must not be more than 24 hours in the future")
 		}
-		if exists && occurredAt.Before(current.StartedAt) {
+		if exists && occurredAt.Before(current.StartedAt) && !(calendar.DateOnly(occurredAt) && calendar.SameDay(occurredAt, current.StartedAt)) {
 			fields.add("occurred_at", "must not be before the partnership was initiated (%s)", current.StartedAt.Format(time.RFC3339))
 		}
 	}

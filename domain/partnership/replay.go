@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/samspill/samspill/domain/calendar"
 )
 
 // View selects the bitemporal slice of a history to replay. The zero View
@@ -55,8 +57,9 @@ func Corrections(history []Entry, v View) map[string]Correction {
 
 // Effective returns the events that count under the view, corrections
 // resolved (retracted ones dropped, replaced ones carrying their new data),
-// in the order they occurred (ties by version). Corrections themselves are
-// not part of the result. history is in version order, as stored.
+// in the order they occurred (ties by version; a day that mixes dated and
+// timed entries as arrange settles it). Corrections themselves are not
+// part of the result. history is in version order, as stored.
 func Effective(history []Entry, v View) ([]Entry, error) {
 	replacements := map[string]EntryCorrected{}
 	for _, e := range history {
@@ -87,7 +90,105 @@ func Effective(history []Entry, v View) ([]Entry, error) {
 		}
 		return compareUint(a.Version, b.Version)
 	})
-	return out, nil
+	return arrange(out), nil
+}
+
+// arrange settles the order of every day that has both entries dated with
+// a day only (00:00 Europe/Oslo: "that day", calendar.DateOnly) and entries
+// with a time of day. By their instants the dated ones come first, and
+// where the rules hold in that order it stands, so every history accepted
+// before this rule replays as it always did. Where they do not (a
+// partnership ended "today" after a meeting logged at 14:00 today), the
+// day is taken in the order it was recorded instead (recordedOrder), if
+// the rules hold in that order. events are in occurrence order; arrange
+// reorders them in place and returns them.
+func arrange(events []Entry) []Entry {
+	if !mixesDatedAndTimed(events) {
+		return events
+	}
+	var s State
+	for i := 0; i < len(events); {
+		j := i + 1
+		for j < len(events) && calendar.SameDay(events[j].OccurredAt, events[i].OccurredAt) {
+			j++
+		}
+		day := events[i:j]
+		if mixesDatedAndTimed(day) && !holds(s, day) {
+			if recorded := recordedOrder(day); holds(s, recorded) {
+				copy(day, recorded)
+			}
+		}
+		for _, e := range day {
+			s.apply(e)
+		}
+		i = j
+	}
+	return events
+}
+
+// mixesDatedAndTimed reports whether some day of events (in occurrence
+// order) has a dated entry followed by a timed one: dated entries, at
+// 00:00, come first on their day.
+func mixesDatedAndTimed(events []Entry) bool {
+	for k := 0; k+1 < len(events); k++ {
+		a, b := events[k].OccurredAt, events[k+1].OccurredAt
+		if calendar.DateOnly(a) && !calendar.DateOnly(b) && calendar.SameDay(a, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether every entry of day passes the rules, in order,
+// from the state s before the day.
+func holds(s State, day []Entry) bool {
+	s = s.clone()
+	for _, e := range day {
+		if s.check(e) != nil {
+			return false
+		}
+		s.apply(e)
+	}
+	return true
+}
+
+// recordedOrder returns a day's entries in the order they were recorded,
+// as far as their times allow: the timed entries keep the order of their
+// times, and each dated entry comes right after the timed entries recorded
+// before it (those of a lower version), dated entries in version order.
+func recordedOrder(day []Entry) []Entry {
+	var timed, dated []Entry
+	for _, e := range day {
+		if calendar.DateOnly(e.OccurredAt) {
+			dated = append(dated, e)
+		} else {
+			timed = append(timed, e)
+		}
+	}
+	slices.SortStableFunc(dated, func(a, b Entry) int { return compareUint(a.Version, b.Version) })
+	// after is the index of the last timed entry (in time order) recorded
+	// before e, -1 for none; it grows with e's version.
+	after := func(e Entry) int {
+		last := -1
+		for i, t := range timed {
+			if t.Version < e.Version {
+				last = i
+			}
+		}
+		return last
+	}
+	out := make([]Entry, 0, len(day))
+	k := 0
+	for i := -1; i < len(timed); i++ {
+		if i >= 0 {
+			out = append(out, timed[i])
+		}
+		for k < len(dated) && after(dated[k]) == i {
+			out = append(out, dated[k])
+			k++
+		}
+	}
+	return out
 }
 
 func compareUint(a, b uint64) int {
@@ -180,6 +281,13 @@ func (s State) Next(e Entry) (State, bool) {
 		return State{}, false
 	}
 	if e.OccurredAt.Before(s.LastOccurredAt) && !commutes(e.Event) {
+		return State{}, false
+	}
+	// A day that mixes dated and timed entries is ordered by arrange,
+	// which Replay runs: a dated entry before the last one, or a timed one
+	// on the latest day with a dated entry, may not simply go last.
+	dated := calendar.DateOnly(e.OccurredAt)
+	if dated && e.OccurredAt.Before(s.LastOccurredAt) || !dated && calendar.SameDay(e.OccurredAt, s.datedOn) {
 		return State{}, false
 	}
 	next := s.clone()

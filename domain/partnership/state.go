@@ -47,6 +47,10 @@ type State struct {
 	EndReason           *string     `json:"end_reason"`
 	Version             uint64      `json:"version"`
 	LastOccurredAt      time.Time   `json:"last_occurred_at"`
+
+	// datedOn is the latest day (00:00 Europe/Oslo) with an entry dated
+	// with a day only, which Next needs to know.
+	datedOn time.Time
 }
 
 // normalize makes empty lists encode as [] rather than null.
@@ -124,6 +128,9 @@ func (s *State) apply(e Entry) {
 		// No derived field; they count in version and last_occurred_at.
 	}
 	s.Version = max(s.Version, e.Version)
+	if e.OccurredAt.After(s.datedOn) && calendar.DateOnly(e.OccurredAt) {
+		s.datedOn = e.OccurredAt
+	}
 	if e.OccurredAt.After(s.LastOccurredAt) {
 		s.LastOccurredAt = e.OccurredAt
 	}
