@@ -389,7 +389,7 @@ func (s *Service) Load(ctx context.Context, initiation partnership.PartnershipIn
 	if !ValidID(initiation.PartnershipID) {
 		return eventstore.AppendResult{}, fmt.Errorf("load: partnership id %q is not a UUID", initiation.PartnershipID)
 	}
-	cmds := append([]partnership.Command{{Event: initiation, OccurredAt: occurredAt}}, rest...)
+	cmds := append([]partnership.Command{{Event: initiation, OccurredAt: &occurredAt}}, rest...)
 	env := partnership.Env{Now: s.now().UTC(), NewID: s.newID}
 	var history []partnership.Entry
 	events := make([]eventstore.NewEvent, 0, len(cmds))

@@ -29,7 +29,7 @@ func initiate(t *testing.T, svc *app.Service) string {
 		Municipality: "5006", Title: "Turløyper i Byparken", ServiceArea: "sport_and_outdoor", CollaborationModel: "network",
 		Partners: []partnership.Partner{{Name: "Steinkjer idrettslag", Kind: "voluntary_organisation"}},
 		Goals:    []string{"Flere går tur"},
-	}, OccurredAt: time.Now().Add(-48 * time.Hour)}, app.Meta{})
+	}, OccurredAt: new(time.Now().Add(-48 * time.Hour))}, app.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

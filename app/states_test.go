@@ -34,11 +34,11 @@ func TestCurrentStatesFollowTheStream(t *testing.T) {
 
 	var milestones []string
 	steps := []partnership.Command{
-		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Oppstart"}, OccurredAt: start.Add(2 * time.Hour)},
-		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Oppfølging"}, OccurredAt: start.Add(20 * time.Hour)},
-		{Event: partnership.MilestoneLogged{Kind: "evaluation", Title: "Logget sent"}, OccurredAt: start.Add(1 * time.Hour)},
-		{Event: partnership.GoalChanged{Goals: []string{"Flere går tur", "Nye løyper"}, Reason: "utvidet"}, OccurredAt: start.Add(21 * time.Hour)},
-		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Siste møte"}, OccurredAt: start.Add(22 * time.Hour)},
+		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Oppstart"}, OccurredAt: new(start.Add(2 * time.Hour))},
+		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Oppfølging"}, OccurredAt: new(start.Add(20 * time.Hour))},
+		{Event: partnership.MilestoneLogged{Kind: "evaluation", Title: "Logget sent"}, OccurredAt: new(start.Add(1 * time.Hour))},
+		{Event: partnership.GoalChanged{Goals: []string{"Flere går tur", "Nye løyper"}, Reason: "utvidet"}, OccurredAt: new(start.Add(21 * time.Hour))},
+		{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Siste møte"}, OccurredAt: new(start.Add(22 * time.Hour))},
 	}
 	check := func(step string) {
 		t.Helper()
@@ -82,7 +82,7 @@ func TestCurrentStatesFollowTheStream(t *testing.T) {
 		}
 		check("a correction")
 	}
-	if _, err := writer.Execute(ctx, id, partnership.Command{Event: partnership.PartnershipEnded{Reason: "completed", Outcome: "Løypene er merket"}, OccurredAt: start.Add(30 * time.Hour)}, app.Meta{}); err != nil {
+	if _, err := writer.Execute(ctx, id, partnership.Command{Event: partnership.PartnershipEnded{Reason: "completed", Outcome: "Løypene er merket"}, OccurredAt: new(start.Add(30 * time.Hour))}, app.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	check("the end")

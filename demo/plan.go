@@ -75,7 +75,7 @@ func (p plan) until(now time.Time) []step {
 
 // command is the step as a command to the service.
 func (s step) command() partnership.Command {
-	return partnership.Command{Event: s.event, OccurredAt: s.at}
+	return partnership.Command{Event: s.event, OccurredAt: &s.at}
 }
 
 // counterID is the n-th id the service is given while storing the plan key.

@@ -113,10 +113,11 @@ func TestCommandsHappyPath(t *testing.T) {
 					t.Errorf("funding_total_nok = %d, want 150000", s.FundingTotalNOK)
 				}
 			}},
-		{"/funding", obj{"amount_nok": 9007199254740993, "source": "Stort fond", "period_from": "2024-01-01", "period_until": "2024-12-31", "occurred_at": "2024-04-05"},
+		// The largest amount one entry may have (ten billion kroner).
+		{"/funding", obj{"amount_nok": 10_000_000_000, "source": "Stort fond", "period_from": "2024-01-01", "period_until": "2024-12-31", "occurred_at": "2024-04-05"},
 			func(t *testing.T, s stateBody) {
-				if s.FundingTotalNOK != 9007199254740993+150000 {
-					t.Errorf("funding_total_nok = %d, want exact int64 arithmetic", s.FundingTotalNOK)
+				if s.FundingTotalNOK != 10_000_000_000+150000 {
+					t.Errorf("funding_total_nok = %d, want exact arithmetic", s.FundingTotalNOK)
 				}
 			}},
 		{"/anchoring", obj{"level": "political", "note": "Vedtatt", "occurred_at": "2024-04-06"},

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/edge"
 )
 
 // access is what a route asks of the token (API.md, Authentication and
@@ -36,8 +37,6 @@ func (a access) permits(p auth.Principal) bool {
 	return true
 }
 
-const principalKey = "samspill.principal"
-
 // allow authenticates the request's bearer token and lets it through when
 // its role has the access: 401 without a valid token, 403 with one that
 // may not.
@@ -51,26 +50,12 @@ func (s *Server) allow(need access) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		c.Set(principalKey, p)
+		edge.SetPrincipal(c, p)
 	}
 }
 
 // principal is the request's authenticated principal (set by allow).
-func principal(c *gin.Context) auth.Principal {
-	p, _ := c.Get(principalKey)
-	principal, _ := p.(auth.Principal)
-	return principal
-}
-
-// mayWrite is the app's scope check for the request's principal.
-func mayWrite(p auth.Principal) func(municipality string) error {
-	return func(municipality string) error {
-		if p.MayWrite(municipality) {
-			return nil
-		}
-		return fmt.Errorf("%w: %s may write only in %v, not in %s", auth.ErrForbidden, p.Subject, p.Municipalities, municipality)
-	}
-}
+func principal(c *gin.Context) auth.Principal { return edge.Principal(c) }
 
 // writeUnauthorized adds the challenge RFC 9110 asks of a 401.
 func writeUnauthorized(c *gin.Context) {

@@ -4,16 +4,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/samspill/samspill/domain/calendar"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/samspill/samspill/domain/calendar"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/edge"
 )
 
 // maxIdempotencyKey is the longest Idempotency-Key accepted (API.md).
@@ -34,7 +35,7 @@ func (w when) command(e partnership.Event) (partnership.Command, error) {
 	if err != nil {
 		return cmd, fieldError("occurred_at", "%v", err)
 	}
-	cmd.OccurredAt = t
+	cmd.OccurredAt = &t
 	return cmd, nil
 }
 
@@ -244,12 +245,7 @@ func (s *Server) decodeCommand(c *gin.Context, dst any) ([]byte, error) {
 // and the request id that becomes the events' correlation and causation.
 func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
 	p := principal(c)
-	meta := app.Meta{
-		Actor:         eventstore.Actor{Subject: p.Subject, Role: p.Role},
-		CorrelationID: requestID(c),
-		CausationID:   requestID(c),
-		MayWrite:      mayWrite(p),
-	}
+	meta := edge.CommandMeta(c, p)
 	if v := c.GetHeader("If-Match"); v != "" && v != "*" {
 		version, err := parseETag(v)
 		if err != nil {
@@ -258,7 +254,7 @@ func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
 		meta.IfMatch = &version
 	}
 	if key, ok := c.Request.Header["Idempotency-Key"]; ok {
-		if len(key) != 1 || !validToken(key[0], maxIdempotencyKey) {
+		if len(key) != 1 || !edge.VisibleASCII(key[0], maxIdempotencyKey) {
 			return meta, badRequest("Idempotency-Key must be 1 to 128 visible ASCII characters")
 		}
 		meta.IdempotencyKey = key[0]

@@ -368,7 +368,7 @@ func TestReadyzProjections(t *testing.T) {
 		id := uuid.NewString()
 		rest := make([]partnership.Command, n-1)
 		for i := range rest {
-			rest[i] = partnership.Command{Event: partnership.MilestoneLogged{Kind: "meeting", Title: fmt.Sprintf("Møte %d", i)}, OccurredAt: testNow}
+			rest[i] = partnership.Command{Event: partnership.MilestoneLogged{Kind: "meeting", Title: fmt.Sprintf("Møte %d", i)}, OccurredAt: &testNow}
 		}
 		initiation := partnership.PartnershipInitiated{
 			PartnershipID: id, Municipality: "0301", Title: "Mange møter", ServiceArea: "culture", CollaborationModel: "network",

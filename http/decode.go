@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -70,6 +72,12 @@ func decodeStrict(body []byte, dst any) error {
 	if jsonDepth(body) > maxDepth {
 		return badRequest(fmt.Sprintf("the body nests deeper than %d levels", maxDepth))
 	}
+	if path, bad := invalidUTF8(body); bad {
+		if path == "" {
+			return badRequest("the body is not valid UTF-8")
+		}
+		return fieldError(path, "must be valid UTF-8 text")
+	}
 	if err := checkFields(body, dst); err != nil {
 		return err
 	}
@@ -82,6 +90,83 @@ func decodeStrict(body []byte, dst any) error {
 		return badRequest("the body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// invalidUTF8 returns the path ("partners[1].name") of the first string of
+// the JSON body, key or value, that is not valid UTF-8, and true; "" and
+// true when the bytes outside strings are at fault or the body is not
+// JSON; false when the body is valid UTF-8. encoding/json would replace
+// such bytes with U+FFFD without a word, and a name stored mangled is
+// worse than a request refused.
+func invalidUTF8(body []byte) (string, bool) {
+	if utf8.Valid(body) {
+		return "", false
+	}
+	type frame struct {
+		object  bool
+		key     string
+		index   int
+		wantKey bool
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.object {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			} else {
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
+		}
+		return b.String()
+	}
+	// next moves the innermost container past a value it just held.
+	next := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := &stack[len(stack)-1]
+		if top.object {
+			top.wantKey = true
+		} else {
+			top.index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return "", true
+		}
+		raw := body[start:dec.InputOffset()]
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, frame{object: t == '{', wantKey: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				next()
+			}
+			continue
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				stack[n-1].key, stack[n-1].wantKey = t, false
+				if !utf8.Valid(raw) {
+					return path(), true
+				}
+				continue
+			}
+		}
+		if !utf8.Valid(raw) {
+			return path(), true
+		}
+		next()
+	}
 }
 
 func jsonError(err error, target reflect.Type) error {

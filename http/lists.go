@@ -101,7 +101,7 @@ func (s *Server) getTimeline(c *gin.Context) {
 		Limit:              q.limit("limit", defaultTimelineLimit, maxTimelineLimit),
 		Cursor:             c.Query("cursor"),
 	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+	if f.From != nil && f.To != nil && f.From.After(*f.To) {
 		q.invalid("from", "must not be after to")
 	}
 	if err := q.err(); err != nil {
@@ -165,16 +165,17 @@ func (q *queryParams) oneOf(name string, vocabulary []string) string {
 
 // instant reads an optional date or RFC 3339 timestamp with parse
 // (calendar.ParseTime for a lower bound, calendar.ParseCutoff for an upper
-// one, so that a date includes its whole day). Absent is the zero time.
-func (q *queryParams) instant(name string, parse func(string) (time.Time, error)) time.Time {
+// one, so that a date includes its whole day). Absent is nil; every
+// instant given, the zero time included, is a bound like any other.
+func (q *queryParams) instant(name string, parse func(string) (time.Time, error)) *time.Time {
 	v, ok := q.c.GetQuery(name)
 	if !ok {
-		return time.Time{}
+		return nil
 	}
 	t, err := parse(v)
 	if err != nil {
 		q.invalid(name, err.Error())
-		return time.Time{}
+		return nil
 	}
-	return t
+	return &t
 }

@@ -5,40 +5,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
+
+	"github.com/samspill/samspill/edge"
 )
 
 // readyTimeout bounds the store probe of /readyz.
 const readyTimeout = 2 * time.Second
-
-const requestIDKey = "samspill.request_id"
-
-// withRequestID takes X-Request-ID when it is a sane token (it becomes the
-// events' correlation_id) or makes one, and echoes it on the response.
-func withRequestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if !validToken(id, 128) {
-		id = uuid.NewString()
-	}
-	c.Set(requestIDKey, id)
-	c.Header("X-Request-ID", id)
-	c.Next()
-}
-
-func requestID(c *gin.Context) string { return c.GetString(requestIDKey) }
-
-// validToken reports whether s is 1..max visible ASCII characters.
-func validToken(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
 
 // recoverer turns a panic in a handler into a logged 500 problem, never a
 // stack trace in the body.
@@ -67,4 +39,13 @@ func securityHeaders(c *gin.Context) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	c.Next()
+}
+
+// validQuery refuses a request with a query parameter whose name or value
+// is not valid UTF-8 (a decoder would turn it into U+FFFD silently): 400,
+// naming the parameter.
+func (s *Server) validQuery(c *gin.Context) {
+	if name, bad := edge.InvalidUTF8(c.Request.URL.Query()); bad {
+		s.fail(c, fieldError(name, "must be valid UTF-8 text"))
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
@@ -123,7 +124,7 @@ func problemFor(err error) Problem {
 func (s *Server) fail(c *gin.Context, err error) {
 	p := problemFor(err)
 	if p.Status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.FullPath(), "request_id", requestID(c), "err", err)
+		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.FullPath(), "request_id", edge.RequestID(c), "err", err)
 	}
 	switch p.Status {
 	case http.StatusServiceUnavailable:

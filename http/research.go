@@ -52,9 +52,14 @@ func (s *Server) exportSpells(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	day := calendar.Day(s.now())
-	if !asOf.IsZero() {
-		day = calendar.Day(asOf)
+	today := calendar.Day(s.now())
+	day := today
+	if asOf != nil {
+		day = calendar.Day(*asOf)
+	}
+	if err := research.CheckAsOf(day, today); err != nil {
+		s.fail(c, fieldError("as_of", "must not be after today (%s, Europe/Oslo): days not yet observed cannot count as survival", today))
+		return
 	}
 	position, ok := s.exportPosition(c, at)
 	if !ok {

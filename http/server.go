@@ -21,6 +21,7 @@ import (
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
 )
@@ -120,7 +121,7 @@ func newEngine(cfg Config) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.metrics.instrument, s.recoverer, withRequestID, securityHeaders)
+	r.Use(s.metrics.instrument, s.recoverer, edge.WithRequestID, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
@@ -132,7 +133,7 @@ func newEngine(cfg Config) *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", metricsHandler(s.registry, s.log))
 
-	v1 := r.Group("/api/v1")
+	v1 := r.Group("/api/v1", s.validQuery)
 	v1.GET("/openapi.json", serveOpenAPI)
 	read, write, export, admin := s.allow(anyRole), s.allow(writers), s.allow(exporters), s.allow(admins)
 	v1.GET("/events", read, s.getEvents)

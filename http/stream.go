@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 )
 
@@ -67,15 +68,15 @@ func (s *Server) streamEvents(c *gin.Context) {
 	var clientErr *streamClientError
 	switch {
 	case errors.Is(err, errStreamsDone):
-		s.log.DebugContext(ctx, "event stream ended: server shutting down", "request_id", requestID(c))
+		s.log.DebugContext(ctx, "event stream ended: server shutting down", "request_id", edge.RequestID(c))
 	case ctx.Err() != nil:
 		// The client went away; nothing to report.
 	case errors.Is(err, eventstore.ErrClosed):
-		s.log.InfoContext(ctx, "event stream ended: event store closed", "request_id", requestID(c))
+		s.log.InfoContext(ctx, "event stream ended: event store closed", "request_id", edge.RequestID(c))
 	case errors.As(err, &clientErr):
-		s.log.WarnContext(ctx, "event stream ended: client unreachable", "request_id", requestID(c), "err", err)
+		s.log.WarnContext(ctx, "event stream ended: client unreachable", "request_id", edge.RequestID(c), "err", err)
 	default:
-		s.log.ErrorContext(ctx, "event stream failed", "request_id", requestID(c), "err", err)
+		s.log.ErrorContext(ctx, "event stream failed", "request_id", edge.RequestID(c), "err", err)
 	}
 }
 

@@ -46,7 +46,7 @@ func TestTimelineAnswersFollowCommits(t *testing.T) {
 		}
 
 		id := first.Partnerships[0].ID
-		if _, err := e.svc.Execute(ctx, id, partnership.Command{Event: partnership.MilestoneLogged{Kind: "other", Title: "Etter mellomlagring"}, OccurredAt: e.clock.Now()}, app.Meta{}); err != nil {
+		if _, err := e.svc.Execute(ctx, id, partnership.Command{Event: partnership.MilestoneLogged{Kind: "other", Title: "Etter mellomlagring"}, OccurredAt: new(e.clock.Now())}, app.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		e.catchUp(t, r)

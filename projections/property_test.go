@@ -54,7 +54,7 @@ func (w *workload) initiate() {
 		},
 		Goals: []string{"Mål A"},
 	}
-	res, err := w.e.svc.Initiate(context.Background(), partnership.Command{Event: ev, OccurredAt: p.start.Add(time.Duration(w.r.IntN(200)) * 24 * time.Hour)}, app.Meta{})
+	res, err := w.e.svc.Initiate(context.Background(), partnership.Command{Event: ev, OccurredAt: new(p.start.Add(time.Duration(w.r.IntN(200)) * 24 * time.Hour))}, app.Meta{})
 	if err != nil {
 		w.t.Fatalf("initiate: %v", err)
 	}
@@ -121,7 +121,7 @@ func (w *workload) step() {
 			return
 		}
 	}
-	if _, err := w.e.svc.Execute(ctx, id, partnership.Command{Event: ev, OccurredAt: when}, app.Meta{}); err == nil {
+	if _, err := w.e.svc.Execute(ctx, id, partnership.Command{Event: ev, OccurredAt: &when}, app.Meta{}); err == nil {
 		w.accepted[ev.EventType()]++
 	}
 	w.e.clock.Advance(time.Minute)

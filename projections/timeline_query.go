@@ -15,8 +15,8 @@ import (
 // filter.
 type TimelineFilter struct {
 	// From and To bound the entries' occurred_at (inclusive); partnerships
-	// are those active at some time between them.
-	From, To           time.Time
+	// are those active at some time between them. Nil: no bound.
+	From, To           *time.Time
 	ServiceArea        string
 	CollaborationModel string
 	Status             string
@@ -76,10 +76,18 @@ func decodeEntryCursor(s string) (entryCursor, error) {
 // commits of the projection it is the same, so answers are kept by their
 // parameters for the position they were read at (see answers).
 func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
-	key := fmt.Sprintf("%s|%d|%d|%s|%s|%s|%d|%s", code, f.From.UnixNano(), f.To.UnixNano(), f.ServiceArea, f.CollaborationModel, f.Status, f.Limit, f.Cursor)
+	key := fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%s", code, boundKey(f.From), boundKey(f.To), f.ServiceArea, f.CollaborationModel, f.Status, f.Limit, f.Cursor)
 	tl, err := cachedRead(r, &r.timelines, TimelineName, key, func() (Timeline, error) { return r.timeline(ctx, code, f) })
 	tl.Partnerships, tl.Entries = slices.Clip(tl.Partnerships), slices.Clip(tl.Entries)
 	return tl, err
+}
+
+// boundKey is a bound's part of an answer's cache key.
+func boundKey(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
@@ -109,11 +117,11 @@ func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (T
 	}
 	partnerships := slices.Clone(lanes)
 	partnershipArgs := slices.Clone(laneArgs)
-	if !f.To.IsZero() {
-		partnerships, partnershipArgs = append(partnerships, "p.started_at <= ?"), append(partnershipArgs, sortable(f.To))
+	if f.To != nil {
+		partnerships, partnershipArgs = append(partnerships, "p.started_at <= ?"), append(partnershipArgs, sortable(*f.To))
 	}
-	if !f.From.IsZero() {
-		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, sortable(f.From))
+	if f.From != nil {
+		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, sortable(*f.From))
 	}
 
 	// Entries carry their municipality; the lanes' table is joined only
@@ -128,11 +136,11 @@ func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (T
 		entrySource += " " + r.db.dialect.entriesFirst + " {p}partnerships p ON p.id = e.partnership_id"
 		entries, entryArgs = append(entries, lanes[1:]...), append(entryArgs, laneArgs[1:]...)
 	}
-	if !f.From.IsZero() {
-		entries, entryArgs = append(entries, "e.occurred_at >= ?"), append(entryArgs, sortable(f.From))
+	if f.From != nil {
+		entries, entryArgs = append(entries, "e.occurred_at >= ?"), append(entryArgs, sortable(*f.From))
 	}
-	if !f.To.IsZero() {
-		entries, entryArgs = append(entries, "e.occurred_at <= ?"), append(entryArgs, sortable(f.To))
+	if f.To != nil {
+		entries, entryArgs = append(entries, "e.occurred_at <= ?"), append(entryArgs, sortable(*f.To))
 	}
 	if cursor != nil {
 		entries = append(entries, "(e.occurred_at, e.partnership_id, e.version) > (?, ?, ?)")

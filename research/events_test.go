@@ -133,7 +133,7 @@ func TestCorrectionOfAContactIsRedactedToo(t *testing.T) {
 	store := openStore(t)
 	svc := app.New(store)
 	ctx := context.Background()
-	res, err := svc.Initiate(ctx, partnership.Command{Event: initiated, OccurredAt: in2019}, app.Meta{})
+	res, err := svc.Initiate(ctx, partnership.Command{Event: initiated, OccurredAt: &in2019}, app.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestExportsAreReproducibleByPosition(t *testing.T) {
 	// Later writes, a correction among them, change nothing at pos.
 	svc := app.New(store)
 	ctx := context.Background()
-	res, err := svc.Initiate(ctx, partnership.Command{Event: initiated, OccurredAt: in2019}, app.Meta{})
+	res, err := svc.Initiate(ctx, partnership.Command{Event: initiated, OccurredAt: &in2019}, app.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,20 @@ import (
 // not reached: its bytes could still change, so it is refused.
 var ErrPositionAhead = errors.New("position is beyond the store's head")
 
+// ErrAsOfAhead means a spells export was asked to censor at a day after
+// today: the days until then have not been observed, and counting them as
+// survival would bias every estimate, so it is refused.
+var ErrAsOfAhead = errors.New("as_of is after today")
+
+// CheckAsOf refuses a censoring date (YYYY-MM-DD) after today (YYYY-MM-DD,
+// Europe/Oslo) with ErrAsOfAhead.
+func CheckAsOf(asOf, today string) error {
+	if asOf > today {
+		return fmt.Errorf("%w: %s is after %s", ErrAsOfAhead, asOf, today)
+	}
+	return nil
+}
+
 // Kinds of export, as named in manifests.
 const (
 	KindEvents = "events"

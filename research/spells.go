@@ -90,7 +90,7 @@ func Spells(history []partnership.Entry, asOf string) ([]Spell, error) {
 		sp.TStop = t
 		return sp
 	}
-	err = partnership.Steps(history, partnership.View{AsOf: cutoff}, func(e partnership.Entry, s partnership.State) {
+	err = partnership.Steps(history, partnership.View{AsOf: &cutoff}, func(e partnership.Entry, s partnership.State) {
 		switch ev := e.Event.(type) {
 		case partnership.PartnershipInitiated:
 			day0, initiated = dayNumber(e.OccurredAt), true

@@ -19,7 +19,7 @@ import (
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/edge"
 )
 
 // The coordinators' forms. Each form is a spec: its fields with their
@@ -119,18 +119,18 @@ func lines(s string) []string {
 	return out
 }
 
-// occurredAt reads the date input; empty means now.
-func occurredAt(v url.Values, local map[string][]string) time.Time {
+// occurredAt reads the date input; empty means now (nil).
+func occurredAt(v url.Values, local map[string][]string) *time.Time {
 	s := strings.TrimSpace(v.Get("occurred_at"))
 	if s == "" {
-		return time.Time{}
+		return nil
 	}
 	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
 	if err != nil {
 		local["occurred_at"] = append(local["occurred_at"], "must be a date YYYY-MM-DD")
-		return time.Time{}
+		return nil
 	}
-	return t.UTC()
+	return new(t.UTC())
 }
 
 func identity(f string, _ url.Values, _ formContext) string { return f }
@@ -472,27 +472,9 @@ func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version ui
 	return out
 }
 
-// requestID is the id the API's middleware gave this request (it sets the
-// response header before the pages run); it becomes the correlation id.
-func requestID(c *gin.Context) string { return c.Writer.Header().Get("X-Request-ID") }
-
-// actor writes the pages' events until the security issue brings users:
-// the same placeholder the API uses.
-// commandMeta is the request context of a command: the signed-in token as
-// the events' actor, its municipalities as the scope.
-func commandMeta(c *gin.Context) app.Meta {
-	pr := principal(c)
-	return app.Meta{
-		Actor:         eventstore.Actor{Subject: pr.Subject, Role: pr.Role},
-		CorrelationID: requestID(c),
-		MayWrite: func(municipality string) error {
-			if pr.MayWrite(municipality) {
-				return nil
-			}
-			return fmt.Errorf("%w: %s (%s) may not write in %s", auth.ErrForbidden, pr.Subject, pr.Role, kommune.Code(municipality).Name())
-		},
-	}
-}
+// commandMeta is the request context of a command: the signed-in
+// principal as the events' actor and its municipalities as the scope.
+func commandMeta(c *gin.Context) app.Meta { return edge.CommandMeta(c, principal(c)) }
 
 // command handles a post of one of the partnership's forms.
 func (p *Pages) command(c *gin.Context) {
@@ -577,22 +559,10 @@ func (p *Pages) failCommand(c *gin.Context, err error) {
 		return
 	}
 	if errors.Is(err, auth.ErrForbidden) {
-		p.errorPage(c, http.StatusForbidden, "Your token may not make this change: "+forbiddenReason(principal(c))+".")
+		p.errorPage(c, http.StatusForbidden, "Your token may not make this change: "+edge.ForbiddenReason(principal(c), "")+".")
 		return
 	}
 	p.fail(c, err)
-}
-
-// forbiddenReason says in words what a principal may change.
-func forbiddenReason(pr auth.Principal) string {
-	if pr.Role != auth.RoleCoordinator {
-		return "the " + pr.Role + " role only reads"
-	}
-	names := make([]string, len(pr.Municipalities))
-	for i, m := range pr.Municipalities {
-		names[i] = m.Name()
-	}
-	return "a coordinator may only change partnerships in " + strings.Join(names, ", ")
 }
 
 // hasField reports whether the form has an input called name.

@@ -17,6 +17,7 @@ import (
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
 )
@@ -182,16 +183,16 @@ func (f timelineFilterForm) parse() (projections.TimelineFilter, []string) {
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("from date %q is not a date YYYY-MM-DD", f.From))
 		}
-		out.From = t.UTC()
+		out.From = new(t.UTC())
 	}
 	if f.To != "" {
 		t, err := calendar.ParseCutoff(f.To)
 		if err != nil || len(f.To) != len(time.DateOnly) {
 			problems = append(problems, fmt.Sprintf("to date %q is not a date YYYY-MM-DD", f.To))
 		}
-		out.To = t
+		out.To = &t
 	}
-	if !out.From.IsZero() && !out.To.IsZero() && out.To.Before(out.From) {
+	if out.From != nil && out.To != nil && out.To.Before(*out.From) {
 		problems = append(problems, "the to date is before the from date")
 	}
 	check := func(name, v string, list []string) {
@@ -234,8 +235,10 @@ func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineF
 		return municipalityPage{}, err
 	}
 	today := p.now()
-	v := timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, From: filter.From, To: filter.To, Today: today, Group: f.Group, Reforms: reformsInto(code)}
-	if v.From.IsZero() {
+	v := timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, Today: today, Group: f.Group, Reforms: reformsInto(code)}
+	if filter.From != nil {
+		v.From = *filter.From
+	} else {
 		v.From = today
 		for _, l := range tl.Partnerships {
 			v.From = earlier(v.From, l.StartedAt)
@@ -243,7 +246,9 @@ func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineF
 		// Start on the 1st of January so the first year has its tick.
 		v.From = time.Date(v.From.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	}
-	if v.To.IsZero() {
+	if filter.To != nil {
+		v.To = *filter.To
+	} else {
 		v.To = time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	}
 	v.OldCodes, err = p.oldCodes(ctx, code, filter, tl.Partnerships)
@@ -391,14 +396,14 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		if err != nil {
 			problems = append(problems, "the as-of date: "+err.Error())
 		}
-		view.AsOf = t
+		view.AsOf = &t
 	}
 	if knownAt != "" {
 		t, err := calendar.ParseCutoff(knownAt)
 		if err != nil {
 			problems = append(problems, "the known-at time: "+err.Error())
 		}
-		view.KnownAt = t
+		view.KnownAt = &t
 	}
 	if len(problems) > 0 {
 		p.render(c, http.StatusBadRequest, "error", errorPage{
@@ -482,7 +487,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		page.Forms = p.partnershipForms(c, state, version, names, history, entries, post)
 	}
 	if !page.MayWrite {
-		page.ReadOnly = "You are signed in read-only here: " + forbiddenReason(principal(c)) + "."
+		page.ReadOnly = "You are signed in read-only here: " + edge.ForbiddenReason(principal(c), "") + "."
 	}
 	p.render(c, status, "partnership", page)
 }
@@ -512,8 +517,8 @@ func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, vi
 		return renderedTimeline{}
 	}
 	today := p.now()
-	if !view.AsOf.IsZero() && view.AsOf.Before(today) {
-		today = view.AsOf
+	if view.AsOf != nil && view.AsOf.Before(today) {
+		today = *view.AsOf
 	}
 	lane := projections.TimelinePartnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
 	var tes []projections.TimelineEntry

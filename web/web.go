@@ -32,6 +32,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -96,7 +97,7 @@ func New(cfg Config) *Pages {
 // sign-in pages needs a signed-in token. Pass it as httpapi.Config.Pages.
 func (p *Pages) Register(r gin.IRouter) {
 	r.GET("/assets/*file", serveAsset)
-	open := r.Group("", p.secureHeaders, p.session)
+	open := r.Group("", p.secureHeaders, p.session, p.validText)
 	open.GET("/login", p.loginForm)
 	open.POST("/login", p.checkCSRF, p.login)
 	open.GET("/logout", p.logoutForm)
@@ -105,9 +106,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/", p.index)
 	g.GET("/m/:code", p.municipality)
 	g.GET("/p/new", p.newForm)
-	g.POST("/p/new", p.checkCSRF, p.initiate)
+	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)
-	g.POST("/p/:id/:action", p.checkCSRF, p.command)
+	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 }
 
 // secureHeaders sets the pages' content security policy (no inline
@@ -119,6 +120,20 @@ func (p *Pages) secureHeaders(c *gin.Context) {
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Referrer-Policy", "same-origin")
 	c.Next()
+}
+
+// validText refuses, with a 400 page naming the field, a query parameter
+// or (once checkCSRF has parsed it) a form field that is not valid UTF-8:
+// the form parser would keep the bytes and a decoder turn them into U+FFFD
+// silently.
+func (p *Pages) validText(c *gin.Context) {
+	values := c.Request.URL.Query()
+	if c.Request.PostForm != nil {
+		values = c.Request.PostForm
+	}
+	if name, bad := edge.InvalidUTF8(values); bad {
+		p.errorPage(c, http.StatusBadRequest, fmt.Sprintf("The field %q holds bytes that are not text (not valid UTF-8). Type it again and send the form anew.", name))
+	}
 }
 
 // today is the calendar date of now in Europe/Oslo.

@@ -98,6 +98,9 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 			if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
 				return &usageError{command: "export ", err: fmt.Errorf("--as-of %q is not a date YYYY-MM-DD", *asOf)}
 			}
+			if err := research.CheckAsOf(*asOf, calendar.Day(time.Now())); err != nil {
+				return fmt.Errorf("export spells --as-of: %w (Europe/Oslo); days not yet observed cannot count as survival", err)
+			}
 		}
 		if err := b.validate("export "); err != nil {
 			return err

@@ -118,3 +118,18 @@ func TestExportImportErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExportSpellsAfterTodayIsRefused: the CLI, like the API, refuses to
+// censor spells at a day not yet observed, with one line and no file.
+func TestExportSpellsAfterTodayIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "spells.csv")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"export", "spells", "--as-of", "2999-01-01", "--data", dir, "--out", out}, &stdout, &stderr, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "after today") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("export spells --as-of 2999-01-01: %v", err)
+	}
+	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+		t.Fatalf("a refused export wrote %s (%v)", out, statErr)
+	}
+}

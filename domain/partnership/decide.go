@@ -5,14 +5,23 @@ import (
 
 	"errors"
 	"fmt"
+	"time"
+
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/orgnr"
-	"time"
 )
 
 // maxFuture is how far ahead of the clock an event may be dated. Coordinators
 // plan meetings for tomorrow; anything later is a typo.
 const maxFuture = 24 * time.Hour
+
+// Dates samspill takes are plausible ones: no public–voluntary partnership
+// it records began before 1900, and no agreement or funding period runs
+// past 2200. Outside, a date is a typo (or a zero value sent as one).
+var (
+	earliestDate = time.Date(1900, 1, 1, 0, 0, 0, 0, calendar.Oslo)
+	latestDate   = time.Date(2200, 12, 31, 0, 0, 0, 0, calendar.Oslo)
+)
 
 // Env is what a decision needs from outside: the clock and a maker of new
 // ids (UUIDs). Both are injected so decisions stay pure and testable.
@@ -21,11 +30,12 @@ type Env struct {
 	NewID func() string
 }
 
-// Command asks for one new event. OccurredAt zero means now; it is ignored
-// for corrections, which occur when they are recorded.
+// Command asks for one new event. OccurredAt nil means now (any instant
+// given, the zero time included, is judged as given); it is ignored for
+// corrections, which occur when they are recorded.
 type Command struct {
 	Event      Event
-	OccurredAt time.Time
+	OccurredAt *time.Time
 }
 
 // Decision is the event a command produced, ready to be stored.
@@ -60,9 +70,9 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 	}
 
 	ev := withNewIDs(normalized(cmd.Event, env), env)
-	occurredAt := cmd.OccurredAt
-	if occurredAt.IsZero() {
-		occurredAt = env.Now
+	occurredAt := env.Now
+	if cmd.OccurredAt != nil {
+		occurredAt = *cmd.OccurredAt
 	}
 	fields := newFieldErrors()
 	if correction, ok := ev.(EntryCorrected); ok {
@@ -72,8 +82,11 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 			return Decision{}, err
 		}
 	} else {
-		if occurredAt.After(env.Now.Add(maxFuture)) {
+		switch {
+		case occurredAt.After(env.Now.Add(maxFuture)):
 			fields.add("occurred_at", "must not be more than 24 hours in the future")
+		case occurredAt.Before(earliestDate):
+			fields.add("occurred_at", "must not be before %s", calendar.Day(earliestDate))
 		}
 		if exists && occurredAt.Before(current.StartedAt) && !(calendar.DateOnly(occurredAt) && calendar.SameDay(occurredAt, current.StartedAt)) {
 			fields.add("occurred_at", "must not be before the partnership was initiated (%s)", current.StartedAt.Format(time.RFC3339))
@@ -244,5 +257,8 @@ func samePartner(original []Partner, p Partner) Partner {
 
 // String names a command for logs.
 func (c Command) String() string {
+	if c.OccurredAt == nil {
+		return c.Event.EventType() + " now"
+	}
 	return fmt.Sprintf("%s at %s", c.Event.EventType(), c.OccurredAt.Format(time.RFC3339))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/orgnr"
 )
@@ -52,6 +53,10 @@ const (
 	maxPhone     = 32
 	maxEmail     = 254
 	maxPartnerID = 64
+	// maxAmountNOK bounds one funding entry: ten billion kroner is more
+	// than any municipality's yearly budget but Oslo's, so a larger amount
+	// is a typo, and sums of bounded amounts stay far from overflowing.
+	maxAmountNOK = 10_000_000_000
 )
 
 // Event is a partnership event payload.
@@ -335,8 +340,11 @@ func (e AgreementSigned) validate(f fieldErrors, _ time.Time) {
 }
 
 func (e FundingRecorded) validate(f fieldErrors, _ time.Time) {
-	if e.AmountNOK <= 0 {
+	switch {
+	case e.AmountNOK <= 0:
 		f.add("amount_nok", "must be a positive whole number of kroner")
+	case e.AmountNOK > maxAmountNOK:
+		f.add("amount_nok", "must be at most %d kroner", int64(maxAmountNOK))
 	}
 	text(f, "source", e.Source, 1, maxName)
 	from, okFrom := date(f, "period_from", e.PeriodFrom, true)
@@ -447,9 +455,13 @@ func date(f fieldErrors, name, s string, required bool) (time.Time, bool) {
 		}
 		return time.Time{}, true
 	}
-	t, err := time.Parse(time.DateOnly, s)
+	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
 	if err != nil {
 		f.add(name, "must be a date YYYY-MM-DD")
+		return time.Time{}, false
+	}
+	if t.Before(earliestDate) || t.After(latestDate) {
+		f.add(name, "must be a date from %s to %s", calendar.Day(earliestDate), calendar.Day(latestDate))
 		return time.Time{}, false
 	}
 	return t, true

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/samspill/samspill/domain/calendar"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/samspill/samspill/domain/calendar"
 )
 
 // fixture builds histories through Decide, as the service does.
@@ -30,12 +31,13 @@ func (f *fixture) env() Env {
 
 func (f *fixture) try(e Event, occurred string) error {
 	f.t.Helper()
-	var at time.Time
+	var at *time.Time
 	if occurred != "" {
-		var err error
-		if at, err = calendar.ParseTime(occurred); err != nil {
+		t, err := calendar.ParseTime(occurred)
+		if err != nil {
 			f.t.Fatalf("bad test time %q: %v", occurred, err)
 		}
+		at = &t
 	}
 	d, err := Decide(f.history, Command{Event: e, OccurredAt: at}, f.env())
 	if err != nil {
@@ -258,7 +260,7 @@ func TestReplayAsOfUsesOccurrenceOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return View{AsOf: c}
+		return View{AsOf: &c}
 	}
 	if s := f.state(asOf("2022-06-01")); !slices.Equal(s.Goals, []string{"Mål A"}) || s.Version != 3 {
 		t.Fatalf("as of 2022-06-01: %v v%d", s.Goals, s.Version)
@@ -289,7 +291,7 @@ func TestBitemporalCorrections(t *testing.T) {
 	if s := f.state(View{}); s.FundingTotalNOK != 75000 || s.Version != 5 {
 		t.Fatalf("corrected state: funding %d version %d", s.FundingTotalNOK, s.Version)
 	}
-	if s := f.state(View{KnownAt: beforeCorrections}); s.FundingTotalNOK != 50000 || s.Version != 3 {
+	if s := f.state(View{KnownAt: &beforeCorrections}); s.FundingTotalNOK != 50000 || s.Version != 3 {
 		t.Fatalf("as known before: funding %d version %d", s.FundingTotalNOK, s.Version)
 	}
 	marks := Corrections(f.history, View{})
@@ -299,7 +301,7 @@ func TestBitemporalCorrections(t *testing.T) {
 	if m := marks[funding]; m.Retracted || m.EventID != f.history[3].EventID {
 		t.Fatalf("funding mark %+v", m)
 	}
-	if len(Corrections(f.history, View{KnownAt: beforeCorrections})) != 0 {
+	if len(Corrections(f.history, View{KnownAt: &beforeCorrections})) != 0 {
 		t.Fatal("corrections visible before they were recorded")
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 
 	"fmt"
-	"github.com/samspill/samspill/domain/calendar"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/samspill/samspill/domain/calendar"
 )
 
 // randomCommand proposes a plausible command; many are refused, which is
@@ -122,7 +123,7 @@ func TestPropertyAcceptedHistoriesStayValidAndBitemporal(t *testing.T) {
 			}
 		}
 		for i, e := range f.history {
-			known := f.state(View{KnownAt: e.RecordedAt})
+			known := f.state(View{KnownAt: new(e.RecordedAt)})
 			if !reflect.DeepEqual(known, snapshots[i]) {
 				t.Fatalf("seed %d: as known at event %d:\n got %+v\nwant %+v", seed, i+1, known, snapshots[i])
 			}

@@ -9,22 +9,23 @@ import (
 )
 
 // View selects the bitemporal slice of a history to replay. The zero View
-// is the current state with everything known.
+// is the current state with everything known. A bound is a pointer so that
+// every instant, the zero time.Time included, is a bound like any other.
 type View struct {
-	// AsOf keeps events that occurred at or before it (zero: no bound).
-	AsOf time.Time
+	// AsOf keeps events that occurred at or before it (nil: no bound).
+	AsOf *time.Time
 	// KnownAt keeps events, corrections included, recorded at or before it
-	// (zero: no bound).
-	KnownAt time.Time
+	// (nil: no bound).
+	KnownAt *time.Time
 }
 
 func (v View) known(e Entry) bool { return v.knownAt(e.RecordedAt) }
 
 func (v View) knownAt(recordedAt time.Time) bool {
-	return v.KnownAt.IsZero() || !recordedAt.After(v.KnownAt)
+	return v.KnownAt == nil || !recordedAt.After(*v.KnownAt)
 }
 
-func (v View) occurred(t time.Time) bool { return v.AsOf.IsZero() || !t.After(v.AsOf) }
+func (v View) occurred(t time.Time) bool { return v.AsOf == nil || !t.After(*v.AsOf) }
 
 // Includes reports whether an event that occurred and was recorded at these
 // times is part of the view.

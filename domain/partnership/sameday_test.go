@@ -4,9 +4,10 @@ import (
 	"errors"
 
 	"fmt"
-	"github.com/samspill/samspill/domain/calendar"
 	"reflect"
 	"testing"
+
+	"github.com/samspill/samspill/domain/calendar"
 )
 
 // sameDayEvents are the event types whose rules depend on order, each with
@@ -154,7 +155,7 @@ func TestEndOnTheDayOfATimedEntry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return View{AsOf: c}
+		return View{AsOf: &c}
 	}
 	if s := f.state(asOf(sameDay)); s.Status != StatusEnded || s.LastOccurredAt != f.history[1].OccurredAt {
 		t.Fatalf("as of the day: %+v", s)

@@ -1,10 +1,11 @@
 package partnership
 
 import (
-	"github.com/samspill/samspill/domain/calendar"
+	"math"
 	"slices"
 	"time"
 
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 )
 
@@ -113,7 +114,7 @@ func (s *State) apply(e Entry) {
 	case AgreementSigned:
 		s.Agreements = append(s.Agreements, Agreement(ev))
 	case FundingRecorded:
-		s.FundingTotalNOK += ev.AmountNOK
+		s.FundingTotalNOK = addKroner(s.FundingTotalNOK, ev.AmountNOK)
 	case AnchoringChanged:
 		s.AnchoringLevel = ev.Level
 	case PartnershipPaused:
@@ -134,6 +135,19 @@ func (s *State) apply(e Entry) {
 	if e.OccurredAt.After(s.LastOccurredAt) {
 		s.LastOccurredAt = e.OccurredAt
 	}
+}
+
+// addKroner adds two amounts, saturating at the bounds of int64 instead of
+// wrapping: history stored before amounts were bounded may hold any int64.
+func addKroner(a, b int64) int64 {
+	sum := a + b
+	switch {
+	case a > 0 && b > 0 && sum < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && sum >= 0:
+		return math.MinInt64
+	}
+	return sum
 }
 
 // check reports whether the state, as it is just before e occurred, allows e.

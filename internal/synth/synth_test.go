@@ -44,7 +44,7 @@ func TestFillWritesValidInterleavedHistories(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j, e := range entries {
-			_, err := partnership.Decide(entries[:j], partnership.Command{Event: e.Event, OccurredAt: e.OccurredAt},
+			_, err := partnership.Decide(entries[:j], partnership.Command{Event: e.Event, OccurredAt: &e.OccurredAt},
 				partnership.Env{Now: time.Now(), NewID: func() string { return "x" }})
 			if err != nil {
 				t.Fatalf("%s event %d (%s) breaks a rule: %v", id, j+1, e.Event.EventType(), err)
