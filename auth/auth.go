@@ -77,6 +77,12 @@ func (p Principal) MaySeePersonalData(municipality string) bool { return p.MayWr
 // MayExport reports whether the principal may take research exports.
 func (p Principal) MayExport() bool { return p.Role == RoleAdmin || p.Role == RoleResearcher }
 
+// Same reports whether q is the same principal with the same rights: the
+// same subject, role and municipalities.
+func (p Principal) Same(q Principal) bool {
+	return p.Subject == q.Subject && p.Role == q.Role && slices.Equal(p.Municipalities, q.Municipalities)
+}
+
 // IsAdmin reports whether the principal is an admin.
 func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
 

@@ -2,6 +2,7 @@ package http
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -36,8 +37,8 @@ func (s *Server) exportEvents(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.download(c, "application/x-ndjson", "events.ndjson", position, "", func(w io.Writer) (research.Summary, error) {
-		return research.WriteEvents(c.Request.Context(), s.store, w, position)
+	s.download(c, "application/x-ndjson", "events.ndjson", position, "", func(ctx context.Context, w io.Writer) (research.Summary, error) {
+		return research.WriteEvents(ctx, s.store, w, position)
 	})
 }
 
@@ -65,8 +66,8 @@ func (s *Server) exportSpells(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.download(c, "text/csv; charset=utf-8", "spells-"+day+".csv", position, day, func(w io.Writer) (research.Summary, error) {
-		return research.WriteSpells(c.Request.Context(), s.store, w, research.SpellsOptions{Position: position, AsOf: day, Secret: s.researchSecret})
+	s.download(c, "text/csv; charset=utf-8", "spells-"+day+".csv", position, day, func(ctx context.Context, w io.Writer) (research.Summary, error) {
+		return research.WriteSpells(ctx, s.store, w, research.SpellsOptions{Position: position, AsOf: day, Secret: s.researchSecret})
 	})
 }
 
@@ -88,8 +89,11 @@ func (s *Server) exportPosition(c *gin.Context, at uint64) (uint64, bool) {
 // client accepts it. The headers name what the body is reproducible from;
 // the trailer carries the SHA-256 of the uncompressed body. An export that
 // fails once its first bytes are out aborts the connection, so that a
-// client never takes a truncated file for a whole one.
-func (s *Server) download(c *gin.Context, contentType, filename string, position uint64, asOf string, write func(io.Writer) (research.Summary, error)) {
+// client never takes a truncated file for a whole one; so does one whose
+// credential is revoked while it runs (watchCredential).
+func (s *Server) download(c *gin.Context, contentType, filename string, position uint64, asOf string, write func(context.Context, io.Writer) (research.Summary, error)) {
+	ctx, stop := s.watchCredential(c)
+	defer stop()
 	h := c.Writer.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
@@ -108,12 +112,14 @@ func (s *Server) download(c *gin.Context, contentType, filename string, position
 		w = gz
 	}
 	c.Status(http.StatusOK)
-	sum, err := write(w)
+	sum, err := write(ctx, w)
 	if err == nil && gz != nil {
 		err = gz.Close()
 	}
 	if err != nil {
-		s.log.ErrorContext(c.Request.Context(), "research export failed", "path", c.FullPath(), "position", position, "err", err)
+		if !errors.Is(context.Cause(ctx), errCredentialChanged) {
+			s.log.ErrorContext(ctx, "research export failed", "path", c.FullPath(), "position", position, "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 	h.Set(trailerSHA256, sum.SHA256)

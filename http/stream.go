@@ -60,13 +60,17 @@ func (s *Server) streamEvents(c *gin.Context) {
 		return
 	}
 
-	ctx := c.Request.Context()
+	ctx, stop := s.watchCredential(c)
+	defer stop()
 	w, err := startEventStream(c)
 	if err == nil {
 		err = s.stream(ctx, w, after, s.svc.ShowTo(principal(c)))
 	}
 	var clientErr *streamClientError
 	switch {
+	case errors.Is(context.Cause(ctx), errCredentialChanged):
+		// Logged by the watch; the client reconnects and gets a 401 or
+		// its new rights.
 	case errors.Is(err, errStreamsDone):
 		s.log.DebugContext(ctx, "event stream ended: server shutting down", "request_id", edge.RequestID(c))
 	case ctx.Err() != nil:

@@ -1,0 +1,80 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/auth"
+)
+
+// principalRecheck is how often a long-lived response (an event stream, a
+// research export) checks that its credential still stands for the
+// principal it began with, so that a revoked token, or a change of its role
+// or municipalities, ends it within about that long.
+const principalRecheck = time.Second
+
+// recheckFailures is how many checks in a row may fail for another reason
+// (the token store does not answer) before the response is ended all the
+// same: a credential that cannot be confirmed is not trusted for long.
+const recheckFailures = 5
+
+// errCredentialChanged ends a long-lived response whose credential was
+// revoked or now stands for other rights.
+var errCredentialChanged = errors.New("the credential was revoked, or its role or municipalities changed")
+
+// watchCredential returns a context for a long-lived response that ends,
+// with the cause errCredentialChanged, once the request's Authorization
+// header no longer authenticates as the principal allow found, checked
+// every principalRecheck. When it ends, a write blocked on a client that
+// does not read is cut off too (its deadline moves to now), so the
+// response stops at once. stop must be called when the response is done.
+func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(c.Request.Context())
+	was := principal(c)
+	authorization := c.GetHeader("Authorization")
+	rc := http.NewResponseController(c.Writer)
+	cutOff := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), errCredentialChanged) {
+			_ = rc.SetWriteDeadline(time.Now())
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(principalRecheck)
+		defer tick.Stop()
+		failures := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			now, err := auth.Resolve(ctx, s.tokens, authorization, "")
+			switch {
+			case errors.Is(err, auth.ErrUnauthenticated), err == nil && !now.Same(was):
+				s.log.InfoContext(ctx, "long-lived response ended: its credential was revoked or changed", "subject", was.Subject, "path", c.FullPath())
+				cancel(errCredentialChanged)
+				return
+			case err != nil && ctx.Err() == nil:
+				if failures++; failures >= recheckFailures {
+					s.log.WarnContext(ctx, "long-lived response ended: its credential could not be confirmed", "subject", was.Subject, "err", err)
+					cancel(errCredentialChanged)
+					return
+				}
+			default:
+				failures = 0
+			}
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		cutOff()
+		cancel(nil)
+	}
+}
