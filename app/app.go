@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,6 +66,9 @@ type Service struct {
 	newID func() string
 	log   *slog.Logger
 	keys  personal.KeyStore
+	// pseudonyms name the recorders of events to readers who may not see
+	// personal data.
+	pseudonyms personal.Pseudonyms
 	// states keeps current states (nil when the store cannot read a
 	// stream's end).
 	states *states
@@ -87,12 +91,21 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // it contacts are stored as given: only tests do that.
 func WithPersonalData(keys personal.KeyStore) Option { return func(s *Service) { s.keys = keys } }
 
+// WithPseudonyms sets the pseudonyms of event recorders shown to readers
+// who may not see personal data: those of the installation's secret, so
+// that they equal the research exports'. Without it a Service makes
+// pseudonyms under a random key of its own (never names, but other ones
+// after a restart).
+func WithPseudonyms(p personal.Pseudonyms) Option { return func(s *Service) { s.pseudonyms = p } }
+
 // Keys returns the key store of WithPersonalData, or nil.
 func (s *Service) Keys() personal.KeyStore { return s.keys }
 
 // New returns a service over the store.
 func New(store eventstore.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default(), states: newStates(store)}
+	random := make([]byte, 32)
+	_, _ = rand.Read(random) // crypto/rand.Read never fails (Go 1.24+)
+	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default(), states: newStates(store), pseudonyms: personal.NewPseudonyms(random)}
 	for _, o := range opts {
 		o(s)
 	}

@@ -10,12 +10,14 @@ import (
 	"github.com/samspill/samspill/personal"
 )
 
-// Shower shows stored events to one reader: a contact's personal data only
-// if the reader may see it in the partnership's municipality (admins, and
-// coordinators of that municipality), otherwise only that the contact
-// exists and for which partner (personal.View). Every read path that hands
-// out events (history, feed, stream, pages) goes through it. A Shower is
-// for one request: it remembers each partnership's municipality.
+// Shower shows stored events to one reader: a contact's personal data, and
+// who recorded the event, only if the reader may see personal data in the
+// partnership's municipality (admins, and coordinators of that
+// municipality); others see only that the contact exists and for which
+// partner (personal.View), and the recorder's role and pseudonym
+// (personal.Pseudonyms). Every read path that hands out events (history,
+// feed, stream, pages) goes through it. A Shower is for one request: it
+// remembers each partnership's municipality.
 type Shower struct {
 	svc          *Service
 	reader       auth.Principal
@@ -29,12 +31,15 @@ func (s *Service) ShowTo(reader auth.Principal) *Shower {
 
 // Show returns the event as the reader may see it.
 func (sh *Shower) Show(ctx context.Context, e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
-	if e.Type != partnership.TypeContactPersonAssigned && e.Type != partnership.TypeEntryCorrected {
-		return e, nil
-	}
 	allowed, err := sh.allowed(ctx, e.StreamID)
 	if err != nil {
 		return e, err
+	}
+	if !allowed {
+		e.Metadata = sh.svc.pseudonyms.Metadata(e.Metadata)
+	}
+	if e.Type != partnership.TypeContactPersonAssigned && e.Type != partnership.TypeEntryCorrected {
+		return e, nil
 	}
 	return personal.View(ctx, sh.svc.keys, e, allowed)
 }

@@ -144,3 +144,45 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestRecordersAreNamedOnlyToThoseWhoMaySeePersonalData: who recorded an
+// event is personal data. Admins and coordinators of the partnership's
+// municipality read the token's name; everyone else its role and a stable
+// pseudonym, in the history and in the feed.
+func TestRecordersAreNamedOnlyToThoseWhoMaySeePersonalData(t *testing.T) {
+	a := newTestAPI(t)
+	p := a.newPartnership() // Oslo, by the admin token "admin"
+	a.post(p, "/milestones", obj{"kind": "meeting", "title": "Møte", "note": ""}, http.StatusOK, "X-Request-ID", "admin-request-1")
+	actors := func(who string) []obj {
+		h := decodeBody[historyBody](t, a.do("GET", p.path+"/history", nil, "Authorization", bearer(who)))
+		var out []obj
+		for _, e := range h.Items {
+			out = append(out, e.Metadata)
+		}
+		return out
+	}
+	for _, m := range actors("admin") {
+		if m["actor"].(obj)["subject"] != "admin" {
+			t.Fatalf("the admin reads %v, want the name", m)
+		}
+	}
+	for _, who := range []string{"viewer", "researcher", "arendal"} {
+		got := actors(who)
+		for _, m := range got {
+			actor := m["actor"].(obj)
+			if s := actor["subject"].(string); !strings.HasPrefix(s, "actor-") || actor["role"] != "admin" {
+				t.Fatalf("%s reads the recorder %v, want the role and a pseudonym", who, actor)
+			}
+			if id, _ := m["correlation_id"].(string); id == "admin-request-1" {
+				t.Fatalf("%s reads the request id a client chose: %v", who, m)
+			}
+		}
+		if got[0]["actor"].(obj)["subject"] != got[1]["actor"].(obj)["subject"] {
+			t.Fatalf("%s reads two pseudonyms for one recorder: %v", who, got)
+		}
+	}
+	feed := a.do("GET", "/api/v1/events?after=0", nil, "Authorization", bearer("viewer"))
+	if strings.Contains(string(feed.Body), `"subject":"admin"`) {
+		t.Fatalf("the feed names the recorder to a viewer: %s", feed.Body)
+	}
+}

@@ -85,7 +85,8 @@ func startTestAPI(t *testing.T, configure func(*Config), server func(*http.Serve
 	})
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := app.New(store, app.WithClock(c.Now), app.WithLogger(logger))
-	cfg := Config{Service: svc, Store: store, Logger: logger, Projections: projectionstest.Start(t, store, logger), Tokens: testTokens().store}
+	cfg := Config{Service: svc, Store: store, Logger: logger, Projections: projectionstest.Start(t, store, logger), Tokens: testTokens().store,
+		ResearchSecret: []byte("a research secret for the tests")}
 	if configure != nil {
 		configure(&cfg)
 	}

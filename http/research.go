@@ -38,7 +38,7 @@ func (s *Server) exportEvents(c *gin.Context) {
 		return
 	}
 	s.download(c, "application/x-ndjson", "events.ndjson", position, "", func(ctx context.Context, w io.Writer) (research.Summary, error) {
-		return research.WriteEvents(ctx, s.store, w, position)
+		return research.WriteEvents(ctx, s.store, w, research.EventsOptions{Position: position, Secret: s.researchSecret})
 	})
 }
 

@@ -115,7 +115,7 @@ func TestBenchChild(t *testing.T) {
 	position, err := research.Position(ctx, store, 0)
 	if err == nil {
 		if kind == research.KindEvents {
-			_, err = research.WriteEvents(ctx, store, io.Discard, position)
+			_, err = research.WriteEvents(ctx, store, io.Discard, research.EventsOptions{Position: position, Secret: secret})
 		} else {
 			_, err = research.WriteSpells(ctx, store, io.Discard, research.SpellsOptions{Position: position, AsOf: "2026-11-26", Secret: secret})
 		}

@@ -14,10 +14,26 @@ import (
 	"github.com/samspill/samspill/personal"
 )
 
-// WriteEvents writes every event up to position (resolved by Position) to w
-// as NDJSON: one envelope per line, in position order, corrections
-// included, personal data removed (personal.Redact).
-func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, position uint64) (Summary, error) {
+// EventsOptions are the parameters of an events export.
+type EventsOptions struct {
+	// Position is the last event read (resolved by Position).
+	Position uint64
+	// Secret is the installation's key for the pseudonyms of actors and
+	// request ids (at least 16 bytes).
+	Secret []byte
+}
+
+// WriteEvents writes every event up to o.Position to w as NDJSON: one
+// envelope per line, in position order, corrections included, contact
+// persons removed (personal.Redact), and actors and request ids replaced by
+// pseudonyms (personal.Pseudonyms). Free text (titles, notes, reasons,
+// goals) is exported as written and may name people.
+func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o EventsOptions) (Summary, error) {
+	if len(o.Secret) < 16 {
+		return Summary{}, fmt.Errorf("export events: the installation secret is missing or shorter than 16 bytes")
+	}
+	names := personal.NewPseudonyms(o.Secret)
+	position := o.Position
 	d := newDigest(w)
 	bw := bufio.NewWriterSize(d, 64<<10)
 	rows := 0
@@ -27,6 +43,7 @@ func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, posit
 		if err != nil {
 			return err
 		}
+		e.Metadata = names.Metadata(e.Metadata)
 		if line, err = appendEnvelope(line[:0], e); err != nil {
 			return fmt.Errorf("encode event %s: %w", e.EventID, err)
 		}

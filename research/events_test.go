@@ -18,6 +18,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/research"
 )
 
@@ -49,11 +50,11 @@ func contacts(t *testing.T, s eventstore.Store) []string {
 func TestEventsExportHasEveryEventWithoutPersonalData(t *testing.T) {
 	store := demoStore(t)
 	body, sum := exportEvents(t, store, 0)
-	personal := contacts(t, store)
-	if len(personal) < 5 {
-		t.Fatalf("the demo data holds only %d personal values; the test needs contacts", len(personal))
+	personalData := contacts(t, store)
+	if len(personalData) < 5 {
+		t.Fatalf("the demo data holds only %d personal values; the test needs contacts", len(personalData))
 	}
-	for _, v := range personal {
+	for _, v := range personalData {
 		if bytes.Contains(body, []byte(v)) {
 			t.Fatalf("the export contains personal data %q", v)
 		}
@@ -74,7 +75,8 @@ func TestEventsExportHasEveryEventWithoutPersonalData(t *testing.T) {
 			t.Fatalf("line %d has members %v, the envelope %v", i+1, got, feed)
 		}
 		if e.EventID != want.EventID || e.Position != want.Position || e.Version != want.Version ||
-			!e.OccurredAt.Equal(want.OccurredAt) || !e.RecordedAt.Equal(want.RecordedAt) || e.Metadata != want.Metadata {
+			!e.OccurredAt.Equal(want.OccurredAt) || !e.RecordedAt.Equal(want.RecordedAt) || e.Metadata.Actor.Role != want.Metadata.Actor.Role ||
+			!personal.IsPseudonym(e.Metadata.Actor.Subject) {
 			t.Fatalf("line %d: envelope %+v, stored %+v", i+1, e, want)
 		}
 		switch e.Type {
@@ -282,5 +284,54 @@ func TestMalformedImportNamesTheLineAndWritesNothing(t *testing.T) {
 				t.Fatalf("a malformed file wrote %d events", h)
 			}
 		})
+	}
+}
+
+// TestEventsExportNamesNoStaff writes events as named staff with request
+// and idempotency ids a client chose, and checks that the export carries
+// none of them: actors by role and a pseudonym, one per person in every
+// export of the installation, ids as pseudonyms too.
+func TestEventsExportNamesNoStaff(t *testing.T) {
+	store := openStore(t)
+	svc := app.New(store)
+	ctx := context.Background()
+	meta := func(subject, request, key string) app.Meta {
+		return app.Meta{Actor: eventstore.Actor{Subject: subject, Role: "coordinator"}, CorrelationID: request, CausationID: request, IdempotencyKey: key}
+	}
+	res, err := svc.Initiate(ctx, partnership.Command{Event: initiated, OccurredAt: &in2019}, meta("arendal-kari", "kari-request-1", "kari-key-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Execute(ctx, res.State.ID, partnership.Command{Event: goals}, meta("arendal-ola", "ola-request-1", "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Execute(ctx, res.State.ID, partnership.Command{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "Møte"}}, meta("arendal-kari", "kari-request-2", "")); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := exportEvents(t, store, 0)
+	for _, name := range []string{"kari", "ola"} {
+		if bytes.Contains(body, []byte(name)) {
+			t.Fatalf("the export names %q:\n%s", name, body)
+		}
+	}
+	var actors []string
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		var e eventstore.RecordedEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		m := e.Metadata
+		if m.Actor.Role != "coordinator" || !personal.IsPseudonym(m.Actor.Subject) || !personal.IsPseudonym(m.CorrelationID) || m.CausationID != m.CorrelationID {
+			t.Fatalf("metadata %+v, want the role and pseudonyms", m)
+		}
+		actors = append(actors, m.Actor.Subject)
+	}
+	if len(actors) != 3 || actors[0] != actors[2] || actors[0] == actors[1] {
+		t.Fatalf("actors %v: want Kari's pseudonym on events 1 and 3 and Ola's, another, on 2", actors)
+	}
+	again, _ := exportEvents(t, store, 0)
+	if !bytes.Equal(body, again) {
+		t.Fatal("two exports at the same position differ")
 	}
 }

@@ -55,7 +55,7 @@ func exportEvents(t *testing.T, s eventstore.Store, at uint64) ([]byte, research
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	sum, err := research.WriteEvents(context.Background(), s, &buf, pos)
+	sum, err := research.WriteEvents(context.Background(), s, &buf, research.EventsOptions{Position: pos, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}

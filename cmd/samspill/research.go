@@ -152,7 +152,11 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	var sum research.Summary
 	switch cfg.kind {
 	case research.KindEvents:
-		sum, err = research.WriteEvents(ctx, store, w, position)
+		secret, serr := cfg.exportSecret(ctx)
+		if serr != nil {
+			return serr
+		}
+		sum, err = research.WriteEvents(ctx, store, w, research.EventsOptions{Position: position, Secret: derivedKey(secret, "spells partnership_key")})
 	default:
 		secret, serr := cfg.exportSecret(ctx)
 		if serr != nil {

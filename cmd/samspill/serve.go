@@ -193,7 +193,8 @@ type site struct {
 // handler is the whole server: the API and, on the same engine, the pages,
 // over one application service.
 func (s site) handler() http.Handler {
-	svc := app.New(s.store, app.WithLogger(s.log), app.WithPersonalData(s.keys))
+	research := derivedKey(s.secret, "spells partnership_key")
+	svc := app.New(s.store, app.WithLogger(s.log), app.WithPersonalData(s.keys), app.WithPseudonyms(personal.NewPseudonyms(research)))
 	pages := web.New(web.Config{Service: svc, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	return httpapi.NewHandler(httpapi.Config{
 		Service:        svc,
@@ -204,7 +205,7 @@ func (s site) handler() http.Handler {
 		Registry:       s.registry,
 		StreamsDone:    s.streamsDone,
 		Version:        version,
-		ResearchSecret: derivedKey(s.secret, "spells partnership_key"),
+		ResearchSecret: research,
 		Pages:          pages.Register,
 	})
 }

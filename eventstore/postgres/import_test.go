@@ -126,7 +126,7 @@ func TestImportRoundTripOfAnExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if _, err := research.WriteEvents(t.Context(), s, &buf, head); err != nil {
+		if _, err := research.WriteEvents(t.Context(), s, &buf, research.EventsOptions{Position: head, Secret: []byte("a secret for the import tests")}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
