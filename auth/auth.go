@@ -1,7 +1,10 @@
 // Package auth is who may do what: bearer tokens, the roles of API.md and a
-// coordinator's municipalities. Tokens are random 256-bit secrets shown
-// once; stores keep only their SHA-256. The token store itself is a port
-// (TokenStore); auth/sqlite implements it in the data folder.
+// coordinator's municipalities, and the pages' sign-in sessions
+// (session.go). Tokens and session ids are random 256-bit secrets; stores
+// keep only their SHA-256. The stores are ports (TokenStore, SessionStore);
+// auth/sqlite implements them in the data folder, auth/postgres in
+// PostgreSQL for several instances, and auth/authtest holds both to one
+// contract.
 package auth
 
 import (
@@ -94,10 +97,15 @@ const tokenBytes = 32
 
 // NewToken returns a fresh token and its hash.
 func NewToken() (token string, hash Hash) {
+	token = tokenPrefix + newSecret()
+	return token, HashToken(token)
+}
+
+// newSecret returns tokenBytes random bytes in URL-safe base64.
+func newSecret() string {
 	b := make([]byte, tokenBytes)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
-	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Hash is the SHA-256 of a token: all a store keeps. A plain hash is
@@ -189,7 +197,9 @@ type TokenStore interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
 	// List returns every token, by name.
 	List(ctx context.Context) ([]Token, error)
-	// Revoke deletes the named token, or returns ErrTokenNotFound.
+	// Revoke deletes the named token, or returns ErrTokenNotFound. A
+	// store that also keeps sessions (SessionStore) ends every session
+	// signed in with the token in the same step.
 	Revoke(ctx context.Context, name string) error
 	// Empty reports whether the store holds no token.
 	Empty(ctx context.Context) (bool, error)
