@@ -205,23 +205,20 @@ type TokenStore interface {
 	Empty(ctx context.Context) (bool, error)
 }
 
-// Resolve returns the principal a request's credentials name: the
-// Authorization header when it has one, else token (the pages' sign-in
-// cookie; "" for none). It returns ErrUnauthenticated when neither names a
-// token the store knows (or there is no store), and the store's own
-// failures wrapped.
-func Resolve(ctx context.Context, store TokenStore, authorization, token string) (Principal, error) {
-	if authorization != "" {
-		t, err := ParseAuthorization(authorization)
-		if err != nil {
-			return Principal{}, err
-		}
-		token = t
-	}
-	switch {
-	case token == "":
+// Resolve returns the principal a request's Authorization header names.
+// It returns ErrUnauthenticated when there is no header, when it is not
+// "Bearer <token>", when the store does not know the token, or when there
+// is no store, and the store's own failures wrapped. Only tokens are
+// accepted: a session id (SessionStore) is no bearer credential.
+func Resolve(ctx context.Context, store TokenStore, authorization string) (Principal, error) {
+	if authorization == "" {
 		return Principal{}, fmt.Errorf("%w: send Authorization: Bearer <token>", ErrUnauthenticated)
-	case store == nil:
+	}
+	token, err := ParseAuthorization(authorization)
+	if err != nil {
+		return Principal{}, err
+	}
+	if store == nil {
 		return Principal{}, fmt.Errorf("%w: the server has no token store", ErrUnauthenticated)
 	}
 	p, err := store.Authenticate(ctx, token)
