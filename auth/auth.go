@@ -1,7 +1,10 @@
 // Package auth is who may do what: bearer tokens, the roles of API.md and a
-// coordinator's municipalities. Tokens are random 256-bit secrets shown
-// once; stores keep only their SHA-256. The token store itself is a port
-// (TokenStore); auth/sqlite implements it in the data folder.
+// coordinator's municipalities, and the pages' sign-in sessions
+// (session.go). Tokens and session ids are random 256-bit secrets; stores
+// keep only their SHA-256. The stores are ports (TokenStore, SessionStore);
+// auth/sqlite implements them in the data folder, auth/postgres in
+// PostgreSQL for several instances, and auth/authtest holds both to one
+// contract.
 package auth
 
 import (
@@ -100,10 +103,15 @@ const tokenBytes = 32
 
 // NewToken returns a fresh token and its hash.
 func NewToken() (token string, hash Hash) {
+	token = tokenPrefix + newSecret()
+	return token, HashToken(token)
+}
+
+// newSecret returns tokenBytes random bytes in URL-safe base64.
+func newSecret() string {
 	b := make([]byte, tokenBytes)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
-	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Hash is the SHA-256 of a token: all a store keeps. A plain hash is
@@ -195,29 +203,28 @@ type TokenStore interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
 	// List returns every token, by name.
 	List(ctx context.Context) ([]Token, error)
-	// Revoke deletes the named token, or returns ErrTokenNotFound.
+	// Revoke deletes the named token, or returns ErrTokenNotFound. A
+	// store that also keeps sessions (SessionStore) ends every session
+	// signed in with the token in the same step.
 	Revoke(ctx context.Context, name string) error
 	// Empty reports whether the store holds no token.
 	Empty(ctx context.Context) (bool, error)
 }
 
-// Resolve returns the principal a request's credentials name: the
-// Authorization header when it has one, else token (the pages' sign-in
-// cookie; "" for none). It returns ErrUnauthenticated when neither names a
-// token the store knows (or there is no store), and the store's own
-// failures wrapped.
-func Resolve(ctx context.Context, store TokenStore, authorization, token string) (Principal, error) {
-	if authorization != "" {
-		t, err := ParseAuthorization(authorization)
-		if err != nil {
-			return Principal{}, err
-		}
-		token = t
-	}
-	switch {
-	case token == "":
+// Resolve returns the principal a request's Authorization header names.
+// It returns ErrUnauthenticated when there is no header, when it is not
+// "Bearer <token>", when the store does not know the token, or when there
+// is no store, and the store's own failures wrapped. Only tokens are
+// accepted: a session id (SessionStore) is no bearer credential.
+func Resolve(ctx context.Context, store TokenStore, authorization string) (Principal, error) {
+	if authorization == "" {
 		return Principal{}, fmt.Errorf("%w: send Authorization: Bearer <token>", ErrUnauthenticated)
-	case store == nil:
+	}
+	token, err := ParseAuthorization(authorization)
+	if err != nil {
+		return Principal{}, err
+	}
+	if store == nil {
 		return Principal{}, fmt.Errorf("%w: the server has no token store", ErrUnauthenticated)
 	}
 	p, err := store.Authenticate(ctx, token)

@@ -42,7 +42,7 @@ func (a access) permits(p auth.Principal) bool {
 // may not.
 func (s *Server) allow(need access) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, err := auth.Resolve(c.Request.Context(), s.tokens, c.GetHeader("Authorization"), "")
+		p, err := auth.Resolve(c.Request.Context(), s.tokens, c.GetHeader("Authorization"))
 		if err == nil && !need.permits(p) {
 			err = fmt.Errorf("%w: the %s role may not use this endpoint", auth.ErrForbidden, p.Role)
 		}

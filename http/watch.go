@@ -55,7 +55,7 @@ func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func
 				return
 			case <-tick.C:
 			}
-			now, err := auth.Resolve(ctx, s.tokens, authorization, "")
+			now, err := auth.Resolve(ctx, s.tokens, authorization)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated), err == nil && !now.Same(was):
 				s.log.InfoContext(ctx, "long-lived response ended: its credential was revoked or changed", "subject", was.Subject, "path", c.FullPath())

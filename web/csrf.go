@@ -11,61 +11,65 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Cross-site request forgery protection. Each browser gets a random
-// session id in an HttpOnly, SameSite=Strict cookie; every form carries
-// HMAC(key, session id) in a hidden field, and a post is accepted only when
-// the field matches the cookie's MAC (compared in constant time). A forged
-// cross-site post has no cookie (SameSite) and cannot read or compute the
-// token (HttpOnly; the key stays on the server), and a cookie planted by a
-// sibling domain does not help without the key. Posts whose Origin or
+// Cross-site request forgery protection. Each browser gets a random CSRF
+// id in an HttpOnly, SameSite=Strict cookie of its own (samspill_csrf, a
+// different thing from the sign-in session of login.go: it exists before
+// anyone signs in); every form carries HMAC(key, CSRF id) in a hidden
+// field, and a post is accepted only when the field matches the cookie's
+// MAC (compared in constant time). A forged cross-site post has no cookie
+// (SameSite) and cannot read or compute the token (HttpOnly; the key stays
+// on the server), and a cookie planted by a sibling domain does not help
+// without the key. Sign-in and sign-out give the browser a new id, so no id
+// chosen or seen before either survives it. Posts whose Origin or
 // Sec-Fetch-Site say "another site" are refused before that.
 
 const (
-	sessionCookie = "samspill_session"
-	csrfField     = "csrf_token"
-	sessionKey    = "web.session"
-	maxFormBytes  = 1 << 20
+	csrfCookie   = "samspill_csrf"
+	csrfField    = "csrf_token"
+	csrfIDKey    = "web.csrf_id"
+	maxFormBytes = 1 << 20
 )
 
-// session makes sure the browser has a session cookie and remembers its id
-// for the token of this request's forms.
-func (p *Pages) session(c *gin.Context) {
-	id, err := c.Cookie(sessionCookie)
-	if err != nil || !validSession(id) {
-		raw := make([]byte, 32)
-		_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
-		id = base64.RawURLEncoding.EncodeToString(raw)
-		http.SetCookie(c.Writer, &http.Cookie{
-			Name:     sessionCookie,
-			Value:    id,
-			Path:     "/",
-			HttpOnly: true,
-			Secure:   c.Request.TLS != nil,
-			SameSite: http.SameSiteStrictMode,
-		})
+// ensureCSRFID makes sure the browser has a CSRF cookie and remembers its
+// id for the token of this request's forms.
+func (p *Pages) ensureCSRFID(c *gin.Context) {
+	id, err := c.Cookie(csrfCookie)
+	if err != nil || !validCSRFID(id) {
+		p.newCSRFID(c)
+	} else {
+		c.Set(csrfIDKey, id)
 	}
-	c.Set(sessionKey, id)
 	c.Next()
 }
 
-func validSession(id string) bool {
+// newCSRFID gives the browser a new CSRF id (a cookie that lasts until the
+// browser closes), which this request's forms use too.
+func (p *Pages) newCSRFID(c *gin.Context) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
+	id := base64.RawURLEncoding.EncodeToString(raw)
+	setCookie(c, csrfCookie, id, 0)
+	c.Set(csrfIDKey, id)
+}
+
+func validCSRFID(id string) bool {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
 	return err == nil && len(raw) == 32
 }
 
 // csrfToken is the token this request's forms carry.
 func (p *Pages) csrfToken(c *gin.Context) string {
-	return p.mac(c.GetString(sessionKey))
+	return p.mac(c.GetString(csrfIDKey))
 }
 
-func (p *Pages) mac(session string) string {
+func (p *Pages) mac(id string) string {
 	m := hmac.New(sha256.New, p.csrfKey)
 	m.Write([]byte("samspill csrf v1\x00"))
-	m.Write([]byte(session))
+	m.Write([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// checkCSRF refuses a post from another site, without the session cookie,
+// checkCSRF refuses a post from another site, without the CSRF cookie,
 // or whose token does not match the cookie, with a 403 page.
 func (p *Pages) checkCSRF(c *gin.Context) {
 	if site := c.GetHeader("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
@@ -79,8 +83,8 @@ func (p *Pages) checkCSRF(c *gin.Context) {
 			return
 		}
 	}
-	id, err := c.Cookie(sessionCookie)
-	if err != nil || !validSession(id) {
+	id, err := c.Cookie(csrfCookie)
+	if err != nil || !validCSRFID(id) {
 		p.csrfFailed(c)
 		return
 	}
@@ -100,5 +104,5 @@ func (p *Pages) checkCSRF(c *gin.Context) {
 
 func (p *Pages) csrfFailed(c *gin.Context) {
 	p.log.InfoContext(c.Request.Context(), "form refused: bad or missing CSRF token", "path", c.Request.URL.Path)
-	p.errorPage(c, http.StatusForbidden, "This form could not be accepted: it did not come from a page of this site, or it was opened before your session began (for example before a restart). Go back, reload the page and submit it again.")
+	p.errorPage(c, http.StatusForbidden, "This form could not be accepted: it did not come from a page of this site, or it was opened before you last signed in or out, or before a restart. Go back, reload the page and submit it again.")
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,20 +28,23 @@ import (
 )
 
 // demoNow is the day the demo data set is loaded up to; the test clock
-// starts there and runs at real speed, so recorded_at still grows.
+// starts there and runs at real speed, so recorded_at still grows, and a
+// test may move it forward (site.advance) to expire sessions.
 var demoNow = time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
 
 // site is a real server (httpapi.NewHandler with the pages) over a real
 // SQLite store and read models in the test's temporary folder.
 type site struct {
-	srv     *httptest.Server
-	tokens  map[string]string // admin, arendal (coordinator of 4203), viewer
-	store   *sqlite.Store
-	svc     *app.Service
-	proj    *projections.Runner
-	pages   *Pages
-	now     func() time.Time
-	example string
+	srv        *httptest.Server
+	tokens     map[string]string // admin, arendal (coordinator of 4203), viewer
+	tokensPath string            // the token store's file (tokens.db)
+	skew       atomic.Int64      // how far advance has moved the clock, in nanoseconds
+	store      *sqlite.Store
+	svc        *app.Service
+	proj       *projections.Runner
+	pages      *Pages
+	now        func() time.Time
+	example    string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and
@@ -48,7 +52,9 @@ type site struct {
 func newSite(t testing.TB, demoData bool) *site {
 	t.Helper()
 	start := time.Now()
-	now := func() time.Time { return demoNow.Add(time.Since(start)) }
+	s := &site{}
+	now := func() time.Time { return demoNow.Add(time.Since(start) + time.Duration(s.skew.Load())) }
+	s.now = now
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(now))
 	if err != nil {
@@ -60,7 +66,7 @@ func newSite(t testing.TB, demoData bool) *site {
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s := &site{store: store, now: now}
+	s.store = store
 	if demoData {
 		sum, err := demo.Load(ctx, store, demoNow)
 		if err != nil {
@@ -70,7 +76,8 @@ func newSite(t testing.TB, demoData bool) *site {
 	}
 	s.proj = projectionstest.Start(t, store, logger)
 	s.svc = app.New(store, app.WithClock(now), app.WithLogger(logger))
-	tokens, err := authsqlite.Open(ctx, filepath.Join(t.TempDir(), "tokens.db"))
+	s.tokensPath = filepath.Join(t.TempDir(), "tokens.db")
+	tokens, err := authsqlite.Open(ctx, s.tokensPath)
 	if err != nil {
 		t.Fatalf("open tokens: %v", err)
 	}
@@ -91,6 +98,10 @@ func newSite(t testing.TB, demoData bool) *site {
 	s.caughtUp(t)
 	return s
 }
+
+// advance moves the site's clock (the service's and the sessions') forward
+// by d.
+func (s *site) advance(d time.Duration) { s.skew.Add(int64(d)) }
 
 // caughtUp waits until the projections hold every stored event.
 func (s *site) caughtUp(t testing.TB) {
@@ -133,12 +144,29 @@ func (s *site) browserAs(t testing.TB, name string) *browser {
 	if name == "" {
 		return b
 	}
-	login := b.get("/login")
-	token, _ := formValues(t, login.Body)
-	if res := b.post("/login", url.Values{"csrf_token": {token}, "token": {s.tokens[name]}, "next": {"/"}}); res.Status != http.StatusSeeOther {
+	if res := b.signIn(s.tokens[name], "/"); res.Status != http.StatusSeeOther {
 		t.Fatalf("sign in as %s: status %d\n%s", name, res.Status, res.Body)
 	}
 	return b
+}
+
+// signIn posts the sign-in form, as drawn by GET /login, with token and
+// next, and returns the answer.
+func (b *browser) signIn(token, next string) page {
+	b.t.Helper()
+	csrf, _ := formValues(b.t, b.get("/login").Body)
+	return b.post("/login", url.Values{"csrf_token": {csrf}, "token": {token}, "next": {next}})
+}
+
+// cookie is the value of the browser's cookie of that name, "" if none.
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.site.srv.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 type page struct {

@@ -2,25 +2,40 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/auth"
 )
 
-// Pages are never open: a browser signs in at /login with a token (made by
-// samspill token create), which is kept in an HttpOnly, SameSite=Strict
-// cookie (Secure on TLS) for a working day; clients may also send the
-// API's Authorization: Bearer header. The same roles apply as on the API.
+// Pages are never open. A browser signs in at /login with a token (made by
+// samspill token create): the server starts a session (auth.SessionStore)
+// and the browser keeps only the session's random id, in an HttpOnly,
+// SameSite=Strict cookie (Secure on TLS). The cookie is never the token, so
+// a copy of it is no API credential and dies with the session: after two
+// hours idle or twelve after sign-in (auth.SessionIdleTimeout,
+// auth.SessionLifetime), at sign-out, or when the token is revoked. Each
+// sign-in makes a new session and a new CSRF id (csrf.go) and ends the
+// browser's previous session; sessions in other browsers live on. Clients
+// may also send the API's Authorization: Bearer header. The same roles
+// apply as on the API, read from the token's current row on every request.
 
 const (
-	tokenCookie  = "samspill_token"
-	tokenMaxAge  = 12 * time.Hour
-	principalKey = "web.principal"
+	// sessionCookie holds the id of the browser's sign-in session.
+	sessionCookie = "samspill_session"
+	// legacyTokenCookie is where earlier versions kept the token itself.
+	// It is never read; sign-in and sign-out delete it, so that browsers
+	// stop holding a copy of a token.
+	legacyTokenCookie = "samspill_token"
+	principalKey      = "web.principal"
 )
 
 // signedIn lets a request through with its principal, or sends a browser
@@ -44,11 +59,22 @@ func (p *Pages) signedIn(c *gin.Context) {
 	p.errorPage(c, http.StatusUnauthorized, "You are not signed in, or your sign-in has expired. Sign in and try again.")
 }
 
-// authenticate finds the request's principal from its bearer header or
-// its sign-in cookie.
+// authenticate finds the request's principal from its bearer header when
+// it has one, else from its sign-in session.
 func (p *Pages) authenticate(c *gin.Context) (auth.Principal, error) {
-	cookie, _ := c.Cookie(tokenCookie)
-	return auth.Resolve(c.Request.Context(), p.tokens, c.GetHeader("Authorization"), cookie)
+	ctx := c.Request.Context()
+	if header := c.GetHeader("Authorization"); header != "" {
+		return auth.Resolve(ctx, p.tokens, header)
+	}
+	id, err := c.Cookie(sessionCookie)
+	if err != nil || p.tokens == nil {
+		return auth.Principal{}, fmt.Errorf("%w: not signed in", auth.ErrUnauthenticated)
+	}
+	pr, err := p.tokens.Session(ctx, id, p.now())
+	if err != nil && !errors.Is(err, auth.ErrUnauthenticated) {
+		return auth.Principal{}, fmt.Errorf("sign-in session: %w", err)
+	}
+	return pr, err
 }
 
 // principal is the signed-in principal of the request.
@@ -58,10 +84,11 @@ func principal(c *gin.Context) auth.Principal {
 	return pr
 }
 
-// loginPage is the sign-in form.
+// loginPage is the sign-in form; it states how long a session lasts.
 type loginPage struct {
 	layoutData
-	CSRF, Next, Error string
+	CSRF, Next, Error        string
+	IdleHours, LifetimeHours int
 }
 
 func (p *Pages) loginForm(c *gin.Context) {
@@ -69,14 +96,26 @@ func (p *Pages) loginForm(c *gin.Context) {
 }
 
 func (p *Pages) showLogin(c *gin.Context, status int, problem string) {
-	p.render(c, status, "login", loginPage{layoutData: layoutData{Title: "Sign in"}, CSRF: p.csrfToken(c), Next: localPath(c.Query("next")), Error: problem})
+	p.render(c, status, "login", loginPage{
+		layoutData: layoutData{Title: "Sign in"}, CSRF: p.csrfToken(c), Next: localPath(c.Query("next")), Error: problem,
+		IdleHours: int(auth.SessionIdleTimeout.Hours()), LifetimeHours: int(auth.SessionLifetime.Hours()),
+	})
 }
 
-// login checks the token typed into the form and keeps it in the sign-in
-// cookie.
+// login checks the token typed into the form, starts a session for it and
+// gives the browser the session's id, a new CSRF id, and the end of its
+// previous session.
 func (p *Pages) login(c *gin.Context) {
+	ctx := c.Request.Context()
 	token := strings.TrimSpace(c.PostForm("token"))
-	pr, err := auth.Resolve(c.Request.Context(), p.tokens, "", token)
+	var (
+		id  string
+		pr  auth.Principal
+		err = fmt.Errorf("%w: the server has no token store", auth.ErrUnauthenticated)
+	)
+	if p.tokens != nil {
+		id, pr, err = p.tokens.StartSession(ctx, token, p.now())
+	}
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		c.Request.URL.RawQuery = url.Values{"next": {c.PostForm("next")}}.Encode()
 		p.showLogin(c, http.StatusUnauthorized, "This token is not valid. Check that you copied all of it, or ask an administrator for a new one.")
@@ -86,11 +125,16 @@ func (p *Pages) login(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: tokenCookie, Value: token, Path: "/", MaxAge: int(tokenMaxAge.Seconds()),
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
-	})
-	p.log.InfoContext(c.Request.Context(), "signed in", "subject", pr.Subject, "role", pr.Role)
+	if old, err := c.Cookie(sessionCookie); err == nil {
+		if err := p.tokens.EndSession(ctx, old); err != nil {
+			p.fail(c, err)
+			return
+		}
+	}
+	setCookie(c, sessionCookie, id, auth.SessionLifetime)
+	setCookie(c, legacyTokenCookie, "", -1)
+	p.newCSRFID(c)
+	p.log.InfoContext(ctx, "signed in", "subject", pr.Subject, "role", pr.Role)
 	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next")))
 }
 
@@ -104,20 +148,61 @@ func (p *Pages) logoutForm(c *gin.Context) {
 	p.render(c, http.StatusOK, "logout", logoutPage{layoutData: layoutData{Title: "Sign out"}, CSRF: p.csrfToken(c)})
 }
 
-// logout clears the sign-in cookie.
+// logout ends the browser's session on the server (every instance
+// refuses its id from then on) and deletes its cookies.
 func (p *Pages) logout(c *gin.Context) {
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: tokenCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
-	})
+	if id, err := c.Cookie(sessionCookie); err == nil && p.tokens != nil {
+		if err := p.tokens.EndSession(c.Request.Context(), id); err != nil {
+			p.fail(c, err)
+			return
+		}
+	}
+	setCookie(c, sessionCookie, "", -1)
+	setCookie(c, legacyTokenCookie, "", -1)
+	p.newCSRFID(c)
 	c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// localPath returns next if it is a path on this site, else "/": a sign-in
-// link must not send anyone elsewhere.
+// setCookie sets one of the pages' cookies: HttpOnly, SameSite=Strict,
+// Secure when the request came over TLS, for the whole site. A positive
+// maxAge keeps it that long, a negative one deletes it, and zero makes it
+// last until the browser closes.
+func setCookie(c *gin.Context, name, value string, maxAge time.Duration) {
+	age := int(maxAge.Seconds())
+	if maxAge < 0 {
+		age = -1
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: age,
+		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// localPath returns next if it is a plain path on this site, else "/": a
+// sign-in link must not send anyone elsewhere. Browsers forgive a lot in a
+// Location: they drop tabs and newlines ("/\t/evil" is "//evil"), read a
+// backslash as a slash ("/\evil" is "//evil"), strip leading spaces, and
+// take "//host" as another site. So next must be valid UTF-8 with one
+// leading "/", without control characters or backslashes anywhere, must
+// parse without a scheme or host, and its decoded path must hold neither
+// (so "/%2f%2fevil" and "/%5cevil" are refused too) and be clean: no empty
+// or dot segments, which a browser or proxy could fold into "//".
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || !plainText(next) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !plainText(u.Path) {
+		return "/"
+	}
+	if clean := path.Clean(u.Path); clean != u.Path && clean+"/" != u.Path {
 		return "/"
 	}
 	return next
+}
+
+// plainText reports whether s is valid UTF-8 without control characters
+// (C0, DEL, C1) or backslashes.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || unicode.IsControl(r) })
 }

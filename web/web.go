@@ -10,8 +10,9 @@
 // to the server and redirect (POST/redirect/GET), carry the version they
 // were rendered at (a concurrent change is reported, never overwritten) and
 // a CSRF token bound to a per-browser cookie. Nothing but the assets and
-// the sign-in pages is open: a browser signs in with a token at /login
-// (login.go), forms show only to those who may write, and contact persons'
+// the sign-in pages is open: a browser signs in with a token at /login and
+// keeps a server-side session's id, never the token (login.go), forms show
+// only to those who may write, and contact persons'
 // details only to those who may see them (app.Shower). Pages work without
 // JavaScript; every asset is embedded in the binary.
 package web
@@ -42,13 +43,14 @@ type Config struct {
 	Service *app.Service
 	// Projections answer the municipality list and the timelines. Required.
 	Projections *projections.Runner
-	// Tokens signs people in. Without it no one can sign in: the pages are
-	// never open.
-	Tokens auth.TokenStore
+	// Tokens signs people in and keeps their sessions. Without it no one
+	// can sign in: the pages are never open.
+	Tokens auth.SessionStore
 	// Logger receives one line per failed request; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock that dates "today" on timelines and the default date
-	// of forms; time.Now if nil. It should be the service's clock.
+	// of forms, and times sign-in sessions; time.Now if nil. It should be
+	// the service's clock.
 	Now func() time.Time
 	// CSRFKey signs the forms' tokens. Nil or shorter than 32 bytes: a
 	// random key made by New, so forms rendered before a restart are
@@ -65,7 +67,7 @@ type Config struct {
 type Pages struct {
 	svc      *app.Service
 	proj     *projections.Runner
-	tokens   auth.TokenStore
+	tokens   auth.SessionStore
 	log      *slog.Logger
 	now      func() time.Time
 	csrfKey  []byte
@@ -97,12 +99,12 @@ func New(cfg Config) *Pages {
 // sign-in pages needs a signed-in token. Pass it as httpapi.Config.Pages.
 func (p *Pages) Register(r gin.IRouter) {
 	r.GET("/assets/*file", serveAsset)
-	open := r.Group("", p.secureHeaders, p.session, p.validText)
+	open := r.Group("", p.secureHeaders, p.ensureCSRFID)
 	open.GET("/login", p.loginForm)
 	open.POST("/login", p.checkCSRF, p.login)
 	open.GET("/logout", p.logoutForm)
 	open.POST("/logout", p.checkCSRF, p.logout)
-	g := open.Group("", p.signedIn)
+	g := open.Group("", p.signedIn, p.validText)
 	g.GET("/", p.index)
 	g.GET("/m/:code", p.municipality)
 	g.GET("/p/new", p.newForm)

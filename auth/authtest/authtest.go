@@ -1,13 +1,17 @@
-// Package authtest is the contract every auth.TokenStore adapter must
-// pass. An adapter's test calls Run with a function that opens a fresh,
-// empty store; the suite runs each rule as a parallel subtest.
+// Package authtest is the contract every auth.SessionStore adapter (a
+// token store that also keeps the pages' sign-in sessions) must pass. An
+// adapter's test calls Run with a function that opens a fresh, empty
+// store; the suite runs each rule as a parallel subtest.
 //
 //	func TestContract(t *testing.T) {
-//		authtest.Run(t, func(t *testing.T) auth.TokenStore { return open(t) })
+//		authtest.Run(t, func(t *testing.T) auth.SessionStore { return open(t) })
 //	}
 //
-// What only one adapter can check (that no file holds a token, what two
-// processes on one database see) stays in that adapter's tests.
+// Session rules pass their own clock (the now of each call), so expiry is
+// tested to the second without waiting. What only one adapter can check
+// (that no file holds a token or a session id, that a session reads its
+// token's row as it is now, what two processes on one database see) stays
+// in that adapter's tests.
 package authtest
 
 import (
@@ -15,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +31,7 @@ import (
 // Opener returns a fresh, empty store. It registers its own cleanup
 // (t.Cleanup) to close the store and remove what it made, and calls
 // t.Fatal if the store cannot be made.
-type Opener func(t *testing.T) auth.TokenStore
+type Opener func(t *testing.T) auth.SessionStore
 
 // Run runs the whole contract against stores made by open. It calls t.Run
 // once per rule; the subtests run in parallel with each other.
@@ -54,6 +59,13 @@ var contract = []struct {
 	{"ListOrderAndTimes", testListOrderAndTimes},
 	{"ConcurrentCreateOneName", testConcurrentCreate},
 	{"ConcurrentAuthenticate", testConcurrentAuthenticate},
+	{"SessionLifecycle", testSessionLifecycle},
+	{"SessionPerSignIn", testSessionPerSignIn},
+	{"RevokeEndsSessions", testRevokeEndsSessions},
+	{"SessionIdleExpiry", testSessionIdleExpiry},
+	{"SessionAbsoluteExpiry", testSessionAbsoluteExpiry},
+	{"ExpiredSessionsDeleted", testExpiredSessionsDeleted},
+	{"ConcurrentSessions", testConcurrentSessions},
 }
 
 // timeout bounds every subtest, so a store that hangs fails instead of
@@ -258,4 +270,226 @@ func testConcurrentAuthenticate(t *testing.T, open Opener) {
 		})
 	}
 	wg.Wait()
+}
+
+// t0 is the sign-in time of the session rules: a whole second, as stores
+// keep session times to the second.
+var t0 = time.Date(2026, time.December, 1, 8, 0, 0, 0, time.UTC)
+
+// mustStart signs in with a token at now and fails the test on error.
+func mustStart(t *testing.T, s auth.SessionStore, token string, now time.Time) string {
+	t.Helper()
+	id, _, err := s.StartSession(testContext(t), token, now)
+	if err != nil {
+		t.Fatalf("StartSession at %v: %v", now, err)
+	}
+	if !auth.WellFormedSessionID(id) {
+		t.Fatalf("StartSession = %q: not a well-formed session id", id)
+	}
+	return id
+}
+
+// alive checks that the session id is alive at now for the named token.
+func alive(t *testing.T, s auth.SessionStore, id string, now time.Time, subject string) {
+	t.Helper()
+	if p, err := s.Session(testContext(t), id, now); err != nil || p.Subject != subject {
+		t.Fatalf("Session at %v = %+v, %v; want alive for %s", now, p, err, subject)
+	}
+}
+
+// dead checks that the session id gives nothing at now.
+func dead(t *testing.T, s auth.SessionStore, id string, now time.Time) {
+	t.Helper()
+	if p, err := s.Session(testContext(t), id, now); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("Session at %v = %+v, %v; want ErrUnauthenticated", now, p, err)
+	}
+}
+
+// testSessionLifecycle: a token signs in and the session stands for it
+// (old codes are today's); the id is no token and the token no session id;
+// signing out ends it, also twice; unknown tokens start nothing.
+func testSessionLifecycle(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "steinkjer", Role: auth.RoleCoordinator, Municipalities: []string{"1702"}})
+	id, p, err := s.StartSession(ctx, tok, t0)
+	if err != nil || p.Subject != "steinkjer" || p.Role != auth.RoleCoordinator || !slices.Equal(p.Municipalities, []kommune.Code{"5006"}) {
+		t.Fatalf("StartSession = %+v, %v; want steinkjer, coordinator of 5006", p, err)
+	}
+	if !auth.WellFormedSessionID(id) || id == tok || auth.WellFormed(id) || auth.WellFormedSessionID(tok) {
+		t.Fatalf("session id %q for token %q: want a session id that is no token", id, tok)
+	}
+	p, err = s.Session(ctx, id, t0.Add(time.Minute))
+	if err != nil || p.Subject != "steinkjer" || p.Role != auth.RoleCoordinator || !slices.Equal(p.Municipalities, []kommune.Code{"5006"}) {
+		t.Fatalf("Session = %+v, %v; want steinkjer, coordinator of 5006", p, err)
+	}
+	if p, err := s.Authenticate(ctx, id); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("the session id as a token: %+v, %v; want ErrUnauthenticated", p, err)
+	}
+	if p, err := s.Authenticate(ctx, "ssp_"+id); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("the session id dressed as a token: %+v, %v; want ErrUnauthenticated", p, err)
+	}
+	dead(t, s, tok, t0.Add(time.Minute))
+	dead(t, s, strings.TrimPrefix(tok, "ssp_"), t0.Add(time.Minute))
+	other, _ := auth.NewSessionID()
+	for _, bad := range []string{other, "", id[:len(id)-1], id + "A", id[:len(id)-1] + flip(id[len(id)-1])} {
+		dead(t, s, bad, t0.Add(time.Minute))
+	}
+	if err := s.EndSession(ctx, id); err != nil {
+		t.Fatalf("EndSession: %v", err)
+	}
+	dead(t, s, id, t0.Add(2*time.Minute))
+	for _, again := range []string{id, other, "", "not a session"} {
+		if err := s.EndSession(ctx, again); err != nil {
+			t.Fatalf("EndSession(%q) of no session: %v, want nil", again, err)
+		}
+	}
+	unknown, _ := auth.NewToken()
+	for _, bad := range []string{unknown, "", "ssp_", tok + "A", id} {
+		if id, p, err := s.StartSession(ctx, bad, t0); !errors.Is(err, auth.ErrUnauthenticated) || id != "" {
+			t.Errorf("StartSession(%q) = %q, %+v, %v; want ErrUnauthenticated", bad, id, p, err)
+		}
+	}
+	// The token itself is untouched by its sessions.
+	if p, err := s.Authenticate(ctx, tok); err != nil || p.Subject != "steinkjer" {
+		t.Fatalf("the token after its session ended: %+v, %v", p, err)
+	}
+}
+
+// testSessionPerSignIn: every sign-in is a new session; a second one (say
+// on another device) leaves the first alive, and ending one leaves the
+// other.
+func testSessionPerSignIn(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "admin", Role: auth.RoleAdmin})
+	first := mustStart(t, s, tok, t0)
+	second := mustStart(t, s, tok, t0.Add(time.Minute))
+	if first == second {
+		t.Fatalf("two sign-ins got one session id %q", first)
+	}
+	alive(t, s, first, t0.Add(2*time.Minute), "admin")
+	alive(t, s, second, t0.Add(2*time.Minute), "admin")
+	if err := s.EndSession(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	dead(t, s, second, t0.Add(3*time.Minute))
+	alive(t, s, first, t0.Add(3*time.Minute), "admin")
+}
+
+// testRevokeEndsSessions: revoking a token ends every session it signed
+// in at once and no other; a token made again under the revoked name
+// (another secret) does not bring them back.
+func testRevokeEndsSessions(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}})
+	other := mustCreate(t, s, auth.Spec{Name: "viewer", Role: auth.RoleViewer})
+	a, b := mustStart(t, s, tok, t0), mustStart(t, s, tok, t0)
+	keep := mustStart(t, s, other, t0)
+	alive(t, s, a, t0.Add(time.Minute), "arendal")
+	if err := s.Revoke(ctx, "arendal"); err != nil {
+		t.Fatal(err)
+	}
+	dead(t, s, a, t0.Add(time.Minute))
+	dead(t, s, b, t0.Add(time.Minute))
+	alive(t, s, keep, t0.Add(time.Minute), "viewer")
+	again := mustCreate(t, s, auth.Spec{Name: "arendal", Role: auth.RoleAdmin})
+	dead(t, s, a, t0.Add(2*time.Minute))
+	dead(t, s, b, t0.Add(2*time.Minute))
+	if id, p, err := s.StartSession(ctx, tok, t0.Add(2*time.Minute)); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("the revoked token signs in: %q, %+v, %v", id, p, err)
+	}
+	fresh := mustStart(t, s, again, t0.Add(2*time.Minute))
+	if p, err := s.Session(ctx, fresh, t0.Add(3*time.Minute)); err != nil || p.Subject != "arendal" || p.Role != auth.RoleAdmin {
+		t.Fatalf("the new token's session: %+v, %v", p, err)
+	}
+}
+
+// testSessionIdleExpiry: each use moves the idle limit; a session unused
+// for auth.SessionIdleTimeout is gone for good, also to a clock set back.
+func testSessionIdleExpiry(t *testing.T, open Opener) {
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "viewer", Role: auth.RoleViewer})
+	id := mustStart(t, s, tok, t0)
+	used := t0.Add(auth.SessionIdleTimeout - time.Second)
+	alive(t, s, id, used, "viewer")
+	used = used.Add(auth.SessionIdleTimeout - time.Second)
+	alive(t, s, id, used, "viewer")
+	dead(t, s, id, used.Add(auth.SessionIdleTimeout))
+	dead(t, s, id, used) // deleted, not only refused
+
+	unused := mustStart(t, s, tok, t0)
+	dead(t, s, unused, t0.Add(auth.SessionIdleTimeout))
+}
+
+// testSessionAbsoluteExpiry: a session in steady use still ends
+// auth.SessionLifetime after sign-in.
+func testSessionAbsoluteExpiry(t *testing.T, open Opener) {
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "viewer", Role: auth.RoleViewer})
+	id := mustStart(t, s, tok, t0)
+	end := t0.Add(auth.SessionLifetime)
+	for at := t0.Add(time.Hour); at.Before(end); at = at.Add(time.Hour) {
+		alive(t, s, id, at, "viewer")
+	}
+	alive(t, s, id, end.Add(-time.Second), "viewer")
+	dead(t, s, id, end)
+	dead(t, s, id, end.Add(-time.Second)) // deleted, not only refused
+}
+
+// testExpiredSessionsDeleted: a sign-in deletes the sessions that have
+// expired by then (a clock set back finds them gone) and no other.
+func testExpiredSessionsDeleted(t *testing.T, open Opener) {
+	s := open(t)
+	tok := mustCreate(t, s, auth.Spec{Name: "viewer", Role: auth.RoleViewer})
+	idle := mustStart(t, s, tok, t0)
+	busy := mustStart(t, s, tok, t0)
+	alive(t, s, busy, t0.Add(time.Hour), "viewer")
+	later := t0.Add(auth.SessionIdleTimeout)
+	mustStart(t, s, tok, later) // idle has expired by now, busy has not
+	dead(t, s, idle, t0.Add(time.Minute))
+	alive(t, s, busy, t0.Add(time.Hour+time.Minute), "viewer")
+}
+
+// testConcurrentSessions: many sign-ins and uses at once, each session
+// standing for its own token.
+func testConcurrentSessions(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	names := []string{"admin", "viewer", "researcher"}
+	roles := []string{auth.RoleAdmin, auth.RoleViewer, auth.RoleResearcher}
+	tokens := make([]string, len(names))
+	for i := range names {
+		tokens[i] = mustCreate(t, s, auth.Spec{Name: names[i], Role: roles[i]})
+	}
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		ids = map[string]bool{}
+	)
+	for g := range 12 {
+		wg.Go(func() {
+			i := g % len(tokens)
+			id, _, err := s.StartSession(ctx, tokens[i], t0)
+			if err != nil {
+				t.Errorf("StartSession(%s): %v", names[i], err)
+				return
+			}
+			mu.Lock()
+			ids[id] = true
+			mu.Unlock()
+			for n := range 10 {
+				p, err := s.Session(ctx, id, t0.Add(time.Duration(n)*time.Minute))
+				if err != nil || p.Subject != names[i] || p.Role != roles[i] {
+					t.Errorf("Session(%s) = %+v, %v", names[i], p, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(ids) != 12 {
+		t.Fatalf("12 sign-ins made %d distinct sessions", len(ids))
+	}
 }

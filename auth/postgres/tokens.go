@@ -1,12 +1,14 @@
-// Package postgres keeps samspill's tokens in PostgreSQL, so that several
-// samspill instances share them: names, roles, municipalities and the
-// SHA-256 of each token, never a token itself. It behaves as auth/sqlite
-// does; the shared suite auth/authtest holds both to the same contract.
+// Package postgres keeps samspill's tokens and the pages' sign-in sessions
+// in PostgreSQL, so that several samspill instances share them: names,
+// roles, municipalities and the SHA-256 of each token, and the SHA-256 of
+// each session id with the hash of the token it stands for, never a token
+// or a session id itself. It behaves as auth/sqlite does; the shared suite
+// auth/authtest holds both to the same contract.
 //
-// The table (auth_tokens) lives in the connection's current schema, the
-// first existing one of its search_path. Open creates it if need be, under
-// an advisory lock keyed on that schema, so instances that start at the
-// same time do not trip over each other.
+// The tables (auth_tokens, auth_sessions) live in the connection's current
+// schema, the first existing one of its search_path. Open creates them if
+// need be, under an advisory lock keyed on that schema, so instances that
+// start at the same time do not trip over each other.
 package postgres
 
 import (
@@ -27,9 +29,12 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 )
 
-// schema creates the table. Names compare byte for byte (the primary key;
+// schema creates the tables. Names compare byte for byte (the primary key;
 // List orders them with the "C" collation), as in auth/sqlite. The
-// constraint names are what Create recognises in a unique violation.
+// constraint names are what Create recognises in a unique violation. A
+// session names its principal by kind and reference (auth.PrincipalToken
+// and the token's hash), so that another kind of principal fits the same
+// table.
 const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
 	name           text        CONSTRAINT auth_tokens_pkey PRIMARY KEY,
 	hash           bytea       NOT NULL CONSTRAINT auth_tokens_hash_key UNIQUE,
@@ -37,7 +42,17 @@ const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
 	municipalities text[]      NOT NULL,
 	created_at     timestamptz NOT NULL,
 	last_used_at   timestamptz
-)`
+);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+	hash           bytea       PRIMARY KEY,
+	principal_kind text        NOT NULL,
+	principal_ref  bytea       NOT NULL,
+	created_at     timestamptz NOT NULL,
+	last_used_at   timestamptz NOT NULL,
+	expires_at     timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_principal ON auth_sessions (principal_kind, principal_ref);
+CREATE INDEX IF NOT EXISTS auth_sessions_expires ON auth_sessions (expires_at);`
 
 // applicationName names the store's connections in pg_stat_activity
 // unless the connection string names them.
@@ -46,7 +61,7 @@ const applicationName = "samspill tokens"
 // lastUsedEvery bounds the writes that record when a token was last used.
 const lastUsedEvery = time.Minute
 
-// Tokens is the PostgreSQL token store (auth.TokenStore). It is safe for
+// Tokens is the PostgreSQL token and session store (auth.SessionStore). It is safe for
 // concurrent use, also by several processes on one schema.
 type Tokens struct {
 	pool *pgxpool.Pool
@@ -56,7 +71,7 @@ type Tokens struct {
 	lastUsed map[string]time.Time // when this process last wrote last_used_at, by name
 }
 
-var _ auth.TokenStore = (*Tokens)(nil)
+var _ auth.SessionStore = (*Tokens)(nil)
 
 // Open connects to the PostgreSQL server of connString (a URL or key=value
 // pairs, as pgx reads them; pool_max_conns and the other pgxpool settings
@@ -185,17 +200,28 @@ func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
 	return out, nil
 }
 
-// Revoke deletes the named token, or returns auth.ErrTokenNotFound. Every
-// instance refuses the token from its next request on.
+// Revoke deletes the named token and its sessions in one transaction, or
+// returns auth.ErrTokenNotFound. Every instance refuses the token and its
+// sessions from its next request on.
 func (t *Tokens) Revoke(ctx context.Context, name string) error {
-	tag, err := t.pool.Exec(ctx, `DELETE FROM auth_tokens WHERE name = $1`, name)
-	if err != nil {
+	err := pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
+		var hash []byte
+		err := tx.QueryRow(ctx, `DELETE FROM auth_tokens WHERE name = $1 RETURNING hash`, name).Scan(&hash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: %s", auth.ErrTokenNotFound, name)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM auth_sessions WHERE principal_kind = $1 AND principal_ref = $2`, auth.PrincipalToken, hash); err != nil {
+			return fmt.Errorf("end its sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, auth.ErrTokenNotFound) {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%w: %s", auth.ErrTokenNotFound, name)
-	}
-	return nil
+	return err
 }
 
 // Empty reports whether no token exists.

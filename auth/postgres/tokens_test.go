@@ -29,7 +29,7 @@ func openAt(t *testing.T, url string) *Tokens {
 }
 
 func TestContract(t *testing.T) {
-	authtest.Run(t, func(t *testing.T) auth.TokenStore { return openAt(t, pgtest.URL(t)) })
+	authtest.Run(t, func(t *testing.T) auth.SessionStore { return openAt(t, pgtest.URL(t)) })
 }
 
 // query runs a statement of the test's own on the schema of url and scans
@@ -65,6 +65,91 @@ func TestOnlyTheHashIsStored(t *testing.T) {
 	}
 	if hash := auth.HashToken(tok); !strings.Contains(rows, hex.EncodeToString(hash[:])) {
 		t.Fatalf("the table does not hold the token's hash: %s", rows)
+	}
+	now := time.Now()
+	id, _, err := s.StartSession(ctx, tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, id, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	query(t, url, `SELECT string_agg(s::text, ' ') FROM auth_sessions s`, &rows)
+	if strings.Contains(rows, id) || strings.Contains(rows, tok) {
+		t.Fatalf("the sessions table holds the session id or the token: %s", rows)
+	}
+	if hash := auth.HashSessionID(id); !strings.Contains(rows, hex.EncodeToString(hash[:])) {
+		t.Fatalf("the sessions table does not hold the session's hash: %s", rows)
+	}
+}
+
+// TestSessionReadsTheTokenRow: a session's principal is the token's row as
+// it is at each use, not as it was at sign-in.
+func TestSessionReadsTheTokenRow(t *testing.T) {
+	ctx := t.Context()
+	s := openAt(t, pgtest.URL(t))
+	tok, err := s.Create(ctx, auth.Spec{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	id, _, err := s.StartSession(ctx, tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE auth_tokens SET role = 'viewer', municipalities = '{}' WHERE name = 'arendal'`); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Session(ctx, id, now.Add(time.Second)); err != nil || p.Role != auth.RoleViewer || p.Municipalities != nil {
+		t.Fatalf("after the row changed: %+v, %v; want a viewer without municipalities", p, err)
+	}
+}
+
+// TestTwoInstancesShareSessions: a session started on one instance works
+// on another, and signing out or revoking on either ends it on both.
+func TestTwoInstancesShareSessions(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	a, b := openAt(t, url), openAt(t, url)
+	tok, err := a.Create(ctx, auth.Spec{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"0906"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	out, _, err := a.StartSession(ctx, tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, _, err := b.StartSession(ctx, tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{out, revoked} {
+		for _, s := range []*Tokens{a, b} {
+			if p, err := s.Session(ctx, id, now.Add(time.Minute)); err != nil || p.Subject != "arendal" {
+				t.Fatalf("a session on either instance: %+v, %v", p, err)
+			}
+		}
+	}
+	if err := b.EndSession(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Session(ctx, out, now.Add(2*time.Minute)); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("signed out on the other instance: %v, want ErrUnauthenticated", err)
+	}
+	if _, err := a.Session(ctx, revoked, now.Add(2*time.Minute)); err != nil {
+		t.Fatalf("the other session: %v", err)
+	}
+	if err := b.Revoke(ctx, "arendal"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Session(ctx, revoked, now.Add(3*time.Minute)); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("revoked on the other instance: %v, want ErrUnauthenticated", err)
+	}
+	var left int
+	query(t, url, `SELECT count(*) FROM auth_sessions`, &left)
+	if left != 0 {
+		t.Fatalf("%d sessions left after the sign-out and the revocation", left)
 	}
 }
 

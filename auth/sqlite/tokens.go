@@ -1,6 +1,8 @@
-// Package sqlite keeps samspill's tokens in their own SQLite file in the
-// data folder (tokens.db): names, roles, municipalities and the SHA-256 of
-// each token, never a token itself.
+// Package sqlite keeps samspill's tokens and the pages' sign-in sessions
+// in their own SQLite file in the data folder (tokens.db): names, roles,
+// municipalities and the SHA-256 of each token, and the SHA-256 of each
+// session id with the hash of the token it stands for, never a token or a
+// session id itself.
 package sqlite
 
 import (
@@ -18,6 +20,10 @@ import (
 	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
+// schema creates the tables. A session names its principal by kind and
+// reference (auth.PrincipalToken and the token's hash), so that another
+// kind of principal fits the same table; times are RFC 3339 in UTC to the
+// second, which compare as text.
 const schema = `CREATE TABLE IF NOT EXISTS tokens (
 	name           TEXT PRIMARY KEY,
 	hash           BLOB NOT NULL UNIQUE,
@@ -25,12 +31,22 @@ const schema = `CREATE TABLE IF NOT EXISTS tokens (
 	municipalities TEXT NOT NULL,
 	created_at     TEXT NOT NULL,
 	last_used_at   TEXT
-) STRICT`
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+	hash           BLOB PRIMARY KEY,
+	principal_kind TEXT NOT NULL,
+	principal_ref  BLOB NOT NULL,
+	created_at     TEXT NOT NULL,
+	last_used_at   TEXT NOT NULL,
+	expires_at     TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_principal ON sessions (principal_kind, principal_ref);
+CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at);`
 
 // lastUsedEvery bounds the writes that record when a token was last used.
 const lastUsedEvery = time.Minute
 
-// Tokens is the SQLite token store (auth.TokenStore).
+// Tokens is the SQLite token and session store (auth.SessionStore).
 type Tokens struct {
 	db  *sql.DB
 	now func() time.Time
@@ -39,7 +55,7 @@ type Tokens struct {
 	lastUsed map[string]time.Time // when last_used_at was last written, by name
 }
 
-var _ auth.TokenStore = (*Tokens)(nil)
+var _ auth.SessionStore = (*Tokens)(nil)
 
 // Open opens (and creates) the token store at path.
 func Open(ctx context.Context, path string) (*Tokens, error) {
@@ -154,14 +170,28 @@ func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
 	return out, nil
 }
 
-// Revoke deletes the named token.
+// Revoke deletes the named token and its sessions in one transaction.
 func (t *Tokens) Revoke(ctx context.Context, name string) error {
-	res, err := t.db.ExecContext(ctx, `DELETE FROM tokens WHERE name = ?`, name)
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit it does nothing
+	// The first statement writes, so the transaction takes the write lock
+	// at once and never has to upgrade a read lock.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE principal_kind = ? AND principal_ref IN (SELECT hash FROM tokens WHERE name = ?)`,
+		auth.PrincipalToken, name); err != nil {
+		return fmt.Errorf("revoke token: end its sessions: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s", auth.ErrTokenNotFound, name)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
 }

@@ -166,32 +166,112 @@ func newTestSite(t *testing.T) *testSite {
 	return s
 }
 
-// call sends a request as the principal and returns status and body.
-func (s *testSite) call(t *testing.T, who, method, path, contentType, body string) (int, string) {
+// The credentials a request can carry: the API's bearer header, or the
+// cookie of a sign-in session (the pages' way).
+const (
+	viaBearer  = "bearer"
+	viaSession = "session"
+)
+
+// caller sends requests as one principal: with its bearer token, or with a
+// session signed in through POST /login in its cookie jar.
+type caller struct {
+	client *http.Client
+	bearer string
+}
+
+// as returns a caller for the principal. With viaSession it signs in with
+// the principal's token through the sign-in form; badToken gets a session
+// id that was never issued, noToken no cookie at all.
+func (s *testSite) as(t *testing.T, who, via string) caller {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := caller{client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	switch {
+	case via == viaBearer:
+		c.bearer = s.tokens[who]
+	case who == badToken:
+		u, _ := url.Parse(s.srv.URL)
+		forged, _ := auth.NewSessionID()
+		jar.SetCookies(u, []*http.Cookie{{Name: "samspill_session", Value: forged, Path: "/"}})
+	case who != noToken:
+		csrf := c.csrf(t, s)
+		form := url.Values{"csrf_token": {csrf}, "token": {s.tokens[who]}, "next": {"/"}}
+		res, err := c.client.PostForm(s.srv.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in as %s: %d", who, res.StatusCode)
+		}
+	}
+	return c
+}
+
+// csrf returns the CSRF token of the caller's forms (from GET /logout).
+func (c caller) csrf(t *testing.T, s *testSite) string {
+	t.Helper()
+	res, err := c.client.Get(s.srv.URL + "/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on /logout")
+	}
+	return string(m[1])
+}
+
+// answer is what a request got.
+type answer struct {
+	status         int
+	body, location string
+}
+
+// toSignIn reports whether the answer sends a browser to sign in: the
+// pages' way of refusing a GET without valid credentials.
+func (a answer) toSignIn() bool {
+	return a.status == http.StatusSeeOther && strings.HasPrefix(a.location, "/login?")
+}
+
+// do sends a request with the caller's credentials.
+func (c caller) do(t *testing.T, method, url, contentType, body string) answer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.srv.URL+path, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if tok := s.tokens[who]; tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Do(req)
+	res, err := c.client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer res.Body.Close()
-	if strings.HasSuffix(path, "/events/stream") {
-		return res.StatusCode, "" // a live stream: the status is enough
+	a := answer{status: res.StatusCode, location: res.Header.Get("Location")}
+	if strings.HasSuffix(req.URL.Path, "/events/stream") {
+		return a // a live stream: the status is enough
 	}
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	a.body = string(b)
+	return a
+}
+
+// call sends a request as the principal with its bearer token and returns
+// status and body.
+func (s *testSite) call(t *testing.T, who, method, path, contentType, body string) (int, string) {
+	t.Helper()
+	a := s.as(t, who, viaBearer).do(t, method, s.srv.URL+path, contentType, body)
+	return a.status, a.body
 }
 
 // initiate makes an Arendal partnership through the API as the admin and
@@ -242,6 +322,9 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // TestAuthorizationMatrix sends every route of the real server's route
 // table as each principal and checks the matrix: a route without a row
 // fails, so no endpoint can be added without deciding who may use it.
+// Every route is sent twice, with the principal's bearer token and with a
+// sign-in session of it: the pages take either, the API only the token (a
+// session gets 401 wherever a token is needed).
 func TestAuthorizationMatrix(t *testing.T) {
 	s := newTestSite(t)
 	id, partner, event, contact := s.initiate(t)
@@ -291,17 +374,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 				}
 			}
-			var status int
-			if r.Method == http.MethodPost && !strings.HasPrefix(path, "/api/") {
-				status = s.postForm(t, who, path, body)
-			} else {
-				status, _ = s.call(t, who, r.Method, path, contentType, body)
-			}
-			switch w := want[who]; {
-			case w == pass && (status == 401 || status == 403):
-				t.Errorf("%s as %s: %d, want it let through", key, who, status)
-			case w != pass && status != int(w):
-				t.Errorf("%s as %s: %d, want %d", key, who, status, w)
+			api := strings.HasPrefix(path, "/api/")
+			for _, via := range []string{viaBearer, viaSession} {
+				c := s.as(t, who, via)
+				var got answer
+				if r.Method == http.MethodPost && !api {
+					got = s.postForm(t, c, who, path, body)
+				} else {
+					got = c.do(t, r.Method, s.srv.URL+path, contentType, body)
+				}
+				w := want[who]
+				if via == viaSession && api && want[noToken] != pass {
+					w = http.StatusUnauthorized
+				}
+				switch {
+				case w == pass && (got.status == 401 || got.status == 403 || got.toSignIn()):
+					t.Errorf("%s as %s by %s: %d %s, want it let through", key, who, via, got.status, got.location)
+				case w != pass && got.status != int(w):
+					t.Errorf("%s as %s by %s: %d, want %d", key, who, via, got.status, w)
+				case w == http.StatusSeeOther && !got.toSignIn():
+					t.Errorf("%s as %s by %s: to %q, want to the sign-in page", key, who, via, got.location)
+				}
 			}
 		}
 	}
@@ -312,38 +405,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
-// postForm posts a page form as a browser would: with the session cookie
-// and CSRF token of a page, and the principal's token (the bearer header;
-// for POST /login, the form's token field).
-func (s *testSite) postForm(t *testing.T, who, path, form string) int {
+// postForm posts a page form as a browser would, as the caller: with the
+// CSRF cookie and token of a page and the caller's credentials (for POST
+// /login, the principal's token in the form's token field).
+func (s *testSite) postForm(t *testing.T, c caller, who, path, form string) answer {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Get(s.srv.URL + "/logout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := csrfField.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("no CSRF token on /logout")
-	}
 	values, _ := url.ParseQuery(form)
-	values.Set("csrf_token", string(m[1]))
+	values.Set("csrf_token", c.csrf(t, s))
 	values.Set("version", "1")
 	if path == "/login" {
 		values.Set("token", s.tokens[who])
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.srv.URL+path, strings.NewReader(values.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if tok := s.tokens[who]; tok != "" && path != "/login" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err = client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	return res.StatusCode
+	return c.do(t, http.MethodPost, s.srv.URL+path, "application/x-www-form-urlencoded", values.Encode())
 }

@@ -169,13 +169,14 @@ func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.S
 	return store, nil
 }
 
-// tokenStore is a token store that must be closed.
+// tokenStore is a token and session store that must be closed.
 type tokenStore interface {
-	auth.TokenStore
+	auth.SessionStore
 	Close() error
 }
 
-// openTokens opens (and creates) the token store.
+// openTokens opens (and creates) the token store, which keeps the pages'
+// sign-in sessions too.
 func (b backend) openTokens(ctx context.Context) (tokenStore, error) {
 	if b.readModel == readModelPostgres {
 		tokens, err := authpostgres.Open(ctx, b.postgres)

@@ -182,7 +182,7 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 type site struct {
 	store       eventstore.Store
 	runner      *projections.Runner
-	tokens      auth.TokenStore
+	tokens      auth.SessionStore
 	keys        personal.KeyStore
 	secret      []byte
 	log         *slog.Logger

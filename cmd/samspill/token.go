@@ -35,8 +35,8 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"       (with --readmodel postgres --postgres URL: the tokens every instance shares)\n\n"+
 		"create prints the new token alone on the last line of stdout; it is shown only\n"+
 		"then (the store keeps its SHA-256). list shows names, roles, municipalities and\n"+
-		"when each token was made and last used, never a token. revoke deletes one at once,\n"+
-		"also for a running server.")
+		"when each token was made and last used, never a token. revoke deletes one and\n"+
+		"ends the pages' sign-in sessions made with it, at once, also for a running server.")
 	return func(ctx context.Context, args []string) error {
 		usage := func(err error) error { return &usageError{command: "token ", err: err} }
 		if len(args) == 0 {
