@@ -51,15 +51,15 @@ func TestJSONPaths(t *testing.T) {
 	}
 	type outer struct {
 		Embedded
-		Title   string          `json:"title,omitempty"`
-		One     inner           `json:"one"`
-		Many    []inner         `json:"many"`
-		Ptr     *inner          `json:"ptr"`
-		Tags    []string        `json:"tags"`
-		At      time.Time       `json:"at"`
-		Raw     json.RawMessage `json:"raw"`
+		Title    string          `json:"title,omitempty"`
+		One      inner           `json:"one"`
+		Many     []inner         `json:"many"`
+		Ptr      *inner          `json:"ptr"`
+		Tags     []string        `json:"tags"`
+		At       time.Time       `json:"at"`
+		Raw      json.RawMessage `json:"raw"`
 		Untagged string
-		hidden  string
+		hidden   string
 	}
 	_ = outer{}.hidden
 	want := []string{"promoted", "title", "one", "one.name", "many", "many[].name", "ptr", "ptr.name", "tags", "at", "raw", "Untagged"}
