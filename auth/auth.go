@@ -1,5 +1,5 @@
-// Package auth is who may do what: bearer tokens, the roles of API.md and a
-// coordinator's municipalities. Tokens are random 256-bit secrets shown
+// Package auth is who may do what: bearer tokens, the roles of docs/api.md
+// (Authentication and roles) and a coordinator's municipalities. Tokens are random 256-bit secrets shown
 // once; stores keep only their SHA-256. The token store itself is a port
 // (TokenStore); auth/sqlite implements it in the data folder.
 package auth
@@ -18,7 +18,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 )
 
-// Roles (API.md, Authentication and roles).
+// Roles (docs/api.md, Authentication and roles).
 const (
 	// RoleAdmin may do everything.
 	RoleAdmin = "admin"

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -176,5 +177,48 @@ func TestDocsDescribeTheEnvelope(t *testing.T) {
 		if !doccheck.Names(section, p) {
 			t.Errorf("%s: The envelope does not describe the field `%s`", eventsDocPath, p)
 		}
+	}
+}
+
+// outsideContract matches a citation of the product's outside contract
+// (the API, event and command-line specifications it was built to), which
+// is not part of the repository: the reference pages in docs/ and the
+// README replace it.
+var outsideContract = regexp.MustCompile(`\b(?:API|EVENTS|CLI)\.md\b`)
+
+// TestNoCitationOfFilesOutsideTheRepository checks that no source,
+// document, template or OpenAPI text cites the outside contract's files.
+func TestNoCitationOfFilesOutsideTheRepository(t *testing.T) {
+	t.Parallel()
+	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".json", ".html", ".js", ".css", ".sh", ".yml", ".yaml", ".tmpl":
+		default:
+			if d.Name() != "Makefile" && d.Name() != "Dockerfile" {
+				return nil
+			}
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if m := outsideContract.FindString(line); m != "" {
+				t.Errorf("%s:%d cites %s, which is not in the repository (cite docs/api.md, docs/events.md or the README)", path, i+1, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
