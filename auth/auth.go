@@ -1,10 +1,10 @@
-// Package auth is who may do what: bearer tokens, the roles of API.md and a
-// coordinator's municipalities, and the pages' sign-in sessions
-// (session.go). Tokens and session ids are random 256-bit secrets; stores
-// keep only their SHA-256. The stores are ports (TokenStore, SessionStore);
-// auth/sqlite implements them in the data folder, auth/postgres in
-// PostgreSQL for several instances, and auth/authtest holds both to one
-// contract.
+// Package auth is who may do what: bearer tokens, the roles of docs/api.md
+// (Authentication and roles) and a coordinator's municipalities, and the
+// pages' sign-in sessions (session.go). Tokens and session ids are random
+// 256-bit secrets; stores keep only their SHA-256. The stores are ports
+// (TokenStore, SessionStore); auth/sqlite implements them in the data
+// folder, auth/postgres in PostgreSQL for several instances, and
+// auth/authtest holds both to one contract.
 package auth
 
 import (
@@ -21,7 +21,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 )
 
-// Roles (API.md, Authentication and roles).
+// Roles (docs/api.md, Authentication and roles).
 const (
 	// RoleAdmin may do everything.
 	RoleAdmin = "admin"

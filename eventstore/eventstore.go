@@ -130,7 +130,7 @@ type NewEvent struct {
 	Data          json.RawMessage
 }
 
-// RecordedEvent is an event as stored: the envelope of EVENTS.md.
+// RecordedEvent is an event as stored: the envelope of docs/events.md.
 type RecordedEvent struct {
 	EventID       string          `json:"event_id"`
 	Type          string          `json:"type"`

@@ -9,8 +9,8 @@ import (
 	"github.com/samspill/samspill/edge"
 )
 
-// access is what a route asks of the token (API.md, Authentication and
-// roles). Scope within a role (a coordinator's municipalities) is checked
+// access is what a route asks of the token (docs/api.md, Authentication
+// and roles). Scope within a role (a coordinator's municipalities) is checked
 // where the partnership is known: app.Meta.MayWrite and app.Shower.
 type access int
 

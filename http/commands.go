@@ -17,7 +17,7 @@ import (
 	"github.com/samspill/samspill/edge"
 )
 
-// maxIdempotencyKey is the longest Idempotency-Key accepted (API.md).
+// maxIdempotencyKey is the longest Idempotency-Key accepted (docs/api.md).
 const maxIdempotencyKey = 128
 
 // when is the optional occurred_at of a command body.

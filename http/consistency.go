@@ -14,16 +14,18 @@ import (
 )
 
 // Lists, timelines and stats are answered from projections, which follow
-// the event log asynchronously (API.md, Consistency). This file holds the
+// the event log asynchronously (docs/api.md, X-Samspill-Position and
+// min_position). This file holds the
 // two places where the API deals with that lag: min_position on reads, and
 // the projections' part of /readyz.
 
 // defaultMinPositionTimeout is how long a read with ?min_position waits for
-// its projections (API.md: up to 5 s).
+// its projections (docs/api.md: up to 5 s).
 const defaultMinPositionTimeout = 5 * time.Second
 
 // maxReadyLag is how far (in positions) a projection may trail the event
-// store's head while the server still reports ready (API.md, Operations).
+// store's head while the server still reports ready (docs/api.md, GET
+// /readyz).
 const maxReadyLag = 1000
 
 // errNoProjections is the error of a projection-backed route on a server

@@ -14,7 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// maxBody is the largest request body accepted (API.md: over 1 MiB is 413).
+// maxBody is the largest request body accepted (docs/api.md: over 1 MiB is
+// 413).
 const maxBody = 1 << 20
 
 // readBody reads the whole request body, at most maxBody bytes.

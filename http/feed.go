@@ -10,7 +10,7 @@ import (
 	"github.com/samspill/samspill/eventstore"
 )
 
-// Page sizes of the global feed (API.md: default 50, max 500).
+// Page sizes of the global feed (docs/api.md: default 50, max 500).
 const (
 	defaultFeedLimit = 50
 	maxFeedLimit     = 500

@@ -20,7 +20,8 @@ import (
 // projections) and may lag behind writes; their routes pass through
 // readModel first, which honours ?min_position.
 
-// Page sizes of the partnership list (API.md, Lists) and of a timeline's
+// Page sizes of the partnership list (docs/api.md, Lists and cursors) and of
+// a timeline's
 // entries.
 const (
 	defaultListLimit     = 50

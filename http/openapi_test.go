@@ -16,6 +16,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/projections"
 )
 
 // openAPI is the parsed document with helpers to follow $refs.
@@ -444,6 +445,24 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 		"Partner":          reflect.TypeFor[partnership.Partner](),
 		"Role":             reflect.TypeFor[partnership.Role](),
 		"Agreement":        reflect.TypeFor[partnership.Agreement](),
+		// The answers of the lists, timelines, statistics, feed and
+		// operations routes.
+		"Feed":                reflect.TypeFor[feedResponse](),
+		"PartnershipList":     reflect.TypeFor[projections.Page[partnership.State]](),
+		"MunicipalityList":    reflect.TypeFor[municipalitiesResponse](),
+		"MunicipalityCount":   reflect.TypeFor[projections.MunicipalityCount](),
+		"Municipality":        reflect.TypeFor[projections.Municipality](),
+		"Timeline":            reflect.TypeFor[projections.Timeline](),
+		"TimelinePartnership": reflect.TypeFor[projections.TimelinePartnership](),
+		"TimelineEntry":       reflect.TypeFor[projections.TimelineEntry](),
+		"Stats":               reflect.TypeFor[projections.Stats](),
+		"GoalChanges":         reflect.TypeFor[projections.GoalChanges](),
+		"ProjectionList":      reflect.TypeFor[projectionsResponse](),
+		"ProjectionStatus":    reflect.TypeFor[projections.Status](),
+		"RebuildStatus":       reflect.TypeFor[projections.RebuildStatus](),
+		"Ready":               reflect.TypeFor[readyResponse](),
+		"ProjectionReadiness": reflect.TypeFor[projectionReadiness](),
+		"NotReady":            reflect.TypeFor[notReadyProblem](),
 	} {
 		d.matchSchema(t, name, typ, ref(name), false)
 	}

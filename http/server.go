@@ -3,7 +3,7 @@
 // server-sent events), the lists, timelines and stats answered from
 // projections (with min_position) and their admin routes, the research
 // exports, the OpenAPI document, the health checks and the Prometheus
-// metrics of API.md. Every route but the health checks, the metrics and the
+// metrics (docs/api.md). Every route but the health checks, the metrics and the
 // OpenAPI document declares the roles it admits (allow); contact persons'
 // personal data leaves only through app.Shower. Every error becomes RFC
 // 9457 problem+json in one place (problemFor). Import it under another name

@@ -1,4 +1,4 @@
-// Package personal keeps the personal data of contact persons (EVENTS.md:
+// Package personal keeps the personal data of contact persons (docs/events.md:
 // name, email and phone of ContactPersonAssigned) unreadable at rest and
 // erasable: each contact's fields are sealed with AES-256-GCM under a data
 // key of its own, kept in a KeyStore apart from the events. Destroying the

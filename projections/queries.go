@@ -237,7 +237,7 @@ func (r *Runner) Municipalities(ctx context.Context) ([]MunicipalityCount, error
 	return out, err
 }
 
-// Stats are the counts of API.md's /stats.
+// Stats are the counts of GET /api/v1/stats (docs/api.md).
 type Stats struct {
 	Municipality         *Municipality  `json:"municipality"`
 	Partnerships         int            `json:"partnerships"`

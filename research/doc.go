@@ -1,7 +1,7 @@
 // Package research makes the data sets researchers take away: the event
 // log as NDJSON (every envelope, corrections included, personal data
 // removed) and counting-process episodes as CSV for event-history analysis
-// (API.md, Research episodes), both reproducible to the byte from a
+// (docs/api.md, Research exports), both reproducible to the byte from a
 // position; and it imports an events export into an empty store.
 //
 // Exports read the event store directly, up to a position fixed when they

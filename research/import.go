@@ -31,8 +31,8 @@ func (e *LineError) Is(target error) bool { return target == ErrMalformed }
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// maxLine bounds one line of an events file: an event's data is at most
-// 1 MiB (API.md), its envelope much less.
+// maxLine bounds one line of an events file: an event's data came in a
+// command body of at most 1 MiB (docs/api.md), its envelope is much less.
 const maxLine = 4 << 20
 
 // importBatch is how many events one Import transaction writes.

@@ -19,7 +19,8 @@ import (
 	"github.com/samspill/samspill/eventstore"
 )
 
-// SpellsHeader is the header row of spells.csv, in API.md's order.
+// SpellsHeader is the header row of spells.csv, in the order docs/api.md
+// (Research exports) gives.
 var SpellsHeader = []string{
 	"partnership_key", "municipality", "service_area", "collaboration_model", "start_date",
 	"tstart", "tstop", "ended", "end_reason", "n_partners", "n_goal_changes", "anchoring_level", "paused",
@@ -41,7 +42,8 @@ type Spell struct {
 	Paused             bool
 }
 
-// startsSpell lists the events that begin a new interval (API.md).
+// startsSpell lists the events that begin a new interval (docs/api.md,
+// Research exports).
 var startsSpell = map[string]bool{
 	partnership.TypeGoalChanged:        true,
 	partnership.TypeRolesAgreed:        true,

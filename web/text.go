@@ -8,7 +8,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 )
 
-// labels are the plain-English names of the vocabularies (EVENTS.md) and
+// labels are the plain-English names of the vocabularies (docs/events.md) and
 // event types, with the Norwegian term where coordinators use it.
 var labels = map[string]string{
 	// event types

@@ -1,5 +1,5 @@
 // Package web is samspill's browser interface: server-rendered HTML pages
-// on the API's Gin engine (API.md, Web pages). The front page lists the
+// on the API's Gin engine (docs/api.md, Web pages). The front page lists the
 // municipalities that have partnerships, /m/{code} draws a municipality's
 // timeline as SVG, /p/{id} shows one partnership (as of a date, as known at
 // a time) with the coordinators' forms, and /p/new initiates a partnership.

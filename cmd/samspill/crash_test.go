@@ -11,7 +11,7 @@
 // warn), takes the admin token printed on the first start, and then,
 // SAMSPILL_CRASH_KILLS times (default 20):
 //
-//   - 16 writers send commands of every kind in API.md's command table
+//   - 16 writers send commands of every kind in docs/api.md's Commands
 //     (initiate, partners join and leave, roles, goals, agreements,
 //     funding, anchoring, milestones, contacts, pause and resume, end,
 //     corrections), each built to be valid on the last state the writers

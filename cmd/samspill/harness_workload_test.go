@@ -18,7 +18,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 )
 
-// crashCommandKinds are the kinds of command of API.md's table, each of
+// crashCommandKinds are the kinds of command of docs/api.md (Commands), each of
 // which the run must get acknowledged at least once.
 var crashCommandKinds = []string{
 	"initiate", "join", "leave", "roles", "goals", "agreement", "funding", "anchoring",
@@ -952,7 +952,7 @@ func (h *crashHarness) checkReplay(r, orig *crashRequest, what string) bool {
 	case orig.state != nil && r.state != nil && crashNormState(*r.state) != crashNormState(*orig.state):
 		h.problemf("%s of %s answered another state than the first answer: %s", what, orig, crashJSONDiff([]byte(crashNormState(*orig.state)), []byte(crashNormState(*r.state))))
 	case orig.state != nil && r.state != nil && r.bodySum != orig.bodySum:
-		h.problemf("%s of %s answered the first answer's state in other bytes (API.md: the same status and body)", what, orig)
+		h.problemf("%s of %s answered the first answer's state in other bytes (docs/api.md: the same status and body)", what, orig)
 	default:
 		return true
 	}

@@ -1,6 +1,7 @@
 // Command samspill is the event-sourced collaboration case tracker: it
 // serves the API on the embedded event store, loads the demo data set and
-// reports its version. See CLI.md and `samspill --help`.
+// reports its version. See the README's Configuration table and
+// `samspill --help`.
 package main
 
 import (

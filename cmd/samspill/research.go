@@ -82,11 +82,11 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 	at := fs.Uint64("at-position", 0, "export only the events up to this position (default: the newest)")
 	out := fs.String("out", "", "write to FILE and its manifest to FILE.manifest.json (default: stdout)")
 	usageWithEnv(fs, "samspill export events|spells [--as-of DATE] [--at-position N] [--out FILE] [--data ./samspill-data]\n\n"+
-		"Writes a research export of API.md: events (NDJSON, every event, personal data\n"+
-		"removed) or spells (CSV episodes for event-history analysis). The same command at\n"+
-		"the same position writes the same bytes; the manifest names position, as_of,\n"+
-		"samspill version and the SHA-256 of the file. It only reads, so it may run beside\n"+
-		"samspill serve.")
+		"Writes a research export: events (NDJSON, every event, personal data removed)\n"+
+		"or spells (CSV episodes for event-history analysis); docs/api.md (Research\n"+
+		"exports) describes both. The same command at the same position writes the same\n"+
+		"bytes; the manifest names position, as_of, samspill version and the SHA-256 of\n"+
+		"the file. It only reads, so it may run beside samspill serve.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 || (args[0] != research.KindEvents && args[0] != research.KindSpells) {
 			return &usageError{command: "export ", err: errors.New("want what to export: events or spells")}

@@ -1,6 +1,6 @@
 // Package calendar holds samspill's one notion of civil time: calendar
 // dates are days in Europe/Oslo, and a date alone means 00:00 there
-// (EVENTS.md).
+// (docs/events.md).
 package calendar
 
 import (

@@ -26,7 +26,7 @@ type Agreement struct {
 	Reference     string `json:"reference"`
 }
 
-// State is the derived state of a partnership (EVENTS.md).
+// State is the derived state of a partnership (docs/events.md).
 type State struct {
 	ID                  string      `json:"id"`
 	Status              string      `json:"status"`

@@ -2,7 +2,7 @@ package partnership
 
 import "slices"
 
-// The closed vocabularies of EVENTS.md. A value outside its list is invalid
+// The closed vocabularies of docs/events.md. A value outside its list is invalid
 // input; the lists are ordered as the catalogue orders them.
 var (
 	// PartnerKinds are the kinds of partner.
