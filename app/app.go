@@ -1,18 +1,15 @@
-// Package app is samspill's application service: it loads a partnership's
-// stream from the event store, lets the domain decide, and appends the
-// result with optimistic concurrency and idempotency. The HTTP API, the
-// pages and the demo loader all write through it; there is no second path
-// to the domain.
+// Package app is samspill's command side: a command is authorised on its
+// effect, decided by the domain on the partnership's history, and appended
+// with optimistic concurrency and idempotency. The HTTP API, the pages and
+// the demo loader all write through it; there is no second path to the
+// domain. Reading a partnership is package history's.
 package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +17,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
-	"github.com/samspill/samspill/personal"
+	"github.com/samspill/samspill/history"
 )
 
 // Errors of the service beyond the domain's and the store's.
@@ -36,42 +33,17 @@ var (
 	ErrConflictRetriesExhausted = errors.New("too many concurrent changes, try again")
 )
 
-// streamPrefix names partnership streams: partnership-<uuid>.
-const streamPrefix = "partnership-"
-
 // conflictRetries bounds re-decisions when a concurrent append wins the race
 // on a command that did not pin a version.
 const conflictRetries = 32
 
-// StreamID returns the stream of a partnership id.
-func StreamID(partnershipID string) string { return streamPrefix + partnershipID }
-
-// PartnershipID returns the partnership id of a stream, and false for other
-// streams.
-func PartnershipID(streamID string) (string, bool) {
-	return strings.CutPrefix(streamID, streamPrefix)
-}
-
-// ValidID reports whether s is a partnership id (a UUID in canonical form).
-// Anything else cannot name a partnership, so callers answer not found.
-func ValidID(s string) bool {
-	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
-}
-
-// Service runs commands and live reads of single partnerships.
+// Service runs commands. Safe for concurrent use.
 type Service struct {
-	store eventstore.Store
-	now   func() time.Time
-	newID func() string
-	log   *slog.Logger
-	keys  personal.KeyStore
-	// pseudonyms name the recorders of events to readers who may not see
-	// personal data.
-	pseudonyms personal.Pseudonyms
-	// states keeps current states (nil when the store cannot read a
-	// stream's end).
-	states *states
+	store   eventstore.Store
+	history *history.Store
+	now     func() time.Time
+	newID   func() string
+	log     *slog.Logger
 }
 
 // Option configures a Service.
@@ -86,31 +58,25 @@ func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = n
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// WithPersonalData seals the personal data of contact persons with keys
-// from the key store before anything is appended (personal.Seal). Without
-// it contacts are stored as given: only tests do that.
-func WithPersonalData(keys personal.KeyStore) Option { return func(s *Service) { s.keys = keys } }
-
-// WithPseudonyms sets the pseudonyms of event recorders shown to readers
-// who may not see personal data: those of the installation's secret, so
-// that they equal the research exports'. Without it a Service makes
-// pseudonyms under a random key of its own (never names, but other ones
-// after a restart).
-func WithPseudonyms(p personal.Pseudonyms) Option { return func(s *Service) { s.pseudonyms = p } }
-
-// Keys returns the key store of WithPersonalData, or nil.
-func (s *Service) Keys() personal.KeyStore { return s.keys }
+// WithHistory sets the histories the service decides on and appends to,
+// with their personal-data keys and state cache; without it the service
+// makes its own over the store (contacts unsealed: only tests do that).
+func WithHistory(h *history.Store) Option { return func(s *Service) { s.history = h } }
 
 // New returns a service over the store.
 func New(store eventstore.Store, opts ...Option) *Service {
-	random := make([]byte, 32)
-	_, _ = rand.Read(random) // crypto/rand.Read never fails (Go 1.24+)
-	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default(), states: newStates(store), pseudonyms: personal.NewPseudonyms(random)}
+	s := &Service{store: store, now: time.Now, newID: newUUIDv7, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}
+	if s.history == nil {
+		s.history = history.New(store)
+	}
 	return s
 }
+
+// History returns the histories the service writes to.
+func (s *Service) History() *history.Store { return s.history }
 
 func newUUIDv7() string { return uuid.Must(uuid.NewV7()).String() }
 
@@ -127,8 +93,9 @@ type Meta struct {
 	IdempotencyKey string
 	RequestHash    string
 	// MayWrite, when set, is asked whether the command may touch a
-	// partnership of the municipality (today's code); its error refuses
-	// the command before anything is decided or written.
+	// partnership of the municipality (today's code): the partnership's
+	// before the command and after it. Its error refuses the command before
+	// anything is written.
 	MayWrite func(municipality string) error
 }
 
@@ -159,24 +126,22 @@ func (s *Service) Initiate(ctx context.Context, cmd partnership.Command, meta Me
 	return s.Execute(ctx, ev.PartnershipID, cmd, meta)
 }
 
-// Execute decides a command on the partnership and appends its event.
+// Execute decides a command on the partnership and appends its event: it
+// reads the stream once, authorises the command on the state before and
+// after it, lets the domain decide, and appends at the version it read.
 // Errors: partnership.ErrNotFound, *partnership.ValidationError,
 // *partnership.RuleError, ErrPreconditionFailed, ErrIdempotencyKeyReused,
-// or a wrapped store error.
+// the MayWrite error, or a wrapped store error.
 func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Command, meta Meta) (Result, error) {
-	if !ValidID(id) {
+	if !history.ValidID(id) {
 		return Result{}, partnership.ErrNotFound
 	}
-	stream := StreamID(id)
 	for attempt := 0; ; attempt++ {
-		_, history, err := s.load(ctx, stream)
+		stream, err := s.history.Load(ctx, id)
 		if err != nil {
 			return Result{}, err
 		}
-		before, err := current(history)
-		if err != nil {
-			return Result{}, err
-		}
+		before := stream.History.Current()
 		if err := mayWrite(meta, before, cmd); err != nil {
 			return Result{}, err
 		}
@@ -191,30 +156,23 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 				return res, err
 			}
 		}
-		version := uint64(len(history))
+		version := stream.Version()
 		if meta.IfMatch != nil && *meta.IfMatch != version {
 			return Result{}, fmt.Errorf("%w: partnership is at version %d, not %d", ErrPreconditionFailed, version, *meta.IfMatch)
 		}
-		now := s.now().UTC()
-		decision, err := partnership.Decide(history, cmd, partnership.Env{Now: now, NewID: s.newID})
+		decision, err := partnership.Decide(stream.History, cmd, partnership.Env{Now: s.now().UTC(), NewID: s.newID})
 		if err != nil {
 			return Result{}, err
 		}
 		// Scope is judged on the effect too: a command may not move a
 		// partnership out of the principal's municipalities (a corrected
-		// initiation naming another municipality), so the state the event
-		// leads to must be in scope as well as the one it starts from.
-		entry := partnership.Entry{EventID: "proposed", Version: version + 1, OccurredAt: decision.OccurredAt, RecordedAt: now, Event: decision.Event}
-		after, err := partnership.Replay(append(history[:len(history):len(history)], entry), partnership.View{})
-		if err != nil {
-			return Result{}, err
-		}
-		if meta.MayWrite != nil && after.CurrentMunicipality != before.CurrentMunicipality {
-			if err := meta.MayWrite(after.CurrentMunicipality); err != nil {
+		// initiation naming another municipality).
+		if after := decision.State.CurrentMunicipality; meta.MayWrite != nil && after != before.CurrentMunicipality {
+			if err := meta.MayWrite(after); err != nil {
 				return Result{}, err
 			}
 		}
-		res, err := s.append(ctx, stream, version, history, decision, after, meta)
+		res, err := s.append(ctx, stream, decision, meta)
 		switch {
 		case errors.Is(err, eventstore.ErrIdempotencyKeyUsed) && attempt < conflictRetries:
 			continue // a concurrent twin stored the key first; answer as it did
@@ -227,15 +185,6 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		}
 		return res, err
 	}
-}
-
-// current replays the history into the partnership's current state; a
-// partnership that does not exist yet is the zero State.
-func current(history []partnership.Entry) (partnership.State, error) {
-	if len(history) == 0 {
-		return partnership.State{}, nil
-	}
-	return partnership.Replay(history, partnership.View{})
 }
 
 // mayWrite asks meta.MayWrite about the partnership's municipality before
@@ -260,29 +209,31 @@ func mayWrite(meta Meta, before partnership.State, cmd partnership.Command) erro
 	return meta.MayWrite(before.CurrentMunicipality)
 }
 
-// append stores the decided event at the version the history was read
-// at; after is the state it leads to (its version is the new one).
-func (s *Service) append(ctx context.Context, stream string, version uint64, history []partnership.Entry, d partnership.Decision, after partnership.State, meta Meta) (Result, error) {
-	ev, err := s.newEvent(ctx, history, d, meta)
+// append stores the decided event at the version the stream was read at,
+// and keeps the state it leads to.
+func (s *Service) append(ctx context.Context, stream history.Stream, d partnership.Decision, meta Meta) (Result, error) {
+	ev, err := s.newEvent(ctx, stream.History, d, meta)
 	if err != nil {
 		return Result{}, err
 	}
-	req := eventstore.AppendRequest{StreamID: stream, Expected: eventstore.Exactly(version), Events: []eventstore.NewEvent{ev}}
+	id := d.State.ID
+	req := eventstore.AppendRequest{StreamID: history.StreamID(id), Expected: eventstore.Exactly(stream.Version()), Events: []eventstore.NewEvent{ev}}
 	if meta.IdempotencyKey != "" {
 		req.Idempotency = &eventstore.Idempotency{Key: meta.IdempotencyKey, RequestHash: meta.RequestHash}
 	}
 	res, err := s.store.Append(ctx, req)
 	if err != nil {
-		return Result{}, fmt.Errorf("append to %s: %w", stream, err)
+		return Result{}, fmt.Errorf("append to %s: %w", req.StreamID, err)
 	}
+	s.history.Keep(d.State)
 	_, created := d.Event.(partnership.PartnershipInitiated)
-	return Result{State: after, Position: res.LastPosition(), Created: created}, nil
+	return Result{State: d.State, Position: res.LastPosition(), Created: created}, nil
 }
 
-// newEvent turns a decision into the envelope to append, with a new event
-// id, personal data sealed.
-func (s *Service) newEvent(ctx context.Context, history []partnership.Entry, d partnership.Decision, meta Meta) (eventstore.NewEvent, error) {
-	data, err := s.encode(ctx, history, d.Event)
+// newEvent turns a decision on h into the envelope to append, with a new
+// event id, personal data sealed.
+func (s *Service) newEvent(ctx context.Context, h partnership.History, d partnership.Decision, meta Meta) (eventstore.NewEvent, error) {
+	data, err := s.history.Seal(ctx, h, d.Event)
 	if err != nil {
 		return eventstore.NewEvent{}, err
 	}
@@ -301,42 +252,6 @@ func (s *Service) newEvent(ctx context.Context, history []partnership.Entry, d p
 	}, nil
 }
 
-// encode returns the stored form of an event: a new contact's fields sealed
-// under a new key, a corrected contact's under its existing one.
-func (s *Service) encode(ctx context.Context, history []partnership.Entry, e partnership.Event) (json.RawMessage, error) {
-	data, err := partnership.Encode(e)
-	if err != nil || s.keys == nil {
-		return data, err
-	}
-	switch ev := e.(type) {
-	case partnership.ContactPersonAssigned:
-		return personal.Seal(ctx, s.keys, data, true)
-	case partnership.EntryCorrected:
-		if len(ev.Replacement) == 0 || !correctsContact(history, ev.CorrectedEventID) {
-			return data, nil
-		}
-		sealed, err := personal.Seal(ctx, s.keys, ev.Replacement, false)
-		if err != nil {
-			return nil, err
-		}
-		ev.Replacement = sealed
-		return partnership.Encode(ev)
-	}
-	return data, nil
-}
-
-// correctsContact reports whether the event id names a
-// ContactPersonAssigned of the history.
-func correctsContact(history []partnership.Entry, eventID string) bool {
-	for _, e := range history {
-		if e.EventID == eventID {
-			_, ok := e.Event.(partnership.ContactPersonAssigned)
-			return ok
-		}
-	}
-	return false
-}
-
 // replay answers a request whose idempotency key is already stored: the same
 // status and the state right after the first request's event.
 func (s *Service) replay(ctx context.Context, meta Meta) (Result, bool, error) {
@@ -347,50 +262,15 @@ func (s *Service) replay(ctx context.Context, meta Meta) (Result, bool, error) {
 	if rec.RequestHash != meta.RequestHash {
 		return Result{}, true, ErrIdempotencyKeyReused
 	}
-	_, history, err := s.load(ctx, rec.StreamID)
+	id, _ := history.ID(rec.StreamID)
+	stream, err := s.history.Load(ctx, id)
 	if err != nil {
 		return Result{}, true, err
 	}
-	upTo := history[:0:0]
-	for _, e := range history {
-		if e.Version <= rec.LastVersion {
-			upTo = append(upTo, e)
-		}
-	}
-	state, err := partnership.Replay(upTo, partnership.View{})
-	if err != nil {
+	if stream, err = stream.UpTo(rec.LastVersion); err != nil {
 		return Result{}, true, err
 	}
-	return Result{State: state, Position: rec.Position, Created: rec.FirstVersion == 1, Replayed: true}, true, nil
-}
-
-// load reads a stream and decodes it; a missing stream is an empty history.
-func (s *Service) load(ctx context.Context, stream string) ([]eventstore.RecordedEvent, []partnership.Entry, error) {
-	recorded, err := s.store.ReadStream(ctx, stream)
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", stream, err)
-	}
-	entries, err := Entries(recorded)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", stream, err)
-	}
-	return recorded, entries, nil
-}
-
-// Entries decodes stored events into domain entries.
-func Entries(recorded []eventstore.RecordedEvent) ([]partnership.Entry, error) {
-	entries := make([]partnership.Entry, len(recorded))
-	for i, r := range recorded {
-		ev, err := partnership.Decode(r.Type, r.SchemaVersion, r.Data)
-		if err != nil {
-			return nil, fmt.Errorf("event %s at version %d: %w", r.EventID, r.Version, err)
-		}
-		entries[i] = partnership.Entry{EventID: r.EventID, Version: r.Version, OccurredAt: r.OccurredAt, RecordedAt: r.RecordedAt, Event: ev}
-	}
-	return entries, nil
+	return Result{State: stream.History.Current(), Position: rec.Position, Created: rec.FirstVersion == 1, Replayed: true}, true, nil
 }
 
 // Load appends a whole new partnership at once, as the demo data set does:
@@ -399,26 +279,26 @@ func Entries(recorded []eventstore.RecordedEvent) ([]partnership.Entry, error) {
 // come from the service's id maker, so a deterministic one makes Load
 // idempotent: loading the same history again changes nothing.
 func (s *Service) Load(ctx context.Context, initiation partnership.PartnershipInitiated, occurredAt time.Time, rest []partnership.Command, meta Meta) (eventstore.AppendResult, error) {
-	if !ValidID(initiation.PartnershipID) {
+	if !history.ValidID(initiation.PartnershipID) {
 		return eventstore.AppendResult{}, fmt.Errorf("load: partnership id %q is not a UUID", initiation.PartnershipID)
 	}
 	cmds := append([]partnership.Command{{Event: initiation, OccurredAt: &occurredAt}}, rest...)
 	env := partnership.Env{Now: s.now().UTC(), NewID: s.newID}
-	var history []partnership.Entry
+	var h partnership.History
 	events := make([]eventstore.NewEvent, 0, len(cmds))
 	for _, cmd := range cmds {
-		d, err := partnership.Decide(history, cmd, env)
+		d, err := partnership.Decide(h, cmd, env)
 		if err != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("load %s: %s: %w", initiation.PartnershipID, cmd, err)
 		}
-		ev, err := s.newEvent(ctx, history, d, meta)
+		ev, err := s.newEvent(ctx, h, d, meta)
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}
 		events = append(events, ev)
-		history = append(history, partnership.Entry{EventID: ev.EventID, Version: uint64(len(history) + 1), OccurredAt: d.OccurredAt, RecordedAt: env.Now, Event: d.Event})
+		h = h.With(partnership.Entry{EventID: ev.EventID, Version: h.Version() + 1, OccurredAt: d.OccurredAt, RecordedAt: env.Now, Event: d.Event}, d)
 	}
-	stream := StreamID(initiation.PartnershipID)
+	stream := history.StreamID(initiation.PartnershipID)
 	res, err := s.store.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: eventstore.NoStream(), Events: events})
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("load %s: %w", stream, err)

@@ -58,7 +58,7 @@ func TestConcurrentCommandsWithoutIfMatchAllLand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	history, version, err := svc.History(context.Background(), id, partnership.View{})
+	history, version, err := svc.History().Events(context.Background(), id, partnership.View{})
 	if err != nil || version != 17 || len(history) != 17 {
 		t.Fatalf("history %d events, version %d, %v", len(history), version, err)
 	}
@@ -96,7 +96,7 @@ func TestConcurrentCommandsWithIfMatchOneWins(t *testing.T) {
 	if won != 1 || pre != 15 {
 		t.Fatalf("won %d, precondition failed %d", won, pre)
 	}
-	if _, version, _ := svc.State(context.Background(), id, partnership.View{}); version != 2 {
+	if _, version, _ := svc.History().State(context.Background(), id, partnership.View{}); version != 2 {
 		t.Fatalf("version %d, want 2", version)
 	}
 }
@@ -104,7 +104,7 @@ func TestConcurrentCommandsWithIfMatchOneWins(t *testing.T) {
 func TestInvalidIDsAreNotFound(t *testing.T) {
 	svc := newService(t)
 	for _, id := range []string{"", "nope", "0190A5C4-0000-7000-8000-000000000001", "0190a5c4-0000-7000-8000-000000000001"} {
-		if _, _, err := svc.State(context.Background(), id, partnership.View{}); !errors.Is(err, partnership.ErrNotFound) {
+		if _, _, err := svc.History().State(context.Background(), id, partnership.View{}); !errors.Is(err, partnership.ErrNotFound) {
 			t.Errorf("State(%q) = %v", id, err)
 		}
 		_, err := svc.Execute(context.Background(), id, partnership.Command{Event: partnership.MilestoneLogged{Kind: "meeting", Title: "x"}}, app.Meta{})

@@ -23,6 +23,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // Summary reports what Load did.
@@ -94,9 +95,9 @@ func Load(ctx context.Context, store eventstore.Store, now time.Time, opts ...ap
 // load brings one partnership in the store up to steps and returns how
 // many events it appended.
 func load(ctx context.Context, svc *app.Service, store eventstore.Store, ids *idSequence, p plan, steps []step) (int, error) {
-	stored, err := store.ReadStream(ctx, app.StreamID(p.id))
+	stored, err := store.ReadStream(ctx, history.StreamID(p.id))
 	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-		return 0, fmt.Errorf("read %s: %w", app.StreamID(p.id), err)
+		return 0, fmt.Errorf("read %s: %w", history.StreamID(p.id), err)
 	}
 	for i, e := range stored[:min(len(stored), len(steps))] {
 		if e.EventID != steps[i].eventID {

@@ -17,6 +17,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 )
 
 // now is a fixed clock after the data set's cutoff (2026-06-30).
@@ -193,15 +194,15 @@ func TestLoad(t *testing.T) {
 
 	svc := app.New(store)
 	for stream := range streams {
-		id, ok := app.PartnershipID(stream)
+		id, ok := history.ID(stream)
 		if !ok {
 			t.Fatalf("stream %s is not a partnership", stream)
 		}
-		if _, _, err := svc.State(ctx, id, partnership.View{}); err != nil {
+		if _, _, err := svc.History().State(ctx, id, partnership.View{}); err != nil {
 			t.Errorf("state of %s: %v", id, err)
 		}
 	}
-	state, _, err := svc.State(ctx, sum.Example, partnership.View{})
+	state, _, err := svc.History().State(ctx, sum.Example, partnership.View{})
 	if err != nil {
 		t.Fatalf("example %s: %v", sum.Example, err)
 	}

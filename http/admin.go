@@ -69,7 +69,7 @@ func (s *Server) rebuildProjection(c *gin.Context) {
 // then on no read path can show the person's name, email or phone, and
 // every other fact stays replayable.
 func (s *Server) eraseContact(c *gin.Context) {
-	keys := s.svc.Keys()
+	keys := s.hist.Keys()
 	if keys == nil {
 		s.fail(c, errors.New("erase contact: the server keeps no personal-data keys"))
 		return

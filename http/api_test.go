@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/history"
 )
 
 // step is one command of a scenario and what the state must show after it.
@@ -38,7 +38,7 @@ func TestCommandsHappyPath(t *testing.T) {
 	wantStatus(t, r, http.StatusCreated)
 	s := decodeBody[stateBody](t, r)
 	p := ptn{ID: s.ID, path: "/api/v1/partnerships/" + s.ID}
-	if !app.ValidID(s.ID) || uuid.MustParse(s.ID).Version() != 7 {
+	if !history.ValidID(s.ID) || uuid.MustParse(s.ID).Version() != 7 {
 		t.Errorf("id = %q, want a UUID v7", s.ID)
 	}
 	if got := r.Header.Get("Location"); got != p.path {
@@ -54,7 +54,7 @@ func TestCommandsHappyPath(t *testing.T) {
 		t.Errorf("a first request is marked Idempotent-Replayed")
 	}
 	lag := s.partnerIDs()[1]
-	if !app.ValidID(lag) {
+	if !history.ValidID(lag) {
 		t.Errorf("server-made partner_id = %q, want a UUID", lag)
 	}
 	want := stateBody{
@@ -79,7 +79,7 @@ func TestCommandsHappyPath(t *testing.T) {
 	steps := []step{
 		{"/partners", obj{"partner": obj{"name": "Tøyen IL", "kind": "voluntary_organisation", "org_no": orgIdrett}, "occurred_at": "2024-04-01"},
 			func(t *testing.T, s stateBody) {
-				if len(s.Partners) != 3 || s.Partners[2]["name"] != "Tøyen IL" || !app.ValidID(s.Partners[2]["partner_id"].(string)) {
+				if len(s.Partners) != 3 || s.Partners[2]["name"] != "Tøyen IL" || !history.ValidID(s.Partners[2]["partner_id"].(string)) {
 					t.Errorf("partners = %v, want Tøyen IL joined with a server-made id", s.Partners)
 				}
 			}},
@@ -227,7 +227,7 @@ func TestCommandsHappyPath(t *testing.T) {
 		if it.Type != types[i] || it.Version != uint64(i+1) || it.Position != positions[i] {
 			t.Errorf("item %d: %s v%d @%d, want %s v%d @%d", i, it.Type, it.Version, it.Position, types[i], i+1, positions[i])
 		}
-		if !app.ValidID(it.EventID) || ids[it.EventID] {
+		if !history.ValidID(it.EventID) || ids[it.EventID] {
 			t.Errorf("item %d: event_id %q is not a new UUID", i, it.EventID)
 		}
 		ids[it.EventID] = true
@@ -258,7 +258,7 @@ func TestCommandsHappyPath(t *testing.T) {
 	}
 	var contact obj
 	_ = json.Unmarshal(h.Items[9].Data, &contact)
-	if !app.ValidID(fmt.Sprint(contact["contact_id"])) || contact["partner_id"] != lag {
+	if !history.ValidID(fmt.Sprint(contact["contact_id"])) || contact["partner_id"] != lag {
 		t.Errorf("contact data = %v, want a server-made contact_id", contact)
 	}
 }

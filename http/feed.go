@@ -42,7 +42,7 @@ func (s *Server) getEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	shower := s.svc.ShowTo(principal(c))
+	shower := s.hist.ShowTo(principal(c))
 	for i := range events {
 		if events[i], err = shower.Show(ctx, events[i]); err != nil {
 			s.fail(c, err)

@@ -149,7 +149,11 @@ func FuzzDecodeCommand(f *testing.F) {
 				n++
 				return fmt.Sprintf("0190b6a2-7c00-7000-9000-%012d", n)
 			}}
-			dec, err := partnership.Decide(h, cmd, env)
+			hist, err := partnership.NewHistory(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := partnership.Decide(hist, cmd, env)
 			if err != nil {
 				if p := problemFor(err); p.Status != http.StatusBadRequest && p.Status != http.StatusConflict {
 					t.Fatalf("%s: deciding %q fails with %d (%v), want 400 or 409", d.name, body, p.Status, err)

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -437,7 +437,7 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 	for name, typ := range map[string]reflect.Type{
 		"PartnershipState": reflect.TypeFor[partnership.State](),
 		"Envelope":         reflect.TypeFor[eventstore.RecordedEvent](),
-		"HistoryEntry":     reflect.TypeFor[app.HistoryEntry](),
+		"HistoryEntry":     reflect.TypeFor[history.HistoryEntry](),
 		"History":          reflect.TypeFor[historyResponse](),
 		"Correction":       reflect.TypeFor[partnership.Correction](),
 		"Problem":          reflect.TypeFor[Problem](),

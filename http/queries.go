@@ -5,9 +5,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/history"
 )
 
 // view reads the bitemporal query parameters as_of and known_at: a date
@@ -28,7 +28,7 @@ func (s *Server) getPartnership(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	state, version, err := s.svc.State(c.Request.Context(), c.Param("id"), v)
+	state, version, err := s.hist.State(c.Request.Context(), c.Param("id"), v)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) getPartnership(c *gin.Context) {
 
 // historyResponse is the body of GET /partnerships/{id}/history.
 type historyResponse struct {
-	Items []app.HistoryEntry `json:"items"`
+	Items []history.HistoryEntry `json:"items"`
 }
 
 func (s *Server) getHistory(c *gin.Context) {
@@ -49,12 +49,12 @@ func (s *Server) getHistory(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	items, version, err := s.svc.History(ctx, c.Param("id"), v)
+	items, version, err := s.hist.Events(ctx, c.Param("id"), v)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	shower := s.svc.ShowTo(principal(c))
+	shower := s.hist.ShowTo(principal(c))
 	for i := range items {
 		if items[i].RecordedEvent, err = shower.Show(ctx, items[i].RecordedEvent); err != nil {
 			s.fail(c, err)

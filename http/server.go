@@ -23,13 +23,17 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
 
 // Config holds what the API needs.
 type Config struct {
-	// Service runs commands and live reads. Required.
+	// Service runs commands. Required.
 	Service *app.Service
+	// History answers the live reads of single partnerships and shows
+	// events to their readers; Service.History() if nil.
+	History *history.Store
 	// Store is probed by /readyz. Required.
 	Store eventstore.Store
 	// Logger receives one line per failed request; slog.Default() if nil.
@@ -72,6 +76,7 @@ type Config struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	svc   *app.Service
+	hist  *history.Store
 	store eventstore.Store
 	log   *slog.Logger
 
@@ -96,7 +101,10 @@ func NewHandler(cfg Config) http.Handler {
 
 func newEngine(cfg Config) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{svc: cfg.Service, store: cfg.Store, log: cfg.Logger}
+	s := &Server{svc: cfg.Service, hist: cfg.History, store: cfg.Store, log: cfg.Logger}
+	if s.hist == nil && s.svc != nil {
+		s.hist = s.svc.History()
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // defaultStreamKeepalive is how long an event stream stays silent before
@@ -64,7 +64,7 @@ func (s *Server) streamEvents(c *gin.Context) {
 	defer stop()
 	w, err := startEventStream(c)
 	if err == nil {
-		err = s.stream(ctx, w, after, s.svc.ShowTo(principal(c)))
+		err = s.stream(ctx, w, after, s.hist.ShowTo(principal(c)))
 	}
 	var clientErr *streamClientError
 	switch {
@@ -87,7 +87,7 @@ func (s *Server) streamEvents(c *gin.Context) {
 // stream sends every event after position after to w, then waits for new
 // ones, until ctx ends, Config.StreamsDone closes or an error occurs. It
 // never returns nil.
-func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower *app.Shower) error {
+func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower *history.Shower) error {
 	keepalive := time.NewTimer(s.streamKeepalive)
 	defer keepalive.Stop()
 	for {

@@ -71,10 +71,21 @@ type fields struct {
 	Phone string `json:"phone"`
 }
 
-// Seal returns a ContactPersonAssigned payload with name, email and phone
-// replaced by their ciphertext under the contact's key (made when create
-// is set: a new contact; a correction reuses the contact's key).
-func Seal(ctx context.Context, keys KeyStore, data json.RawMessage, create bool) (json.RawMessage, error) {
+// SealNew returns a new contact's ContactPersonAssigned payload with name,
+// email and phone replaced by their ciphertext under a key made for the
+// contact.
+func SealNew(ctx context.Context, keys KeyStore, data json.RawMessage) (json.RawMessage, error) {
+	return seal(ctx, data, func(id string) ([]byte, error) { return keys.Key(ctx, id, true) })
+}
+
+// SealAgain seals a contact's corrected payload (a correction's
+// replacement) as SealNew does, under the key the contact already has:
+// ErrUnknownContact without one, ErrErased once it was erased.
+func SealAgain(ctx context.Context, keys KeyStore, data json.RawMessage) (json.RawMessage, error) {
+	return seal(ctx, data, func(id string) ([]byte, error) { return keys.Key(ctx, id, false) })
+}
+
+func seal(ctx context.Context, data json.RawMessage, keyOf func(contactID string) ([]byte, error)) (json.RawMessage, error) {
 	var c contact
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("seal contact: %w", err)
@@ -82,7 +93,7 @@ func Seal(ctx context.Context, keys KeyStore, data json.RawMessage, create bool)
 	if c.ContactID == "" {
 		return nil, errors.New("seal contact: no contact_id")
 	}
-	key, err := keys.Key(ctx, c.ContactID, create)
+	key, err := keyOf(c.ContactID)
 	if err != nil {
 		return nil, fmt.Errorf("seal contact %s: %w", c.ContactID, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/pubsub"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/internal/synth"
 )
 
@@ -227,7 +228,7 @@ func routeAll(ctx context.Context, store eventstore.Store, head uint64, delivery
 		return err
 	}
 	done := make(chan error, 1)
-	router.AddConsumerHandler("layers", Topic, sub, func(msg *message.Message) error {
+	router.AddConsumerHandler("layers", history.Topic, sub, func(msg *message.Message) error {
 		events, err := pubsub.PageFrom(msg)
 		if err != nil {
 			done <- err

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // foldCacheSize bounds the decoded states a folder keeps between events.
@@ -73,7 +73,7 @@ func (f *folder) begin(ctx context.Context, db *DB, batch []eventstore.RecordedE
 	clear(f.loaded)
 	var missing []any
 	for _, e := range batch {
-		id, ok := app.PartnershipID(e.StreamID)
+		id, ok := history.ID(e.StreamID)
 		if !ok {
 			continue // fold reports it
 		}
@@ -128,7 +128,7 @@ func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
 // partnership's state.
 func (f *folder) fold(ctx context.Context, e eventstore.RecordedEvent) (folded, error) {
 	var out folded
-	id, ok := app.PartnershipID(e.StreamID)
+	id, ok := history.ID(e.StreamID)
 	if !ok {
 		return out, fmt.Errorf("event %s: stream %s is not a partnership", e.EventID, e.StreamID)
 	}
@@ -202,7 +202,7 @@ func readStream(ctx context.Context, store eventstore.Store, e eventstore.Record
 		return nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
 	}
 	recorded = recorded[:e.Version]
-	entries, err := app.Entries(recorded)
+	entries, err := history.Entries(recorded)
 	if err != nil {
 		return nil, err
 	}

@@ -9,10 +9,6 @@ import (
 	"github.com/samspill/samspill/eventstore"
 )
 
-// Topic is the part of the global log projections read: every partnership
-// stream (stream ids partnership-<id>).
-const Topic = "partnership"
-
 // definition is one read model: its tables and how an event changes them.
 //
 // A definition's tables exist once per generation, named with the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/history"
 )
 
 // places are municipalities with the dates their codes were valid: old
@@ -66,7 +67,7 @@ func (w *workload) initiate() {
 func (w *workload) step() {
 	ctx := context.Background()
 	id := w.ids[w.r.IntN(len(w.ids))]
-	s, _, err := w.e.svc.State(ctx, id, partnership.View{})
+	s, _, err := w.e.svc.History().State(ctx, id, partnership.View{})
 	if err != nil {
 		w.t.Fatalf("state: %v", err)
 	}
@@ -129,7 +130,7 @@ func (w *workload) step() {
 
 // correction retracts or rewrites a random earlier event of the stream.
 func (w *workload) correction(ctx context.Context, id string) partnership.Event {
-	recorded, err := w.e.store.ReadStream(ctx, app.StreamID(id))
+	recorded, err := w.e.store.ReadStream(ctx, history.StreamID(id))
 	if err != nil {
 		w.t.Fatalf("read stream: %v", err)
 	}
@@ -198,7 +199,7 @@ func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
 					t.Fatalf("%d summaries for %d partnerships", len(page.Items), len(w.ids))
 				}
 				for _, got := range page.Items {
-					want, _, err := e.svc.State(context.Background(), got.ID, partnership.View{})
+					want, _, err := e.svc.History().State(context.Background(), got.ID, partnership.View{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -265,11 +266,11 @@ func checkTimelineEntries(t *testing.T, e *env, r *Runner, ids []string) {
 		}
 	}
 	for _, id := range ids {
-		recorded, err := e.store.ReadStream(ctx, app.StreamID(id))
+		recorded, err := e.store.ReadStream(ctx, history.StreamID(id))
 		if err != nil {
 			t.Fatal(err)
 		}
-		history, err := app.Entries(recorded)
+		history, err := history.Entries(recorded)
 		if err != nil {
 			t.Fatal(err)
 		}

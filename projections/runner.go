@@ -18,6 +18,7 @@ import (
 
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/pubsub"
+	"github.com/samspill/samspill/history"
 )
 
 // Errors returned by the Runner.
@@ -689,7 +690,7 @@ func (r *Runner) runOnce(ctx context.Context, g *generation) error {
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
-	router.AddConsumerHandler(g.def.Name(), Topic, sub, g.handle)
+	router.AddConsumerHandler(g.def.Name(), history.Topic, sub, g.handle)
 	if r.metrics != nil {
 		r.metrics.AddPrometheusRouterMetrics(router)
 	}

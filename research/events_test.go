@@ -144,7 +144,7 @@ func TestCorrectionOfAContactIsRedactedToo(t *testing.T) {
 	if _, err := svc.Execute(ctx, id, partnership.Command{Event: partnership.ContactPersonAssigned{PartnerID: partner, Name: "Kari Nordmann", Email: "kari@example.no"}}, app.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	history, _, _ := svc.History(ctx, id, partnership.View{})
+	history, _, _ := svc.History().Events(ctx, id, partnership.View{})
 	contact := history[len(history)-1]
 	replacement, _ := json.Marshal(partnership.ContactPersonAssigned{PartnerID: partner, Name: "Kari Nordfjell", Phone: "+47 400 00 001"})
 	if _, err := svc.Execute(ctx, id, partnership.Command{Event: partnership.EntryCorrected{CorrectedEventID: contact.EventID, Reason: "feil navn", Replacement: replacement}}, app.Meta{}); err != nil {

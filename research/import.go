@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // ErrMalformed means a line of an events file is not an event samspill
@@ -157,9 +157,9 @@ func parseEvent(line []byte) (eventstore.RecordedEvent, error) {
 	if dec.More() {
 		return e, errors.New("more than one JSON value")
 	}
-	id, ok := app.PartnershipID(e.StreamID)
+	id, ok := history.ID(e.StreamID)
 	switch {
-	case !ok || !app.ValidID(id):
+	case !ok || !history.ValidID(id):
 		return e, fmt.Errorf("stream_id %q is not a partnership stream", e.StreamID)
 	case e.EventID == "":
 		return e, errors.New("event_id is missing")

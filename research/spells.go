@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // SpellsHeader is the header row of spells.csv, in the order docs/api.md
@@ -189,7 +189,7 @@ func WriteSpells(ctx context.Context, store eventstore.Store, w io.Writer, o Spe
 	if len(o.Secret) < 16 {
 		return Summary{}, fmt.Errorf("export spells: the installation secret is missing or shorter than 16 bytes")
 	}
-	streams, err := eventstore.Streams(ctx, store, app.StreamID(""), o.Position)
+	streams, err := eventstore.Streams(ctx, store, history.StreamPrefix, o.Position)
 	if err != nil {
 		return Summary{}, fmt.Errorf("export spells: %w", err)
 	}
@@ -301,7 +301,7 @@ func streamSpells(ctx context.Context, store eventstore.Store, stream string, o 
 	for n > 0 && recorded[n-1].Position > o.Position {
 		n--
 	}
-	history, err := app.Entries(recorded[:n])
+	history, err := history.Entries(recorded[:n])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", stream, err)
 	}

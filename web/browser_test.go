@@ -16,6 +16,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -195,7 +196,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "open partnership", chromedp.Click(chromedp.CSS(fmt.Sprintf(`g.lane a[href="/p/%s"]`, s.example))))
 	waitUntil(t, ctx, "partnership page", fmt.Sprintf(`location.pathname == "/p/%s" && !!document.querySelector("#history")`, s.example))
 	total := count(t, ctx, "ol.history li.entry")
-	hist, _, err := s.svc.History(context.Background(), s.example, partnership.View{})
+	hist, _, err := s.svc.History().Events(context.Background(), s.example, partnership.View{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := strings.TrimPrefix(strings.SplitN(loc[len(base):], "?", 2)[0], "/p/")
-	if !app.ValidID(id) {
+	if !history.ValidID(id) {
 		t.Fatalf("redirected to %s", loc)
 	}
 

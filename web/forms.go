@@ -20,6 +20,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
+	"github.com/samspill/samspill/history"
 )
 
 // The coordinators' forms. Each form is a spec: its fields with their
@@ -65,8 +66,7 @@ type posted struct {
 type formContext struct {
 	state   partnership.State
 	names   map[string]string
-	history []app.HistoryEntry
-	entries []partnership.Entry
+	events  []history.HistoryEntry
 	today   string
 	maxDate string
 }
@@ -392,11 +392,11 @@ var partnershipSpecs = []formSpec{
 		fields: func(fc formContext) []fieldView {
 			f := fieldView{Name: "corrected_event_id", Label: "Entry", Kind: "select", Required: true}
 			f.Options = append(f.Options, option{Value: "", Label: "— choose —", Selected: true})
-			for i, h := range fc.history {
+			for _, h := range fc.events {
 				if h.Type == partnership.TypeEntryCorrected {
 					continue
 				}
-				f.Options = append(f.Options, option{Value: h.EventID, Label: fmt.Sprintf("#%d %s %s: %s", h.Version, calendar.Day(h.OccurredAt), label(h.Type), truncate(describe(fc.entries[i].Event, fc.names), 60))})
+				f.Options = append(f.Options, option{Value: h.EventID, Label: fmt.Sprintf("#%d %s %s: %s", h.Version, calendar.Day(h.OccurredAt), label(h.Type), truncate(describe(h.Entry.Event, fc.names), 60))})
 			}
 			return []fieldView{
 				f,
@@ -460,8 +460,8 @@ func build(spec formSpec, fc formContext, action, csrf string, version uint64, h
 }
 
 // partnershipForms are the forms of a partnership page.
-func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, history []app.HistoryEntry, entries []partnership.Entry, post *posted) []formView {
-	fc := formContext{state: s, names: names, history: history, entries: entries, today: p.today(), maxDate: calendar.Day(p.now().Add(24 * time.Hour))}
+func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, events []history.HistoryEntry, post *posted) []formView {
+	fc := formContext{state: s, names: names, events: events, today: p.today(), maxDate: calendar.Day(p.now().Add(24 * time.Hour))}
 	var out []formView
 	for _, spec := range partnershipSpecs {
 		if !spec.show(s) && (post == nil || post.ID != spec.id) {
@@ -481,7 +481,7 @@ func (p *Pages) command(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
 	spec, ok := specByID(c.Param("action"))
-	if !ok || !app.ValidID(id) {
+	if !ok || !history.ValidID(id) {
 		p.fail(c, notFound("No such form"))
 		return
 	}
@@ -493,7 +493,7 @@ func (p *Pages) command(c *gin.Context) {
 	// The form's partner rows and the correction's entry list come from
 	// the partnership as it is now; If-Match below makes sure it is still
 	// the version the user saw.
-	state, _, err := p.svc.State(ctx, id, partnership.View{})
+	state, _, err := p.hist.State(ctx, id, partnership.View{})
 	if err != nil {
 		p.failCommand(c, err)
 		return

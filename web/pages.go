@@ -13,12 +13,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
-	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -412,7 +411,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		})
 		return
 	}
-	state, history, version, err := p.svc.Read(ctx, id, view)
+	state, events, version, err := p.hist.Read(ctx, id, view)
 	if errors.Is(err, partnership.ErrNotFound) {
 		msg := "There is no partnership with this id."
 		if asOf != "" || knownAt != "" {
@@ -426,20 +425,15 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		return
 	}
 	// Contact persons' personal data only for those who may see it here.
-	shower := p.svc.ShowTo(principal(c))
-	shower.Known(app.StreamID(id), state.CurrentMunicipality)
-	for i := range history {
-		if history[i].RecordedEvent, err = shower.Show(ctx, history[i].RecordedEvent); err != nil {
+	shower := p.hist.ShowTo(principal(c))
+	shower.Known(history.StreamID(id), state.CurrentMunicipality)
+	entries := make([]partnership.Entry, len(events))
+	for i := range events {
+		if events[i], err = shower.ShowEntry(ctx, events[i]); err != nil {
 			p.fail(c, err)
 			return
 		}
-	}
-	// The effective entries under the view feed the partnership's own
-	// timeline (the same drawing as the municipality's, one lane).
-	entries, err := app.Entries(recordedOf(history))
-	if err != nil {
-		p.fail(c, err)
-		return
+		entries[i] = events[i].Entry
 	}
 	page := partnershipPage{
 		layoutData: layoutData{Title: state.Title, Crumbs: []crumb{{"/", "Municipalities"}, {"/m/" + state.CurrentMunicipality, kommune.Code(state.CurrentMunicipality).Name()}}},
@@ -455,7 +449,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	page.Current = !page.Viewing
 	names := partnership.PartnerNames(entries)
 	contacts := map[string]int{}
-	for i, h := range history {
+	for i, h := range events {
 		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, OccurredAt: calendar.Day(h.OccurredAt), RecordedAt: h.RecordedAt.UTC().Format("2006-01-02 15:04 UTC")}
 		row.Summary = describe(entries[i].Event, names)
 		if ev, ok := entries[i].Event.(partnership.ContactPersonAssigned); ok && h.CorrectedBy == nil {
@@ -484,20 +478,12 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	page.Timeline = p.ownTimeline(state, entries, view, names)
 	page.MayWrite = principal(c).MayWrite(state.CurrentMunicipality)
 	if page.Current && page.MayWrite {
-		page.Forms = p.partnershipForms(c, state, version, names, history, entries, post)
+		page.Forms = p.partnershipForms(c, state, version, names, events, post)
 	}
 	if !page.MayWrite {
 		page.ReadOnly = "You are signed in read-only here: " + edge.ForbiddenReason(principal(c), "") + "."
 	}
 	p.render(c, status, "partnership", page)
-}
-
-func recordedOf(h []app.HistoryEntry) []eventstore.RecordedEvent {
-	out := make([]eventstore.RecordedEvent, len(h))
-	for i := range h {
-		out[i] = h[i].RecordedEvent
-	}
-	return out
 }
 
 func municipalityLabel(s partnership.State) string {

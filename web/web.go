@@ -34,13 +34,17 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
 
 // Config holds what the pages need.
 type Config struct {
-	// Service runs commands and live reads of single partnerships. Required.
+	// Service runs commands. Required.
 	Service *app.Service
+	// History reads single partnerships live and shows their events to
+	// the signed-in reader; Service.History() if nil.
+	History *history.Store
 	// Projections answer the municipality list and the timelines. Required.
 	Projections *projections.Runner
 	// Tokens signs people in and keeps their sessions. Without it no one
@@ -66,6 +70,7 @@ type Config struct {
 // Pages serves the browser pages. It is safe for concurrent use.
 type Pages struct {
 	svc      *app.Service
+	hist     *history.Store
 	proj     *projections.Runner
 	tokens   auth.SessionStore
 	log      *slog.Logger
@@ -76,7 +81,10 @@ type Pages struct {
 
 // New returns the pages over cfg. Service and Projections must be set.
 func New(cfg Config) *Pages {
-	p := &Pages{svc: cfg.Service, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
+	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
+	if p.hist == nil {
+		p.hist = p.svc.History()
+	}
 	if p.log == nil {
 		p.log = slog.Default()
 	}

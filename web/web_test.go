@@ -174,7 +174,7 @@ func TestPagesShowDemoData(t *testing.T) {
 		if p.Status != http.StatusOK {
 			t.Fatalf("status %d", p.Status)
 		}
-		hist, _, err := s.svc.History(context.Background(), s.example, partnership.View{})
+		hist, _, err := s.svc.History().Events(context.Background(), s.example, partnership.View{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestPagesShowDemoData(t *testing.T) {
 				t.Errorf("%s shows personal data to a viewer (status %d)", path, p.Status)
 			}
 		}
-		state, _, err := s.svc.State(context.Background(), s.example, partnership.View{})
+		state, _, err := s.svc.History().State(context.Background(), s.example, partnership.View{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +359,7 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 				t.Errorf("conflict page lacks %q", want)
 			}
 		}
-		state, _, err := s.svc.State(context.Background(), id, partnership.View{})
+		state, _, err := s.svc.History().State(context.Background(), id, partnership.View{})
 		if err != nil || state.GoalChanges != 0 {
 			t.Errorf("the stale change was written: %+v %v", state.GoalChanges, err)
 		}
@@ -417,7 +417,7 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 
 func partnerID(t *testing.T, s *site, id, name string) string {
 	t.Helper()
-	st, _, err := s.svc.State(context.Background(), id, partnership.View{})
+	st, _, err := s.svc.History().State(context.Background(), id, partnership.View{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/internal/synth"
 )
 
@@ -97,7 +98,7 @@ func copyLog(ctx context.Context, dir, from string) (dataset, error) {
 	if err != nil {
 		return dataset{}, fmt.Errorf("read the head: %w", err)
 	}
-	streams, err := store.StreamsUpTo(ctx, "partnership-", head)
+	streams, err := store.StreamsUpTo(ctx, history.StreamPrefix, head)
 	if err != nil {
 		return dataset{}, fmt.Errorf("list the partnerships: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/samspill/samspill/eventstore/kurrent"
 	eventspostgres "github.com/samspill/samspill/eventstore/postgres"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/personal"
 	personalpostgres "github.com/samspill/samspill/personal/postgres"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
@@ -150,7 +151,7 @@ func (b backend) describe() string {
 func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.Store, error) {
 	switch b.store {
 	case storeESDB:
-		return kurrent.Open(ctx, b.esdb, kurrent.WithLogger(log)) // errors name the server
+		return kurrent.Open(ctx, b.esdb, kurrent.WithLogger(log), kurrent.WithStreamPrefixes(history.StreamPrefix)) // errors name the server
 	case storePostgres:
 		store, err := eventspostgres.Open(ctx, b.postgres, eventspostgres.WithLogger(log))
 		if err != nil {

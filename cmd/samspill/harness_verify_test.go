@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // verify checks the restarted server: the log, the requests in flight and
@@ -155,7 +155,7 @@ func (h *crashHarness) checkLog(f *crashFeed) {
 			h.problemf("event %s (%s, %s v%d, position %d) has key %s, which no request of the harness had", e.EventID, e.Type, e.StreamID, e.Version, e.Position, k)
 		case e.Type != r.eventType:
 			h.problemf("event %s at position %d is a %s, but its key belongs to %s", e.EventID, e.Position, e.Type, r)
-		case r.target != "" && e.StreamID != app.StreamID(r.target):
+		case r.target != "" && e.StreamID != history.StreamID(r.target):
 			h.problemf("event %s at position %d is in %s, but its key belongs to %s", e.EventID, e.Position, e.StreamID, r)
 		case r.target == "" && e.Version != 1:
 			h.problemf("initiation %s at position %d is at version %d of %s (%s)", e.EventID, e.Position, e.Version, e.StreamID, r)
@@ -177,7 +177,7 @@ func (h *crashHarness) checkLog(f *crashFeed) {
 			continue
 		}
 		e := f.events[idx[0]]
-		if e.Position != a.position || e.StreamID != app.StreamID(a.partnership) {
+		if e.Position != a.position || e.StreamID != history.StreamID(a.partnership) {
 			h.problemf("MOVED: acknowledged %s was answered with position %d in partnership %s, but its event is %s", a.req, a.position, a.partnership, f.where(k))
 		}
 	}
@@ -376,7 +376,7 @@ func (h *crashHarness) checkPartnership(f *crashFeed, id string) *crashLive {
 	if !hok || !sok || hv != n || sv != n || served.Version != n {
 		h.problemf("partnership %s: history ETag %d, state ETag %d and state version %d, but %d events in the history", id, hv, sv, served.Version, n)
 	}
-	stream := app.StreamID(id)
+	stream := history.StreamID(id)
 	want := f.byStream[stream]
 	if len(want) != len(hist.Items) {
 		h.problemf("partnership %s: %d events in its history, %d in the global feed", id, len(hist.Items), len(want))
@@ -410,7 +410,7 @@ func (h *crashHarness) checkPartnership(f *crashFeed, id string) *crashLive {
 			}
 		}
 	}
-	entries, err := app.Entries(hist.Items)
+	entries, err := history.Entries(hist.Items)
 	if err != nil {
 		h.problemf("partnership %s: history does not decode: %v", id, err)
 		return nil

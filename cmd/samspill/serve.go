@@ -16,6 +16,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
@@ -188,16 +189,21 @@ type site struct {
 	log         *slog.Logger
 	registry    *prometheus.Registry
 	streamsDone <-chan struct{}
+	// states is the cache of partnerships' current states that the
+	// commands and the projections share (nil: the commands keep their own).
+	states *history.States
 }
 
 // handler is the whole server: the API and, on the same engine, the pages,
 // over one application service.
 func (s site) handler() http.Handler {
 	research := derivedKey(s.secret, "spells partnership_key")
-	svc := app.New(s.store, app.WithLogger(s.log), app.WithPersonalData(s.keys), app.WithPseudonyms(personal.NewPseudonyms(research)))
-	pages := web.New(web.Config{Service: svc, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
+	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
+	pages := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	return httpapi.NewHandler(httpapi.Config{
 		Service:        svc,
+		History:        hist,
 		Store:          s.store,
 		Projections:    s.runner,
 		Tokens:         s.tokens,
@@ -225,7 +231,7 @@ func loadDemoIfEmpty(ctx context.Context, store eventstore.Store, keys personal.
 // loadDemo loads the demo data set, its contact persons sealed like any
 // other.
 func loadDemo(ctx context.Context, store eventstore.Store, keys personal.KeyStore, env environment) error {
-	sum, err := demo.Load(ctx, store, time.Now(), app.WithPersonalData(keys))
+	sum, err := demo.Load(ctx, store, time.Now(), app.WithHistory(history.New(store, history.WithPersonalData(keys))))
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

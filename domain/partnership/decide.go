@@ -38,29 +38,80 @@ type Command struct {
 	OccurredAt *time.Time
 }
 
-// Decision is the event a command produced, ready to be stored.
+// Decision is the event a command produced, ready to be stored, and the
+// partnership's state once it is.
 type Decision struct {
 	Event      Event
 	OccurredAt time.Time
+	// State is the partnership right after the event: what Replay of the
+	// history with the event added gives (its Version is the new one).
+	State State
 }
 
-// Decide checks a command against a partnership's history (stored order)
-// and returns the event to append. Errors: *ValidationError for invalid
-// input, *RuleError (wrapping ErrEnded, ErrNotActive, ...) when a rule
-// refuses, ErrNotFound when the partnership does not exist.
+// History is a partnership's stored events as the domain sees them, in
+// version order, with the state they replay to now. A command decides on
+// it without replaying the stream again: make one with NewHistory (one
+// replay) or, when the current state is known (a cache, the last
+// decision), with HistoryOf.
+type History struct {
+	entries []Entry
+	current State
+}
+
+// NewHistory replays entries (in version order, as stored) into the
+// current state. No entries is a partnership that does not exist yet.
+func NewHistory(entries []Entry) (History, error) {
+	if len(entries) == 0 {
+		return History{}, nil
+	}
+	current, err := Replay(entries, View{})
+	if err != nil {
+		return History{}, err
+	}
+	return History{entries: entries, current: current}, nil
+}
+
+// HistoryOf returns the History of entries whose current state is current
+// (Replay of entries, as NewHistory or a Decision gave it). It trusts the
+// caller: a state of another version is a defect.
+func HistoryOf(entries []Entry, current State) History {
+	return History{entries: entries, current: current}
+}
+
+// Entries returns the stored events (shared: do not modify).
+func (h History) Entries() []Entry { return h.entries }
+
+// Current returns the partnership's state now; the zero State (ID "")
+// before its initiation.
+func (h History) Current() State { return h.current }
+
+// Version is the stream's version: the number of stored events.
+func (h History) Version() uint64 { return uint64(len(h.entries)) }
+
+// With returns the History with the decided event stored as entry
+// (its EventID, Version and RecordedAt as stored).
+func (h History) With(entry Entry, d Decision) History {
+	return History{entries: append(h.entries[:len(h.entries):len(h.entries)], entry), current: d.State}
+}
+
+// Decide checks a command against a partnership's history and returns the
+// event to append with the state it leads to. Errors: *ValidationError for
+// invalid input, *RuleError (wrapping ErrEnded, ErrNotActive, ...) when a
+// rule refuses, ErrNotFound when the partnership does not exist.
 //
 // The rules are checked on the history as it would be with the new event,
 // replayed in the order things occurred, so a late-logged event can neither
 // break a rule at its own date nor invalidate what was recorded after it.
-func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
+// An event that goes last in that order (the usual case: something
+// happened now, or after everything recorded) is checked against the
+// current state alone.
+func Decide(h History, cmd Command, env Env) (Decision, error) {
 	if cmd.Event == nil {
 		return Decision{}, errors.New("decide: command without event")
 	}
-	current, err := Replay(history, View{})
-	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Decision{}, err
-	}
+	history, current := h.entries, h.current
+	exists := current.initiated()
+	var err error
 	_, initiating := cmd.Event.(PartnershipInitiated)
 	switch {
 	case initiating && (exists || len(history) > 0):
@@ -102,18 +153,28 @@ func Decide(history []Entry, cmd Command, env Env) (Decision, error) {
 
 	candidate := Entry{
 		EventID:    "proposed",
-		Version:    current.Version + 1,
+		Version:    h.Version() + 1,
 		OccurredAt: occurredAt.UTC(),
 		RecordedAt: env.Now,
 		Event:      ev,
 	}
-	if bad, err := validate(append(history[:len(history):len(history)], candidate)); err != nil {
+	if next, ok := current.Next(candidate); ok && !candidate.OccurredAt.Before(current.LastOccurredAt) {
+		// Last in the order things occurred: every earlier event keeps
+		// the state it was checked against.
+		if err := current.check(candidate); err != nil {
+			return Decision{}, err
+		}
+		return Decision{Event: ev, OccurredAt: candidate.OccurredAt, State: next}, nil
+	}
+	after, bad, err := validated(append(history[:len(history):len(history)], candidate))
+	if err != nil {
 		if bad.EventID == candidate.EventID && !isCorrection(ev) {
 			return Decision{}, err
 		}
 		return Decision{}, refuse(ErrInvalidHistory, "%s of %s would no longer hold: %v", bad.Event.EventType(), calendar.Day(bad.OccurredAt), err)
 	}
-	return Decision{Event: ev, OccurredAt: candidate.OccurredAt}, nil
+	after.Version = candidate.Version
+	return Decision{Event: ev, OccurredAt: candidate.OccurredAt, State: after}, nil
 }
 
 func isCorrection(e Event) bool {

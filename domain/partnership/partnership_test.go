@@ -39,7 +39,11 @@ func (f *fixture) try(e Event, occurred string) error {
 		}
 		at = &t
 	}
-	d, err := Decide(f.history, Command{Event: e, OccurredAt: at}, f.env())
+	h, err := NewHistory(f.history)
+	if err != nil {
+		f.t.Fatalf("replay: %v", err)
+	}
+	d, err := Decide(h, Command{Event: e, OccurredAt: at}, f.env())
 	if err != nil {
 		return err
 	}
@@ -50,6 +54,10 @@ func (f *fixture) try(e Event, occurred string) error {
 		RecordedAt: f.now,
 		Event:      d.Event,
 	})
+	// The state a decision gives is the state Replay gives.
+	if replayed, err := Replay(f.history, View{}); err != nil || !reflect.DeepEqual(replayed, d.State) {
+		f.t.Fatalf("%s: the decision's state\n %+v\nis not the replayed one\n %+v (%v)", e.EventType(), d.State, replayed, err)
+	}
 	f.now = f.now.Add(time.Hour)
 	return nil
 }

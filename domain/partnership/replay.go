@@ -251,18 +251,27 @@ func Steps(history []Entry, v View, step func(Entry, State)) error {
 // every event against the state just before it. It returns the first entry
 // that breaks a rule, with the rule's error.
 func validate(history []Entry) (Entry, error) {
+	_, bad, err := validated(history)
+	return bad, err
+}
+
+// validated is validate that also returns the state the history replays
+// to when every rule holds (normalized; its Version that of the last event
+// in force, not counting corrections).
+func validated(history []Entry) (State, Entry, error) {
 	events, err := Effective(history, View{})
 	if err != nil {
-		return Entry{}, err
+		return State{}, Entry{}, err
 	}
 	var s State
 	for _, e := range events {
 		if err := s.check(e); err != nil {
-			return e, err
+			return State{}, e, err
 		}
 		s.apply(e)
 	}
-	return Entry{}, nil
+	s.normalize()
+	return s, Entry{}, nil
 }
 
 // Next returns the state after e, computed from s alone, and true when that

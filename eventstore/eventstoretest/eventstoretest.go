@@ -138,7 +138,12 @@ func testContext(t *testing.T) context.Context {
 }
 
 // newStreamID returns a stream id no other test uses.
-func newStreamID() string { return "partnership-" + uuid.NewString() }
+func newStreamID() string { return StreamPrefix + uuid.NewString() }
+
+// StreamPrefix starts the id of every stream the suite writes: a store
+// that holds only some streams (eventstore/kurrent's stream prefixes) must
+// hold these.
+const StreamPrefix = "partnership-"
 
 // newEvent returns a complete event of type typ with a fresh id.
 func newEvent(typ string) eventstore.NewEvent {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/eventstoretest"
 	"github.com/samspill/samspill/eventstore/kurrent/kurrenttest"
 )
 
@@ -78,7 +79,7 @@ func testLogger() *slog.Logger {
 // and closes it when the test ends.
 func openStore(t *testing.T, url string, opts ...Option) *Store {
 	t.Helper()
-	all := append([]Option{WithNamespace(newNamespace()), WithLogger(testLogger())}, opts...)
+	all := append([]Option{WithNamespace(newNamespace()), WithLogger(testLogger()), WithStreamPrefixes(eventstoretest.StreamPrefix)}, opts...)
 	s, err := Open(t.Context(), url, all...)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", url, err)

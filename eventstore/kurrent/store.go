@@ -14,7 +14,7 @@
 // strictly increasing in commit order and gap-tolerant, as the port asks.
 //
 // ReadAll and HeadMoved see only the streams whose names start with one of
-// the store's stream prefixes (WithStreamPrefixes, default "partnership-"),
+// the store's stream prefixes (WithStreamPrefixes, which Open requires),
 // filtered by the server: ReadAll is a bounded catch-up subscription to
 // $all from the given position (the client offers server-side filters only
 // on subscriptions), HeadMoved a long-lived one that reconnects with
@@ -68,10 +68,6 @@ import (
 // of the same append is safe (event ids deduplicate it).
 var ErrUnavailable = errors.New("kurrentdb unavailable")
 
-// DefaultStreamPrefix is the stream prefix of samspill's partnership
-// streams, the default of WithStreamPrefixes.
-const DefaultStreamPrefix = "partnership-"
-
 // Names of the bookkeeping streams (after the namespace).
 const (
 	claimStreamPrefix = "samspill-eventid-"
@@ -116,7 +112,8 @@ func WithClock(now func() time.Time) Option {
 // WithStreamPrefixes sets the stream-name prefixes of the streams the store
 // holds: ReadAll, Head and HeadMoved see only streams whose id starts with
 // one of them, and Append refuses other stream ids (their events would be
-// invisible to the global log). The default is DefaultStreamPrefix. A
+// invisible to the global log). Open requires at least one; samspill's
+// are those of its partnerships (history.StreamPrefix, given by cmd). A
 // prefix must not be empty and must not cover the store's bookkeeping
 // streams (samspill-eventid-..., samspill-idempotency-...).
 func WithStreamPrefixes(prefixes ...string) Option {
@@ -203,7 +200,6 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	o := options{
 		logger:      slog.New(slog.DiscardHandler),
 		now:         time.Now,
-		prefixes:    []string{DefaultStreamPrefix},
 		openTimeout: 10 * time.Second,
 		minBackoff:  50 * time.Millisecond,
 		maxBackoff:  5 * time.Second,
@@ -397,7 +393,7 @@ func fail(ctx context.Context, op string, err error) error {
 // the global log.
 func validatePrefixes(ns string, prefixes []string) error {
 	if len(prefixes) == 0 {
-		return errors.New("no stream prefixes")
+		return errors.New("no stream prefixes (WithStreamPrefixes)")
 	}
 	var problems []error
 	for _, p := range prefixes {

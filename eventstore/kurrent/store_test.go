@@ -39,7 +39,7 @@ func TestOpenUnreachable(t *testing.T) {
 	_ = lis.Close()
 
 	start := time.Now()
-	s, err := Open(t.Context(), "esdb://"+addr+"?tls=false", WithOpenTimeout(5*time.Second))
+	s, err := Open(t.Context(), "esdb://"+addr+"?tls=false", WithOpenTimeout(5*time.Second), WithStreamPrefixes(eventstoretest.StreamPrefix))
 	if err == nil {
 		_ = s.Close()
 		t.Fatal("Open on a closed port succeeded")
@@ -64,7 +64,8 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		opts []Option
 		want string
 	}{
-		{"bad scheme", "http://127.0.0.1:2113", nil, "parse connection string"},
+		{"bad scheme", "http://127.0.0.1:2113", []Option{WithStreamPrefixes(eventstoretest.StreamPrefix)}, "parse connection string"},
+		{"prefixes not given", "esdb://127.0.0.1:1?tls=false", nil, "no stream prefixes"},
 		{"empty prefix", "esdb://127.0.0.1:1?tls=false", []Option{WithStreamPrefixes("")}, "empty stream prefix"},
 		{"prefix covers claims", "esdb://127.0.0.1:1?tls=false", []Option{WithStreamPrefixes("sam")}, "bookkeeping"},
 		{"no prefixes", "esdb://127.0.0.1:1?tls=false", []Option{WithStreamPrefixes()}, "no stream prefixes"},
@@ -226,7 +227,7 @@ func TestInterruptedKeyReservation(t *testing.T) {
 
 func TestCloseStopsGoroutines(t *testing.T) {
 	srv := startServer(t)
-	s, err := Open(t.Context(), srv.URL(), WithLogger(testLogger()))
+	s, err := Open(t.Context(), srv.URL(), WithLogger(testLogger()), WithStreamPrefixes(eventstoretest.StreamPrefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestOpenTimesOutOnSilentServer(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	s, err := Open(t.Context(), "esdb://"+lis.Addr().String()+"?tls=false", WithOpenTimeout(time.Second))
+	s, err := Open(t.Context(), "esdb://"+lis.Addr().String()+"?tls=false", WithOpenTimeout(time.Second), WithStreamPrefixes(eventstoretest.StreamPrefix))
 	if err == nil {
 		_ = s.Close()
 		t.Fatal("Open on a silent server succeeded")

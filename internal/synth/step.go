@@ -14,7 +14,7 @@ var (
 
 // step returns the partnership's next event and when it occurred; last is
 // true for the final event of the data set, which ends some partnerships.
-func (h *history) step(last bool) (partnership.Event, time.Time) {
+func (h *generated) step(last bool) (partnership.Event, time.Time) {
 	if h.version == 0 {
 		h.last = h.start
 		return h.initiation(), h.start
@@ -78,7 +78,7 @@ func (h *history) step(last bool) (partnership.Event, time.Time) {
 	return partnership.MilestoneLogged{Kind: pick(partnership.MilestoneKinds), Title: "Samling for deltakere og frivillige", Note: "Godt oppmøte"}, at
 }
 
-func (h *history) initiation() partnership.Event {
+func (h *generated) initiation() partnership.Event {
 	h.external = 1
 	h.nextID = 2
 	h.anchoring = partnership.AnchoringNone

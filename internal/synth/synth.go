@@ -19,6 +19,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // Config sizes a data set. The zero values of the optional fields pick
@@ -83,7 +84,7 @@ func Fill(ctx context.Context, store eventstore.Store, cfg Config) (Summary, err
 	cfg.Writers = cmpOr(cfg.Writers, 16)
 	cfg.EventsPerAppend = cmpOr(cfg.EventsPerAppend, 10)
 	r := rand.New(rand.NewPCG(cfg.Seed, 1))
-	hs := make([]*history, cfg.Partnerships)
+	hs := make([]*generated, cfg.Partnerships)
 	var sum Summary
 	for i := range hs {
 		hs[i] = newHistory(cfg, i)
@@ -94,7 +95,7 @@ func Fill(ctx context.Context, store eventstore.Store, cfg Config) (Summary, err
 	sum.Partnerships = len(hs)
 	for round := 0; round*cfg.EventsPerAppend < cfg.Events; round++ {
 		order := r.Perm(len(hs))
-		work := make(chan *history)
+		work := make(chan *generated)
 		var mu sync.Mutex
 		var errs []error
 		var wg sync.WaitGroup
@@ -107,7 +108,7 @@ func Fill(ctx context.Context, store eventstore.Store, cfg Config) (Summary, err
 						continue
 					}
 					if err == nil {
-						_, err = store.Append(ctx, eventstore.AppendRequest{StreamID: "partnership-" + h.id, Expected: eventstore.Exactly(h.version - uint64(len(events))), Events: events})
+						_, err = store.Append(ctx, eventstore.AppendRequest{StreamID: history.StreamID(h.id), Expected: eventstore.Exactly(h.version - uint64(len(events))), Events: events})
 					}
 					mu.Lock()
 					if err != nil {
@@ -142,7 +143,7 @@ func cmpOr(v, def int) int {
 
 // history is the little a generator needs to know of one partnership to
 // keep its events valid.
-type history struct {
+type generated struct {
 	id        string
 	code      string
 	seed      uint64
@@ -169,8 +170,8 @@ var (
 	modern = time.Date(2024, 1, 2, 9, 0, 0, 0, time.UTC)
 )
 
-func newHistory(cfg Config, i int) *history {
-	h := &history{
+func newHistory(cfg Config, i int) *generated {
+	h := &generated{
 		id:   uuid.NewSHA1(namespace, fmt.Appendf(nil, "%d/partnership/%d", cfg.Seed, i)).String(),
 		seed: cfg.Seed,
 		r:    rand.New(rand.NewPCG(cfg.Seed, uint64(i)+2)),
@@ -181,7 +182,7 @@ func newHistory(cfg Config, i int) *history {
 }
 
 // municipality picks the partnership's code, valid on its start date.
-func (h *history) municipality(cfg Config, i int) string {
+func (h *generated) municipality(cfg Config, i int) string {
 	if i < cfg.FocusPartnerships {
 		switch {
 		case cfg.Focus == "4203" && h.start.Before(merge):
@@ -204,12 +205,12 @@ func (h *history) municipality(cfg Config, i int) string {
 	return string(code)
 }
 
-func (h *history) newEventID() string {
+func (h *generated) newEventID() string {
 	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%d/%s/%d", h.seed, h.id, h.version+1)).String()
 }
 
 // next returns the partnership's next n events (fewer once it has ended).
-func (h *history) next(n, total int) ([]eventstore.NewEvent, error) {
+func (h *generated) next(n, total int) ([]eventstore.NewEvent, error) {
 	var out []eventstore.NewEvent
 	for range n {
 		if h.ended {

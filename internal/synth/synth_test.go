@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 )
 
 // TestFillWritesValidInterleavedHistories checks that every generated
@@ -35,16 +35,20 @@ func TestFillWritesValidInterleavedHistories(t *testing.T) {
 	oldCodes := 0
 	for i := range cfg.Partnerships {
 		id := newHistory(cfg, i).id
-		recorded, err := store.ReadStream(ctx, app.StreamID(id))
+		recorded, err := store.ReadStream(ctx, history.StreamID(id))
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries, err := app.Entries(recorded)
+		entries, err := history.Entries(recorded)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for j, e := range entries {
-			_, err := partnership.Decide(entries[:j], partnership.Command{Event: e.Event, OccurredAt: &e.OccurredAt},
+			h, err := partnership.NewHistory(entries[:j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = partnership.Decide(h, partnership.Command{Event: e.Event, OccurredAt: &e.OccurredAt},
 				partnership.Env{Now: time.Now(), NewID: func() string { return "x" }})
 			if err != nil {
 				t.Fatalf("%s event %d (%s) breaks a rule: %v", id, j+1, e.Event.EventType(), err)

@@ -89,7 +89,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	keys := open(t)
 	plain, _ := json.Marshal(partnership.ContactPersonAssigned{ContactID: "c1", PartnerID: "p1", Name: "Kari Nordmann", Email: "kari@example.no", Phone: "+47 400 00 000"})
-	sealed, err := personal.Seal(ctx, keys, plain, true)
+	sealed, err := personal.SealNew(ctx, keys, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	}
 	// A correction's replacement is sealed under the same key and shown
 	// the same way.
-	replacement, err := personal.Seal(ctx, keys, plain, false)
+	replacement, err := personal.SealAgain(ctx, keys, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +139,10 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	if got := shown(true); got != `{"contact_id":"c1","partner_id":"p1","erased":true}` {
 		t.Fatalf("erased: %s", got)
 	}
-	if _, err := personal.Seal(ctx, keys, plain, false); !errors.Is(err, personal.ErrErased) {
+	if _, err := personal.SealAgain(ctx, keys, plain); !errors.Is(err, personal.ErrErased) {
 		t.Fatalf("sealing for an erased contact: %v, want ErrErased", err)
 	}
-	if _, err := personal.Seal(ctx, keys, plain, true); !errors.Is(err, personal.ErrErased) {
+	if _, err := personal.SealNew(ctx, keys, plain); !errors.Is(err, personal.ErrErased) {
 		t.Fatalf("sealing for an erased contact as a new one: %v, want ErrErased", err)
 	}
 }

@@ -1,4 +1,4 @@
-package app_test
+package history_test
 
 import (
 	"context"
@@ -9,17 +9,13 @@ import (
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/history"
 )
 
-// storeOnly hides the store's optional capabilities: a Service over it
-// replays every stream in full, as one without a state cache.
-type storeOnly struct{ eventstore.Store }
-
-// TestCurrentStatesFollowTheStream: a Service that keeps current states
-// answers exactly as full replays do, while another Service (another
-// instance, say) writes to the same store: events in order, one logged
+// TestCurrentStatesFollowTheStream: a Store that keeps current states
+// answers exactly as full replays do, while a Service of another Store
+// (another instance, say) writes to the same event store: events in order, one logged
 // late, a goal change, corrections that retract and replace, the end.
 func TestCurrentStatesFollowTheStream(t *testing.T) {
 	ctx := context.Background()
@@ -28,8 +24,16 @@ func TestCurrentStatesFollowTheStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	reader, writer, replayer := app.New(store), app.New(store), app.New(storeOnly{store})
-	id := initiate(t, writer)
+	reader, writer := history.New(store), app.New(store)
+	res, err := writer.Initiate(ctx, partnership.Command{Event: partnership.PartnershipInitiated{
+		Municipality: "5006", Title: "Turløyper i Byparken", ServiceArea: "sport_and_outdoor", CollaborationModel: "network",
+		Partners: []partnership.Partner{{Name: "Steinkjer idrettslag", Kind: "voluntary_organisation"}},
+		Goals:    []string{"Flere går tur"},
+	}, OccurredAt: new(time.Now().Add(-48 * time.Hour))}, app.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.State.ID
 	start := time.Now().Add(-47 * time.Hour)
 
 	var milestones []string
@@ -46,10 +50,19 @@ func TestCurrentStatesFollowTheStream(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		want, wantVersion, err := replayer.State(ctx, id, partnership.View{})
+		recorded, err := store.ReadStream(ctx, history.StreamID(id))
 		if err != nil {
 			t.Fatal(err)
 		}
+		entries, err := history.Entries(recorded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := partnership.Replay(entries, partnership.View{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantVersion := uint64(len(recorded))
 		g, _ := json.Marshal(got)
 		w, _ := json.Marshal(want)
 		if string(g) != string(w) || gotVersion != wantVersion {
@@ -64,7 +77,7 @@ func TestCurrentStatesFollowTheStream(t *testing.T) {
 		}
 		check(cmd.Event.EventType())
 	}
-	recorded, err := store.ReadStream(ctx, app.StreamID(id))
+	recorded, err := store.ReadStream(ctx, history.StreamID(id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
-package app
+package history
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -19,14 +20,14 @@ import (
 // feed, stream, pages) goes through it. A Shower is for one request: it
 // remembers each partnership's municipality.
 type Shower struct {
-	svc          *Service
+	store        *Store
 	reader       auth.Principal
 	municipality map[string]string // by stream id
 }
 
 // ShowTo returns a Shower for the reader.
-func (s *Service) ShowTo(reader auth.Principal) *Shower {
-	return &Shower{svc: s, reader: reader, municipality: map[string]string{}}
+func (s *Store) ShowTo(reader auth.Principal) *Shower {
+	return &Shower{store: s, reader: reader, municipality: map[string]string{}}
 }
 
 // Show returns the event as the reader may see it.
@@ -36,12 +37,12 @@ func (sh *Shower) Show(ctx context.Context, e eventstore.RecordedEvent) (eventst
 		return e, err
 	}
 	if !allowed {
-		e.Metadata = sh.svc.pseudonyms.Metadata(e.Metadata)
+		e.Metadata = sh.store.pseudonyms.Metadata(e.Metadata)
 	}
 	if e.Type != partnership.TypeContactPersonAssigned && e.Type != partnership.TypeEntryCorrected {
 		return e, nil
 	}
-	return personal.View(ctx, sh.svc.keys, e, allowed)
+	return personal.View(ctx, sh.store.keys, e, allowed)
 }
 
 func (sh *Shower) allowed(ctx context.Context, stream string) (bool, error) {
@@ -54,8 +55,8 @@ func (sh *Shower) allowed(ctx context.Context, stream string) (bool, error) {
 	}
 	m, ok := sh.municipality[stream]
 	if !ok {
-		id, _ := PartnershipID(stream)
-		state, _, err := sh.svc.State(ctx, id, partnership.View{})
+		id, _ := ID(stream)
+		state, err := sh.store.Current(ctx, id)
 		if err != nil {
 			return false, fmt.Errorf("municipality of %s: %w", stream, err)
 		}
@@ -68,3 +69,20 @@ func (sh *Shower) allowed(ctx context.Context, stream string) (bool, error) {
 // Known tells the Shower a partnership's municipality the caller has
 // already read, saving a look-up.
 func (sh *Shower) Known(stream, municipality string) { sh.municipality[stream] = municipality }
+
+// ShowEntry is Show for an entry of a partnership's history: the stored
+// event as the reader may see it, and the domain's entry of what it sees
+// (decoded again only where Show changed the payload: a contact).
+func (sh *Shower) ShowEntry(ctx context.Context, h HistoryEntry) (HistoryEntry, error) {
+	shown, err := sh.Show(ctx, h.RecordedEvent)
+	if err != nil {
+		return h, err
+	}
+	if !bytes.Equal(shown.Data, h.Data) {
+		if h.Entry, err = Entry(shown); err != nil {
+			return h, err
+		}
+	}
+	h.RecordedEvent = shown
+	return h, nil
+}
