@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/samspill/samspill/internal/sqlitedb" // also registers the "sqlite" driver
 )
 
 // busyTimeout is how long a read-model connection waits for the write lock.
@@ -35,6 +35,10 @@ type DB struct {
 // a file of its own beside the events. One process uses it at a time (the
 // data folder's lock), so that process runs every projection.
 //
+// The file and its -wal and -shm are readable and writable by their owner
+// alone; an existing one that group or others may read or write is
+// refused with an *ownerfile.ExposedError (sqlitedb.Prepare).
+//
 // It runs in WAL mode with synchronous=NORMAL: a commit is atomic and
 // survives a crash of the process; a power loss may lose the last commits,
 // which costs nothing but a short replay, because each projection's
@@ -46,6 +50,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
+	}
+	if err := sqlitedb.Prepare(path); err != nil {
+		return nil, fmt.Errorf("open read models: %w", err) // names path
 	}
 	timeout := fmt.Sprint(busyTimeout.Milliseconds())
 	w, err := sql.Open("sqlite", sqliteDSN(abs, url.Values{

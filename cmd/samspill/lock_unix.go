@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/samspill/samspill/internal/ownerfile"
 )
 
 // lockFile marks a data folder as in use by one samspill process.
@@ -24,7 +26,7 @@ func lockDataDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, ownerfile.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
 	}

@@ -55,7 +55,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
 		"number of instances may serve them: each projection runs on one instance at a\n"+
-		"time, and another takes over when it stops.")
+		"time, and another takes over when it stops.\n\n"+
+		"Every file made in the data folder is readable by its owner alone (mode 0600); a\n"+
+		"file there that group or others may read or write is refused (chmod 600 FILE).")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
