@@ -130,6 +130,16 @@ func (b backend) usesDataFolder(events, shared bool) bool {
 // its own there (the events, the read models); with everything elsewhere
 // nothing is locked: instances share the databases, which coordinate
 // them.
+//
+// Every command that appends events must hold it for the events
+// (events true): a running server's projections learn of new events from
+// the store's head watch, and the embedded store's watch sees only the
+// appends of its own process (eventstore/sqlite), so an append from
+// another process on the same events.db would go unseen until a restart.
+// The PostgreSQL store needs no lock: every append and import transaction
+// sends NOTIFY and every store LISTENs (eventstore/postgres, notify.go),
+// and KurrentDB's watch is a subscription to $all that sees every
+// writer's events (eventstore/kurrent, watch.go).
 func (b backend) lock(events, shared bool) (unlock func(), err error) {
 	if !b.usesDataFolder(events, shared) {
 		return func() {}, nil

@@ -208,7 +208,9 @@ func importCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 		"Appends the events of an 'export events' file to an empty store, keeping event_id,\n"+
 		"occurred_at, recorded_at, versions and positions. Every line is checked before\n"+
 		"anything is written; a malformed line is named and nothing is imported. Running it\n"+
-		"again changes nothing. samspill serve must not run on the same data folder.")
+		"again changes nothing. With --store sqlite it is refused while samspill serve runs\n"+
+		"on the same data folder, which would not see the events; with --store postgres the\n"+
+		"servers see them.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
 			return &usageError{command: "import ", err: errors.New("want the file to import")}

@@ -242,11 +242,20 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 	b.sharedFlags(fs)
 	usageWithEnv(fs, "samspill demo [--data ./samspill-data] [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
 		"Loads the demo data set into the event store (its contact persons' keys go where\n"+
-		"--readmodel says). A second run writes nothing.")
+		"--readmodel says). A second run writes nothing. With --store sqlite it is refused\n"+
+		"while samspill serve runs on the same data folder, which would not see the events;\n"+
+		"with --store postgres or esdb the servers see them, and it may run beside them.")
 	return func(ctx context.Context, _ []string) error {
 		if err := b.validate("demo "); err != nil {
 			return err
 		}
+		// Appends: refused while a server runs on the embedded store's
+		// folder (see lock).
+		unlock, err := b.lock(true, false)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		store, err := b.openEvents(ctx, log)
 		if err != nil {
