@@ -37,7 +37,11 @@ type DB struct {
 //
 // The file and its -wal and -shm are readable and writable by their owner
 // alone; an existing one that group or others may read or write is
-// refused with an *ownerfile.ExposedError (sqlitedb.Prepare).
+// refused with an *ownerfile.ExposedError (sqlitedb.Prepare). OpenSQLite
+// reads the whole catalog before it returns, so a damaged file fails here,
+// with an error for which sqlitedb.IsCorrupt is true: the read models are
+// disposable, and the caller may set the file aside (sqlitedb.SetAside)
+// and open a fresh one, which the projections fill from the events.
 //
 // It runs in WAL mode with synchronous=NORMAL: a commit is atomic and
 // survives a crash of the process; a power loss may lose the last commits,
@@ -97,6 +101,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open read models %s: create catalog: %w", path, err)
 	}
+	var rows int
+	if err := w.QueryRowContext(ctx, sqliteCatalogRead).Scan(&rows); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open read models %s: read catalog: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -137,6 +146,20 @@ CREATE TABLE IF NOT EXISTS projection_rebuild_requests (
 	requested_by TEXT NOT NULL,
 	requested_at TEXT NOT NULL
 ) STRICT;`
+
+// sqliteCatalogRead visits every page of the catalog's tables and of
+// their indexes, so that damage to them shows at open: count(*) walks the
+// smallest index of a table, and a count with NOT INDEXED and a condition
+// on a column no index holds walks the table itself.
+const sqliteCatalogRead = `SELECT
+	(SELECT count(*) FROM projection_generations) +
+	(SELECT count(*) FROM projection_generations NOT INDEXED WHERE created_at IS NOT NULL) +
+	(SELECT count(*) FROM projection_leaders) +
+	(SELECT count(*) FROM projection_leaders NOT INDEXED WHERE since IS NOT NULL) +
+	(SELECT count(*) FROM projection_failures) +
+	(SELECT count(*) FROM projection_failures NOT INDEXED WHERE at IS NOT NULL) +
+	(SELECT count(*) FROM projection_rebuild_requests) +
+	(SELECT count(*) FROM projection_rebuild_requests NOT INDEXED WHERE requested_at IS NOT NULL)`
 
 // Close closes the database's pools and releases its leases' connections.
 func (db *DB) Close() error { return db.close() }

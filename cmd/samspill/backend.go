@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/samspill/samspill/auth"
 	authpostgres "github.com/samspill/samspill/auth/postgres"
@@ -16,6 +17,7 @@ import (
 	"github.com/samspill/samspill/eventstore/kurrent"
 	eventspostgres "github.com/samspill/samspill/eventstore/postgres"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/internal/sqlitedb"
 	"github.com/samspill/samspill/personal"
 	personalpostgres "github.com/samspill/samspill/personal/postgres"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
@@ -245,8 +247,13 @@ func (b backend) secret(ctx context.Context, keys keyStore) ([]byte, error) {
 	return installationSecret(b.data)
 }
 
-// openReadModels opens (and creates) the read models.
-func (b backend) openReadModels(ctx context.Context) (*projections.DB, error) {
+// openReadModels opens (and creates) the read models. A damaged read-model
+// file in the data folder (sqlitedb.IsCorrupt: not a database, or
+// malformed, found on opening it or reading its catalog) is set aside as
+// readmodels.db.corrupt-<UTC time>, kept for inspection, and replaced by a
+// fresh one: the read models are disposable, and the projections rebuild
+// them from the events. Any other error stays an error.
+func (b backend) openReadModels(ctx context.Context, log *slog.Logger) (*projections.DB, error) {
 	if b.readModel == readModelPostgres {
 		db, err := projections.OpenPostgres(ctx, b.postgres)
 		if err != nil {
@@ -259,6 +266,14 @@ func (b backend) openReadModels(ctx context.Context) (*projections.DB, error) {
 		return nil, err
 	}
 	db, err := projections.OpenSQLite(ctx, path)
+	if sqlitedb.IsCorrupt(err) {
+		moved, merr := sqlitedb.SetAside(path, time.Now())
+		if merr != nil {
+			return nil, fmt.Errorf("open read models in %s: %w; and it could not be set aside: %w", b.data, err, merr)
+		}
+		log.Warn("read models damaged: set aside; the projections rebuild them from the events", "file", path, "moved_to", moved, "err", err)
+		db, err = projections.OpenSQLite(ctx, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open read models in %s: %w", b.data, err)
 	}

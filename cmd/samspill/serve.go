@@ -57,7 +57,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"number of instances may serve them: each projection runs on one instance at a\n"+
 		"time, and another takes over when it stops.\n\n"+
 		"Every file made in the data folder is readable by its owner alone (mode 0600); a\n"+
-		"file there that group or others may read or write is refused (chmod 600 FILE).")
+		"file there that group or others may read or write is refused (chmod 600 FILE).\n"+
+		"A damaged readmodels.db is moved aside to readmodels.db.corrupt-<UTC time> and\n"+
+		"rebuilt from the events.")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
@@ -106,7 +108,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return err
 	}
 	registry := prometheus.NewRegistry()
-	readModels, err := cfg.openReadModels(ctx)
+	readModels, err := cfg.openReadModels(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -1,17 +1,23 @@
 // Package sqlitedb knows the SQLite files of the data folder: it readies
-// each for the driver (Prepare: owner-only before SQLite touches it), and
-// opens the small databases that are not the event store or the read
-// models (Open: tokens, personal-data keys).
+// each for the driver (Prepare: owner-only before SQLite touches it), says
+// which errors mean a damaged file (IsCorrupt), moves a damaged one aside
+// (SetAside), and opens the small databases that are not the event store
+// or the read models (Open: tokens, personal-data keys).
 package sqlitedb
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/samspill/samspill/internal/ownerfile"
 )
@@ -39,6 +45,49 @@ func Prepare(path string) error {
 		return err
 	}
 	return ownerfile.Create(path)
+}
+
+// IsCorrupt reports whether err, or an error it wraps, is SQLite finding a
+// damaged database file: SQLITE_NOTADB ("file is not a database") or
+// SQLITE_CORRUPT ("database disk image is malformed", with its extended
+// codes). Every other error (cannot open, permission denied, disk full,
+// busy, locked, I/O) is not.
+func IsCorrupt(err error) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
+}
+
+// SetAside renames the database file at path, with its -wal and -shm
+// files where they exist, to path.corrupt-<UTC time of now> (and that name
+// with -wal and -shm, so that SQLite opens the moved copy with its log for
+// inspection), and returns the new name of the database file. The files
+// keep their mode. Nothing may have the database open. It refuses to
+// replace a file already at a new name.
+//
+// The log and the index are moved first: a fresh database made at path
+// must never meet the log of the old one, which SQLite would apply to it.
+func SetAside(path string, now time.Time) (string, error) {
+	moved := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	for _, suffix := range append(companions, "") {
+		from, to := path+suffix, moved+suffix
+		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if _, err := os.Lstat(to); !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("set %s aside: %s exists already", from, to)
+		}
+		if err := os.Rename(from, to); err != nil {
+			return "", fmt.Errorf("set %s aside: %w", from, err)
+		}
+	}
+	return moved, nil
 }
 
 // Open opens (and creates, see Prepare) the database at path, applies
