@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/samspill/samspill/internal/sqlitedb" // also registers the "sqlite" driver
 )
 
 // busyTimeout is how long a read-model connection waits for the write lock.
@@ -35,6 +35,14 @@ type DB struct {
 // a file of its own beside the events. One process uses it at a time (the
 // data folder's lock), so that process runs every projection.
 //
+// The file and its -wal and -shm are readable and writable by their owner
+// alone; an existing one that group or others may read or write is
+// refused with an *ownerfile.ExposedError (sqlitedb.Prepare). OpenSQLite
+// reads the whole catalog before it returns, so a damaged file fails here,
+// with an error for which sqlitedb.IsCorrupt is true: the read models are
+// disposable, and the caller may set the file aside (sqlitedb.SetAside)
+// and open a fresh one, which the projections fill from the events.
+//
 // It runs in WAL mode with synchronous=NORMAL: a commit is atomic and
 // survives a crash of the process; a power loss may lose the last commits,
 // which costs nothing but a short replay, because each projection's
@@ -46,6 +54,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
+	}
+	if err := sqlitedb.Prepare(path); err != nil {
+		return nil, fmt.Errorf("open read models: %w", err) // names path
 	}
 	timeout := fmt.Sprint(busyTimeout.Milliseconds())
 	w, err := sql.Open("sqlite", sqliteDSN(abs, url.Values{
@@ -90,6 +101,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open read models %s: create catalog: %w", path, err)
 	}
+	var rows int
+	if err := w.QueryRowContext(ctx, sqliteCatalogRead).Scan(&rows); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open read models %s: read catalog: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -130,6 +146,20 @@ CREATE TABLE IF NOT EXISTS projection_rebuild_requests (
 	requested_by TEXT NOT NULL,
 	requested_at TEXT NOT NULL
 ) STRICT;`
+
+// sqliteCatalogRead visits every page of the catalog's tables and of
+// their indexes, so that damage to them shows at open: count(*) walks the
+// smallest index of a table, and a count with NOT INDEXED and a condition
+// on a column no index holds walks the table itself.
+const sqliteCatalogRead = `SELECT
+	(SELECT count(*) FROM projection_generations) +
+	(SELECT count(*) FROM projection_generations NOT INDEXED WHERE created_at IS NOT NULL) +
+	(SELECT count(*) FROM projection_leaders) +
+	(SELECT count(*) FROM projection_leaders NOT INDEXED WHERE since IS NOT NULL) +
+	(SELECT count(*) FROM projection_failures) +
+	(SELECT count(*) FROM projection_failures NOT INDEXED WHERE at IS NOT NULL) +
+	(SELECT count(*) FROM projection_rebuild_requests) +
+	(SELECT count(*) FROM projection_rebuild_requests NOT INDEXED WHERE requested_at IS NOT NULL)`
 
 // Close closes the database's pools and releases its leases' connections.
 func (db *DB) Close() error { return db.close() }

@@ -135,7 +135,7 @@ func newTestSite(t *testing.T) *testSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
-	db, err := b.openReadModels(ctx)
+	db, err := b.openReadModels(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}

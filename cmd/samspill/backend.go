@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/samspill/samspill/auth"
 	authpostgres "github.com/samspill/samspill/auth/postgres"
@@ -17,6 +18,7 @@ import (
 	eventspostgres "github.com/samspill/samspill/eventstore/postgres"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/internal/sqlitedb"
 	"github.com/samspill/samspill/personal"
 	personalpostgres "github.com/samspill/samspill/personal/postgres"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
@@ -131,6 +133,16 @@ func (b backend) usesDataFolder(events, shared bool) bool {
 // its own there (the events, the read models); with everything elsewhere
 // nothing is locked: instances share the databases, which coordinate
 // them.
+//
+// Every command that appends events must hold it for the events
+// (events true): a running server's projections learn of new events from
+// the store's head watch, and the embedded store's watch sees only the
+// appends of its own process (eventstore/sqlite), so an append from
+// another process on the same events.db would go unseen until a restart.
+// The PostgreSQL store needs no lock: every append and import transaction
+// sends NOTIFY and every store LISTENs (eventstore/postgres, notify.go),
+// and KurrentDB's watch is a subscription to $all that sees every
+// writer's events (eventstore/kurrent, watch.go).
 func (b backend) lock(events, shared bool) (unlock func(), err error) {
 	if !b.usesDataFolder(events, shared) {
 		return func() {}, nil
@@ -237,8 +249,13 @@ func (b backend) secret(ctx context.Context, keys keyStore) ([]byte, error) {
 	return installationSecret(b.data)
 }
 
-// openReadModels opens (and creates) the read models.
-func (b backend) openReadModels(ctx context.Context) (*projections.DB, error) {
+// openReadModels opens (and creates) the read models. A damaged read-model
+// file in the data folder (sqlitedb.IsCorrupt: not a database, or
+// malformed, found on opening it or reading its catalog) is set aside as
+// readmodels.db.corrupt-<UTC time>, kept for inspection, and replaced by a
+// fresh one: the read models are disposable, and the projections rebuild
+// them from the events. Any other error stays an error.
+func (b backend) openReadModels(ctx context.Context, log *slog.Logger) (*projections.DB, error) {
 	if b.readModel == readModelPostgres {
 		db, err := projections.OpenPostgres(ctx, b.postgres)
 		if err != nil {
@@ -251,6 +268,14 @@ func (b backend) openReadModels(ctx context.Context) (*projections.DB, error) {
 		return nil, err
 	}
 	db, err := projections.OpenSQLite(ctx, path)
+	if sqlitedb.IsCorrupt(err) {
+		moved, merr := sqlitedb.SetAside(path, time.Now())
+		if merr != nil {
+			return nil, fmt.Errorf("open read models in %s: %w; and it could not be set aside: %w", b.data, err, merr)
+		}
+		log.Warn("read models damaged: set aside; the projections rebuild them from the events", "file", path, "moved_to", moved, "err", err)
+		db, err = projections.OpenSQLite(ctx, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open read models in %s: %w", b.data, err)
 	}

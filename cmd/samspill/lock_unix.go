@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/samspill/samspill/internal/ownerfile"
 )
 
 // lockFile marks a data folder as in use by one samspill process.
@@ -17,14 +19,16 @@ const lockFile = ".lock"
 var errDataDirInUse = errors.New("in use by another samspill process")
 
 // lockDataDir takes an exclusive lock on the data folder (creating it), so
-// that a second serve, or an offline rebuild, cannot run on the same files
-// while one serves: read-model generations and change notifications belong
-// to one process. The lock goes away with the process, even on kill -9.
+// that a second serve, an offline rebuild, or a command appending to the
+// embedded store (demo, import) cannot run on the same files while one
+// serves: read-model generations and change notifications belong to one
+// process (see backend.lock). The lock goes away with the process, even on
+// kill -9.
 func lockDataDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, ownerfile.Mode)
 	if err != nil {
 		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
 	}

@@ -28,7 +28,8 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 		"with a progress bar on a terminal and log lines otherwise. It is refused while\n"+
 		"samspill serve runs on the same data folder, or on the same PostgreSQL read\n"+
 		"models; a running server rebuilds online with\n"+
-		"POST /api/v1/admin/projections/{name}/rebuild.")
+		"POST /api/v1/admin/projections/{name}/rebuild. A damaged readmodels.db is moved\n"+
+		"aside to readmodels.db.corrupt-<UTC time> first.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) == 0 || args[0] != "rebuild" {
 			return &usageError{command: "projections ", err: fmt.Errorf("want the subcommand rebuild")}
@@ -62,7 +63,7 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 		return err
 	}
 	defer store.Close()
-	db, err := b.openReadModels(ctx)
+	db, err := b.openReadModels(ctx, log)
 	if err != nil {
 		return err
 	}

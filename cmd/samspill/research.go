@@ -20,6 +20,7 @@ import (
 
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/ownerfile"
 	"github.com/samspill/samspill/research"
 )
 
@@ -29,11 +30,15 @@ import (
 const secretFile = "installation.key"
 
 // installationSecret reads the installation's secret from the data folder,
-// making one (256 random bits) the first time.
+// making one (256 random bits, mode 0600) the first time. A secret file
+// that group or others may read or write is refused (ownerfile.Check).
 func installationSecret(dataDir string) ([]byte, error) {
 	path, err := dataFile(dataDir, secretFile)
 	if err != nil {
 		return nil, err
+	}
+	if err := ownerfile.Check(path); err != nil {
+		return nil, fmt.Errorf("installation secret: %w", err)
 	}
 	for {
 		b, err := os.ReadFile(path)
@@ -49,7 +54,7 @@ func installationSecret(dataDir string) ([]byte, error) {
 		}
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ownerfile.Mode)
 		if errors.Is(err, fs.ErrExist) {
 			continue // another process made it first: read theirs
 		}
@@ -210,7 +215,9 @@ func importCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 		"Appends the events of an 'export events' file to an empty store, keeping event_id,\n"+
 		"occurred_at, recorded_at, versions and positions. Every line is checked before\n"+
 		"anything is written; a malformed line is named and nothing is imported. Running it\n"+
-		"again changes nothing. samspill serve must not run on the same data folder.")
+		"again changes nothing. With --store sqlite it is refused while samspill serve runs\n"+
+		"on the same data folder, which would not see the events; with --store postgres the\n"+
+		"servers see them.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
 			return &usageError{command: "import ", err: errors.New("want the file to import")}

@@ -56,7 +56,11 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
 		"number of instances may serve them: each projection runs on one instance at a\n"+
-		"time, and another takes over when it stops.")
+		"time, and another takes over when it stops.\n\n"+
+		"Every file made in the data folder is readable by its owner alone (mode 0600); a\n"+
+		"file there that group or others may read or write is refused (chmod 600 FILE).\n"+
+		"A damaged readmodels.db is moved aside to readmodels.db.corrupt-<UTC time> and\n"+
+		"rebuilt from the events.")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
@@ -105,7 +109,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return err
 	}
 	registry := prometheus.NewRegistry()
-	readModels, err := cfg.openReadModels(ctx)
+	readModels, err := cfg.openReadModels(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -247,11 +251,20 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 	b.sharedFlags(fs)
 	usageWithEnv(fs, "samspill demo [--data ./samspill-data] [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
 		"Loads the demo data set into the event store (its contact persons' keys go where\n"+
-		"--readmodel says). A second run writes nothing.")
+		"--readmodel says). A second run writes nothing. With --store sqlite it is refused\n"+
+		"while samspill serve runs on the same data folder, which would not see the events;\n"+
+		"with --store postgres or esdb the servers see them, and it may run beside them.")
 	return func(ctx context.Context, _ []string) error {
 		if err := b.validate("demo "); err != nil {
 			return err
 		}
+		// Appends: refused while a server runs on the embedded store's
+		// folder (see lock).
+		unlock, err := b.lock(true, false)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		store, err := b.openEvents(ctx, log)
 		if err != nil {

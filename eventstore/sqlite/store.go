@@ -39,6 +39,7 @@ import (
 	"github.com/samspill/samspill/eventstore/internal/groupcommit"
 	"github.com/samspill/samspill/eventstore/internal/headwatch"
 	"github.com/samspill/samspill/eventstore/internal/sqlrow"
+	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
 // driverName is the database/sql name modernc.org/sqlite registers.
@@ -112,8 +113,11 @@ var (
 
 // Open opens the event store in the SQLite database file at path, creating
 // the file if needed (the caller owns the folder), and applies pending
-// schema migrations. A database written by a newer binary is refused with a
-// *SchemaTooNewError. The caller must Close the store.
+// schema migrations. The file and its -wal and -shm are made readable and
+// writable by their owner alone, and an existing one that group or others
+// may read or write is refused with an *ownerfile.ExposedError
+// (sqlitedb.Prepare). A database written by a newer binary is refused with
+// a *SchemaTooNewError. The caller must Close the store.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	o := options{
 		logger:   slog.New(slog.DiscardHandler),
@@ -129,6 +133,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open event store %s: %w", path, err)
+	}
+	if err := sqlitedb.Prepare(path); err != nil {
+		return nil, fmt.Errorf("open event store: %w", err) // names path
 	}
 
 	w, err := sql.Open(driverName, dsn(abs, writerParams()))
