@@ -1,18 +1,34 @@
 // Package sqlitedb opens the small SQLite databases of the data folder
 // that are not the event store or the read models (tokens, personal-data
 // keys): one file, WAL, synchronous=FULL, a busy timeout, and one
-// connection, since they see few writes and must never lose one.
+// connection, since they see few writes and must never lose one. It also
+// reads the one SQLite error every database of the data folder must read
+// the same way: a write refused for lack of space (DiskFull).
 package sqlitedb
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
+
+// DiskFull reports whether err is SQLite refusing a write for lack of
+// space: SQLITE_FULL. SQLite's unix VFS returns it when write(2) fails
+// with ENOSPC (a full disk) and when the database would grow past PRAGMA
+// max_page_count. An I/O error (SQLITE_IOERR_*) does not count, whatever
+// its cause: modernc.org/sqlite does not report the errno behind it, so
+// one caused by EDQUOT (a quota) cannot be told from a failing disk (EIO),
+// and only the latter is certain to need more than time and space.
+func DiskFull(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+}
 
 // Open opens (and creates) the database at path, applies extra pragmas
 // (such as "secure_delete(ON)") on every connection, and runs schema, a
