@@ -1,19 +1,14 @@
 package postgres
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/samspill/samspill/eventstore"
@@ -41,66 +36,6 @@ func TestTranslateInsufficientResources(t *testing.T) {
 	}
 }
 
-// smallTablespace makes a tablespace on a tmpfs of its own (smallfs) on
-// the test server and returns a connection string to a fresh schema whose
-// tables are created in it, and the tmpfs's path. It skips the test where
-// that cannot be: a server on another machine (its data directory is not
-// here), a role that is no superuser, or no tmpfs.
-func smallTablespace(t *testing.T) (url, dir string) {
-	t.Helper()
-	server := pgtest.ServerURL(t)
-	conn := rawConn(t, server)
-	ctx := t.Context()
-	var super bool
-	var dataDir string
-	if err := conn.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err != nil {
-		t.Fatalf("read the role: %v", err)
-	}
-	if !super {
-		t.Skip("full-tablespace test skipped: CREATE TABLESPACE needs a superuser, and the test role is none")
-	}
-	if err := conn.QueryRow(ctx, `SHOW data_directory`).Scan(&dataDir); err != nil {
-		t.Fatalf("read data_directory: %v", err)
-	}
-	info, err := os.Stat(dataDir)
-	if err != nil {
-		t.Skipf("full-tablespace test skipped: the server's data directory %s is not on this machine (%v), so a tmpfs mounted here is out of its reach", dataDir, err)
-	}
-	owner := info.Sys().(*syscall.Stat_t)
-
-	dir = smallfs.Mount(t, "2m")
-	location := filepath.Join(dir, "tablespace")
-	if err := os.Mkdir(location, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(location, int(owner.Uid), int(owner.Gid)); err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "samspill_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, `CREATE TABLESPACE `+name+` LOCATION '`+location+`'`); err != nil {
-		t.Fatalf("create tablespace on %s: %v", location, err)
-	}
-	t.Cleanup(func() {
-		// After the schema (pgtest's cleanup, registered later, runs
-		// first); before the tmpfs goes.
-		drop, err := pgx.Connect(context.Background(), server)
-		if err == nil {
-			_, err = drop.Exec(context.Background(), `DROP TABLESPACE `+name)
-			_ = drop.Close(context.Background())
-		}
-		if err != nil {
-			t.Errorf("drop tablespace %s: %v", name, err)
-		}
-	})
-	url = pgtest.URL(t) // a URL with search_path in its query, or key=value pairs
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return url + "&default_tablespace=" + name, dir
-	}
-	return url + " default_tablespace=" + name, dir
-}
-
 // noteEvent is an event whose data does not compress: each takes its own
 // room in the table.
 func noteEvent(typ string) eventstore.NewEvent {
@@ -112,7 +47,7 @@ func noteEvent(typ string) eventstore.NewEvent {
 }
 
 func TestFullTablespaceFailsAppendsUntilSpaceIsBack(t *testing.T) {
-	url, dir := smallTablespace(t)
+	url, dir := pgtest.URLOnSmallDisk(t, "2m")
 	s := openAt(t, url)
 	ctx := t.Context()
 	var acked []string // event ids of acknowledged appends
