@@ -164,9 +164,10 @@ func (s *Store) commit(live []*request) {
 
 // ProbeStorage implements eventstore.StorageProber: while appends fail
 // for lack of space, each call empties storage_probe with TRUNCATE (which
-// gives the table a new, empty file) and inserts a row, which must extend
-// that file by a page, in one transaction. The insert fails with
-// disk_full while the tablespace cannot grow, like the appends did.
+// gives the table a new, empty file) and inserts rows that must extend
+// that file by 64 KiB (see its migration), in one transaction. The insert
+// fails with disk_full while the tablespace cannot grow, like the appends
+// did.
 // Probes run on the writer goroutine, between batches.
 func (s *Store) ProbeStorage(ctx context.Context) error {
 	if s.closed.Load() {
@@ -183,7 +184,8 @@ func (s *Store) probe(ctx context.Context) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`TRUNCATE storage_probe`)
-		b.Queue(`INSERT INTO storage_probe (probed_at) VALUES ($1)`, sqlrow.FormatTime(s.now()))
+		b.Queue(`INSERT INTO storage_probe (probed_at, pad) SELECT $1, repeat('x', 7000) FROM generate_series(1, 8)`,
+			sqlrow.FormatTime(s.now()))
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {

@@ -206,8 +206,8 @@ func (s *Store) batchFailed(live []*request, recordedAt string, cause error) {
 
 // ProbeStorage implements eventstore.StorageProber: while appends fail
 // for lack of space, each call rewrites the one row of storage_probe
-// (about a page) in an autocommit statement on the writer's connection,
-// between batches.
+// (64 KiB, more than an append of usual size; see its migration) in an
+// autocommit statement on the writer's connection, between batches.
 func (s *Store) ProbeStorage(ctx context.Context) error {
 	if s.closed.Load() {
 		return fmt.Errorf("probe storage: %w", eventstore.ErrClosed)
@@ -313,7 +313,7 @@ func (w *writer) open(ctx context.Context, db *sql.DB) error {
 		{&w.key, `SELECT 1 FROM idempotency_keys WHERE key = ?`},
 		{&w.insertKey, `INSERT INTO idempotency_keys (key, request_hash, stream_id, first_version,
 			last_version, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&w.probe, `INSERT INTO storage_probe (id, probed_at, pad) VALUES (1, ?, zeroblob(4096))
+		{&w.probe, `INSERT INTO storage_probe (id, probed_at, pad) VALUES (1, ?, zeroblob(65536))
 			ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at, pad = excluded.pad`},
 	} {
 		st, err := conn.PrepareContext(ctx, q.sql)
