@@ -149,11 +149,13 @@ func (s *Store) commit(live []*request) {
 	switch {
 	case err == nil:
 		s.acknowledge(live)
-	case errors.Is(err, ErrUnavailable) || errors.Is(err, eventstore.ErrStorageFull) || len(live) == 1:
-		if errors.Is(err, eventstore.ErrStorageFull) {
-			s.log.Warn("event store has no space left: the batch's appends fail, nothing of them is written",
-				"requests", len(live), "err", oneLine(err))
+	case errors.Is(err, eventstore.ErrStorageFull):
+		s.log.Warn("event store has no space left: the batch's appends fail, nothing of them is written",
+			"requests", len(live), "err", oneLine(err))
+		for _, r := range live {
+			r.Finish(err)
 		}
+	case errors.Is(err, ErrUnavailable) || len(live) == 1:
 		for _, r := range live {
 			r.Finish(err)
 		}
@@ -167,8 +169,7 @@ func (s *Store) commit(live []*request) {
 // gives the table a new, empty file) and inserts rows that must extend
 // that file by 64 KiB (see its migration), in one transaction. The insert
 // fails with disk_full while the tablespace cannot grow, like the appends
-// did.
-// Probes run on the writer goroutine, between batches.
+// did. Probes run on the writer goroutine, between batches.
 func (s *Store) ProbeStorage(ctx context.Context) error {
 	if s.closed.Load() {
 		return fmt.Errorf("probe storage: %w", eventstore.ErrClosed)
