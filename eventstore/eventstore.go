@@ -37,6 +37,15 @@ var (
 	ErrInvalidAppend = errors.New("invalid append")
 	// ErrClosed means the store has been closed.
 	ErrClosed = errors.New("event store closed")
+	// ErrStorageFull means the store cannot write now for lack of space:
+	// the disk (or the database server's disk) is full. Nothing of the
+	// failed write was stored, and an append is never acknowledged
+	// without being durable; the same write can succeed once space has
+	// been freed, so callers answer "try again later". Reads go on
+	// working. Stores of an installation that share the event store's
+	// storage (the personal-data keys) report the same condition with it
+	// too, so that callers meet one error for one cause.
+	ErrStorageFull = errors.New("storage full: no space left to write")
 )
 
 // ExpectedVersion states where an append must land. The zero value is Any.
@@ -402,6 +411,24 @@ type StreamTailReader interface {
 	// after, in version order: none when there are no more (or no
 	// stream), never ErrStreamNotFound.
 	ReadStreamAfter(ctx context.Context, streamID string, after uint64) ([]RecordedEvent, error)
+}
+
+// StorageProber is an optional capability of a store: learning by itself
+// that a lack of space has ended. A readiness check that reports a full
+// store as not ready takes the instance out of a load balancer's rotation,
+// so no client write would come to show that space is back; the check
+// calls ProbeStorage instead.
+type StorageProber interface {
+	// ProbeStorage returns nil, and writes nothing, while the store's
+	// writes succeed. From the moment a write fails with ErrStorageFull
+	// until a write succeeds again, each call instead makes a small real
+	// write of its own (committed and durable like an append, and needing
+	// new space as an append does, but outside the log: no event, no
+	// position, nothing a reader sees) and returns nil when it went
+	// through, which ends that state, or an error wrapping ErrStorageFull
+	// when it did not. Any other error (the store does not answer) is
+	// returned as it is and leaves the state as it was.
+	ProbeStorage(ctx context.Context) error
 }
 
 // StreamLister is an optional capability of a store: listing streams

@@ -73,8 +73,14 @@ func newTestAPI(t *testing.T) *testAPI {
 // http.Server (its timeouts) before the server starts.
 func startTestAPI(t *testing.T, configure func(*Config), server func(*http.Server)) *testAPI {
 	t.Helper()
+	return startTestAPIIn(t, t.TempDir(), configure, server)
+}
+
+// startTestAPIIn is startTestAPI with the store's file in dir.
+func startTestAPIIn(t *testing.T, dir string, configure func(*Config), server func(*http.Server)) *testAPI {
+	t.Helper()
 	c := &clock{now: testNow}
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(c.Now))
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.WithClock(c.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -41,6 +41,7 @@ const (
 	typeIdempotency      = "urn:samspill:problem:idempotency-key-reused"
 	typeRebuildRunning   = "urn:samspill:problem:rebuild-running"
 	typeUnavailable      = "urn:samspill:problem:unavailable"
+	typeStorageFull      = "urn:samspill:problem:storage-unavailable"
 	typeInternal         = "urn:samspill:problem:internal"
 	typeUnauthorized     = "urn:samspill:problem:unauthorized"
 	typeForbidden        = "urn:samspill:problem:forbidden"
@@ -114,10 +115,26 @@ func problemFor(err error) Problem {
 		return Problem{Type: typeUnavailable, Title: "Projection failed", Status: http.StatusServiceUnavailable, Detail: "a projection this endpoint reads has failed (it stopped on an event it cannot apply); GET /api/v1/admin/projections shows why"}
 	case errors.Is(err, projections.ErrNotCaughtUp):
 		return Problem{Type: typeUnavailable, Title: "Not caught up", Status: http.StatusServiceUnavailable, Detail: "the read model has not reached min_position in time; retry"}
+	case errors.Is(err, eventstore.ErrStorageFull):
+		return Problem{Type: typeStorageFull, Title: "Storage unavailable", Status: http.StatusServiceUnavailable, Detail: storageFullDetail}
 	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: typeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable, Detail: "the server is shutting down or the request was cancelled"}
 	}
 	return Problem{Type: typeInternal, Title: "Internal server error", Status: http.StatusInternalServerError, Detail: "an unexpected error occurred; it has been logged"}
+}
+
+// storageFullDetail says what a write refused for lack of space means to
+// the client.
+const storageFullDetail = "the server has no space left to store data: nothing of this request was saved; send it again later (with the same Idempotency-Key it is applied once)"
+
+// retryAfter is the Retry-After of a 503 answered with p, in seconds. Full
+// storage waits for someone to free space, so its clients are asked to
+// wait longer than those of a busy or restarting server.
+func retryAfter(p Problem) string {
+	if p.Type == typeStorageFull {
+		return "30"
+	}
+	return "1"
 }
 
 // fail answers with the problem for err and logs server-side failures once.
@@ -128,7 +145,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	switch p.Status {
 	case http.StatusServiceUnavailable:
-		c.Header("Retry-After", "1")
+		c.Header("Retry-After", retryAfter(p))
 	case http.StatusUnauthorized:
 		writeUnauthorized(c)
 	}

@@ -12,6 +12,7 @@ package http
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -177,12 +178,37 @@ func newEngine(cfg Config) *gin.Engine {
 	return r
 }
 
+// storageReady asks a store that can tell (eventstore.StorageProber)
+// whether it can write: from a write that failed for lack of space until
+// one succeeds, the probe makes a small write of its own, so an instance
+// taken out of rotation returns by itself once space has been freed. It
+// returns the problem to answer when the store cannot write.
+func (s *Server) storageReady(ctx context.Context) (Problem, bool) {
+	prober, ok := s.store.(eventstore.StorageProber)
+	if !ok {
+		return Problem{}, true
+	}
+	err := prober.ProbeStorage(ctx)
+	switch {
+	case err == nil:
+		return Problem{}, true
+	case errors.Is(err, eventstore.ErrStorageFull):
+		s.log.WarnContext(ctx, "not ready: storage full", "err", err)
+		return Problem{Type: typeStorageFull, Title: "Not ready", Status: http.StatusServiceUnavailable,
+			Detail: "storage full: the event store has no space left to write, so commands answer 503 and nothing is saved; ready again by itself once space has been freed"}, false
+	}
+	s.log.WarnContext(ctx, "not ready: the event store's storage probe failed", "err", err)
+	return Problem{Type: typeUnavailable, Title: "Not ready", Status: http.StatusServiceUnavailable,
+		Detail: "the event store ran out of space and cannot be probed now"}, false
+}
+
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz reports whether the event store answers and every projection is
-// fit to serve (projectionsReady).
+// readyz reports whether the event store answers and can write
+// (storageReady), and every projection is fit to serve
+// (projectionsReady).
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
@@ -191,6 +217,11 @@ func (s *Server) readyz(c *gin.Context) {
 		s.log.WarnContext(ctx, "not ready: event store does not answer", "err", err)
 		c.Header("Retry-After", "1")
 		writeProblem(c, Problem{Type: typeUnavailable, Title: "Not ready", Status: http.StatusServiceUnavailable, Detail: "the event store does not answer"})
+		return
+	}
+	if p, ok := s.storageReady(ctx); !ok {
+		c.Header("Retry-After", retryAfter(p))
+		writeProblem(c, p)
 		return
 	}
 	list, reason := s.projectionsReady(ctx)

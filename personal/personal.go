@@ -34,7 +34,10 @@ var (
 	ErrUnknownContact = errors.New("no such contact")
 )
 
-// KeyStore keeps one data key (32 bytes) per contact.
+// KeyStore keeps one data key (32 bytes) per contact. A write it cannot
+// make for lack of space (a full disk) fails with an error wrapping
+// eventstore.ErrStorageFull, the one error for that cause: nothing was
+// stored, and the same call can succeed once space has been freed.
 type KeyStore interface {
 	// Key returns the contact's key. With create set it makes one if there
 	// is none. It returns ErrErased for an erased contact and

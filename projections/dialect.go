@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/samspill/samspill/internal/pgdb"
+	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
 // dialect is what differs between the SQL of the two read-model databases.
@@ -27,6 +30,8 @@ type dialect struct {
 	// does not exist (any more): another instance dropped a replaced
 	// generation.
 	undefinedTable func(error) bool
+	// diskFull recognises a write refused for lack of space.
+	diskFull func(error) bool
 }
 
 var (
@@ -37,6 +42,7 @@ var (
 		undefinedTable: func(err error) bool {
 			return err != nil && strings.Contains(err.Error(), "no such table")
 		},
+		diskFull: sqlitedb.DiskFull,
 	}
 	postgresDialect = dialect{
 		name:         "postgres",
@@ -47,6 +53,7 @@ var (
 			var pg *pgconn.PgError
 			return errors.As(err, &pg) && pg.Code == "42P01" // undefined_table
 		},
+		diskFull: pgdb.DiskFull,
 	}
 )
 

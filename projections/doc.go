@@ -22,7 +22,12 @@
 // followed by a restart, gives exactly the state of a full rebuild. A batch
 // that fails is rolled back and the run restarts from the checkpoint; after
 // repeated failures without progress the projection stops with status
-// failed, its error shown by Status and logged. No event is ever skipped.
+// failed, its error shown by Status and logged. A batch that fails for lack
+// of space (a full disk) is no such failure: nothing is wrong with the
+// events or the projection, and more space ends it, so the run is retried
+// from the checkpoint, with pauses growing to at most 5 s, for as long as
+// it takes, while Status says why the projection lags. No event is ever
+// skipped.
 //
 // Derived state comes from the domain: partnership.State.Next where it is
 // exact (the next event, in order or order-independent), partnership.Replay

@@ -50,6 +50,9 @@ type generation struct {
 	moved   chan struct{} // closed at every commit and when the run ends
 	err     error         // why the generation stopped for good
 	stopped bool
+	// noSpace is why the last batch failed when it failed for lack of
+	// space, until a batch commits: the run is retried, not failed.
+	noSpace error
 
 	// inUse is held for reading by queries and for writing by drop.
 	inUse sync.RWMutex
@@ -157,6 +160,7 @@ func (g *generation) commit(ctx context.Context, write func(context.Context, *sq
 	}
 	g.position.Store(last)
 	g.mu.Lock()
+	g.noSpace = nil
 	g.notifyLocked()
 	g.mu.Unlock()
 	return nil
@@ -264,6 +268,22 @@ func (g *generation) changed() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.moved
+}
+
+// waitForStorage records that the run's last batch failed for lack of
+// space (cause); the next commit clears it.
+func (g *generation) waitForStorage(cause error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.noSpace = cause
+}
+
+// waiting returns why the generation lags for lack of space, nil unless
+// its last batch failed for that.
+func (g *generation) waiting() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.noSpace
 }
 
 func (g *generation) state() (stopped bool, err error) {

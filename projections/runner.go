@@ -50,6 +50,11 @@ const (
 // progress before the projection is declared failed.
 const maxAttempts = 4
 
+// maxStorageWait bounds the pause between the retries of a batch that
+// failed for lack of space: the projection goes on within about this long
+// once space has been freed.
+const maxStorageWait = 5 * time.Second
+
 // Option configures a Runner.
 type Option func(*Runner)
 
@@ -612,10 +617,13 @@ func (r *Runner) launch(g *generation) {
 
 // supervise runs the generation until ctx ends, restarting it from its
 // checkpoint after a failed batch; after maxAttempts failures without
-// progress it marks the generation failed and stops.
+// progress it marks the generation failed and stops. A batch that failed
+// for lack of space is no failure of the projection: it is retried, with
+// a growing pause of at most maxStorageWait, until space has been freed,
+// and Status shows why the projection lags meanwhile.
 func (r *Runner) supervise(ctx context.Context, g *generation) {
 	defer close(g.done)
-	attempts := 0
+	attempts, full := 0, 0
 	for {
 		from := g.position.Load()
 		err := r.runOnce(ctx, g)
@@ -624,18 +632,31 @@ func (r *Runner) supervise(ctx context.Context, g *generation) {
 			return
 		}
 		if g.position.Load() > from {
-			attempts = 0
+			attempts, full = 0, 0
 		}
-		attempts++
-		if attempts >= maxAttempts {
-			r.log.Error("projection failed", "projection", g.def.Name(), "generation", g.number, "position", g.position.Load(), "err", err)
-			g.markStopped(fmt.Errorf("%w: %w", ErrFailed, err))
-			r.recordFailure(g, err)
-			return
+		var delay time.Duration
+		if r.db.dialect.diskFull(err) {
+			full++
+			delay = min(r.restartDelay<<min(full, 16), maxStorageWait)
+			g.waitForStorage(err)
+			level := slog.LevelDebug
+			if full == 1 {
+				level = slog.LevelWarn
+			}
+			r.log.Log(ctx, level, "projection cannot write: no space left; retrying from its checkpoint until space is freed",
+				"projection", g.def.Name(), "generation", g.number, "position", g.position.Load(), "retry_in", delay, "err", err)
+		} else {
+			attempts++
+			if attempts >= maxAttempts {
+				r.log.Error("projection failed", "projection", g.def.Name(), "generation", g.number, "position", g.position.Load(), "err", err)
+				g.markStopped(fmt.Errorf("%w: %w", ErrFailed, err))
+				r.recordFailure(g, err)
+				return
+			}
+			delay = r.restartDelay << attempts
+			r.log.Warn("projection batch failed; restarting from its checkpoint", "projection", g.def.Name(), "generation", g.number,
+				"position", g.position.Load(), "attempt", attempts, "retry_in", delay, "err", err)
 		}
-		delay := r.restartDelay << attempts
-		r.log.Warn("projection batch failed; restarting from its checkpoint", "projection", g.def.Name(), "generation", g.number,
-			"position", g.position.Load(), "attempt", attempts, "retry_in", delay, "err", err)
 		select {
 		case <-ctx.Done():
 			g.markStopped(nil)
@@ -791,7 +812,9 @@ type Status struct {
 	Generation int    `json:"generation"`
 	// Leader is the instance that runs the projection.
 	Leader string `json:"leader"`
-	Error  string `json:"error,omitempty"`
+	// Error says why the projection failed, or why it lags while it
+	// cannot write for lack of space (it retries by itself then).
+	Error string `json:"error,omitempty"`
 	// Rebuild is the shadow generation of a rebuild under way.
 	Rebuild *RebuildStatus `json:"rebuild,omitempty"`
 	// LastRebuildError says why the last rebuild failed, if it did.
@@ -850,6 +873,9 @@ func describe(g *generation, head uint64) (position, lag uint64, status, errText
 	case stopped:
 		return position, lag, StatusStopped, ""
 	case lag > 0:
+		if waiting := g.waiting(); waiting != nil {
+			return position, lag, StatusCatchingUp, "waiting for storage space (retried until space is freed): " + waiting.Error()
+		}
 		return position, lag, StatusCatchingUp, ""
 	}
 	return position, 0, StatusLive, ""

@@ -51,12 +51,18 @@ type site struct {
 // waits until the projections show it.
 func newSite(t testing.TB, demoData bool) *site {
 	t.Helper()
+	return newSiteIn(t, t.TempDir(), demoData)
+}
+
+// newSiteIn is newSite with the event store's file in dir.
+func newSiteIn(t testing.TB, dir string, demoData bool) *site {
+	t.Helper()
 	start := time.Now()
 	s := &site{}
 	now := func() time.Time { return demoNow.Add(time.Since(start) + time.Duration(s.skew.Load())) }
 	s.now = now
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(now))
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), sqlite.WithClock(now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

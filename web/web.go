@@ -34,6 +34,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
@@ -183,13 +184,19 @@ type errorPage struct {
 }
 
 // fail answers with an HTML error page for err: 404 for unknown
-// partnerships and municipalities, 503 while shutting down or when the
-// read models fail, 500 (logged) for anything unexpected.
+// partnerships and municipalities, 503 while shutting down, when the read
+// models fail or when the storage is full (nothing was saved), 500
+// (logged) for anything unexpected.
 func (p *Pages) fail(c *gin.Context, err error) {
 	status, msg := http.StatusInternalServerError, "An unexpected error occurred; it has been logged."
 	switch {
 	case errors.Is(err, errNotFound):
 		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, eventstore.ErrStorageFull):
+		// Someone has to free space first: ask for a longer wait than
+		// for a busy server, as the API does.
+		status, msg = http.StatusServiceUnavailable, "Nothing was saved: the server has run out of storage space. Try again later."
+		c.Header("Retry-After", "30")
 	case errors.Is(err, projections.ErrNotCaughtUp), errors.Is(err, projections.ErrFailed),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status, msg = http.StatusServiceUnavailable, "The service is busy or shutting down; try again in a moment."

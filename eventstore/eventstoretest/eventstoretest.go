@@ -83,6 +83,7 @@ var contract = []struct {
 	{"MultiEventAtomicity", (*suite).testMultiEventAtomicity},
 	{"ReadStreamUnknown", (*suite).testReadStreamUnknown},
 	{"ReadStreamAfter", (*suite).testReadStreamAfter},
+	{"StorageProbe", (*suite).testStorageProbe},
 	{"EventIDIdempotency", (*suite).testEventIDIdempotency},
 	{"IdempotencyKeys", (*suite).testIdempotencyKeys},
 	{"ConcurrentWriters", (*suite).testConcurrentWriters},
@@ -646,6 +647,48 @@ func (s *suite) testReadStreamUnknown(t *testing.T) {
 	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
 	if events, err := st.ReadStream(ctx, stream); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("ReadStream(%s) beside another stream = %d events, %v; want ErrStreamNotFound", stream, len(events), err)
+	}
+}
+
+// testStorageProbe checks the optional eventstore.StorageProber on a store
+// whose writes succeed: ProbeStorage returns nil and changes nothing a
+// reader sees (no event, no position, no HeadMoved); after Close it
+// returns ErrClosed. What it does while the storage is full needs a full
+// disk; each adapter's own tests provoke one.
+func (s *suite) testStorageProbe(t *testing.T) {
+	st := s.newStore(t)
+	prober, ok := st.(eventstore.StorageProber)
+	if !ok {
+		t.Skip("the store does not implement eventstore.StorageProber")
+	}
+	ctx := testContext(t)
+	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
+	head, err := st.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := st.HeadMoved()
+	for range 3 {
+		if err := prober.ProbeStorage(ctx); err != nil {
+			t.Fatalf("ProbeStorage on a store that can write = %v; want nil", err)
+		}
+	}
+	if after, err := st.Head(ctx); err != nil || after != head {
+		t.Fatalf("Head after ProbeStorage = %d, %v; want %d", after, err, head)
+	}
+	if all, err := st.ReadAll(ctx, 0, 100); err != nil || len(all) != 2 {
+		t.Fatalf("ReadAll after ProbeStorage = %d events, %v; want the 2 appended", len(all), err)
+	}
+	select {
+	case <-moved:
+		t.Fatal("HeadMoved fired for ProbeStorage")
+	default:
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := prober.ProbeStorage(ctx); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("ProbeStorage after Close = %v; want ErrClosed", err)
 	}
 }
 

@@ -349,6 +349,16 @@ const retireGrace = 30 * time.Second
 // translate maps client errors to the port's sentinel errors, keeping the
 // original error in the chain. It is the only place that interprets the
 // client's error codes.
+//
+// It never returns eventstore.ErrStorageFull, and the store offers no
+// eventstore.StorageProber: the client has no error for a full disk.
+// Neither its codes (kurrentdb.ErrorCode) nor the rich error details it
+// reads name one, and of the gRPC statuses it tells apart none means
+// "no space" (RESOURCE_EXHAUSTED becomes ErrorCodeUnknown). A node that
+// cannot write its chunk files fails the call or stops serving, which
+// reaches samspill as an unknown error or as ErrUnavailable, like any
+// other server failure; the node's own logs and disk monitoring tell the
+// operator why (docs/operations.md).
 func translate(err error) error {
 	if err == nil {
 		return nil

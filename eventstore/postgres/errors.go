@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/pgdb"
 )
 
 // ErrUnavailable means PostgreSQL could not be reached or could not do the
@@ -33,6 +34,9 @@ const (
 // port's sentinel errors (and ErrUnavailable) where one applies, keeping
 // the cause in the chain. It is the one place that interprets SQLSTATE
 // codes, connection failures and connection strings that do not parse.
+// Of SQLSTATE class 53 (insufficient resources), 53100 disk_full is
+// eventstore.ErrStorageFull (pgdb.DiskFull says why only that one); the
+// others are ErrUnavailable (unavailableCode).
 // Connection failures come out as one line naming the host; no message
 // quotes the connection string or a password.
 func translate(host string, err error) error {
@@ -86,6 +90,8 @@ func translate(host string, err error) error {
 		case pgErr.Code == "22021" || pgErr.Code == "22P05":
 			// Text the database's encoding cannot hold.
 			return fmt.Errorf("%w: %w", eventstore.ErrInvalidAppend, err)
+		case pgdb.DiskFull(err):
+			return fmt.Errorf("%w: PostgreSQL at %s: %w", eventstore.ErrStorageFull, host, err)
 		case unavailableCode(pgErr.Code):
 			return fmt.Errorf("%w: PostgreSQL at %s: %w", ErrUnavailable, host, err)
 		}
@@ -114,6 +120,10 @@ func unavailableCode(code string) bool {
 		"57014", // query_canceled (statement_timeout; a caller's cancellation is a context error)
 		"25006", // read_only_sql_transaction: a standby, e.g. after a failover
 		"25P03", // idle_in_transaction_session_timeout
+		// Class 53 but disk_full: the server lacked memory or another
+		// resource for this statement, or connections; not storage.
+		"53000", // insufficient_resources
+		"53200", // out_of_memory
 		"53300", // too_many_connections
 		"53400": // configuration_limit_exceeded
 		return true

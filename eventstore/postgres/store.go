@@ -53,9 +53,12 @@
 // connection was unavailable, the whole batch is tried once more on
 // another connection; if that fails too, its appends fail with an error
 // wrapping ErrUnavailable (nothing of them is written; a retry is safe).
-// Any other failure (a statement the server refused) makes the writer
-// retry the batch's requests one transaction each, so a request that
-// breaks the database fails alone.
+// The server refusing a statement for lack of disk space (SQLSTATE 53100)
+// fails every append of the batch with eventstore.ErrStorageFull, nothing
+// of them written; ProbeStorage (eventstore.StorageProber) learns when a
+// table can grow again. Any other failure (a statement the server refused)
+// makes the writer retry the batch's requests one transaction each, so a
+// request that breaks the database fails alone.
 //
 // When the connection breaks after COMMIT was sent, the outcome is unknown.
 // The writer then takes the counter lock on a new connection, which it
@@ -223,6 +226,7 @@ type Store struct {
 var (
 	_ eventstore.Store            = (*Store)(nil)
 	_ eventstore.StreamTailReader = (*Store)(nil)
+	_ eventstore.StorageProber    = (*Store)(nil)
 )
 
 // storeStats count what the store did; tests read them.

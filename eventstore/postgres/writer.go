@@ -130,9 +130,10 @@ func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (event
 // and the batch is tried once more, on another connection; if that fails
 // too, every request fails with the error (wrapping ErrUnavailable). An
 // outcome that stays unknown fails every request with an error saying so.
-// Any other failure (a statement the server refused) retries the requests
-// one transaction each, so that only the request that breaks the database
-// fails.
+// A lack of space (eventstore.ErrStorageFull) is no request's fault:
+// every request fails with it at once, nothing written. Any other failure
+// (a statement the server refused) retries the requests one transaction
+// each, so that only the request that breaks the database fails.
 func (s *Store) commit(live []*request) {
 	// The batch runs to completion whatever the callers' contexts do: one
 	// caller's cancellation must not abort the others' transaction.
@@ -148,6 +149,12 @@ func (s *Store) commit(live []*request) {
 	switch {
 	case err == nil:
 		s.acknowledge(live)
+	case errors.Is(err, eventstore.ErrStorageFull):
+		s.log.Warn("event store has no space left: the batch's appends fail, nothing of them is written",
+			"requests", len(live), "err", oneLine(err))
+		for _, r := range live {
+			r.Finish(err)
+		}
 	case errors.Is(err, ErrUnavailable) || len(live) == 1:
 		for _, r := range live {
 			r.Finish(err)
@@ -155,6 +162,38 @@ func (s *Store) commit(live []*request) {
 	default:
 		s.retryOneByOne(live, recordedAt, err)
 	}
+}
+
+// ProbeStorage implements eventstore.StorageProber: while appends fail
+// for lack of space, each call empties storage_probe with TRUNCATE (which
+// gives the table a new, empty file) and inserts rows that must extend
+// that file by 64 KiB (see its migration), in one transaction. The insert
+// fails with disk_full while the tablespace cannot grow, like the appends
+// did. Probes run on the writer goroutine, between batches.
+func (s *Store) ProbeStorage(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("probe storage: %w", eventstore.ErrClosed)
+	}
+	if err := s.queue.ProbeStorage(ctx, s.probe); err != nil {
+		return fmt.Errorf("probe storage: %w", err)
+	}
+	return nil
+}
+
+// probe is the probe write.
+func (s *Store) probe(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`TRUNCATE storage_probe`)
+		b.Queue(`INSERT INTO storage_probe (probed_at, pad) SELECT $1, repeat('x', 7000) FROM generate_series(1, 8)`,
+			sqlrow.FormatTime(s.now()))
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return translate(s.host, err)
+	}
+	s.log.Info("event store storage probe written: there is space for appends again")
+	return nil
 }
 
 // retryOneByOne gives every request of a failed batch its own transaction,

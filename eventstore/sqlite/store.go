@@ -15,6 +15,12 @@
 // so another process writing the same file cannot make this store store a
 // wrong version or a duplicate id. HeadMoved, though, only learns of this
 // store's own commits: one process should own a database file.
+//
+// A full disk (SQLITE_FULL) fails the appends of the batch that met it
+// with eventstore.ErrStorageFull, all of them and nothing of them written;
+// the writer goes on with the next batch, which succeeds once space has
+// been freed. ProbeStorage (eventstore.StorageProber) learns that without
+// an append.
 package sqlite
 
 import (
@@ -109,6 +115,7 @@ type Store struct {
 var (
 	_ eventstore.Store            = (*Store)(nil)
 	_ eventstore.StreamTailReader = (*Store)(nil)
+	_ eventstore.StorageProber    = (*Store)(nil)
 )
 
 // Open opens the event store in the SQLite database file at path, creating
@@ -368,6 +375,8 @@ func (s *Store) translate(err error) error {
 		return fmt.Errorf("%w: %w", eventstore.ErrDuplicateEventID, err)
 	case isUniqueViolation(err, "idempotency_keys.key"):
 		return fmt.Errorf("%w: %w", eventstore.ErrIdempotencyKeyUsed, err)
+	case sqlitedb.DiskFull(err):
+		return fmt.Errorf("%w: %w", eventstore.ErrStorageFull, err)
 	}
 	return err
 }

@@ -23,7 +23,8 @@ import (
 // version conflict, a duplicate, a used key) writes nothing and does not
 // disturb the others. A database failure rolls the whole batch back and the
 // writer retries its requests one transaction each, so one bad request
-// cannot fail its neighbours.
+// cannot fail its neighbours; a lack of space is no request's fault, and
+// fails them all with eventstore.ErrStorageFull instead (batchFailed).
 
 // request is one queued append. Everything that needs no database (JSON
 // encoding, time formatting, validation) is done on the caller's goroutine.
@@ -127,13 +128,13 @@ func (s *Store) commit(live []*request) {
 		res, verdict, err := w.apply(ctx, r, recordedAt)
 		if err != nil {
 			w.rollback(ctx)
-			s.retryOneByOne(live, recordedAt, err)
+			s.batchFailed(live, recordedAt, fmt.Errorf("write: %w", err))
 			return
 		}
 		r.Res, r.Err = res, verdict
 	}
 	if err := w.commit(ctx); err != nil {
-		s.retryOneByOne(live, recordedAt, err)
+		s.batchFailed(live, recordedAt, fmt.Errorf("commit: %w", err))
 		return
 	}
 
@@ -183,6 +184,47 @@ func (s *Store) commitAlone(ctx context.Context, r *request, recordedAt string) 
 	s.stats.Committed(1)
 	r.Finish(r.Err)
 	return true
+}
+
+// batchFailed answers the requests of a batch that was rolled back for
+// cause, nothing of it written. Lack of space fails them all with
+// eventstore.ErrStorageFull: it is no single request's fault, and each
+// alone would fail the same way. Any other failure retries them one
+// transaction each (retryOneByOne).
+func (s *Store) batchFailed(live []*request, recordedAt string, cause error) {
+	err := s.translate(cause)
+	if !errors.Is(err, eventstore.ErrStorageFull) {
+		s.retryOneByOne(live, recordedAt, cause)
+		return
+	}
+	s.log.Warn("event store has no space left: the batch's appends fail, nothing of them is written",
+		"requests", len(live), "err", cause)
+	for _, r := range live {
+		r.Finish(err)
+	}
+}
+
+// ProbeStorage implements eventstore.StorageProber: while appends fail
+// for lack of space, each call rewrites the one row of storage_probe
+// (64 KiB, more than an append of usual size; see its migration) in an
+// autocommit statement on the writer's connection, between batches.
+func (s *Store) ProbeStorage(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("probe storage: %w", eventstore.ErrClosed)
+	}
+	if err := s.queue.ProbeStorage(ctx, s.probe); err != nil {
+		return fmt.Errorf("probe storage: %w", err)
+	}
+	return nil
+}
+
+// probe is the probe write; only the writer goroutine runs it.
+func (s *Store) probe(ctx context.Context) error {
+	if _, err := s.wr.probe.ExecContext(ctx, sqlrow.FormatTime(s.now())); err != nil {
+		return s.translate(err)
+	}
+	s.log.Info("event store storage probe written: there is space for appends again")
+	return nil
 }
 
 // retryOneByOne gives every request of a failed batch its own transaction,
@@ -236,7 +278,7 @@ type writer struct {
 	conn                                        *sql.Conn
 	stmtBegin, stmtCommit, stmtRollback         *sql.Stmt
 	version, event, insertEvent, key, insertKey *sql.Stmt
-	undo                                        *sql.Stmt
+	undo, probe                                 *sql.Stmt
 	// versions caches the current version of recently written streams,
 	// so that the common append is one INSERT. It is a hint, not the
 	// authority: UNIQUE(stream_id, version) refuses an insert made on a
@@ -271,6 +313,8 @@ func (w *writer) open(ctx context.Context, db *sql.DB) error {
 		{&w.key, `SELECT 1 FROM idempotency_keys WHERE key = ?`},
 		{&w.insertKey, `INSERT INTO idempotency_keys (key, request_hash, stream_id, first_version,
 			last_version, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&w.probe, `INSERT INTO storage_probe (id, probed_at, pad) VALUES (1, ?, zeroblob(65536))
+			ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at, pad = excluded.pad`},
 	} {
 		st, err := conn.PrepareContext(ctx, q.sql)
 		if err != nil {
@@ -282,7 +326,7 @@ func (w *writer) open(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writer) close() error {
-	for _, st := range []*sql.Stmt{w.stmtBegin, w.stmtCommit, w.stmtRollback, w.version, w.event, w.insertEvent, w.undo, w.key, w.insertKey} {
+	for _, st := range []*sql.Stmt{w.stmtBegin, w.stmtCommit, w.stmtRollback, w.version, w.event, w.insertEvent, w.undo, w.key, w.insertKey, w.probe} {
 		if st != nil {
 			_ = st.Close()
 		}

@@ -4,6 +4,8 @@
 // connection's current schema under an advisory lock, so that instances
 // starting at the same time do not trip over each other (concurrent
 // CREATE TABLE IF NOT EXISTS fails on pg_type's unique index otherwise).
+// It also reads the one server error every samspill store in PostgreSQL
+// must read the same way: a write refused for lack of space (DiskFull).
 package pgdb
 
 import (
@@ -14,8 +16,24 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// DiskFull reports whether err is PostgreSQL refusing a statement for lack
+// of disk space: SQLSTATE 53100 disk_full, which the server raises (an
+// ERROR: the transaction is rolled back, nothing of it is stored) when a
+// table, index or temporary file cannot grow because write(2) or
+// fallocate(2) failed with ENOSPC ("could not extend file ...: No space
+// left on device"). The rest of class 53 is not a lack of space: 53200
+// out_of_memory and 53000 insufficient_resources are the server's memory
+// and other resources for one statement, 53300 and 53400 its connection
+// and configuration limits. A full WAL disk is no error at all: the server
+// stops (PANIC) and restarts, which clients see as a lost connection.
+func DiskFull(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "53100"
+}
 
 // connectTimeout bounds each connection attempt when the connection string
 // sets none.

@@ -16,11 +16,16 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/samspill/samspill/internal/smallfs"
 )
 
 // EnvURL names the environment variable with the server's connection
@@ -63,6 +68,74 @@ func URL(t testing.TB) string {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return withSchema
+}
+
+// URLOnSmallDisk is URL whose tables live on a small disk of their own: a
+// tablespace on a tmpfs of size (smallfs.Mount; as mount reads it, e.g.
+// "2m"), which the test can fill (smallfs.Fill) to make the server refuse
+// writes for lack of space (SQLSTATE 53100 disk_full), as a full disk
+// does. It returns the connection string (default_tablespace set) and the
+// tmpfs's path. It skips t where that cannot be: EnvURL not set, a server
+// on another machine (its data directory is not here, so a tmpfs mounted
+// here is out of its reach), a role that is no superuser (CREATE
+// TABLESPACE needs one), or no tmpfs. The tablespace is dropped after the
+// schema when t ends.
+func URLOnSmallDisk(t testing.TB, size string) (connString, dir string) {
+	t.Helper()
+	server := ServerURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("pgtest: connect to %s: %v", EnvURL, err)
+	}
+	defer conn.Close(context.Background())
+	var super bool
+	var dataDir string
+	if err := conn.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&super); err != nil {
+		t.Fatalf("pgtest: read the role: %v", err)
+	}
+	if !super {
+		t.Skip("full-disk test on PostgreSQL skipped: CREATE TABLESPACE needs a superuser, and the test role is none")
+	}
+	if err := conn.QueryRow(ctx, `SHOW data_directory`).Scan(&dataDir); err != nil {
+		t.Fatalf("pgtest: read data_directory: %v", err)
+	}
+	info, err := os.Stat(dataDir)
+	if err != nil {
+		t.Skipf("full-disk test on PostgreSQL skipped: the server's data directory %s is not on this machine (%v), so a tmpfs mounted here is out of its reach", dataDir, err)
+	}
+	owner, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Skipf("full-disk test on PostgreSQL skipped: cannot tell who owns %s on %s", dataDir, runtime.GOOS)
+	}
+
+	dir = smallfs.Mount(t, size)
+	location := filepath.Join(dir, "tablespace")
+	if err := os.Mkdir(location, 0o700); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	if err := os.Chown(location, int(owner.Uid), int(owner.Gid)); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	name := "samspill_test_" + randomHex(6)
+	if _, err := conn.Exec(ctx, `CREATE TABLESPACE `+name+` LOCATION '`+location+`'`); err != nil {
+		t.Fatalf("pgtest: create tablespace on %s: %v", location, err)
+	}
+	t.Cleanup(func() {
+		// After the schema (URL's cleanup, registered later, runs first)
+		// and before the tmpfs goes (registered earlier).
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := exec(ctx, server, "DROP TABLESPACE "+name); err != nil {
+			t.Errorf("pgtest: drop tablespace %s: %v", name, err)
+		}
+	})
+	connString = URL(t)
+	if strings.HasPrefix(connString, "postgres://") || strings.HasPrefix(connString, "postgresql://") {
+		return connString + "&default_tablespace=" + name, dir // URL's query holds search_path
+	}
+	return connString + " default_tablespace=" + name, dir
 }
 
 // WithSearchPath returns connString with its search_path set to schema.

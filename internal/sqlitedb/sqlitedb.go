@@ -1,8 +1,10 @@
 // Package sqlitedb knows the SQLite files of the data folder: it readies
 // each for the driver (Prepare: owner-only before SQLite touches it), says
 // which errors mean a damaged file (IsCorrupt), moves a damaged one aside
-// (SetAside), and opens the small databases that are not the event store
-// or the read models (Open: tokens, personal-data keys).
+// (SetAside), reads a write refused for lack of space the one way every
+// database of the data folder must read it (DiskFull), and opens the small
+// databases that are not the event store or the read models (Open:
+// tokens, personal-data keys).
 package sqlitedb
 
 import (
@@ -45,6 +47,18 @@ func Prepare(path string) error {
 		return err
 	}
 	return ownerfile.Create(path)
+}
+
+// DiskFull reports whether err is SQLite refusing a write for lack of
+// space: SQLITE_FULL. SQLite's unix VFS returns it when write(2) fails
+// with ENOSPC (a full disk) and when the database would grow past PRAGMA
+// max_page_count. An I/O error (SQLITE_IOERR_*) does not count, whatever
+// its cause: modernc.org/sqlite does not report the errno behind it, so
+// one caused by EDQUOT (a quota) cannot be told from a failing disk (EIO),
+// and only the latter is certain to need more than time and space.
+func DiskFull(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 }
 
 // IsCorrupt reports whether err, or an error it wraps, is SQLite finding a

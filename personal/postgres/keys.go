@@ -61,8 +61,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/internal/pgdb"
-
 	"github.com/samspill/samspill/personal"
 )
 
@@ -137,7 +137,7 @@ func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, 
 	_, _ = rand.Read(key) // never fails (crypto/rand)
 	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (contact_id, key, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC()); err != nil {
-		return nil, fmt.Errorf("contact key: %w", err)
+		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
 	}
 	// Another instance may have made the key first (or erased the
 	// contact since): use what is stored.
@@ -170,7 +170,7 @@ func (k *Keys) Erase(ctx context.Context, contactID string) error {
 	tag, err := k.pool.Exec(ctx, `UPDATE personal_keys SET key = NULL, erased_at = $2 WHERE contact_id = $1 AND key IS NOT NULL`,
 		contactID, k.now().UTC())
 	if err != nil {
-		return fmt.Errorf("erase contact: %w", err)
+		return fmt.Errorf("erase contact: %w", writeFailed(err))
 	}
 	if tag.RowsAffected() == 0 {
 		var known bool
@@ -183,9 +183,18 @@ func (k *Keys) Erase(ctx context.Context, contactID string) error {
 	}
 	// VACUUM cannot run inside a transaction; the pool runs it on its own.
 	if _, err := k.pool.Exec(ctx, `VACUUM personal_keys`); err != nil {
-		return fmt.Errorf("erase contact: the key is erased, but its old row version may stay in the table's pages until the next VACUUM: %w", err)
+		return fmt.Errorf("erase contact: the key is erased, but its old row version may stay in the table's pages until the next VACUUM: %w", writeFailed(err))
 	}
 	return nil
+}
+
+// writeFailed translates the error of a write: the server refusing it for
+// lack of space wraps eventstore.ErrStorageFull (personal.KeyStore).
+func writeFailed(err error) error {
+	if pgdb.DiskFull(err) {
+		return fmt.Errorf("%w: %w", eventstore.ErrStorageFull, err)
+	}
+	return err
 }
 
 // InstallationSecret returns the installation's secret: 32 random bytes,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/internal/sqlitedb"
 	"github.com/samspill/samspill/personal"
 )
@@ -71,7 +72,7 @@ func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, 
 	_, _ = rand.Read(key)
 	if _, err := k.db.ExecContext(ctx, `INSERT INTO contact_keys (contact_id, key, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC().Format(time.RFC3339)); err != nil {
-		return nil, fmt.Errorf("contact key: %w", err)
+		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
 	}
 	// Another writer may have made the key first: use the stored one.
 	return k.Key(ctx, contactID, false)
@@ -88,7 +89,7 @@ func (k *Keys) Erase(ctx context.Context, contactID string) error {
 	defer func() { _ = tx.Rollback() }()
 	res, err := tx.ExecContext(ctx, `DELETE FROM contact_keys WHERE contact_id = ?`, contactID)
 	if err != nil {
-		return fmt.Errorf("erase contact: %w", err)
+		return fmt.Errorf("erase contact: %w", writeFailed(err))
 	}
 	deleted, _ := res.RowsAffected()
 	var erased int
@@ -100,12 +101,21 @@ func (k *Keys) Erase(ctx context.Context, contactID string) error {
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO erased_contacts (contact_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 		contactID, k.now().UTC().Format(time.RFC3339)); err != nil {
-		return fmt.Errorf("erase contact: %w", err)
+		return fmt.Errorf("erase contact: %w", writeFailed(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("erase contact: %w", err)
+		return fmt.Errorf("erase contact: %w", writeFailed(err))
 	}
 	return k.checkpoint(ctx)
+}
+
+// writeFailed translates the error of a write: SQLite refusing it for lack
+// of space wraps eventstore.ErrStorageFull (personal.KeyStore).
+func writeFailed(err error) error {
+	if sqlitedb.DiskFull(err) {
+		return fmt.Errorf("%w: %w", eventstore.ErrStorageFull, err)
+	}
+	return err
 }
 
 // checkpoint copies the WAL into the database and truncates it. A reader

@@ -6,13 +6,15 @@
 //
 // The queue owns what every such writer does the same way: queueing and
 // waking the writer, refusing requests once the store closes, dropping
-// requests whose caller gave up before their batch started, and cutting
-// the queue into batches. How a batch is checked, written and retried
-// stays with the adapter.
+// requests whose caller gave up before their batch started, cutting the
+// queue into batches, and knowing whether the store's storage is full
+// (eventstore.StorageProber). How a batch is checked, written and retried,
+// and how the storage is probed, stays with the adapter.
 package groupcommit
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -59,11 +61,18 @@ type Queue[R Request] struct {
 	commit   func(batch []R)
 	maxBatch int
 
-	// mu guards pending and closing. Submit queues requests under it; the
-	// writer goroutine takes the whole queue at once.
+	// mu guards pending, probes and closing. Submit queues requests under
+	// it (ProbeStorage probes); the writer goroutine takes the whole queue
+	// at once.
 	mu      sync.Mutex
 	pending []R
+	probes  []*probe
 	closing bool
+	// full is set from the moment a request fails with
+	// eventstore.ErrStorageFull until a request writes or a probe goes
+	// through. Only the writer goroutine changes it, in the order it
+	// decides requests and probes.
+	full atomic.Bool
 	// wake carries at most one token: "the queue may be non-empty".
 	wake chan struct{}
 	// stopped is closed when the writer goroutine has returned.
@@ -139,14 +148,17 @@ func (q *Queue[R]) run() {
 	var spare []R
 	for range q.wake {
 		q.mu.Lock()
-		batch := q.pending
-		q.pending = spare
+		batch, probes := q.pending, q.probes
+		q.pending, q.probes = spare, nil
 		closing := q.closing
 		q.mu.Unlock()
 
 		if closing {
 			for _, r := range batch {
 				r.call().Finish(eventstore.ErrClosed)
+			}
+			for _, p := range probes {
+				p.finish(eventstore.ErrClosed)
 			}
 			return
 		}
@@ -157,6 +169,9 @@ func (q *Queue[R]) run() {
 		}
 		clear(batch)
 		spare = batch[:0]
+		for _, p := range probes {
+			q.runProbe(p)
+		}
 	}
 }
 
@@ -176,7 +191,84 @@ func (q *Queue[R]) Commit(batch []R) {
 	}
 	if len(live) > 0 {
 		q.commit(live)
+		q.observe(live)
 	}
+}
+
+// observe keeps the storage state after a batch (see full): requests are
+// decided in queue order, so the last one that failed for lack of space
+// or wrote events tells.
+func (q *Queue[R]) observe(batch []R) {
+	for _, r := range batch {
+		c := r.call()
+		switch {
+		case errors.Is(c.Err, eventstore.ErrStorageFull):
+			q.full.Store(true)
+		case c.Err == nil && !c.Res.Deduplicated:
+			q.full.Store(false)
+		}
+	}
+}
+
+// probe is a queued storage probe (ProbeStorage).
+type probe struct {
+	ctx   context.Context
+	write func(context.Context) error
+	err   error
+	done  chan struct{}
+}
+
+func (p *probe) finish(err error) {
+	p.err = err
+	close(p.done)
+}
+
+// ProbeStorage answers for a store as eventstore.StorageProber promises,
+// with write as the store's own small write. It returns nil at once while
+// the storage is not known to be full. Otherwise it queues write to run on
+// the writer goroutine after the batches queued before it, so that the
+// store's single writer is never used by two at once, and returns write's
+// error; write's nil ends the full state. write is skipped (nil) when a
+// batch meanwhile wrote, and when ctx ends before its turn (ctx's error,
+// which ProbeStorage also returns if ctx ends while write runs). A write
+// that is interrupted through ctx must leave nothing behind: a single
+// autocommit statement, or a transaction it rolls back itself.
+func (q *Queue[R]) ProbeStorage(ctx context.Context, write func(context.Context) error) error {
+	if !q.full.Load() {
+		return nil
+	}
+	p := &probe{ctx: ctx, write: write, done: make(chan struct{})}
+	q.mu.Lock()
+	if q.closing {
+		q.mu.Unlock()
+		return eventstore.ErrClosed
+	}
+	q.probes = append(q.probes, p)
+	q.mu.Unlock()
+	q.signal()
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runProbe runs a queued probe on the writer goroutine.
+func (q *Queue[R]) runProbe(p *probe) {
+	if err := p.ctx.Err(); err != nil {
+		p.finish(err)
+		return
+	}
+	if !q.full.Load() {
+		p.finish(nil)
+		return
+	}
+	err := p.write(p.ctx)
+	if err == nil {
+		q.full.Store(false)
+	}
+	p.finish(err)
 }
 
 // Stats count what a writer did; tests and benchmarks read them to see

@@ -3,7 +3,9 @@ package groupcommit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,6 +149,171 @@ func TestCommittedKeepsTheLargestBatch(t *testing.T) {
 	s.Committed(2)
 	if s.Batches.Load() != 3 || s.Requests.Load() != 12 || s.MaxBatch.Load() != 7 {
 		t.Fatalf("batches %d, requests %d, max %d; want 3, 12, 7", s.Batches.Load(), s.Requests.Load(), s.MaxBatch.Load())
+	}
+}
+
+// disk is a commit function over a storage that may be full: while full
+// is set, every request fails with eventstore.ErrStorageFull as an
+// adapter wraps it; otherwise a request with a negative n is a retry
+// (deduplicated) and the others are written. probe is the store's probe
+// write: it fails the same way while full is set, and counts its calls.
+type disk struct {
+	full   atomic.Bool
+	probes atomic.Int32
+	// inBatch is set while a batch is being committed; a probe that
+	// finds it set ran beside the writer.
+	inBatch atomic.Bool
+	overlap atomic.Bool
+	hold    chan struct{} // when set, the next batch waits for it
+	entered chan struct{}
+}
+
+func (d *disk) commit(batch []*request) {
+	d.inBatch.Store(true)
+	defer d.inBatch.Store(false)
+	if d.hold != nil {
+		d.entered <- struct{}{}
+		<-d.hold
+		d.hold = nil
+	}
+	for _, r := range batch {
+		switch {
+		case d.full.Load():
+			r.Finish(fmt.Errorf("commit: %w: database or disk is full", eventstore.ErrStorageFull))
+		case r.n < 0:
+			r.Res = eventstore.AppendResult{Deduplicated: true}
+			r.Finish(nil)
+		default:
+			r.Res = eventstore.AppendResult{FirstVersion: uint64(r.n)}
+			r.Finish(nil)
+		}
+	}
+}
+
+func (d *disk) probe(context.Context) error {
+	d.probes.Add(1)
+	if d.inBatch.Load() {
+		d.overlap.Store(true)
+	}
+	if d.full.Load() {
+		return fmt.Errorf("probe: %w", eventstore.ErrStorageFull)
+	}
+	return nil
+}
+
+func TestProbeStorageWritesOnlyFromAFailureForLackOfSpaceUntilAWriteSucceeds(t *testing.T) {
+	d := &disk{}
+	q := Start(10, d.commit)
+	defer q.Close()
+	ctx := t.Context()
+	probe := func(want error) {
+		t.Helper()
+		if err := q.ProbeStorage(ctx, d.probe); !errors.Is(err, want) && (want != nil || err != nil) {
+			t.Fatalf("ProbeStorage = %v; want %v", err, want)
+		}
+	}
+
+	probe(nil)
+	if _, err := q.Submit(newRequest(ctx, 1)); err != nil {
+		t.Fatal(err)
+	}
+	probe(nil)
+	if n := d.probes.Load(); n != 0 {
+		t.Fatalf("%d probe writes while nothing failed for lack of space; want none", n)
+	}
+
+	d.full.Store(true)
+	if _, err := q.Submit(newRequest(ctx, 2)); !errors.Is(err, eventstore.ErrStorageFull) {
+		t.Fatalf("Submit on a full disk = %v; want ErrStorageFull", err)
+	}
+	probe(eventstore.ErrStorageFull)
+	probe(eventstore.ErrStorageFull)
+	if n := d.probes.Load(); n != 2 {
+		t.Fatalf("%d probe writes after a failure for lack of space; want one per call (2)", n)
+	}
+	d.full.Store(false)
+	probe(nil) // space is back: the probe goes through and ends the state
+	probe(nil)
+	if n := d.probes.Load(); n != 3 {
+		t.Fatalf("%d probe writes; want 3: none once a probe went through", n)
+	}
+
+	// A request that writes ends the state too; one deduplicated does not.
+	d.full.Store(true)
+	if _, err := q.Submit(newRequest(ctx, 3)); !errors.Is(err, eventstore.ErrStorageFull) {
+		t.Fatalf("Submit on a full disk = %v; want ErrStorageFull", err)
+	}
+	d.full.Store(false)
+	if _, err := q.Submit(newRequest(ctx, -1)); err != nil {
+		t.Fatal(err)
+	}
+	probe(nil)
+	if n := d.probes.Load(); n != 4 {
+		t.Fatalf("%d probe writes; want 4: a deduplicated append wrote nothing, so it proves no space", n)
+	}
+	d.full.Store(true)
+	if _, err := q.Submit(newRequest(ctx, 4)); !errors.Is(err, eventstore.ErrStorageFull) {
+		t.Fatalf("Submit on a full disk = %v; want ErrStorageFull", err)
+	}
+	d.full.Store(false)
+	if _, err := q.Submit(newRequest(ctx, 5)); err != nil {
+		t.Fatal(err)
+	}
+	probe(nil)
+	if n := d.probes.Load(); n != 4 {
+		t.Fatalf("%d probe writes; want still 4: an append that wrote ended the state", n)
+	}
+	if d.overlap.Load() {
+		t.Fatal("a probe ran while a batch was being committed")
+	}
+}
+
+func TestProbeStorageWaitsForTheWriterAndGivesUpWithItsContext(t *testing.T) {
+	d := &disk{}
+	q := Start(10, d.commit)
+	ctx := t.Context()
+	d.full.Store(true)
+	if _, err := q.Submit(newRequest(ctx, 1)); !errors.Is(err, eventstore.ErrStorageFull) {
+		t.Fatalf("Submit on a full disk = %v; want ErrStorageFull", err)
+	}
+
+	// The writer holds a batch: a probe waits for it, and one whose
+	// context ends meanwhile returns at once and never writes.
+	d.hold, d.entered = make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		_, err := q.Submit(newRequest(ctx, 2))
+		held <- err
+	}()
+	<-d.entered
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := q.ProbeStorage(short, d.probe); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ProbeStorage behind a held batch = %v; want its context's deadline", err)
+	}
+	waiting := make(chan error, 1)
+	go func() { waiting <- q.ProbeStorage(ctx, d.probe) }()
+	waitFor(t, q, "two probes queued", func() bool { return len(q.probes) == 2 })
+	d.full.Store(false)
+	close(d.hold)
+	if err := <-held; err != nil {
+		t.Fatalf("the held batch: %v", err)
+	}
+	if err := <-waiting; err != nil {
+		t.Fatalf("ProbeStorage after the batch = %v; want nil", err)
+	}
+	if n := d.probes.Load(); n != 0 {
+		t.Fatalf("%d probe writes; want none: the given-up probe is skipped, and the batch before the other wrote", n)
+	}
+
+	// Close fails a probe still queued.
+	d.full.Store(true)
+	if _, err := q.Submit(newRequest(ctx, 3)); !errors.Is(err, eventstore.ErrStorageFull) {
+		t.Fatalf("Submit on a full disk = %v; want ErrStorageFull", err)
+	}
+	q.Close()
+	if err := q.ProbeStorage(ctx, d.probe); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("ProbeStorage after Close = %v; want ErrClosed", err)
 	}
 }
 
