@@ -185,4 +185,12 @@ func TestRecordersAreNamedOnlyToThoseWhoMaySeePersonalData(t *testing.T) {
 	if strings.Contains(string(feed.Body), `"subject":"admin"`) {
 		t.Fatalf("the feed names the recorder to a viewer: %s", feed.Body)
 	}
+	// The research export names no one, whoever takes it.
+	for _, who := range []string{"admin", "researcher"} {
+		export := a.do("GET", "/api/v1/research/events.ndjson", nil, "Authorization", bearer(who))
+		wantStatus(t, export, http.StatusOK)
+		if body := string(export.Body); strings.Contains(body, `"subject":"admin"`) || strings.Contains(body, "admin-request-1") || !strings.Contains(body, `"subject":"actor-`) {
+			t.Fatalf("the export for %s names the recorder or the request:\n%s", who, body)
+		}
+	}
 }
