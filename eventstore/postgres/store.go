@@ -419,7 +419,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, translate(s.host, err))
 	}
-	events, err := scanEvents(rows, 0)
+	events, err := scanEvents(rows, sqlrow.StreamCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, translate(s.host, err))
 	}
@@ -442,7 +442,7 @@ func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, translate(s.host, err))
 	}
-	events, err := scanEvents(rows, 0)
+	events, err := scanEvents(rows, sqlrow.StreamCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, translate(s.host, err))
 	}
@@ -470,7 +470,9 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, translate(s.host, err))
 	}
-	events, err := scanEvents(rows, min(limit, 1024))
+	// Positions are distinct integers: a page holds at most the head's
+	// distance from after, as far as this store has heard of the head.
+	events, err := scanEvents(rows, s.moved.Ahead(after, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, translate(s.host, err))
 	}
@@ -478,9 +480,9 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 }
 
 // scanEvents reads rows of sqlrow.EventColumns and closes rows.
-func scanEvents(rows pgx.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
+func scanEvents(rows pgx.Rows, capacity int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	return sqlrow.ScanEvents(rows, sizeHint)
+	return sqlrow.ScanEvents(rows, capacity)
 }
 
 // hostOf names the servers of cfg for messages: host:port (a Unix
