@@ -90,7 +90,8 @@ depcheck: ## domain imports only the standard library; only cmd names concrete a
 	@scripts/depcheck.sh
 
 bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~15 min)
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
+	$(GO) test -run '^$$' -bench . -skip 'Read' -benchtime $(BENCHTIME) ./eventstore/...
+	$(GO) test -run '^$$' -bench 'Read' -benchtime 200x ./eventstore/sqlite/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench 'RebuildAll|RebuildLayers' -benchtime 1x -timeout 30m ./projections/
 	SAMSPILL_GROWTH_MAX=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench Growth -benchtime 1x -timeout 30m ./projections/
