@@ -103,7 +103,7 @@ bench: ## run the benchmarks (each reports its baseline and ratio from the same 
 # SAMSPILL_TEST_POSTGRES_URL is set (or -postgres is given).
 PEERS_ARGS  ?=
 
-bench-peers: ## samspill's event stores beside hallgren/eventsourcing's SQL store and raw baselines, same rounds (bench/peers, its own module; ~6 min)
+bench-peers: ## samspill's event stores beside hallgren/eventsourcing's SQL store and raw baselines, same rounds (bench/peers, its own module; ~5 min)
 	cd bench/peers && $(GO) run . $(PEERS_ARGS)
 
 # Flags of cmd/samspill-load (`go run ./cmd/samspill-load --help`), e.g.
