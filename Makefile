@@ -29,7 +29,7 @@ FUZZTIME    ?= 10s
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./samspill-data
 
-.PHONY: help run build test crash test-deps lint fmt depcheck vulncheck vulndb bench load load-rss fuzz clean
+.PHONY: help run build test crash test-deps lint fmt depcheck vulncheck vulndb bench bench-peers load load-rss fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,12 +90,21 @@ depcheck: ## domain imports only the standard library; only cmd names concrete a
 	@scripts/depcheck.sh
 
 bench: ## run the benchmarks (each reports its baseline and ratio from the same run; ~15 min)
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./eventstore/...
+	$(GO) test -run '^$$' -bench . -skip 'Read' -benchtime $(BENCHTIME) ./eventstore/...
+	$(GO) test -run '^$$' -bench 'Read' -benchtime 200x ./eventstore/sqlite/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./http/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench 'RebuildAll|RebuildLayers' -benchtime 1x -timeout 30m ./projections/
 	SAMSPILL_GROWTH_MAX=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench Growth -benchtime 1x -timeout 30m ./projections/
 	SAMSPILL_BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./research/
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./web/
+
+# Flags of bench/peers (`cd bench/peers && go run . -help`), e.g.
+# PEERS_ARGS='-rounds 3 -only sqlite/scan'. PostgreSQL is measured when
+# SAMSPILL_TEST_POSTGRES_URL is set (or -postgres is given).
+PEERS_ARGS  ?=
+
+bench-peers: ## samspill's event stores beside hallgren/eventsourcing's SQL store and raw baselines, same rounds (bench/peers, its own module; ~5 min)
+	cd bench/peers && $(GO) run . $(PEERS_ARGS)
 
 # Flags of cmd/samspill-load (`go run ./cmd/samspill-load --help`), e.g.
 # LOAD_ARGS='--duration 30s --json load.json'. Not run in CI.

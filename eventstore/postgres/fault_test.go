@@ -198,8 +198,24 @@ func markedEvent(marker string) eventstore.NewEvent {
 	return e
 }
 
+// TestCommitOutcomeUnknown runs each case through both ways of writing: a
+// batch decided after its lookups (Any), and a lone append written in one
+// round trip (a pinned version; lone.go).
 func TestCommitOutcomeUnknown(t *testing.T) {
 	t.Parallel()
+	t.Run("General", func(t *testing.T) {
+		t.Parallel()
+		testCommitOutcomeUnknown(t, eventstore.Any())
+	})
+	t.Run("Lone", func(t *testing.T) {
+		t.Parallel()
+		testCommitOutcomeUnknown(t, eventstore.NoStream())
+	})
+}
+
+// testCommitOutcomeUnknown cuts the connection around a COMMIT; every
+// append expects expect of a new stream.
+func testCommitOutcomeUnknown(t *testing.T, expect eventstore.ExpectedVersion) {
 	schemaURL := pgtest.URL(t)
 	marker := "cut-" + uuid.NewString()
 	proxy, proxyURL := startProxy(t, schemaURL, marker)
@@ -212,15 +228,18 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		// The server commits, the answer is lost: the store checks and
 		// acknowledges.
 		proxy.arm(cutAfter, false)
-		verified, retries := s.stats.verified.Load(), s.stats.Retries.Load()
+		verified, retries, lone := s.stats.verified.Load(), s.stats.Retries.Load(), s.stats.lone.Load()
 		stream := streamID()
-		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Events: []eventstore.NewEvent{markedEvent(marker), event("PartnerJoined")}})
+		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: expect, Events: []eventstore.NewEvent{markedEvent(marker), event("PartnerJoined")}})
 		if err != nil {
 			t.Fatalf("Append: %v; want success (it committed)", err)
 		}
 		if s.stats.verified.Load() != verified+1 || s.stats.Retries.Load() != retries {
 			t.Fatalf("verified %d, retried %d; want one check that finds the batch committed, no retry",
 				s.stats.verified.Load()-verified, s.stats.Retries.Load()-retries)
+		}
+		if _, pinned := expect.Exact(); pinned != (s.stats.lone.Load() == lone+1) {
+			t.Fatalf("%d lone appends for an append expecting %s; want one exactly when it pins a version", s.stats.lone.Load()-lone, expect)
 		}
 		got, err := observer.ReadStream(ctx, stream)
 		if err != nil || len(got) != 2 || got[0].Position != res.Positions[0] || got[1].Position != res.Positions[1] {
@@ -233,7 +252,7 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		proxy.arm(cutBefore, false)
 		verified, retries := s.stats.verified.Load(), s.stats.Retries.Load()
 		stream := streamID()
-		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Events: []eventstore.NewEvent{markedEvent(marker)}})
+		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: expect, Events: []eventstore.NewEvent{markedEvent(marker)}})
 		if err != nil {
 			t.Fatalf("Append: %v; want success on the retry", err)
 		}
@@ -256,7 +275,7 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		// back, is deduplicated.
 		proxy.arm(cutAfter, true)
 		stream := streamID()
-		req := eventstore.AppendRequest{StreamID: stream, Events: []eventstore.NewEvent{markedEvent(marker)}}
+		req := eventstore.AppendRequest{StreamID: stream, Expected: expect, Events: []eventstore.NewEvent{markedEvent(marker)}}
 		_, err := s.Append(ctx, req)
 		var unknown *outcomeUnknownError
 		if !errors.Is(err, ErrUnavailable) || !errors.As(err, &unknown) || !strings.Contains(err.Error(), "outcome unknown") {

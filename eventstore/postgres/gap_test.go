@@ -25,6 +25,10 @@ type gapTrial struct {
 	instances, writersEach, appendsEach, readers int
 	// opts are the writer instances' options.
 	opts []Option
+	// pinned makes every append expect its stream's exact version (as
+	// commands do), which a writer with nothing else queued sends as a
+	// lone append (lone.go); otherwise appends expect any version.
+	pinned bool
 }
 
 // readerView is what one tailing reader saw.
@@ -60,13 +64,18 @@ func (tr gapTrial) run(t *testing.T, url string) []string {
 		for w := range tr.writersEach {
 			wg.Go(func() {
 				stream := streamID()
+				var version uint64
 				for i := range tr.appendsEach {
 					events := make([]eventstore.NewEvent, 1+(w+i)%3)
 					for j := range events {
 						events[j] = event("MilestoneLogged")
 						events[j].Data = json.RawMessage(fmt.Sprintf(`{"writer":%d,"append":%d,"n":%d}`, w, i, j))
 					}
-					res, err := st.Append(ctx, eventstore.AppendRequest{StreamID: stream, Events: events})
+					req := eventstore.AppendRequest{StreamID: stream, Events: events}
+					if tr.pinned {
+						req.Expected = eventstore.Exactly(version)
+					}
+					res, err := st.Append(ctx, req)
 					mu.Lock()
 					if err != nil {
 						failed = fmt.Errorf("writer %d append %d: %w", w, i, err)
@@ -77,6 +86,7 @@ func (tr gapTrial) run(t *testing.T, url string) []string {
 						acked[e.EventID] = res.Positions[j]
 					}
 					mu.Unlock()
+					version += uint64(len(events))
 				}
 			})
 		}
@@ -130,7 +140,14 @@ func (tr gapTrial) run(t *testing.T, url string) []string {
 				v.limit, missing, len(acked), examplePos, example))
 		}
 	}
-	t.Logf("%d instances × %d writers: %d events acknowledged; %d readers", tr.instances, tr.writersEach, len(acked), tr.readers)
+	var lone uint64
+	for _, st := range writers {
+		lone += st.stats.lone.Load()
+	}
+	if tr.pinned && lone == 0 {
+		problems = append(problems, "no append was written as a lone append: the trial did not test that way")
+	}
+	t.Logf("%d instances × %d writers: %d events acknowledged (%d appends alone); %d readers", tr.instances, tr.writersEach, len(acked), lone, tr.readers)
 	return problems
 }
 
@@ -182,6 +199,22 @@ func TestNoReaderPassesAnEventAcrossInstances(t *testing.T) {
 	trial := gapTrial{instances: 4, writersEach: 16, appendsEach: 25, readers: 4}
 	if testing.Short() {
 		trial.appendsEach = 8
+	}
+	if problems := trial.run(t, url); len(problems) > 0 {
+		t.Fatalf("%d problems, e.g.:\n%s", len(problems), problems[0])
+	}
+}
+
+// TestNoReaderPassesALoneAppendAcrossInstances is the same with few writers
+// per instance, each expecting its stream's version: most batches are one
+// request, written in one round trip with positions numbered by the
+// INSERT itself under the counter lock.
+func TestNoReaderPassesALoneAppendAcrossInstances(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	trial := gapTrial{instances: 4, writersEach: 1, appendsEach: 100, readers: 4, pinned: true}
+	if testing.Short() {
+		trial.appendsEach = 25
 	}
 	if problems := trial.run(t, url); len(problems) > 0 {
 		t.Fatalf("%d problems, e.g.:\n%s", len(problems), problems[0])

@@ -411,3 +411,33 @@ func TestChannelName(t *testing.T) {
 		t.Fatalf("channelName of long schemas: %q, %q", a, b)
 	}
 }
+
+// TestReadAllSizesItsResult: a page is made as large as the events it can
+// hold as far as the store knows the head, so a read at the head, which
+// subscribers make after every commit, allocates no page.
+func TestReadAllSizesItsResult(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, pgtest.URL(t))
+	events := make([]eventstore.NewEvent, 10)
+	for i := range events {
+		events[i] = event("MilestoneLogged")
+	}
+	mustAppend(t, s, eventstore.AppendRequest{StreamID: streamID(), Events: events})
+	for _, c := range []struct {
+		after          uint64
+		limit, len, cp int
+	}{
+		{0, 1000, 10, 10},
+		{0, 4, 4, 4},
+		{10, 1000, 0, 0},
+	} {
+		page, err := s.ReadAll(t.Context(), c.after, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != c.len || cap(page) != c.cp {
+			t.Errorf("ReadAll(after %d, limit %d): len %d, cap %d; want len %d, cap %d",
+				c.after, c.limit, len(page), cap(page), c.len, c.cp)
+		}
+	}
+}

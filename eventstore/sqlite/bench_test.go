@@ -269,3 +269,117 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	b.ReportMetric(rawSchemaRate(b, n64), "raw_schema64_events/s")
 	b.ReportMetric(float64(s.stats.Requests.Load())/float64(max(s.stats.Batches.Load(), 1)), "appends/commit")
 }
+
+// fillReads appends streams × perStream events (perStream events per
+// append, one append per stream) and returns the stream ids.
+func fillReads(b *testing.B, s *Store, streams, perStream int) []string {
+	b.Helper()
+	ctx := context.Background()
+	ids := make([]string, streams)
+	for i := range ids {
+		ids[i] = "partnership-" + uuid.NewString()
+		req := eventstore.AppendRequest{StreamID: ids[i], Expected: eventstore.NoStream(), Events: benchEvents(perStream)}
+		if _, err := s.Append(ctx, req); err != nil {
+			b.Fatalf("fill: %v", err)
+		}
+	}
+	return ids
+}
+
+// rawScan reads every row of the events table in position order into Go
+// values, decoding nothing: the baseline of the read benchmarks.
+func rawScan(b *testing.B, db *sql.DB, query string, args ...any) int {
+	b.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		b.Fatalf("raw scan: %v", err)
+	}
+	defer rows.Close()
+	var (
+		n                                                      int
+		position, version, schema                              int64
+		eventID, streamID, typ, occurred, recorded, meta, data string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&position, &eventID, &streamID, &version, &typ, &schema, &occurred, &recorded, &meta, &data); err != nil {
+			b.Fatalf("raw scan: %v", err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatalf("raw scan: %v", err)
+	}
+	return n
+}
+
+// BenchmarkReadAll reads pages of 2,000 events through ReadAll, one page
+// per iteration, in order through a log of 200,000 events (2,000 streams
+// of 100) and round again, against the raw query of the same page
+// (position > after, LIMIT 2,000) in the same iteration (raw_events/s).
+//
+//	go test -run '^$' -bench ReadAll -benchtime 200x ./eventstore/sqlite/
+func BenchmarkReadAll(b *testing.B) {
+	const page = 2000
+	s := openBench(b)
+	fillReads(b, s, 2000, 100)
+	ctx := context.Background()
+	var ours, baseline time.Duration
+	var n, rawN int
+	var after uint64
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		events, err := s.ReadAll(ctx, after, page)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ours += time.Since(start)
+		b.StopTimer()
+		n += len(events)
+		start = time.Now()
+		rawN += rawScan(b, s.r, `SELECT `+sqlrow.EventColumns+` FROM events WHERE position > ? ORDER BY position LIMIT ?`, int64(after), page)
+		baseline += time.Since(start)
+		if len(events) < page {
+			after = 0 // round again
+		} else {
+			after = events[len(events)-1].Position
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(rate(n, ours), "events/s")
+	b.ReportMetric(rate(rawN, baseline), "raw_events/s")
+	b.ReportMetric(rate(n, ours)/rate(rawN, baseline), "x_raw")
+}
+
+// BenchmarkReadStream loads a stream of 100 events (ReadStream) per
+// iteration, against the raw query of another stream's rows in the same
+// iteration (not the same one, whose pages the first read has just
+// cached).
+func BenchmarkReadStream(b *testing.B) {
+	s := openBench(b)
+	ids := fillReads(b, s, 200, 100)
+	ctx := context.Background()
+	var ours, baseline time.Duration
+	var n, rawN int
+	b.ResetTimer()
+	for i := range b.N {
+		id := ids[i%len(ids)]
+		start := time.Now()
+		events, err := s.ReadStream(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += len(events)
+		ours += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		rawN += rawScan(b, s.r, `SELECT `+sqlrow.EventColumns+` FROM events WHERE stream_id = ? ORDER BY version`, ids[(i+len(ids)/2)%len(ids)])
+		baseline += time.Since(start)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(rate(n, ours), "events/s")
+	b.ReportMetric(rate(rawN, baseline), "raw_events/s")
+	b.ReportMetric(rate(n, ours)/rate(rawN, baseline), "x_raw")
+}

@@ -211,6 +211,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.wr.open(ctx, s.w); err != nil {
 		return fail(err)
 	}
+	head, err := s.Head(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	s.moved.Notify(head) // for the size of ReadAll's results
 	s.queue = groupcommit.Start(o.maxBatch, s.commit)
 	return s, nil
 }
@@ -293,7 +298,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
 	}
-	events, err := scanEvents(rows, 0)
+	events, err := scanEvents(rows, sqlrow.StreamCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
 	}
@@ -316,7 +321,7 @@ func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
 	}
-	events, err := scanEvents(rows, 0)
+	events, err := scanEvents(rows, sqlrow.StreamCapacity)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
 	}
@@ -342,7 +347,10 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
 	}
-	events, err := scanEvents(rows, min(limit, 1024))
+	// Positions are distinct integers: a page holds at most the head's
+	// distance from after. The head is the last one this store committed
+	// or found at Open, without a query.
+	events, err := scanEvents(rows, s.moved.Ahead(after, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
 	}
@@ -350,9 +358,9 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 }
 
 // scanEvents reads rows of sqlrow.EventColumns and closes rows.
-func scanEvents(rows *sql.Rows, sizeHint int) ([]eventstore.RecordedEvent, error) {
+func scanEvents(rows *sql.Rows, capacity int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
-	return sqlrow.ScanEvents(rows, sizeHint)
+	return sqlrow.ScanEvents(rows, capacity)
 }
 
 // translate maps driver and database/sql errors to the port's sentinels

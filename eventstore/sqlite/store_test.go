@@ -617,3 +617,41 @@ func TestLoneAppendFastPath(t *testing.T) {
 		t.Fatalf("ReadStream = %d events, %v; want 3", len(events), err)
 	}
 }
+
+// TestReadAllSizesItsResult: a page is made as large as the events it can
+// hold (the head's distance, up to the limit), also on a store opened over
+// an existing log, so reading a page neither grows its slice row by row
+// nor allocates one at the head.
+func TestReadAllSizesItsResult(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	events := make([]eventstore.NewEvent, 100)
+	for i := range events {
+		events[i] = event("MilestoneLogged")
+	}
+	if _, err := s.Append(ctx, eventstore.AppendRequest{StreamID: streamID(), Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path)
+	for _, c := range []struct {
+		after          uint64
+		limit, len, cp int
+	}{
+		{0, 1000, 100, 100},
+		{0, 30, 30, 30},
+		{90, 1000, 10, 10},
+		{100, 1000, 0, 0},
+	} {
+		page, err := s.ReadAll(ctx, c.after, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != c.len || cap(page) != c.cp {
+			t.Errorf("ReadAll(after %d, limit %d): len %d, cap %d; want len %d, cap %d",
+				c.after, c.limit, len(page), cap(page), c.len, c.cp)
+		}
+	}
+}

@@ -36,6 +36,20 @@ func (b *Broadcaster) HeadMoved() <-chan struct{} {
 	return b.ch
 }
 
+// Ahead returns how many positions above after the highest one Notify was
+// told of is, at most limit (0 when it is not above after): as many events
+// as a read above after can find, as far as b knows. Stores size a page's
+// result by it. It may fall short of the log (another process's commits,
+// a notification on its way) but never counts what was not committed.
+func (b *Broadcaster) Ahead(after uint64, limit int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.head <= after || limit <= 0 {
+		return 0
+	}
+	return int(min(b.head-after, uint64(limit)))
+}
+
 // Notify tells b that the event at position pos is committed: if pos is
 // above every position notified before, the channel handed out is closed,
 // and the next HeadMoved hands out a new one. Positions at or below that

@@ -85,3 +85,22 @@ func TestBackoffDoublesUpToTheLongestUntilReset(t *testing.T) {
 		t.Fatal("Sleep returned true with a done context")
 	}
 }
+
+func TestAheadCountsUpToTheHighestNotified(t *testing.T) {
+	var b Broadcaster
+	if n := b.Ahead(0, 100); n != 0 {
+		t.Fatalf("Ahead(0, 100) of a new broadcaster = %d, want 0", n)
+	}
+	b.Notify(70)
+	b.Notify(30) // late: changes nothing
+	for _, c := range []struct {
+		after       uint64
+		limit, want int
+	}{
+		{0, 100, 70}, {0, 20, 20}, {60, 100, 10}, {70, 100, 0}, {80, 100, 0}, {0, 0, 0},
+	} {
+		if n := b.Ahead(c.after, c.limit); n != c.want {
+			t.Errorf("Ahead(%d, %d) after Notify(70) = %d, want %d", c.after, c.limit, n, c.want)
+		}
+	}
+}
