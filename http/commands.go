@@ -33,7 +33,7 @@ func (w when) command(e partnership.Event) (partnership.Command, error) {
 	}
 	t, err := calendar.ParseTime(*w.OccurredAt)
 	if err != nil {
-		return cmd, fieldError("occurred_at", "%v", err)
+		return cmd, edge.FieldError("occurred_at", "%v", err)
 	}
 	cmd.OccurredAt = &t
 	return cmd, nil
@@ -255,7 +255,7 @@ func commandMeta(c *gin.Context, body []byte) (app.Meta, error) {
 	}
 	if key, ok := c.Request.Header["Idempotency-Key"]; ok {
 		if len(key) != 1 || !edge.VisibleASCII(key[0], maxIdempotencyKey) {
-			return meta, badRequest("Idempotency-Key must be 1 to 128 visible ASCII characters")
+			return meta, edge.BadRequest("Idempotency-Key must be 1 to 128 visible ASCII characters")
 		}
 		meta.IdempotencyKey = key[0]
 		// The key is the token's: another token reusing it with the same
@@ -279,7 +279,7 @@ func parseETag(v string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(unquoted, 10, 64)
 	if !ok || err != nil {
-		return 0, badRequest(`If-Match must be an entity tag such as "3" (the partnership's version)`)
+		return 0, edge.BadRequest(`If-Match must be an entity tag such as "3" (the partnership's version)`)
 	}
 	return n, nil
 }

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/samspill/samspill/edge"
 )
 
 // maxBody is the largest request body accepted (docs/api.md: over 1 MiB is
@@ -24,9 +26,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, &inputError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)}
+		return nil, edge.TooLarge(fmt.Sprintf("the body exceeds %d bytes", maxBody))
 	case err != nil:
-		return nil, badRequest("the body could not be read")
+		return nil, edge.BadRequest("the body could not be read")
 	}
 	return body, nil
 }
@@ -68,16 +70,16 @@ func jsonDepth(data []byte) int {
 // wrong types and trailing data, with the offending field named.
 func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("the body must be a JSON object")
+		return edge.BadRequest("the body must be a JSON object")
 	}
 	if jsonDepth(body) > maxDepth {
-		return badRequest(fmt.Sprintf("the body nests deeper than %d levels", maxDepth))
+		return edge.BadRequest(fmt.Sprintf("the body nests deeper than %d levels", maxDepth))
 	}
 	if path, bad := invalidUTF8(body); bad {
 		if path == "" {
-			return badRequest("the body is not valid UTF-8")
+			return edge.BadRequest("the body is not valid UTF-8")
 		}
-		return fieldError(path, "must be valid UTF-8 text")
+		return edge.FieldError(path, "must be valid UTF-8 text")
 	}
 	if err := checkFields(body, dst); err != nil {
 		return err
@@ -88,7 +90,7 @@ func decodeStrict(body []byte, dst any) error {
 		return jsonError(err, reflect.TypeOf(dst))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("the body must hold exactly one JSON object")
+		return edge.BadRequest("the body must hold exactly one JSON object")
 	}
 	return nil
 }
@@ -177,17 +179,17 @@ func jsonError(err error, target reflect.Type) error {
 	)
 	switch {
 	case errors.As(err, &syntax):
-		return badRequest(fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
+		return edge.BadRequest(fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("malformed JSON: the body ends too early")
+		return edge.BadRequest("malformed JSON: the body ends too early")
 	case errors.As(err, &typeErr):
 		field := jsonPath(target, typeErr.Field)
 		if field == "" {
-			return badRequest(fmt.Sprintf("the body must be a JSON object, not %s", typeErr.Value))
+			return edge.BadRequest(fmt.Sprintf("the body must be a JSON object, not %s", typeErr.Value))
 		}
-		return fieldError(field, "must be %s, not %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+		return edge.FieldError(field, "must be %s, not %s", jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
 	}
-	return badRequest("malformed JSON: " + err.Error())
+	return edge.BadRequest("malformed JSON: " + err.Error())
 }
 
 func jsonTypeName(kind string) string {

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 )
 
@@ -102,7 +103,7 @@ func (q *queryParams) err() error {
 	if len(q.fields) == 0 {
 		return nil
 	}
-	return badRequest("the request has invalid parameters", q.fields...)
+	return edge.BadRequest("the request has invalid parameters", q.fields...)
 }
 
 // positionMessage explains a bad event position.

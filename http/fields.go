@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/samspill/samspill/edge"
 )
 
 // encoding/json matches object keys to struct fields case-insensitively and
@@ -29,7 +31,7 @@ func checkFields(body []byte, dst any) error {
 		return nil // the decoder reports malformed JSON with its offset
 	}
 	if path := unknownField(v, reflect.TypeOf(dst), ""); path != "" {
-		return fieldError(path, "is not a known field")
+		return edge.FieldError(path, "is not a known field")
 	}
 	return nil
 }

@@ -46,6 +46,6 @@ func securityHeaders(c *gin.Context) {
 // naming the parameter.
 func (s *Server) validQuery(c *gin.Context) {
 	if name, bad := edge.InvalidUTF8(c.Request.URL.Query()); bad {
-		s.fail(c, fieldError(name, "must be valid UTF-8 text"))
+		s.fail(c, edge.FieldError(name, "must be valid UTF-8 text"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/research"
 )
 
@@ -59,7 +60,7 @@ func (s *Server) exportSpells(c *gin.Context) {
 		day = calendar.Day(*asOf)
 	}
 	if err := research.CheckAsOf(day, today); err != nil {
-		s.fail(c, fieldError("as_of", "must not be after today (%s, Europe/Oslo): days not yet observed cannot count as survival", today))
+		s.fail(c, edge.FieldError("as_of", "must not be after today (%s, Europe/Oslo): days not yet observed cannot count as survival", today))
 		return
 	}
 	position, ok := s.exportPosition(c, at)
@@ -76,7 +77,7 @@ func (s *Server) exportSpells(c *gin.Context) {
 func (s *Server) exportPosition(c *gin.Context, at uint64) (uint64, bool) {
 	position, err := research.Position(c.Request.Context(), s.store, at)
 	if errors.Is(err, research.ErrPositionAhead) {
-		err = fieldError("at_position", "is beyond the newest event; an export of the future could still change")
+		err = edge.FieldError("at_position", "is beyond the newest event; an export of the future could still change")
 	}
 	if err != nil {
 		s.fail(c, err)

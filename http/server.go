@@ -183,23 +183,25 @@ func newEngine(cfg Config) *gin.Engine {
 // one succeeds, the probe makes a small write of its own, so an instance
 // taken out of rotation returns by itself once space has been freed. It
 // returns the problem to answer when the store cannot write.
-func (s *Server) storageReady(ctx context.Context) (Problem, bool) {
+func (s *Server) storageReady(ctx context.Context) (edge.Failure, bool) {
 	prober, ok := s.store.(eventstore.StorageProber)
 	if !ok {
-		return Problem{}, true
+		return edge.Failure{}, true
 	}
 	err := prober.ProbeStorage(ctx)
 	switch {
 	case err == nil:
-		return Problem{}, true
+		return edge.Failure{}, true
 	case errors.Is(err, eventstore.ErrStorageFull):
 		s.log.WarnContext(ctx, "not ready: storage full", "err", err)
-		return Problem{Type: typeStorageFull, Title: "Not ready", Status: http.StatusServiceUnavailable,
-			Detail: "storage full: the event store has no space left to write, so commands answer 503 and nothing is saved; ready again by itself once space has been freed"}, false
+		f := edge.Classify(err)
+		f.Title, f.Detail = "Not ready", "storage full: the event store has no space left to write, so commands answer 503 and nothing is saved; ready again by itself once space has been freed"
+		return f, false
 	}
 	s.log.WarnContext(ctx, "not ready: the event store's storage probe failed", "err", err)
-	return Problem{Type: typeUnavailable, Title: "Not ready", Status: http.StatusServiceUnavailable,
-		Detail: "the event store ran out of space and cannot be probed now"}, false
+	f := edge.Classify(eventstore.ErrClosed)
+	f.Title, f.Detail = "Not ready", "the event store ran out of space and cannot be probed now"
+	return f, false
 }
 
 func (s *Server) healthz(c *gin.Context) {
@@ -219,9 +221,8 @@ func (s *Server) readyz(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeUnavailable, Title: "Not ready", Status: http.StatusServiceUnavailable, Detail: "the event store does not answer"})
 		return
 	}
-	if p, ok := s.storageReady(ctx); !ok {
-		c.Header("Retry-After", retryAfter(p))
-		writeProblem(c, p)
+	if f, ok := s.storageReady(ctx); !ok {
+		writeFailure(c, f)
 		return
 	}
 	list, reason := s.projectionsReady(ctx)

@@ -15,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
-	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
@@ -556,10 +555,6 @@ func (p *Pages) commandFailed(c *gin.Context, spec formSpec, fc formContext, pos
 func (p *Pages) failCommand(c *gin.Context, err error) {
 	if errors.Is(err, partnership.ErrNotFound) {
 		p.fail(c, notFound("There is no partnership with this id"))
-		return
-	}
-	if errors.Is(err, auth.ErrForbidden) {
-		p.errorPage(c, http.StatusForbidden, "Your token may not make this change: "+edge.ForbiddenReason(principal(c), "")+".")
 		return
 	}
 	p.fail(c, err)

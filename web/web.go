@@ -19,13 +19,13 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,7 +34,6 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
-	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 )
@@ -183,29 +182,41 @@ type errorPage struct {
 	Back    string
 }
 
-// fail answers with an HTML error page for err: 404 for unknown
-// partnerships and municipalities, 503 while shutting down, when the read
-// models fail or when the storage is full (nothing was saved), 500
-// (logged) for anything unexpected.
+// fail answers with an HTML error page for err: the status edge.Classify
+// gives it (the API's, for the same error), in words for people. Pages'
+// own not-found errors (notFound) keep their message.
 func (p *Pages) fail(c *gin.Context, err error) {
-	status, msg := http.StatusInternalServerError, "An unexpected error occurred; it has been logged."
-	switch {
-	case errors.Is(err, errNotFound):
-		status, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, eventstore.ErrStorageFull):
-		// Someone has to free space first: ask for a longer wait than
-		// for a busy server, as the API does.
-		status, msg = http.StatusServiceUnavailable, "Nothing was saved: the server has run out of storage space. Try again later."
-		c.Header("Retry-After", "30")
-	case errors.Is(err, projections.ErrNotCaughtUp), errors.Is(err, projections.ErrFailed),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		status, msg = http.StatusServiceUnavailable, "The service is busy or shutting down; try again in a moment."
-		c.Header("Retry-After", "1")
+	if errors.Is(err, errNotFound) {
+		p.errorPage(c, http.StatusNotFound, err.Error())
+		return
 	}
-	if status >= 500 {
+	f := edge.Classify(err)
+	if f.Status >= 500 {
 		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}
-	p.errorPage(c, status, msg)
+	if f.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
+	}
+	p.errorPage(c, f.Status, failureMessage(c, f))
+}
+
+// failureMessage says what a failure means to the person at the page.
+func failureMessage(c *gin.Context, f edge.Failure) string {
+	switch f.Kind {
+	case edge.KindNotFound:
+		return "There is no such page here: " + f.Detail + "."
+	case edge.KindForbidden:
+		return "You may not make this change: " + edge.ForbiddenReason(principal(c), "") + "."
+	case edge.KindStorageFull:
+		return "Nothing was saved: the server has run out of storage space. Try again later."
+	case edge.KindUnavailable:
+		return "The service is busy or shutting down; try again in a moment."
+	case edge.KindValidation, edge.KindTooLarge:
+		return "The request could not be read: " + f.Detail + "."
+	case edge.KindInternal:
+		return "An unexpected error occurred; it has been logged."
+	}
+	return f.Title + ": " + f.Detail + "."
 }
 
 // errorPage renders a plain error page.

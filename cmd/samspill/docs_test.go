@@ -103,16 +103,17 @@ func TestDocsDescribeEveryRoute(t *testing.T) {
 	}
 }
 
-// problemTypes returns every problem type URN written in the http
-// package's source (outside tests).
+// problemTypes returns the problem type URN of every kind of failure
+// declared in package edge (the constants of type Kind, outside tests):
+// the API answers urn:samspill:problem:<kind>.
 func problemTypes(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join(repoRoot, "http", "*.go"))
+	files, err := filepath.Glob(filepath.Join(repoRoot, "edge", "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
+	var out []string
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -122,19 +123,22 @@ func problemTypes(t *testing.T) []string {
 			t.Fatalf("parse %s: %v", name, err)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
+			spec, ok := n.(*ast.ValueSpec)
+			if !ok {
 				return true
 			}
-			if v, err := strconv.Unquote(lit.Value); err == nil && strings.HasPrefix(v, "urn:samspill:problem:") {
-				seen[v] = true
+			if typ, ok := spec.Type.(*ast.Ident); !ok || typ.Name != "Kind" {
+				return true
+			}
+			for _, v := range spec.Values {
+				if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if kind, err := strconv.Unquote(lit.Value); err == nil {
+						out = append(out, "urn:samspill:problem:"+kind)
+					}
+				}
 			}
 			return true
 		})
-	}
-	out := make([]string, 0, len(seen))
-	for v := range seen {
-		out = append(out, v)
 	}
 	slices.Sort(out)
 	return out
