@@ -22,6 +22,15 @@ import (
 	"github.com/samspill/samspill/eventstore"
 )
 
+// NewEngine returns the Gin engine the front doors are mounted on, in
+// release mode, answering 405 for a known path with another method.
+func NewEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	return r
+}
+
 // Keys of the request's values in the Gin context.
 const (
 	requestIDKey = "samspill.request_id"

@@ -50,7 +50,11 @@ func benchServer(b *testing.B) (http.Handler, *projections.Runner) {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	return NewHandler(Config{Service: app.New(store), Store: store, Projections: runner, Logger: log}), runner
+	h, err := NewHandler(Config{Service: app.New(store), Store: store, Projections: runner, Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, runner
 }
 
 // latencies runs f b.N times and returns the sorted durations.

@@ -32,7 +32,10 @@ func (a *testAPI) variant(change func(*Config), wrap func(http.Handler) http.Han
 	if change != nil {
 		change(&cfg)
 	}
-	h := NewHandler(cfg)
+	h, err := NewHandler(cfg)
+	if err != nil {
+		a.t.Fatal(err)
+	}
 	if wrap != nil {
 		h = wrap(h)
 	}

@@ -44,7 +44,7 @@ func plainSetup(a *testAPI) fixture {
 	return fixture{p: a.newPartnership()}
 }
 
-// commandEndpoints lists every command endpoint of newEngine (the OpenAPI
+// commandEndpoints lists every command endpoint of Server.Register (the OpenAPI
 // test checks that none is missing).
 func commandEndpoints() []endpoint {
 	return []endpoint{

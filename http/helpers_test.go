@@ -96,7 +96,11 @@ func startTestAPIIn(t *testing.T, dir string, configure func(*Config), server fu
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv := httptest.NewUnstartedServer(NewHandler(cfg))
+	h, err := NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	if server != nil {
 		server(srv.Config)
 	}

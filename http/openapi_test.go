@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
@@ -186,10 +187,12 @@ func (d *openAPI) requestSchema(op map[string]any) (map[string]any, bool) {
 var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // engineRoutes returns "METHOD /path" (OpenAPI path syntax) of every route
-// newEngine registers.
+// Server.Register registers.
 func engineRoutes() map[string]bool {
 	routes := map[string]bool{}
-	for _, r := range newEngine(Config{}).Routes() {
+	engine := edge.NewEngine()
+	(&Server{}).Register(engine)
+	for _, r := range engine.Routes() {
 		routes[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
 	}
 	return routes
@@ -262,7 +265,7 @@ func eachObject(v any, at string, visit func(obj map[string]any, at string)) {
 }
 
 // TestOpenAPIRoutes checks that the document describes exactly the routes
-// of newEngine: a route without an entry, or an entry without a route,
+// of Server.Register: a route without an entry, or an entry without a route,
 // fails.
 func TestOpenAPIRoutes(t *testing.T) {
 	t.Parallel()
@@ -275,11 +278,11 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 	for _, r := range sortedKeys(inDoc) {
 		if !inEngine[r] {
-			t.Errorf("openapi.json describes %s, which newEngine does not register", r)
+			t.Errorf("openapi.json describes %s, which Server.Register does not register", r)
 		}
 	}
 	if len(inEngine) == 0 {
-		t.Fatal("newEngine registers no routes")
+		t.Fatal("Server.Register registers no routes")
 	}
 	// Every command endpoint has a valid-body fixture, so the bad-input
 	// and constraint tests cover it.
@@ -423,7 +426,7 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 	}
 	for r := range requestTypes {
 		if !routes[r] {
-			t.Errorf("requestTypes lists %s, which newEngine does not register", r)
+			t.Errorf("requestTypes lists %s, which Server.Register does not register", r)
 		}
 	}
 }

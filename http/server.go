@@ -69,9 +69,6 @@ type Config struct {
 	ResearchSecret []byte
 	// Now is the clock that dates exports without as_of; time.Now if nil.
 	Now func() time.Time
-	// Pages, when set, adds the browser pages (package web) to the same
-	// engine, after the API's routes.
-	Pages func(r gin.IRouter)
 }
 
 // Server holds the handlers' dependencies.
@@ -95,15 +92,26 @@ type Server struct {
 	now            func() time.Time
 }
 
-// NewHandler returns the API as an http.Handler.
-func NewHandler(cfg Config) http.Handler {
-	return newEngine(cfg)
+// Validate reports every required field that is missing.
+func (cfg Config) Validate() error {
+	var errs []error
+	if cfg.Service == nil {
+		errs = append(errs, errors.New("http: Config.Service is required"))
+	}
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("http: Config.Store is required"))
+	}
+	return errors.Join(errs...)
 }
 
-func newEngine(cfg Config) *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
+// New returns the API of cfg. Mount it on an engine with Use and Register
+// (cmd mounts the pages beside it), or take NewHandler for the API alone.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{svc: cfg.Service, hist: cfg.History, store: cfg.Store, log: cfg.Logger}
-	if s.hist == nil && s.svc != nil {
+	if s.hist == nil {
 		s.hist = s.svc.History()
 	}
 	if s.log == nil {
@@ -128,8 +136,26 @@ func newEngine(cfg Config) *gin.Engine {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
+	return s, nil
+}
+
+// NewHandler returns the API alone as an http.Handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := edge.NewEngine()
+	s.Use(r)
+	s.Register(r)
+	return r, nil
+}
+
+// Use installs what every route of the engine gets, the pages' too:
+// metrics, recovery from panics, request ids and security headers; and
+// the problem+json answers of a path or method the engine does not know.
+// Call it before any route is registered.
+func (s *Server) Use(r *gin.Engine) {
 	r.Use(s.metrics.instrument, s.recoverer, edge.WithRequestID, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
@@ -137,7 +163,11 @@ func newEngine(cfg Config) *gin.Engine {
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeMethodNotAllowed, Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: "the endpoint does not support this method"})
 	})
+}
 
+// Register adds the API's routes to r: /healthz, /readyz, /metrics and
+// /api/v1/....
+func (s *Server) Register(r gin.IRouter) {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", metricsHandler(s.registry, s.log))
@@ -172,10 +202,6 @@ func newEngine(cfg Config) *gin.Engine {
 	v1.POST("/partnerships/:id/resume", write, command[resumeRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/end", write, command[endRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/corrections", write, command[correctEntryRequest](s, s.toPartnership))
-	if cfg.Pages != nil {
-		cfg.Pages(r)
-	}
-	return r
 }
 
 // storageReady asks a store that can tell (eventstore.StorageProber)

@@ -21,6 +21,7 @@ import (
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/projections"
@@ -98,8 +99,18 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 			t.Fatal(err)
 		}
 	}
-	s.pages = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Logger: logger, Now: now})
-	s.srv = httptest.NewServer(httpapi.NewHandler(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Logger: logger, Pages: s.pages.Register}))
+	if s.pages, err = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Logger: logger, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := edge.NewEngine()
+	api.Use(engine)
+	api.Register(engine)
+	s.pages.Register(engine)
+	s.srv = httptest.NewServer(engine)
 	t.Cleanup(s.srv.Close)
 	s.caughtUp(t)
 	return s

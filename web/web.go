@@ -79,8 +79,23 @@ type Pages struct {
 	projWait time.Duration
 }
 
-// New returns the pages over cfg. Service and Projections must be set.
-func New(cfg Config) *Pages {
+// Validate reports every required field that is missing.
+func (cfg Config) Validate() error {
+	var errs []error
+	if cfg.Service == nil {
+		errs = append(errs, errors.New("web: Config.Service is required"))
+	}
+	if cfg.Projections == nil {
+		errs = append(errs, errors.New("web: Config.Projections is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// New returns the pages over cfg; Register mounts them on an engine.
+func New(cfg Config) (*Pages, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
 	if p.hist == nil {
 		p.hist = p.svc.History()
@@ -98,13 +113,13 @@ func New(cfg Config) *Pages {
 	if p.projWait <= 0 {
 		p.projWait = 3 * time.Second
 	}
-	return p
+	return p, nil
 }
 
 // Register adds the pages and their assets to r: GET /, /m/:code, /p/new,
 // /p/:id, /assets/*file and POST /p/new, /p/:id/:action, and the sign-in
 // pages GET and POST /login and /logout. Everything but the assets and the
-// sign-in pages needs a signed-in token. Pass it as httpapi.Config.Pages.
+// sign-in pages needs a signed-in token. cmd mounts them beside the API (http.Server.Register).
 func (p *Pages) Register(r gin.IRouter) {
 	r.GET("/assets/*file", serveAsset)
 	open := r.Group("", p.secureHeaders, p.ensureCSRFID)

@@ -148,7 +148,10 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := site{store: store, runner: runner, tokens: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
+	handler, err := site{store: store, runner: runner, tokens: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &testSite{engine: handler.(*gin.Engine), tokens: map[string]string{badToken: "ssp_" + strings.Repeat("A", 43)}, store: store, runner: runner, keys: keys, dir: dir}
 	for name, spec := range map[string]auth.Spec{
 		admin:      {Name: "admin", Role: auth.RoleAdmin},

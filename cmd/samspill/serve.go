@@ -15,6 +15,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	httpapi "github.com/samspill/samspill/http"
@@ -128,11 +129,15 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	streamsDone := make(chan struct{})
+	handler, err := site{
+		store: store, runner: runner, tokens: tokens, keys: keys, secret: secret,
+		log: log, registry: registry, streamsDone: streamsDone,
+	}.handler()
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler: site{
-			store: store, runner: runner, tokens: tokens, keys: keys, secret: secret,
-			log: log, registry: registry, streamsDone: streamsDone,
-		}.handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -198,14 +203,13 @@ type site struct {
 	states *history.States
 }
 
-// handler is the whole server: the API and, on the same engine, the pages,
-// over one application service.
-func (s site) handler() http.Handler {
+// handler is the whole server: the API and the pages side by side on one
+// engine, over one command service and one history store.
+func (s site) handler() (http.Handler, error) {
 	research := derivedKey(s.secret, "spells partnership_key")
 	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
 	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
-	pages := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
-	return httpapi.NewHandler(httpapi.Config{
+	api, err := httpapi.New(httpapi.Config{
 		Service:        svc,
 		History:        hist,
 		Store:          s.store,
@@ -216,8 +220,19 @@ func (s site) handler() http.Handler {
 		StreamsDone:    s.streamsDone,
 		Version:        version,
 		ResearchSecret: research,
-		Pages:          pages.Register,
 	})
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+	if err != nil {
+		return nil, err
+	}
+	engine := edge.NewEngine()
+	api.Use(engine)
+	api.Register(engine)
+	pages.Register(engine)
+	return engine, nil
 }
 
 func loadDemoIfEmpty(ctx context.Context, store eventstore.Store, keys personal.KeyStore, env environment) error {
