@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
@@ -315,7 +316,7 @@ var partnershipSpecs = []formSpec{
 	{
 		id: "anchoring", legend: "Change anchoring", submit: "Change anchoring", show: notEnded,
 		fields: func(fc formContext) []fieldView {
-			f := selectField("level", "New level (now: "+shortLabel(fc.state.AnchoringLevel)+")", partnership.AnchoringLevels, "", true)
+			f := selectField("level", "New level (now: "+describe.ShortLabel(fc.state.AnchoringLevel)+")", partnership.AnchoringLevels, "", true)
 			return []fieldView{f, {Name: "note", Label: "Note", Kind: "textarea"}, dateField(fc)}
 		},
 		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
@@ -395,7 +396,7 @@ var partnershipSpecs = []formSpec{
 				if h.Type == partnership.TypeEntryCorrected {
 					continue
 				}
-				f.Options = append(f.Options, option{Value: h.EventID, Label: fmt.Sprintf("#%d %s %s: %s", h.Version, calendar.Day(h.OccurredAt), label(h.Type), truncate(describe(h.Entry.Event, fc.names), 60))})
+				f.Options = append(f.Options, option{Value: h.EventID, Label: fmt.Sprintf("#%d %s %s: %s", h.Version, calendar.Day(h.OccurredAt), describe.Label(h.Type), truncate(describe.Event(h.Entry.Event, fc.names), 60))})
 			}
 			return []fieldView{
 				f,

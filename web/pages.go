@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
@@ -117,7 +118,7 @@ type option struct {
 func options(values []string, selected string) []option {
 	out := make([]option, len(values))
 	for i, v := range values {
-		out[i] = option{Value: v, Label: label(v), Selected: v == selected}
+		out[i] = option{Value: v, Label: describe.Label(v), Selected: v == selected}
 	}
 	return out
 }
@@ -125,7 +126,7 @@ func options(values []string, selected string) []option {
 var legend = func() []legendItem {
 	out := make([]legendItem, len(markerKinds))
 	for i, k := range markerKinds {
-		out[i] = legendItem{ID: k.ID, Label: label(k.Type)}
+		out[i] = legendItem{ID: k.ID, Label: describe.Label(k.Type)}
 	}
 	return out
 }()
@@ -451,7 +452,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	contacts := map[string]int{}
 	for i, h := range events {
 		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, OccurredAt: calendar.Day(h.OccurredAt), RecordedAt: h.RecordedAt.UTC().Format("2006-01-02 15:04 UTC")}
-		row.Summary = describe(entries[i].Event, names)
+		row.Summary = describe.Event(entries[i].Event, names)
 		if ev, ok := entries[i].Event.(partnership.ContactPersonAssigned); ok && h.CorrectedBy == nil {
 			contacts[ev.PartnerID]++
 		}
@@ -466,10 +467,10 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		page.History = append(page.History, row)
 	}
 	for _, pt := range state.Partners {
-		page.Partners = append(page.Partners, partnerRow{Name: pt.Name, Kind: label(pt.Kind), OrgNo: pt.OrgNo, Contacts: contacts[pt.PartnerID]})
+		page.Partners = append(page.Partners, partnerRow{Name: pt.Name, Kind: describe.Label(pt.Kind), OrgNo: pt.OrgNo, Contacts: contacts[pt.PartnerID]})
 	}
 	for _, r := range state.Roles {
-		s := names[r.PartnerID] + ": " + label(r.Role)
+		s := names[r.PartnerID] + ": " + describe.Label(r.Role)
 		if len(r.Responsibilities) > 0 {
 			s += " (" + strings.Join(r.Responsibilities, "; ") + ")"
 		}
@@ -509,7 +510,7 @@ func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, vi
 	lane := projections.TimelinePartnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
 	var tes []projections.TimelineEntry
 	for _, e := range effective {
-		tes = append(tes, projections.TimelineEntry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe(e.Event, names)})
+		tes = append(tes, projections.TimelineEntry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(e.Event, names)})
 	}
 	from := time.Date(s.StartedAt.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	to := time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
@@ -517,8 +518,8 @@ func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, vi
 }
 
 func savedMessage(eventType string) string {
-	if _, ok := labels[eventType]; !ok || eventType == "" {
+	if !describe.Known(eventType) || eventType == "" {
 		return ""
 	}
-	return "Saved: " + strings.ToLower(label(eventType)) + "."
+	return "Saved: " + strings.ToLower(describe.Label(eventType)) + "."
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
@@ -311,7 +312,7 @@ func renderTimeline(v timelineView) renderedTimeline {
 			b = append(b, `<text class="group" x="4" y="`...)
 			b = strconv.AppendInt(b, int64(y+groupGap-8), 10)
 			b = append(b, `">`...)
-			b = escapeText(b, label(groupKey(l, v.Group)))
+			b = escapeText(b, describe.Label(groupKey(l, v.Group)))
 			b = append(b, `</text>`...)
 			y += groupGap
 		}
@@ -413,11 +414,11 @@ func appendLane(b []byte, l projections.TimelinePartnership, entries []projectio
 	b = append(b, `"><title>`...)
 	b = escapeText(b, l.Title)
 	b = append(b, ` – `...)
-	b = escapeText(b, shortLabel(l.Status))
+	b = escapeText(b, describe.ShortLabel(l.Status))
 	b = append(b, `, `...)
-	b = escapeText(b, shortLabel(l.ServiceArea))
+	b = escapeText(b, describe.ShortLabel(l.ServiceArea))
 	b = append(b, `, `...)
-	b = escapeText(b, shortLabel(l.CollaborationModel))
+	b = escapeText(b, describe.ShortLabel(l.CollaborationModel))
 	b = append(b, `, from `...)
 	b = append(b, calendar.Day(l.StartedAt)...)
 	if l.EndedAt != nil {
@@ -481,7 +482,7 @@ func appendLane(b []byte, l projections.TimelinePartnership, entries []projectio
 		b = appendDay(b, e.OccurredAt)
 		b = append(b, ' ')
 		if short {
-			b = append(b, label(e.Type)...)
+			b = append(b, describe.Label(e.Type)...)
 		} else {
 			b = escapeText(b, truncate(e.Summary, summaryRunes))
 		}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
@@ -266,6 +267,6 @@ func mustParseTemplates() map[string]*template.Template {
 
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	"label": label,
+	"label": describe.Label,
 	"day":   calendar.Day,
 }
