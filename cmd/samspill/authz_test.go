@@ -296,18 +296,7 @@ func (s *testSite) initiate(t *testing.T) (id, partner, event, contact string) {
 		`{"partner_id":"`+partner+`","name":"Kari Nordmann","email":"kari@example.no","phone":""}`); status != http.StatusOK {
 		t.Fatalf("contact: %d %s", status, body)
 	}
-	_, body = s.call(t, admin, http.MethodGet, "/api/v1/partnerships/"+id+"/history", "", "")
-	var h struct {
-		Items []struct {
-			EventID string          `json:"event_id"`
-			Type    string          `json:"type"`
-			Data    json.RawMessage `json:"data"`
-		}
-	}
-	if err := json.Unmarshal([]byte(body), &h); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range h.Items {
+	for _, e := range s.historyOf(t, id) {
 		var c struct {
 			ContactID string `json:"contact_id"`
 		}

@@ -34,24 +34,21 @@ func initiationOf(body, id string) string {
 	return strings.Replace(body, `"occurred_at":"2024-03-01"`, `"partnership_id":"`+id+`"`, 1)
 }
 
-// historyOf returns the partnership's events as the admin reads them.
-func (s *testSite) historyOf(t *testing.T, id string) []struct {
+// historyItem is an event of a partnership's history as a client reads it.
+type historyItem struct {
 	EventID string          `json:"event_id"`
 	Type    string          `json:"type"`
 	Data    json.RawMessage `json:"data"`
-} {
+}
+
+// historyOf returns the partnership's events as the admin reads them.
+func (s *testSite) historyOf(t *testing.T, id string) []historyItem {
 	t.Helper()
 	status, body := s.call(t, admin, http.MethodGet, "/api/v1/partnerships/"+id+"/history", "", "")
 	if status != http.StatusOK {
 		t.Fatalf("history: %d %s", status, body)
 	}
-	var h struct {
-		Items []struct {
-			EventID string          `json:"event_id"`
-			Type    string          `json:"type"`
-			Data    json.RawMessage `json:"data"`
-		}
-	}
+	var h struct{ Items []historyItem }
 	if err := json.Unmarshal([]byte(body), &h); err != nil {
 		t.Fatal(err)
 	}
