@@ -70,15 +70,28 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// mustKey returns the contact's key and fails the test on error.
-func mustKey(t *testing.T, keys personal.KeyStore, contactID string, create bool) []byte {
+// keyGetter is one of a KeyStore's two ways to get a key: Key or
+// EnsureKey, named for messages.
+type keyGetter struct {
+	name string
+	get  func(personal.KeyStore, context.Context, string) ([]byte, error)
+}
+
+var (
+	byKey       = keyGetter{"Key", personal.KeyStore.Key}
+	byEnsureKey = keyGetter{"EnsureKey", personal.KeyStore.EnsureKey}
+)
+
+// mustKey returns the contact's key, got through get, and fails the test
+// on error.
+func mustKey(t *testing.T, keys personal.KeyStore, contactID string, get keyGetter) []byte {
 	t.Helper()
-	key, err := keys.Key(testContext(t), contactID, create)
+	key, err := get.get(keys, testContext(t), contactID)
 	if err != nil {
-		t.Fatalf("Key(%s, create %v): %v", contactID, create, err)
+		t.Fatalf("%s(%s): %v", get.name, contactID, err)
 	}
 	if len(key) != 32 {
-		t.Fatalf("Key(%s) is %d bytes, want 32", contactID, len(key))
+		t.Fatalf("%s(%s) is %d bytes, want 32", get.name, contactID, len(key))
 	}
 	return key
 }
@@ -103,19 +116,19 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 		t.Fatalf("Decode sealed: %+v, %v", ev, err)
 	}
 	event := eventstore.RecordedEvent{EventID: "e1", Type: partnership.TypeContactPersonAssigned, Data: sealed}
-	shown := func(allowed bool) string {
+	revealed := func() string {
 		t.Helper()
-		e, err := personal.View(ctx, keys, event, allowed)
+		e, err := personal.Reveal(ctx, keys, event)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return string(e.Data)
 	}
-	if got := shown(true); got != `{"contact_id":"c1","partner_id":"p1","name":"Kari Nordmann","email":"kari@example.no","phone":"+47 400 00 000"}` {
+	if got := revealed(); got != `{"contact_id":"c1","partner_id":"p1","name":"Kari Nordmann","email":"kari@example.no","phone":"+47 400 00 000"}` {
 		t.Fatalf("allowed: %s", got)
 	}
-	if got := shown(false); got != `{"contact_id":"c1","partner_id":"p1"}` {
-		t.Fatalf("not allowed: %s", got)
+	if e, err := personal.Redact(event); err != nil || string(e.Data) != `{"contact_id":"c1","partner_id":"p1"}` {
+		t.Fatalf("not allowed: %s, %v", e.Data, err)
 	}
 	// A correction's replacement is sealed under the same key and shown
 	// the same way.
@@ -128,7 +141,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	if err != nil || !strings.Contains(string(ce.Data), `"replacement":{"contact_id":"c1","partner_id":"p1"}`) {
 		t.Fatalf("redacted correction: %s, %v", ce.Data, err)
 	}
-	ce, err = personal.View(ctx, keys, eventstore.RecordedEvent{Type: partnership.TypeEntryCorrected, Data: correction}, true)
+	ce, err = personal.Reveal(ctx, keys, eventstore.RecordedEvent{Type: partnership.TypeEntryCorrected, Data: correction})
 	if err != nil || !strings.Contains(string(ce.Data), `"name":"Kari Nordmann"`) {
 		t.Fatalf("shown correction: %s, %v", ce.Data, err)
 	}
@@ -136,7 +149,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	if err := keys.Erase(ctx, "c1"); err != nil {
 		t.Fatal(err)
 	}
-	if got := shown(true); got != `{"contact_id":"c1","partner_id":"p1","erased":true}` {
+	if got := revealed(); got != `{"contact_id":"c1","partner_id":"p1","erased":true}` {
 		t.Fatalf("erased: %s", got)
 	}
 	if _, err := personal.SealAgain(ctx, keys, plain); !errors.Is(err, personal.ErrErased) {
@@ -148,24 +161,24 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 }
 
 // testKeyOncePerContact: a key is made once, each contact has its own,
-// and asking without create makes none.
+// and Key makes none.
 func testKeyOncePerContact(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	keys := open(t)
-	if key, err := keys.Key(ctx, "c1", false); !errors.Is(err, personal.ErrUnknownContact) {
+	if key, err := keys.Key(ctx, "c1"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Key of an unknown contact = %x, %v; want ErrUnknownContact", key, err)
 	}
-	if key, err := keys.Key(ctx, "c1", false); !errors.Is(err, personal.ErrUnknownContact) {
-		t.Fatalf("Key without create made a key: %x, %v", key, err)
+	if key, err := keys.Key(ctx, "c1"); !errors.Is(err, personal.ErrUnknownContact) {
+		t.Fatalf("Key made a key: %x, %v", key, err)
 	}
-	first := mustKey(t, keys, "c1", true)
-	if again := mustKey(t, keys, "c1", true); !bytes.Equal(first, again) {
-		t.Fatalf("Key(c1, create) changed the key: %x, then %x", first, again)
+	first := mustKey(t, keys, "c1", byEnsureKey)
+	if again := mustKey(t, keys, "c1", byEnsureKey); !bytes.Equal(first, again) {
+		t.Fatalf("EnsureKey(c1) changed the key: %x, then %x", first, again)
 	}
-	if again := mustKey(t, keys, "c1", false); !bytes.Equal(first, again) {
+	if again := mustKey(t, keys, "c1", byKey); !bytes.Equal(first, again) {
 		t.Fatalf("Key(c1) = %x, want %x", again, first)
 	}
-	if other := mustKey(t, keys, "c2", true); bytes.Equal(first, other) {
+	if other := mustKey(t, keys, "c2", byEnsureKey); bytes.Equal(first, other) {
 		t.Fatalf("two contacts share the key %x", other)
 	}
 }
@@ -176,14 +189,14 @@ func testKeyOncePerContact(t *testing.T, open Opener) {
 func testErase(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	keys := open(t)
-	mustKey(t, keys, "c1", true)
-	kept := mustKey(t, keys, "c2", true)
+	mustKey(t, keys, "c1", byEnsureKey)
+	kept := mustKey(t, keys, "c2", byEnsureKey)
 	if err := keys.Erase(ctx, "c1"); err != nil {
 		t.Fatalf("Erase: %v", err)
 	}
-	for _, create := range []bool{false, true} {
-		if key, err := keys.Key(ctx, "c1", create); !errors.Is(err, personal.ErrErased) {
-			t.Fatalf("Key(erased, create %v) = %x, %v; want ErrErased", create, key, err)
+	for _, get := range []keyGetter{byKey, byEnsureKey} {
+		if key, err := get.get(keys, ctx, "c1"); !errors.Is(err, personal.ErrErased) {
+			t.Fatalf("%s(erased) = %x, %v; want ErrErased", get.name, key, err)
 		}
 	}
 	if err := keys.Erase(ctx, "c1"); err != nil {
@@ -192,10 +205,10 @@ func testErase(t *testing.T, open Opener) {
 	if err := keys.Erase(ctx, "nobody"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Erase of an unknown contact: %v, want ErrUnknownContact", err)
 	}
-	if key, err := keys.Key(ctx, "nobody", false); !errors.Is(err, personal.ErrUnknownContact) {
+	if key, err := keys.Key(ctx, "nobody"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("after erasing an unknown contact: Key = %x, %v; want ErrUnknownContact", key, err)
 	}
-	if got := mustKey(t, keys, "c2", false); !bytes.Equal(got, kept) {
+	if got := mustKey(t, keys, "c2", byKey); !bytes.Equal(got, kept) {
 		t.Fatalf("erasing c1 changed c2's key: %x, want %x", got, kept)
 	}
 }
@@ -212,7 +225,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 		errs := make([]error, callers)
 		var wg sync.WaitGroup
 		for i := range callers {
-			wg.Go(func() { got[i], errs[i] = keys.Key(ctx, contactID, true) })
+			wg.Go(func() { got[i], errs[i] = keys.EnsureKey(ctx, contactID) })
 		}
 		wg.Wait()
 		for i := range callers {
@@ -220,7 +233,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 				t.Fatalf("%s, caller %d: %x, %v; caller 0 got %x", contactID, i, got[i], errs[i], got[0])
 			}
 		}
-		if stored := mustKey(t, keys, contactID, false); !bytes.Equal(stored, got[0]) {
+		if stored := mustKey(t, keys, contactID, byKey); !bytes.Equal(stored, got[0]) {
 			t.Fatalf("%s: stored %x, the callers got %x", contactID, stored, got[0])
 		}
 	}
@@ -228,17 +241,17 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 
 // testConcurrentEraseAndCreate: an erasure racing with callers that make
 // or read the key ends erased for good: afterwards the contact reads
-// ErrErased, also for a caller that would make a key.
+// ErrErased, also through EnsureKey.
 func testConcurrentEraseAndCreate(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	keys := open(t)
-	mustKey(t, keys, "c1", true)
+	mustKey(t, keys, "c1", byEnsureKey)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for range 10 {
-				if _, err := keys.Key(ctx, "c1", true); err != nil && !errors.Is(err, personal.ErrErased) {
-					t.Errorf("Key during an erasure: %v", err)
+				if _, err := keys.EnsureKey(ctx, "c1"); err != nil && !errors.Is(err, personal.ErrErased) {
+					t.Errorf("EnsureKey during an erasure: %v", err)
 					return
 				}
 			}
@@ -248,9 +261,9 @@ func testConcurrentEraseAndCreate(t *testing.T, open Opener) {
 		t.Errorf("Erase: %v", err)
 	}
 	wg.Wait()
-	for _, create := range []bool{false, true} {
-		if key, err := keys.Key(ctx, "c1", create); !errors.Is(err, personal.ErrErased) {
-			t.Fatalf("after the race: Key(c1, create %v) = %x, %v; want ErrErased", create, key, err)
+	for _, get := range []keyGetter{byKey, byEnsureKey} {
+		if key, err := get.get(keys, ctx, "c1"); !errors.Is(err, personal.ErrErased) {
+			t.Fatalf("after the race: %s(c1) = %x, %v; want ErrErased", get.name, key, err)
 		}
 	}
 }

@@ -124,28 +124,9 @@ func (k *Keys) Close() error {
 	return nil
 }
 
-// Key returns the contact's key, making one if asked. Instances that make
-// the same contact's key at the same time all get the one stored first.
-// It returns personal.ErrErased for an erased contact (create or not) and
-// personal.ErrUnknownContact when there is no key and create is not set.
-func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, error) {
-	key, err := k.stored(ctx, contactID)
-	if !create || !errors.Is(err, personal.ErrUnknownContact) {
-		return key, err
-	}
-	key = make([]byte, keySize)
-	_, _ = rand.Read(key) // never fails (crypto/rand)
-	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (contact_id, key, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC()); err != nil {
-		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
-	}
-	// Another instance may have made the key first (or erased the
-	// contact since): use what is stored.
-	return k.stored(ctx, contactID)
-}
-
-// stored reads the contact's key.
-func (k *Keys) stored(ctx context.Context, contactID string) ([]byte, error) {
+// Key returns the contact's key: personal.ErrErased for an erased
+// contact, personal.ErrUnknownContact when it has none. It never makes one.
+func (k *Keys) Key(ctx context.Context, contactID string) ([]byte, error) {
 	var key []byte
 	err := k.pool.QueryRow(ctx, `SELECT key FROM personal_keys WHERE contact_id = $1`, contactID).Scan(&key)
 	switch {
@@ -157,6 +138,25 @@ func (k *Keys) stored(ctx context.Context, contactID string) ([]byte, error) {
 		return nil, personal.ErrErased
 	}
 	return key, nil
+}
+
+// EnsureKey returns the contact's key, making one if it has none.
+// Instances that make the same contact's key at the same time all get the
+// one stored first. It returns personal.ErrErased for an erased contact.
+func (k *Keys) EnsureKey(ctx context.Context, contactID string) ([]byte, error) {
+	key, err := k.Key(ctx, contactID)
+	if !errors.Is(err, personal.ErrUnknownContact) {
+		return key, err
+	}
+	key = make([]byte, keySize)
+	_, _ = rand.Read(key) // never fails (crypto/rand)
+	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (contact_id, key, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC()); err != nil {
+		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
+	}
+	// Another instance may have made the key first (or erased the
+	// contact since): use what is stored.
+	return k.Key(ctx, contactID)
 }
 
 // Erase sets the contact's key to NULL, remembering that the contact was
