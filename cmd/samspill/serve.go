@@ -74,7 +74,7 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 // open batches and closes the read models and the store.
 func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	unlock, err := cfg.lock(true, true)
+	unlock, err := cfg.lockAll()
 	if err != nil {
 		return err
 	}
@@ -259,8 +259,8 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 			return err
 		}
 		// Appends: refused while a server runs on the embedded store's
-		// folder (see lock).
-		unlock, err := b.lock(true, false)
+		// folder (see lockEvents).
+		unlock, err := b.lockEvents()
 		if err != nil {
 			return err
 		}
