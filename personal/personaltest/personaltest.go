@@ -20,54 +20,31 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/contract"
 	"github.com/samspill/samspill/personal"
 )
 
-// Opener returns a fresh, empty store. It registers its own cleanup
-// (t.Cleanup) to close the store and remove what it made, and calls
-// t.Fatal if the store cannot be made.
-type Opener func(t *testing.T) personal.KeyStore
+// Opener returns a fresh, empty store (contract.Opener: it cleans up
+// after itself and calls t.Fatal if the store cannot be made).
+type Opener = contract.Opener[personal.KeyStore]
 
 // Run runs the whole contract against stores made by open. It calls t.Run
 // once per rule; the subtests run in parallel with each other.
 func Run(t *testing.T, open Opener) {
 	t.Helper()
-	if open == nil {
-		t.Fatal("personaltest: nil Opener")
-	}
-	for _, c := range contract {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			c.fn(t, open)
-		})
-	}
+	contract.Run(t, open, rules)
 }
 
-// contract is the list of subtests, in the order they are reported.
-var contract = []struct {
-	name string
-	fn   func(*testing.T, Opener)
-}{
-	{"SealViewAndErase", testSealViewAndErase},
-	{"KeyOncePerContact", testKeyOncePerContact},
-	{"Erase", testErase},
-	{"ConcurrentCreate", testConcurrentCreate},
-	{"ConcurrentEraseAndCreate", testConcurrentEraseAndCreate},
-}
-
-// timeout bounds every subtest, so a store that hangs fails instead of
-// stalling the run.
-const timeout = 60 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
+// rules are the subtests, in the order they are reported.
+var rules = []contract.Rule[personal.KeyStore]{
+	{Name: "SealViewAndErase", Test: testSealViewAndErase},
+	{Name: "KeyOncePerContact", Test: testKeyOncePerContact},
+	{Name: "Erase", Test: testErase},
+	{Name: "ConcurrentCreate", Test: testConcurrentCreate},
+	{Name: "ConcurrentEraseAndCreate", Test: testConcurrentEraseAndCreate},
 }
 
 // keyGetter is one of a KeyStore's two ways to get a key: Key or
@@ -86,7 +63,7 @@ var (
 // on error.
 func mustKey(t *testing.T, keys personal.KeyStore, contactID string, get keyGetter) []byte {
 	t.Helper()
-	key, err := get.get(keys, testContext(t), contactID)
+	key, err := get.get(keys, contract.Context(t), contactID)
 	if err != nil {
 		t.Fatalf("%s(%s): %v", get.name, contactID, err)
 	}
@@ -99,7 +76,7 @@ func mustKey(t *testing.T, keys personal.KeyStore, contactID string, get keyGett
 // testSealViewAndErase: a contact sealed under its key, shown to those
 // who may see it and to those who may not, then erased.
 func testSealViewAndErase(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	plain, _ := json.Marshal(partnership.ContactPersonAssigned{ContactID: "c1", PartnerID: "p1", Name: "Kari Nordmann", Email: "kari@example.no", Phone: "+47 400 00 000"})
 	sealed, err := personal.SealNew(ctx, keys, plain)
@@ -163,7 +140,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 // testKeyOncePerContact: a key is made once, each contact has its own,
 // and Key makes none.
 func testKeyOncePerContact(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	if key, err := keys.Key(ctx, "c1"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Key of an unknown contact = %x, %v; want ErrUnknownContact", key, err)
@@ -187,7 +164,7 @@ func testKeyOncePerContact(t *testing.T, open Opener) {
 // erasing twice is fine; erasing a stranger is ErrUnknownContact; other
 // contacts keep their keys.
 func testErase(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	mustKey(t, keys, "c1", byEnsureKey)
 	kept := mustKey(t, keys, "c2", byEnsureKey)
@@ -216,7 +193,7 @@ func testErase(t *testing.T, open Opener) {
 // testConcurrentCreate: callers racing to make one contact's key all get
 // the same key.
 func testConcurrentCreate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	const callers = 8
 	for c := range 4 {
@@ -243,7 +220,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 // or read the key ends erased for good: afterwards the contact reads
 // ErrErased, also through EnsureKey.
 func testConcurrentEraseAndCreate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	mustKey(t, keys, "c1", byEnsureKey)
 	var wg sync.WaitGroup
