@@ -21,10 +21,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/samspill/samspill/internal/pgdb"
-
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/internal/pgdb"
 )
 
 // schema creates the tables. Names compare byte for byte (the primary key;
