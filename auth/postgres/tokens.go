@@ -13,6 +13,7 @@ package postgres
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
@@ -26,30 +27,13 @@ import (
 	"github.com/samspill/samspill/internal/pgdb"
 )
 
-// schema creates the tables. Names compare byte for byte (the primary key;
-// List orders them with the "C" collation), as in auth/sqlite. The
-// constraint names are what Create recognises in a unique violation. A
-// session names its principal by kind and reference (auth.PrincipalToken
-// and the token's hash), so that another kind of principal fits the same
-// table.
-const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
-	name           text        CONSTRAINT auth_tokens_pkey PRIMARY KEY,
-	hash           bytea       NOT NULL CONSTRAINT auth_tokens_hash_key UNIQUE,
-	role           text        NOT NULL,
-	municipalities text[]      NOT NULL,
-	created_at     timestamptz NOT NULL,
-	last_used_at   timestamptz
-);
-CREATE TABLE IF NOT EXISTS auth_sessions (
-	hash           bytea       PRIMARY KEY,
-	principal_kind text        NOT NULL,
-	principal_ref  bytea       NOT NULL,
-	created_at     timestamptz NOT NULL,
-	last_used_at   timestamptz NOT NULL,
-	expires_at     timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS auth_sessions_principal ON auth_sessions (principal_kind, principal_ref);
-CREATE INDEX IF NOT EXISTS auth_sessions_expires ON auth_sessions (expires_at);`
+// migrations are the tables' SQL (internal/migrate), their versions in
+// auth_schema_migrations. 0001 is the schema the store created before it
+// had migrations, still IF NOT EXISTS, so a schema made then gets its
+// version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // applicationName names the store's connections in pg_stat_activity
 // unless the connection string names them.
@@ -78,7 +62,13 @@ type rows struct{ pool *pgxpool.Pool }
 // work too) and creates the token table in the current schema if it is
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Tokens, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "auth/postgres", schema, maxConns)
+	pool, err := pgdb.Open(ctx, connString, pgdb.Store{
+		Name:         "auth/postgres",
+		Application:  applicationName,
+		Migrations:   migrations,
+		VersionTable: "auth_schema_migrations",
+		MaxConns:     maxConns,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}

@@ -8,6 +8,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,28 +19,12 @@ import (
 	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
-// schema creates the tables. A session names its principal by kind and
-// reference (auth.PrincipalToken and the token's hash), so that another
-// kind of principal fits the same table; times are RFC 3339 in UTC to the
-// second, which compare as text.
-const schema = `CREATE TABLE IF NOT EXISTS tokens (
-	name           TEXT PRIMARY KEY,
-	hash           BLOB NOT NULL UNIQUE,
-	role           TEXT NOT NULL,
-	municipalities TEXT NOT NULL,
-	created_at     TEXT NOT NULL,
-	last_used_at   TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS sessions (
-	hash           BLOB PRIMARY KEY,
-	principal_kind TEXT NOT NULL,
-	principal_ref  BLOB NOT NULL,
-	created_at     TEXT NOT NULL,
-	last_used_at   TEXT NOT NULL,
-	expires_at     TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS sessions_principal ON sessions (principal_kind, principal_ref);
-CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at);`
+// migrations are the tables' SQL (internal/migrate). 0001 is the schema
+// the store created before it had migrations, still IF NOT EXISTS, so a
+// tokens.db made then gets its version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // Tokens is the SQLite token and session store (auth.SessionStore).
 type Tokens struct {
@@ -60,7 +45,7 @@ type rows struct{ db *sql.DB }
 
 // Open opens (and creates) the token store at path.
 func Open(ctx context.Context, path string) (*Tokens, error) {
-	db, err := sqlitedb.Open(ctx, path, schema)
+	db, err := sqlitedb.Open(ctx, path, migrations)
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}

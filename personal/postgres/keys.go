@@ -54,6 +54,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
@@ -70,23 +71,13 @@ import (
 // secret: 256 bits.
 const keySize = 32
 
-// schema creates the tables. A contact's row outlives its key: erasing
-// sets key to NULL and erased_at, so the primary key that makes a key
-// once also keeps an erased contact from ever getting a new one. The
-// installation secret's table holds at most one row.
-const schema = `
-CREATE TABLE IF NOT EXISTS personal_keys (
-	contact_id text        PRIMARY KEY,
-	key        bytea       CHECK (octet_length(key) = 32),
-	created_at timestamptz NOT NULL,
-	erased_at  timestamptz,
-	CHECK ((key IS NULL) = (erased_at IS NOT NULL))
-);
-CREATE TABLE IF NOT EXISTS personal_installation_secret (
-	singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
-	secret     bytea       NOT NULL CHECK (octet_length(secret) = 32),
-	created_at timestamptz NOT NULL
-);`
+// migrations are the tables' SQL (internal/migrate), their versions in
+// personal_schema_migrations. 0001 is the schema the store created before
+// it had migrations, still IF NOT EXISTS, so a schema made then gets its
+// version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // applicationName names the store's connections in pg_stat_activity
 // unless the connection string names them.
@@ -106,7 +97,13 @@ var _ personal.KeyStore = (*Keys)(nil)
 // work too) and creates the key tables in the current schema if they are
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Keys, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "personal/postgres", schema, maxConns)
+	pool, err := pgdb.Open(ctx, connString, pgdb.Store{
+		Name:         "personal/postgres",
+		Application:  applicationName,
+		Migrations:   migrations,
+		VersionTable: "personal_schema_migrations",
+		MaxConns:     maxConns,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
@@ -17,16 +18,12 @@ import (
 	"github.com/samspill/samspill/personal"
 )
 
-const schema = `
-CREATE TABLE IF NOT EXISTS contact_keys (
-	contact_id TEXT PRIMARY KEY,
-	key        BLOB NOT NULL,
-	created_at TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS erased_contacts (
-	contact_id TEXT PRIMARY KEY,
-	erased_at  TEXT NOT NULL
-) STRICT;`
+// migrations are the tables' SQL (internal/migrate). 0001 is the schema
+// the store created before it had migrations, still IF NOT EXISTS, so a
+// keys.db made then gets its version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // Keys is the SQLite key store (personal.KeyStore).
 type Keys struct {
@@ -38,7 +35,7 @@ var _ personal.KeyStore = (*Keys)(nil)
 
 // Open opens (and creates) the key store at path.
 func Open(ctx context.Context, path string) (*Keys, error) {
-	db, err := sqlitedb.Open(ctx, path, schema, "secure_delete(ON)")
+	db, err := sqlitedb.Open(ctx, path, migrations, "secure_delete(ON)")
 	if err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
