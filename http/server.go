@@ -130,7 +130,7 @@ func newEngine(cfg Config) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.metrics.instrument, s.recoverer, edge.WithRequestID, securityHeaders)
+	r.Use(s.metrics.instrument, edge.WithRequestID, s.accessLog, s.recoverer, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})
