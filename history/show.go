@@ -15,7 +15,7 @@ import (
 // who recorded the event, only if the reader may see personal data in the
 // partnership's municipality (admins, and coordinators of that
 // municipality); others see only that the contact exists and for which
-// partner (personal.View), and the recorder's role and pseudonym
+// partner (personal.Reveal and personal.Redact), and the recorder's role and pseudonym
 // (personal.Pseudonyms). Every read path that hands out events (history,
 // feed, stream, pages) goes through it. A Shower is for one request: it
 // remembers each partnership's municipality.
@@ -42,7 +42,10 @@ func (sh *Shower) Show(ctx context.Context, e eventstore.RecordedEvent) (eventst
 	if e.Type != partnership.TypeContactPersonAssigned && e.Type != partnership.TypeEntryCorrected {
 		return e, nil
 	}
-	return personal.View(ctx, sh.store.keys, e, allowed)
+	if !allowed {
+		return personal.Redact(e)
+	}
+	return personal.Reveal(ctx, sh.store.keys, e)
 }
 
 func (sh *Shower) allowed(ctx context.Context, stream string) (bool, error) {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/internal/synth"
 	"github.com/samspill/samspill/projections"
@@ -118,4 +122,43 @@ func BenchmarkTimelineLargeMunicipality(b *testing.B) {
 		_, err := r.Timeline(context.Background(), "4203", projections.TimelineFilter{Limit: 500})
 		return err
 	})
+}
+
+// discardFlusher is a ResponseWriter that flushes into nothing: what a
+// stream's writes cost without a network.
+type discardFlusher struct{ h http.Header }
+
+func (d *discardFlusher) Header() http.Header         { return d.h }
+func (d *discardFlusher) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardFlusher) WriteHeader(int)             {}
+func (d *discardFlusher) Flush()                      {}
+
+// benchEvent is a stored event of usual size, as a stream sends it.
+func benchEvent() eventstore.RecordedEvent {
+	return eventstore.RecordedEvent{
+		EventID: "0b5c1a52-3f7e-4a39-9c39-5a0f1de2c001", Type: "MilestoneLogged", SchemaVersion: 1,
+		StreamID: "partnership-5f0c2a2e-1b7e-4f3c-8f5e-2d1c0b9a8e7f", Version: 7, Position: 123456,
+		OccurredAt: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC), RecordedAt: time.Date(2026, 3, 4, 10, 0, 1, 0, time.UTC),
+		Metadata: eventstore.Metadata{Actor: eventstore.Actor{Subject: "arendal-koordinator", Role: "coordinator"}, CorrelationID: "req-1"},
+		Data:     json.RawMessage(`{"kind":"meeting","title":"Oppstartsmøte med frivilligsentralen","note":"Avtalte fordeling av oppgaver for høsten"}`),
+	}
+}
+
+// BenchmarkStreamEvent is the cost of framing and writing one event of a
+// stream (sseWriter.event): encoding the envelope, the id, event and data
+// lines, the write and the flush.
+func BenchmarkStreamEvent(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	c, _ := gin.CreateTestContext(&discardFlusher{h: http.Header{}})
+	w, err := startEventStream(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := benchEvent()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.event(e); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

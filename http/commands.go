@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/samspill/samspill/domain/calendar"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
 )

@@ -97,14 +97,7 @@ func register[C prometheus.Collector](reg *prometheus.Registry, log *slog.Logger
 func (m *httpMetrics) instrument(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = unmatchedRoute
-	}
-	method := c.Request.Method
-	if !knownMethods[method] {
-		method = "other"
-	}
+	route, method := routeLabel(c), methodLabel(c)
 	m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
 	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 }

@@ -152,11 +152,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 }
 
 // Use installs what every route of the engine gets, the pages' too:
-// metrics, recovery from panics, request ids and security headers; and
+// metrics, request ids, the access log, recovery from panics (after the
+// request id and the access log, so a panic's 500 is logged with its id)
+// and security headers; and
 // the problem+json answers of a path or method the engine does not know.
 // Call it before any route is registered.
 func (s *Server) Use(r *gin.Engine) {
-	r.Use(s.metrics.instrument, s.recoverer, edge.WithRequestID, securityHeaders)
+	r.Use(s.metrics.instrument, edge.WithRequestID, s.accessLog, s.recoverer, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: "no such endpoint"})
 	})

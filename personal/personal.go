@@ -5,8 +5,9 @@
 // key erases the person everywhere at once (crypto-shredding) while every
 // other fact stays replayable.
 //
-// Every read path shows a contact through View: the fields to those who
-// may see them, else only that the contact exists and for which partner.
+// Every read path shows a contact through Reveal, to those who may see its
+// fields, or Redact, to those who may not: they see only that the contact
+// exists and for which partner.
 package personal
 
 import (
@@ -39,10 +40,15 @@ var (
 // eventstore.ErrStorageFull, the one error for that cause: nothing was
 // stored, and the same call can succeed once space has been freed.
 type KeyStore interface {
-	// Key returns the contact's key. With create set it makes one if there
-	// is none. It returns ErrErased for an erased contact and
-	// ErrUnknownContact when there is no key and create is not set.
-	Key(ctx context.Context, contactID string, create bool) ([]byte, error)
+	// Key returns the contact's key; it never makes one. It returns
+	// ErrErased for an erased contact and ErrUnknownContact when there is
+	// no key.
+	Key(ctx context.Context, contactID string) ([]byte, error)
+	// EnsureKey returns the contact's key, making one first if there is
+	// none. Callers racing to make one contact's key all get the one
+	// stored first. It returns ErrErased for an erased contact: an erased
+	// contact never gets a key again.
+	EnsureKey(ctx context.Context, contactID string) ([]byte, error)
 	// Erase destroys the contact's key: no reader of the store can get it
 	// back, and the store removes every copy it controls (each adapter
 	// says how far that reaches: the embedded store leaves none in its
@@ -78,14 +84,14 @@ type fields struct {
 // email and phone replaced by their ciphertext under a key made for the
 // contact.
 func SealNew(ctx context.Context, keys KeyStore, data json.RawMessage) (json.RawMessage, error) {
-	return seal(ctx, data, func(id string) ([]byte, error) { return keys.Key(ctx, id, true) })
+	return seal(ctx, data, func(id string) ([]byte, error) { return keys.EnsureKey(ctx, id) })
 }
 
 // SealAgain seals a contact's corrected payload (a correction's
 // replacement) as SealNew does, under the key the contact already has:
 // ErrUnknownContact without one, ErrErased once it was erased.
 func SealAgain(ctx context.Context, keys KeyStore, data json.RawMessage) (json.RawMessage, error) {
-	return seal(ctx, data, func(id string) ([]byte, error) { return keys.Key(ctx, id, false) })
+	return seal(ctx, data, func(id string) ([]byte, error) { return keys.Key(ctx, id) })
 }
 
 func seal(ctx context.Context, data json.RawMessage, keyOf func(contactID string) ([]byte, error)) (json.RawMessage, error) {
@@ -142,24 +148,26 @@ func open(key []byte, c contact) (fields, error) {
 	return f, err
 }
 
-// show returns a contact payload as a viewer sees it: with its fields when
-// allowed (decrypted if sealed; marked erased when the key is gone), else
-// only contact_id and partner_id. keys may be nil when allowed is false.
-func show(ctx context.Context, keys KeyStore, data json.RawMessage, allowed bool) (json.RawMessage, error) {
-	var c contact
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("show contact: %w", err)
-	}
-	out := contact{ContactID: c.ContactID, PartnerID: c.PartnerID}
-	switch {
-	case !allowed:
-	case c.Sealed == "":
-		out.Name, out.Email, out.Phone, out.Erased = c.Name, c.Email, c.Phone, c.Erased
-	default:
-		key, err := keys.Key(ctx, c.ContactID, false)
+// contactView turns a contact payload into what a reader sees of it.
+type contactView func(data json.RawMessage) (json.RawMessage, error)
+
+// revealContact shows a contact payload with its fields (decrypted if
+// sealed; marked erased when the key is gone).
+func revealContact(ctx context.Context, keys KeyStore) contactView {
+	return func(data json.RawMessage) (json.RawMessage, error) {
+		var c contact
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("show contact: %w", err)
+		}
+		out := contact{ContactID: c.ContactID, PartnerID: c.PartnerID}
+		if c.Sealed == "" {
+			out.Name, out.Email, out.Phone, out.Erased = c.Name, c.Email, c.Phone, c.Erased
+			return json.Marshal(out)
+		}
+		key, err := keys.Key(ctx, c.ContactID)
 		if errors.Is(err, ErrErased) || errors.Is(err, ErrUnknownContact) {
 			out.Erased = true
-			break
+			return json.Marshal(out)
 		}
 		if err != nil {
 			return nil, err
@@ -169,17 +177,43 @@ func show(ctx context.Context, keys KeyStore, data json.RawMessage, allowed bool
 			return nil, err
 		}
 		out.Name, out.Email, out.Phone = f.Name, f.Email, f.Phone
+		return json.Marshal(out)
 	}
-	return json.Marshal(out)
 }
 
-// View returns a stored event as a viewer may see it: a
-// ContactPersonAssigned, or a correction replacing one, passes through
-// show; every other event is returned as stored, byte for byte.
-func View(ctx context.Context, keys KeyStore, e eventstore.RecordedEvent, allowed bool) (eventstore.RecordedEvent, error) {
+// redactContact shows a contact payload as only its contact_id and
+// partner_id.
+func redactContact(data json.RawMessage) (json.RawMessage, error) {
+	var c contact
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("show contact: %w", err)
+	}
+	return json.Marshal(contact{ContactID: c.ContactID, PartnerID: c.PartnerID})
+}
+
+// Reveal returns a stored event as a reader who may see personal data sees
+// it: a ContactPersonAssigned, or a correction replacing one, with the
+// contact's fields decrypted under its key from keys (marked erased when
+// the key is gone); every other event is returned as stored, byte for
+// byte.
+func Reveal(ctx context.Context, keys KeyStore, e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
+	return view(e, revealContact(ctx, keys))
+}
+
+// Redact returns the event without personal data, for readers who may not
+// see it (and research exports): a contact shows only its contact_id and
+// partner_id; every other event is returned as stored, byte for byte.
+func Redact(e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
+	return view(e, redactContact)
+}
+
+// view returns the event with each contact payload in it (a
+// ContactPersonAssigned's, or a correction's replacement of one) passed
+// through show.
+func view(e eventstore.RecordedEvent, show contactView) (eventstore.RecordedEvent, error) {
 	switch e.Type {
 	case partnership.TypeContactPersonAssigned:
-		data, err := show(ctx, keys, e.Data, allowed)
+		data, err := show(e.Data)
 		if err != nil {
 			return e, fmt.Errorf("event %s: %w", e.EventID, err)
 		}
@@ -193,7 +227,7 @@ func View(ctx context.Context, keys KeyStore, e eventstore.RecordedEvent, allowe
 		if len(c.Replacement) == 0 || !bytes.Contains(c.Replacement, []byte(`"contact_id"`)) {
 			return e, nil
 		}
-		replacement, err := show(ctx, keys, c.Replacement, allowed)
+		replacement, err := show(c.Replacement)
 		if err != nil {
 			return e, fmt.Errorf("event %s: replacement: %w", e.EventID, err)
 		}
@@ -205,10 +239,4 @@ func View(ctx context.Context, keys KeyStore, e eventstore.RecordedEvent, allowe
 		e.Data = data
 	}
 	return e, nil
-}
-
-// Redact returns the event without personal data, for those who may never
-// see it (research exports).
-func Redact(e eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
-	return View(context.Background(), nil, e, false)
 }

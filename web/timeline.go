@@ -163,6 +163,10 @@ type timelineView struct {
 	Single bool
 }
 
+// shortTitles reports whether there are so many entries that markers'
+// titles leave out the summary (and lanes' titles the old code).
+func (v timelineView) shortTitles() bool { return len(v.Entries) > fullTitlesUpTo }
+
 // renderedTimeline is the SVG and what it shows.
 type renderedTimeline struct {
 	SVG     template.HTML
@@ -195,7 +199,7 @@ func renderTimeline(v timelineView) renderedTimeline {
 		sc.label, sc.plot = 12, singlePlotWidth
 	}
 	width := int64(sc.label + sc.plot + rightPad)
-	short := len(v.Entries) > fullTitlesUpTo
+	short := v.shortTitles()
 
 	// Entries by lane, in the order they occurred (the query's order).
 	byLane := make(map[string][]projections.TimelineEntry, len(v.Lanes))
@@ -317,7 +321,7 @@ func renderTimeline(v timelineView) renderedTimeline {
 			y += groupGap
 		}
 		var n int
-		b, n = appendLane(b, l, byLane[l.ID], v, sc, y+laneHeight/2, short, !v.Single)
+		b, n = appendLane(b, l, byLane[l.ID], v, sc, y+laneHeight/2)
 		markers += n
 		y += laneHeight
 	}
@@ -404,7 +408,11 @@ func earlier(a, b time.Time) time.Time {
 }
 
 // appendLane draws one lane centred on cy and returns its marker count.
-func appendLane(b []byte, l projections.TimelinePartnership, entries []projections.TimelineEntry, v timelineView, sc scale, cy int, short, titled bool) ([]byte, int) {
+// The lane's title is written beside it unless v is a single
+// partnership's (whose page names it); with v.shortTitles, markers are
+// titled with their type only.
+func appendLane(b []byte, l projections.TimelinePartnership, entries []projections.TimelineEntry, v timelineView, sc scale, cy int) ([]byte, int) {
+	short := v.shortTitles()
 	b = append(b, `<g class="lane `...)
 	b = escapeText(b, l.Status)
 	b = append(b, `" transform="translate(0 `...)
@@ -430,7 +438,7 @@ func appendLane(b []byte, l projections.TimelinePartnership, entries []projectio
 		b = escapeText(b, old)
 	}
 	b = append(b, `</title><text x="6" y="4">`...)
-	if titled {
+	if !v.Single {
 		title := truncate(l.Title, laneTitleRunes)
 		if old, ok := v.OldCodes[l.ID]; ok {
 			title = truncate(l.Title, laneTitleRunes-7) + " (" + old + ")"

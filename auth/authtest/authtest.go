@@ -15,7 +15,6 @@
 package authtest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,63 +25,41 @@ import (
 
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/internal/contract"
 )
 
-// Opener returns a fresh, empty store. It registers its own cleanup
-// (t.Cleanup) to close the store and remove what it made, and calls
-// t.Fatal if the store cannot be made.
-type Opener func(t *testing.T) auth.SessionStore
+// Opener returns a fresh, empty store (contract.Opener: it cleans up
+// after itself and calls t.Fatal if the store cannot be made).
+type Opener = contract.Opener[auth.SessionStore]
 
 // Run runs the whole contract against stores made by open. It calls t.Run
 // once per rule; the subtests run in parallel with each other.
 func Run(t *testing.T, open Opener) {
 	t.Helper()
-	if open == nil {
-		t.Fatal("authtest: nil Opener")
-	}
-	for _, c := range contract {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			c.fn(t, open)
-		})
-	}
+	contract.Run(t, open, rules)
 }
 
-// contract is the list of subtests, in the order they are reported.
-var contract = []struct {
-	name string
-	fn   func(*testing.T, Opener)
-}{
-	{"Lifecycle", testLifecycle},
-	{"InvalidSpec", testInvalidSpec},
-	{"UnknownAndMalformedTokens", testUnknownAndMalformed},
-	{"ListOrderAndTimes", testListOrderAndTimes},
-	{"ConcurrentCreateOneName", testConcurrentCreate},
-	{"ConcurrentAuthenticate", testConcurrentAuthenticate},
-	{"SessionLifecycle", testSessionLifecycle},
-	{"SessionPerSignIn", testSessionPerSignIn},
-	{"RevokeEndsSessions", testRevokeEndsSessions},
-	{"SessionIdleExpiry", testSessionIdleExpiry},
-	{"SessionAbsoluteExpiry", testSessionAbsoluteExpiry},
-	{"ExpiredSessionsDeleted", testExpiredSessionsDeleted},
-	{"ConcurrentSessions", testConcurrentSessions},
-}
-
-// timeout bounds every subtest, so a store that hangs fails instead of
-// stalling the run.
-const timeout = 60 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
+// rules are the subtests, in the order they are reported.
+var rules = []contract.Rule[auth.SessionStore]{
+	{Name: "Lifecycle", Test: testLifecycle},
+	{Name: "InvalidSpec", Test: testInvalidSpec},
+	{Name: "UnknownAndMalformedTokens", Test: testUnknownAndMalformed},
+	{Name: "ListOrderAndTimes", Test: testListOrderAndTimes},
+	{Name: "ConcurrentCreateOneName", Test: testConcurrentCreate},
+	{Name: "ConcurrentAuthenticate", Test: testConcurrentAuthenticate},
+	{Name: "SessionLifecycle", Test: testSessionLifecycle},
+	{Name: "SessionPerSignIn", Test: testSessionPerSignIn},
+	{Name: "RevokeEndsSessions", Test: testRevokeEndsSessions},
+	{Name: "SessionIdleExpiry", Test: testSessionIdleExpiry},
+	{Name: "SessionAbsoluteExpiry", Test: testSessionAbsoluteExpiry},
+	{Name: "ExpiredSessionsDeleted", Test: testExpiredSessionsDeleted},
+	{Name: "ConcurrentSessions", Test: testConcurrentSessions},
 }
 
 // mustCreate creates a token and fails the test on error.
 func mustCreate(t *testing.T, s auth.TokenStore, spec auth.Spec) string {
 	t.Helper()
-	tok, err := s.Create(testContext(t), spec)
+	tok, err := s.Create(contract.Context(t), spec)
 	if err != nil {
 		t.Fatalf("Create(%+v): %v", spec, err)
 	}
@@ -95,7 +72,7 @@ func mustCreate(t *testing.T, s auth.TokenStore, spec auth.Spec) string {
 // testLifecycle: an empty store, a token made, authenticated (old codes
 // are today's), listed, a second of its name refused, revoked once.
 func testLifecycle(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	if empty, err := s.Empty(ctx); err != nil || !empty {
 		t.Fatalf("Empty of a new store = %v, %v; want true", empty, err)
@@ -134,7 +111,7 @@ func testLifecycle(t *testing.T, open Opener) {
 
 // testInvalidSpec: a spec that does not validate stores nothing.
 func testInvalidSpec(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	for _, spec := range []auth.Spec{
 		{Name: "x", Role: "superuser"},
@@ -153,7 +130,7 @@ func testInvalidSpec(t *testing.T, open Opener) {
 
 // testUnknownAndMalformed: only a stored token authenticates.
 func testUnknownAndMalformed(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	tok := mustCreate(t, s, auth.Spec{Name: "admin", Role: auth.RoleAdmin})
 	unknown, _ := auth.NewToken()
@@ -178,7 +155,7 @@ func flip(c byte) string {
 // testListOrderAndTimes: List orders names byte by byte (upper case
 // before lower), with the time each was made and, once used, last used.
 func testListOrderAndTimes(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	before := time.Now().Add(-2 * time.Second)
 	tokens := map[string]string{}
@@ -214,7 +191,7 @@ func testListOrderAndTimes(t *testing.T, open Opener) {
 // testConcurrentCreate: writers racing for one name, exactly one wins and
 // the others get ErrTokenExists.
 func testConcurrentCreate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	const writers = 8
 	var (
@@ -248,7 +225,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 // testConcurrentAuthenticate: many requests at once each get their own
 // token's principal.
 func testConcurrentAuthenticate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	names := []string{"admin", "viewer", "researcher"}
 	roles := []string{auth.RoleAdmin, auth.RoleViewer, auth.RoleResearcher}
@@ -279,7 +256,7 @@ var t0 = time.Date(2026, time.December, 1, 8, 0, 0, 0, time.UTC)
 // mustStart signs in with a token at now and fails the test on error.
 func mustStart(t *testing.T, s auth.SessionStore, token string, now time.Time) string {
 	t.Helper()
-	id, _, err := s.StartSession(testContext(t), token, now)
+	id, _, err := s.StartSession(contract.Context(t), token, now)
 	if err != nil {
 		t.Fatalf("StartSession at %v: %v", now, err)
 	}
@@ -292,7 +269,7 @@ func mustStart(t *testing.T, s auth.SessionStore, token string, now time.Time) s
 // alive checks that the session id is alive at now for the named token.
 func alive(t *testing.T, s auth.SessionStore, id string, now time.Time, subject string) {
 	t.Helper()
-	if p, err := s.Session(testContext(t), id, now); err != nil || p.Subject != subject {
+	if p, err := s.Session(contract.Context(t), id, now); err != nil || p.Subject != subject {
 		t.Fatalf("Session at %v = %+v, %v; want alive for %s", now, p, err, subject)
 	}
 }
@@ -300,7 +277,7 @@ func alive(t *testing.T, s auth.SessionStore, id string, now time.Time, subject 
 // dead checks that the session id gives nothing at now.
 func dead(t *testing.T, s auth.SessionStore, id string, now time.Time) {
 	t.Helper()
-	if p, err := s.Session(testContext(t), id, now); !errors.Is(err, auth.ErrUnauthenticated) {
+	if p, err := s.Session(contract.Context(t), id, now); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("Session at %v = %+v, %v; want ErrUnauthenticated", now, p, err)
 	}
 }
@@ -309,7 +286,7 @@ func dead(t *testing.T, s auth.SessionStore, id string, now time.Time) {
 // (old codes are today's); the id is no token and the token no session id;
 // signing out ends it, also twice; unknown tokens start nothing.
 func testSessionLifecycle(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	tok := mustCreate(t, s, auth.Spec{Name: "steinkjer", Role: auth.RoleCoordinator, Municipalities: []string{"1702"}})
 	id, p, err := s.StartSession(ctx, tok, t0)
@@ -360,7 +337,7 @@ func testSessionLifecycle(t *testing.T, open Opener) {
 // on another device) leaves the first alive, and ending one leaves the
 // other.
 func testSessionPerSignIn(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	tok := mustCreate(t, s, auth.Spec{Name: "admin", Role: auth.RoleAdmin})
 	first := mustStart(t, s, tok, t0)
@@ -381,7 +358,7 @@ func testSessionPerSignIn(t *testing.T, open Opener) {
 // in at once and no other; a token made again under the revoked name
 // (another secret) does not bring them back.
 func testRevokeEndsSessions(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	tok := mustCreate(t, s, auth.Spec{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}})
 	other := mustCreate(t, s, auth.Spec{Name: "viewer", Role: auth.RoleViewer})
@@ -455,7 +432,7 @@ func testExpiredSessionsDeleted(t *testing.T, open Opener) {
 // testConcurrentSessions: many sign-ins and uses at once, each session
 // standing for its own token.
 func testConcurrentSessions(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	s := open(t)
 	names := []string{"admin", "viewer", "researcher"}
 	roles := []string{auth.RoleAdmin, auth.RoleViewer, auth.RoleResearcher}

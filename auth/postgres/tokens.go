@@ -13,76 +13,68 @@ package postgres
 
 import (
 	"context"
-	"crypto/subtle"
+	"embed"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/samspill/samspill/internal/pgdb"
-
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/internal/pgdb"
 )
 
-// schema creates the tables. Names compare byte for byte (the primary key;
-// List orders them with the "C" collation), as in auth/sqlite. The
-// constraint names are what Create recognises in a unique violation. A
-// session names its principal by kind and reference (auth.PrincipalToken
-// and the token's hash), so that another kind of principal fits the same
-// table.
-const schema = `CREATE TABLE IF NOT EXISTS auth_tokens (
-	name           text        CONSTRAINT auth_tokens_pkey PRIMARY KEY,
-	hash           bytea       NOT NULL CONSTRAINT auth_tokens_hash_key UNIQUE,
-	role           text        NOT NULL,
-	municipalities text[]      NOT NULL,
-	created_at     timestamptz NOT NULL,
-	last_used_at   timestamptz
-);
-CREATE TABLE IF NOT EXISTS auth_sessions (
-	hash           bytea       PRIMARY KEY,
-	principal_kind text        NOT NULL,
-	principal_ref  bytea       NOT NULL,
-	created_at     timestamptz NOT NULL,
-	last_used_at   timestamptz NOT NULL,
-	expires_at     timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS auth_sessions_principal ON auth_sessions (principal_kind, principal_ref);
-CREATE INDEX IF NOT EXISTS auth_sessions_expires ON auth_sessions (expires_at);`
+// migrations are the tables' SQL (internal/migrate), their versions in
+// auth_schema_migrations. 0001 is the schema the store created before it
+// had migrations, still IF NOT EXISTS, so a schema made then gets its
+// version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // applicationName names the store's connections in pg_stat_activity
 // unless the connection string names them.
 const applicationName = "samspill tokens"
 
-// lastUsedEvery bounds the writes that record when a token was last used.
-const lastUsedEvery = time.Minute
-
 // Tokens is the PostgreSQL token and session store (auth.SessionStore). It is safe for
 // concurrent use, also by several processes on one schema.
 type Tokens struct {
+	// Credentials checks the tokens and session ids requests present
+	// (Authenticate, StartSession, Session, EndSession) with the
+	// statements of rows.
+	*auth.Credentials
+
 	pool *pgxpool.Pool
 	now  func() time.Time
-
-	mu       sync.Mutex
-	lastUsed map[string]time.Time // when this process last wrote last_used_at, by name
 }
 
 var _ auth.SessionStore = (*Tokens)(nil)
+
+// rows are the store's statements that auth.Credentials calls
+// (auth.TokenRows).
+type rows struct{ pool *pgxpool.Pool }
 
 // Open connects to the PostgreSQL server of connString (a URL or key=value
 // pairs, as pgx reads them; pool_max_conns and the other pgxpool settings
 // work too) and creates the token table in the current schema if it is
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Tokens, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "auth/postgres", schema, maxConns)
+	pool, err := pgdb.Open(ctx, connString, pgdb.Store{
+		Name:         "auth/postgres",
+		Application:  applicationName,
+		Migrations:   migrations,
+		VersionTable: "auth_schema_migrations",
+		MaxConns:     maxConns,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
-	return &Tokens{pool: pool, now: time.Now, lastUsed: map[string]time.Time{}}, nil
+	t := &Tokens{pool: pool, now: time.Now}
+	t.Credentials = auth.NewCredentials(rows{pool}, func() time.Time { return t.now() })
+	return t, nil
 }
 
 // maxConns bounds the store's pool (pool_max_conns in the connection
@@ -121,52 +113,28 @@ func (t *Tokens) Create(ctx context.Context, spec auth.Spec) (string, error) {
 // write would break.
 const uniqueViolation = "23505"
 
-// Authenticate looks the token up by its hash; anything that is not a
-// stored token is auth.ErrUnauthenticated.
-func (t *Tokens) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
-	if !auth.WellFormed(token) {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	hash := auth.HashToken(token)
+// FindToken reads the row of the token's hash.
+func (r rows) FindToken(ctx context.Context, hash auth.Hash) (auth.TokenRow, error) {
 	var (
-		p      auth.Principal
-		stored []byte
-		codes  []string
+		row   auth.TokenRow
+		codes []string
 	)
-	err := t.pool.QueryRow(ctx, `SELECT name, hash, role, municipalities FROM auth_tokens WHERE hash = $1`, hash[:]).
-		Scan(&p.Subject, &stored, &p.Role, &codes)
+	err := r.pool.QueryRow(ctx, `SELECT name, hash, role, municipalities FROM auth_tokens WHERE hash = $1`, hash[:]).
+		Scan(&row.Principal.Subject, &row.Hash, &row.Principal.Role, &codes)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return auth.TokenRow{}, auth.ErrUnauthenticated
 	}
-	if err != nil {
-		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	// The index found the row by the hash; compare it in constant time all
-	// the same, so no code path depends on how much of it matched.
-	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	p.Municipalities = kommuneCodes(codes)
-	t.touch(ctx, p.Subject)
-	return p, nil
+	row.Principal.Municipalities = kommuneCodes(codes)
+	return row, err
 }
 
-// touch records that the token was used, at most once a minute each: this
-// process asks at most once a minute, and the statement writes only when
-// no instance has written in the last minute.
-func (t *Tokens) touch(ctx context.Context, name string) {
-	now := t.now()
-	t.mu.Lock()
-	if now.Sub(t.lastUsed[name]) < lastUsedEvery {
-		t.mu.Unlock()
-		return
-	}
-	t.lastUsed[name] = now
-	t.mu.Unlock()
-	at := now.UTC().Truncate(time.Second)
-	// Failing to record the time must not fail the request.
-	_, _ = t.pool.Exec(ctx, `UPDATE auth_tokens SET last_used_at = $1
-		WHERE name = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`, at, name, at.Add(-lastUsedEvery))
+// TouchToken records when the token was last used, unless any instance
+// recorded a use in the last minute (this process asks at most once a
+// minute per token: auth.Credentials).
+func (r rows) TouchToken(ctx context.Context, name string, at time.Time) error {
+	_, err := r.pool.Exec(ctx, `UPDATE auth_tokens SET last_used_at = $1
+		WHERE name = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`, at, name, at.Add(-auth.LastUsedEvery))
+	return err
 }
 
 // List returns every token, by name (byte order, as auth/sqlite).

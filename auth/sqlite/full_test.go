@@ -41,7 +41,7 @@ func TestFullDiskStillAuthenticates(t *testing.T) {
 	}
 
 	smallfs.Free(t, filler)
-	now = now.Add(2 * lastUsedEvery)
+	now = now.Add(2 * auth.LastUsedEvery)
 	if _, err := tokens.Authenticate(ctx, token); err != nil {
 		t.Fatal(err)
 	}

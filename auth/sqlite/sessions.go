@@ -2,97 +2,60 @@ package sqlite
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/samspill/samspill/auth"
 )
 
-// StartSession signs in with a token and stores the new session's hash,
-// bound to the token's hash.
-func (t *Tokens) StartSession(ctx context.Context, token string, now time.Time) (string, auth.Principal, error) {
-	p, err := t.Authenticate(ctx, token)
-	if err != nil {
-		return "", auth.Principal{}, err
-	}
-	now = now.UTC().Truncate(time.Second)
-	// Expired sessions go here: sign-ins are rare, and a session nobody
-	// uses again is otherwise never looked at.
-	if _, err := t.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, formatTime(now)); err != nil {
-		return "", auth.Principal{}, fmt.Errorf("start session: delete expired sessions: %w", err)
-	}
-	id, hash := auth.NewSessionID()
-	tokenHash := auth.HashToken(token)
-	// The session is bound to the token's row as it is now: a token
-	// revoked since Authenticate binds nothing.
-	res, err := t.db.ExecContext(ctx, `INSERT INTO sessions (hash, principal_kind, principal_ref, created_at, last_used_at, expires_at)
-		SELECT ?, ?, hash, ?, ?, ? FROM tokens WHERE hash = ?`,
-		hash[:], auth.PrincipalToken, formatTime(now), formatTime(now), formatTime(auth.SessionExpiry(now, now)), tokenHash[:])
-	if err != nil {
-		return "", auth.Principal{}, fmt.Errorf("start session: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return "", auth.Principal{}, auth.ErrUnauthenticated
-	}
-	return id, p, nil
+// DeleteExpiredSessions deletes the sessions expired at now.
+func (r rows) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
+	_, err := r.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, formatTime(now))
+	return err
 }
 
-// Session looks the session up by its hash, with its token's current row.
-func (t *Tokens) Session(ctx context.Context, id string, now time.Time) (auth.Principal, error) {
-	if !auth.WellFormedSessionID(id) {
-		return auth.Principal{}, auth.ErrUnauthenticated
+// InsertSession stores a session bound to the token's row as it is now.
+func (r rows) InsertSession(ctx context.Context, hash, tokenHash auth.Hash, now, expires time.Time) (bool, error) {
+	res, err := r.db.ExecContext(ctx, `INSERT INTO sessions (hash, principal_kind, principal_ref, created_at, last_used_at, expires_at)
+		SELECT ?, ?, hash, ?, ?, ? FROM tokens WHERE hash = ?`,
+		hash[:], auth.PrincipalToken, formatTime(now), formatTime(now), formatTime(expires), tokenHash[:])
+	if err != nil {
+		return false, err
 	}
-	hash := auth.HashSessionID(id)
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// FindSession reads the session's row joined with its token's.
+func (r rows) FindSession(ctx context.Context, hash auth.Hash) (auth.SessionRow, error) {
 	var (
-		p                             auth.Principal
-		stored                        []byte
+		row                           auth.SessionRow
 		codes, created, used, expires string
 	)
-	err := t.db.QueryRowContext(ctx, `SELECT s.hash, s.created_at, s.last_used_at, s.expires_at, t.name, t.role, t.municipalities
+	err := r.db.QueryRowContext(ctx, `SELECT s.hash, s.created_at, s.last_used_at, s.expires_at, t.name, t.role, t.municipalities
 		FROM sessions s JOIN tokens t ON t.hash = s.principal_ref
 		WHERE s.hash = ? AND s.principal_kind = ?`, hash[:], auth.PrincipalToken).
-		Scan(&stored, &created, &used, &expires, &p.Subject, &p.Role, &codes)
+		Scan(&row.Hash, &created, &used, &expires, &row.Principal.Subject, &row.Principal.Role, &codes)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return auth.SessionRow{}, auth.ErrUnauthenticated
 	}
-	if err != nil {
-		return auth.Principal{}, fmt.Errorf("session: %w", err)
-	}
-	// As in Authenticate: the index found the row, compare all the same.
-	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	if !now.Before(parseTime(expires)) {
-		// Failing to delete it changes nothing for the request: it has
-		// expired either way, and the next sign-in deletes it.
-		_, _ = t.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash[:])
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	if now.Sub(parseTime(used)) >= lastUsedEvery {
-		at := now.UTC().Truncate(time.Second)
-		// Failing to record the use must not fail the request; the
-		// session then ends a minute or so earlier.
-		_, _ = t.db.ExecContext(ctx, `UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE hash = ? AND last_used_at < ?`,
-			formatTime(at), formatTime(auth.SessionExpiry(parseTime(created), at)), hash[:], formatTime(at))
-	}
-	p.Municipalities = splitCodes(codes)
-	t.touch(ctx, p.Subject)
-	return p, nil
+	row.Created, row.LastUsed, row.Expires = parseTime(created), parseTime(used), parseTime(expires)
+	row.Principal.Municipalities = splitCodes(codes)
+	return row, err
 }
 
-// EndSession deletes the session.
-func (t *Tokens) EndSession(ctx context.Context, id string) error {
-	if !auth.WellFormedSessionID(id) {
-		return nil
-	}
-	hash := auth.HashSessionID(id)
-	if _, err := t.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash[:]); err != nil {
-		return fmt.Errorf("end session: %w", err)
-	}
-	return nil
+// TouchSession records the session's use, unless a later one is stored.
+func (r rows) TouchSession(ctx context.Context, hash auth.Hash, at, expires time.Time) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE hash = ? AND last_used_at < ?`,
+		formatTime(at), formatTime(expires), hash[:], formatTime(at))
+	return err
+}
+
+// DeleteSession deletes the session.
+func (r rows) DeleteSession(ctx context.Context, hash auth.Hash) error {
+	_, err := r.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash[:])
+	return err
 }
 
 // formatTime is how the store writes times: RFC 3339 in UTC to the second,

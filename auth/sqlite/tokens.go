@@ -7,12 +7,11 @@ package sqlite
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/samspill/samspill/auth"
@@ -20,46 +19,33 @@ import (
 	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
-// schema creates the tables. A session names its principal by kind and
-// reference (auth.PrincipalToken and the token's hash), so that another
-// kind of principal fits the same table; times are RFC 3339 in UTC to the
-// second, which compare as text.
-const schema = `CREATE TABLE IF NOT EXISTS tokens (
-	name           TEXT PRIMARY KEY,
-	hash           BLOB NOT NULL UNIQUE,
-	role           TEXT NOT NULL,
-	municipalities TEXT NOT NULL,
-	created_at     TEXT NOT NULL,
-	last_used_at   TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS sessions (
-	hash           BLOB PRIMARY KEY,
-	principal_kind TEXT NOT NULL,
-	principal_ref  BLOB NOT NULL,
-	created_at     TEXT NOT NULL,
-	last_used_at   TEXT NOT NULL,
-	expires_at     TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS sessions_principal ON sessions (principal_kind, principal_ref);
-CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at);`
-
-// lastUsedEvery bounds the writes that record when a token was last used.
-const lastUsedEvery = time.Minute
+// migrations are the tables' SQL (internal/migrate). 0001 is the schema
+// the store created before it had migrations, still IF NOT EXISTS, so a
+// tokens.db made then gets its version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // Tokens is the SQLite token and session store (auth.SessionStore).
 type Tokens struct {
+	// Credentials checks the tokens and session ids requests present
+	// (Authenticate, StartSession, Session, EndSession) with the
+	// statements of rows.
+	*auth.Credentials
+
 	db  *sql.DB
 	now func() time.Time
-
-	mu       sync.Mutex
-	lastUsed map[string]time.Time // when last_used_at was last written, by name
 }
 
 var _ auth.SessionStore = (*Tokens)(nil)
 
+// rows are the store's statements that auth.Credentials calls
+// (auth.TokenRows).
+type rows struct{ db *sql.DB }
+
 // Open opens (and creates) the token store at path.
 func Open(ctx context.Context, path string) (*Tokens, error) {
-	db, err := sqlitedb.Open(ctx, path, schema)
+	db, err := sqlitedb.Open(ctx, path, migrations)
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
@@ -69,7 +55,9 @@ func Open(ctx context.Context, path string) (*Tokens, error) {
 	// busy timeout serialises.
 	db.SetMaxOpenConns(tokenConns)
 	db.SetMaxIdleConns(tokenConns)
-	return &Tokens{db: db, now: time.Now, lastUsed: map[string]time.Time{}}, nil
+	t := &Tokens{db: db, now: time.Now}
+	t.Credentials = auth.NewCredentials(rows{db}, func() time.Time { return t.now() })
+	return t, nil
 }
 
 // tokenConns is how many connections authenticate at once.
@@ -86,7 +74,7 @@ func (t *Tokens) Create(ctx context.Context, spec auth.Spec) (string, error) {
 	}
 	token, hash := auth.NewToken()
 	_, err = t.db.ExecContext(ctx, `INSERT INTO tokens (name, hash, role, municipalities, created_at) VALUES (?, ?, ?, ?, ?)`,
-		spec.Name, hash[:], spec.Role, joinCodes(codes), t.now().UTC().Format(time.RFC3339))
+		spec.Name, hash[:], spec.Role, joinCodes(codes), formatTime(t.now()))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: tokens.name") {
 			return "", fmt.Errorf("%w: %s", auth.ErrTokenExists, spec.Name)
@@ -96,47 +84,25 @@ func (t *Tokens) Create(ctx context.Context, spec auth.Spec) (string, error) {
 	return token, nil
 }
 
-// Authenticate looks the token up by its hash.
-func (t *Tokens) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
-	if !auth.WellFormed(token) {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	hash := auth.HashToken(token)
+// FindToken reads the row of the token's hash.
+func (r rows) FindToken(ctx context.Context, hash auth.Hash) (auth.TokenRow, error) {
 	var (
-		p      auth.Principal
-		stored []byte
-		codes  string
+		row   auth.TokenRow
+		codes string
 	)
-	err := t.db.QueryRowContext(ctx, `SELECT name, hash, role, municipalities FROM tokens WHERE hash = ?`, hash[:]).
-		Scan(&p.Subject, &stored, &p.Role, &codes)
+	err := r.db.QueryRowContext(ctx, `SELECT name, hash, role, municipalities FROM tokens WHERE hash = ?`, hash[:]).
+		Scan(&row.Principal.Subject, &row.Hash, &row.Principal.Role, &codes)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Principal{}, auth.ErrUnauthenticated
+		return auth.TokenRow{}, auth.ErrUnauthenticated
 	}
-	if err != nil {
-		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	// The index found the row by the hash; compare it in constant time all
-	// the same, so no code path depends on how much of it matched.
-	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	p.Municipalities = splitCodes(codes)
-	t.touch(ctx, p.Subject)
-	return p, nil
+	row.Principal.Municipalities = splitCodes(codes)
+	return row, err
 }
 
-// touch records that the token was used, at most once a minute each.
-func (t *Tokens) touch(ctx context.Context, name string) {
-	now := t.now()
-	t.mu.Lock()
-	if now.Sub(t.lastUsed[name]) < lastUsedEvery {
-		t.mu.Unlock()
-		return
-	}
-	t.lastUsed[name] = now
-	t.mu.Unlock()
-	// Failing to record the time must not fail the request.
-	_, _ = t.db.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE name = ?`, now.UTC().Format(time.RFC3339), name)
+// TouchToken records when the token was last used.
+func (r rows) TouchToken(ctx context.Context, name string, at time.Time) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE name = ?`, formatTime(at), name)
+	return err
 }
 
 // List returns every token, by name.

@@ -123,28 +123,32 @@ func (b backend) validate(command string) error {
 	return nil
 }
 
-// usesDataFolder reports whether anything the command opens lives in the
-// data folder.
-func (b backend) usesDataFolder(events, shared bool) bool {
-	return (events && b.store == storeSQLite) || (shared && b.readModel == readModelSQLite)
+// lockEvents takes the data folder's lock for a command that opens the
+// events only, when they are in the data folder (sqlite); with them
+// elsewhere nothing is locked: instances share the databases, which
+// coordinate them.
+//
+// Every command that appends events must hold the lock for the events: a
+// running server's projections learn of new events from the store's head
+// watch, and the embedded store's watch sees only the appends of its own
+// process (eventstore/sqlite), so an append from another process on the
+// same events.db would go unseen until a restart. The PostgreSQL store
+// needs no lock: every append and import transaction sends NOTIFY and
+// every store LISTENs (eventstore/postgres, notify.go), and KurrentDB's
+// watch is a subscription to $all that sees every writer's events
+// (eventstore/kurrent, watch.go).
+func (b backend) lockEvents() (unlock func(), err error) {
+	if b.store != storeSQLite {
+		return func() {}, nil
+	}
+	return lockDataDir(b.data)
 }
 
-// lock takes the data folder's lock when the command keeps something of
-// its own there (the events, the read models); with everything elsewhere
-// nothing is locked: instances share the databases, which coordinate
-// them.
-//
-// Every command that appends events must hold it for the events
-// (events true): a running server's projections learn of new events from
-// the store's head watch, and the embedded store's watch sees only the
-// appends of its own process (eventstore/sqlite), so an append from
-// another process on the same events.db would go unseen until a restart.
-// The PostgreSQL store needs no lock: every append and import transaction
-// sends NOTIFY and every store LISTENs (eventstore/postgres, notify.go),
-// and KurrentDB's watch is a subscription to $all that sees every
-// writer's events (eventstore/kurrent, watch.go).
-func (b backend) lock(events, shared bool) (unlock func(), err error) {
-	if !b.usesDataFolder(events, shared) {
+// lockAll takes the data folder's lock for a command that opens the
+// events and the read models with the shared state, when either keeps
+// something of its own in the data folder (see lockEvents).
+func (b backend) lockAll() (unlock func(), err error) {
+	if b.store != storeSQLite && b.readModel != readModelSQLite {
 		return func() {}, nil
 	}
 	return lockDataDir(b.data)

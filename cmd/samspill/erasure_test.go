@@ -126,7 +126,7 @@ func TestPersonalDataIsSealedRedactedAndErasable(t *testing.T) {
 		}
 	}
 
-	key, err := s.keys.Key(context.Background(), contact, false)
+	key, err := s.keys.Key(context.Background(), contact)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	unlock, err := b.lock(true, true)
+	unlock, err := b.lockAll()
 	if err != nil {
 		return err
 	}

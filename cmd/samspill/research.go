@@ -238,7 +238,7 @@ func importEvents(ctx context.Context, b backend, path string, env environment) 
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	unlock, err := b.lock(true, false)
+	unlock, err := b.lockEvents()
 	if err != nil {
 		return err
 	}

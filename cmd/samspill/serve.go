@@ -35,10 +35,11 @@ const (
 )
 
 type serveConfig struct {
-	addr     string
-	demo     bool
-	logLevel slog.Level
-	instance string
+	addr      string
+	demo      bool
+	logLevel  slog.Level
+	logFormat logFormat
+	instance  string
 	backend
 }
 
@@ -47,7 +48,8 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	cfg.dataFlag(fs, "the embedded event store (--store sqlite) and read models (--readmodel sqlite)")
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo data set first if the store is empty")
-	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info (one line per request), warn, error")
+	fs.TextVar(&cfg.logFormat, "log-format", logText, "log format: text or json (one JSON object per line)")
 	cfg.eventFlags(fs)
 	cfg.sharedFlags(fs)
 	fs.StringVar(&cfg.instance, "instance", "", "this instance's name in /api/v1/admin/projections (default: host/pid)")
@@ -74,8 +76,8 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 // accepting requests, lets those in flight finish, commits the projections'
 // open batches and closes the read models and the store.
 func serve(ctx context.Context, cfg serveConfig, env environment) error {
-	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	unlock, err := cfg.lock(true, true)
+	log := cfg.logFormat.logger(env.stderr, cfg.logLevel)
+	unlock, err := cfg.lockAll()
 	if err != nil {
 		return err
 	}
@@ -274,8 +276,8 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 			return err
 		}
 		// Appends: refused while a server runs on the embedded store's
-		// folder (see lock).
-		unlock, err := b.lock(true, false)
+		// folder (see lockEvents).
+		unlock, err := b.lockEvents()
 		if err != nil {
 			return err
 		}

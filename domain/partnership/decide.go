@@ -1,10 +1,9 @@
 package partnership
 
 import (
-	"slices"
-
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/samspill/samspill/domain/calendar"

@@ -331,8 +331,8 @@ func (e GoalChanged) validate(f fieldErrors, _ time.Time) {
 
 func (e AgreementSigned) validate(f fieldErrors, _ time.Time) {
 	vocabulary(f, "agreement_type", e.AgreementType, AgreementTypes)
-	from, okFrom := date(f, "valid_from", e.ValidFrom, true)
-	until, okUntil := date(f, "valid_until", e.ValidUntil, false)
+	from, okFrom := requiredDate(f, "valid_from", e.ValidFrom)
+	until, okUntil := optionalDate(f, "valid_until", e.ValidUntil)
 	if okFrom && okUntil && e.ValidUntil != "" && until.Before(from) {
 		f.add("valid_until", "must not be before valid_from")
 	}
@@ -347,8 +347,8 @@ func (e FundingRecorded) validate(f fieldErrors, _ time.Time) {
 		f.add("amount_nok", "must be at most %d kroner", int64(maxAmountNOK))
 	}
 	text(f, "source", e.Source, 1, maxName)
-	from, okFrom := date(f, "period_from", e.PeriodFrom, true)
-	until, okUntil := date(f, "period_until", e.PeriodUntil, true)
+	from, okFrom := requiredDate(f, "period_from", e.PeriodFrom)
+	until, okUntil := requiredDate(f, "period_until", e.PeriodUntil)
 	if okFrom && okUntil && until.Before(from) {
 		f.add("period_until", "must not be before period_from")
 	}
@@ -446,15 +446,26 @@ func vocabulary(f fieldErrors, name, v string, list []string) {
 	}
 }
 
-// date parses a YYYY-MM-DD field; an empty optional date is fine.
-func date(f fieldErrors, name, s string, required bool) (time.Time, bool) {
+// requiredDate parses a YYYY-MM-DD field that must be given.
+func requiredDate(f fieldErrors, name, s string) (time.Time, bool) {
 	if s == "" {
-		if required {
-			f.add(name, "is required (YYYY-MM-DD)")
-			return time.Time{}, false
-		}
+		f.add(name, "is required (YYYY-MM-DD)")
+		return time.Time{}, false
+	}
+	return date(f, name, s)
+}
+
+// optionalDate parses a YYYY-MM-DD field that may be empty (the zero
+// time).
+func optionalDate(f fieldErrors, name, s string) (time.Time, bool) {
+	if s == "" {
 		return time.Time{}, true
 	}
+	return date(f, name, s)
+}
+
+// date parses a given YYYY-MM-DD field.
+func date(f fieldErrors, name, s string) (time.Time, bool) {
 	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
 	if err != nil {
 		f.add(name, "must be a date YYYY-MM-DD")

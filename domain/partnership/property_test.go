@@ -2,7 +2,6 @@ package partnership
 
 import (
 	"encoding/json"
-
 	"fmt"
 	"math/rand/v2"
 	"reflect"

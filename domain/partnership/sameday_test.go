@@ -2,7 +2,6 @@ package partnership
 
 import (
 	"errors"
-
 	"fmt"
 	"reflect"
 	"testing"

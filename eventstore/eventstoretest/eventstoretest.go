@@ -28,6 +28,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/contract"
 )
 
 // Capabilities lists the promises an adapter may not make. The zero value
@@ -71,9 +72,9 @@ func Run(t *testing.T, newStore Constructor, caps Capabilities) {
 	run(t, newStore, caps, nil)
 }
 
-// contract is the list of top-level subtests, in the order they are
+// rules is the list of top-level subtests, in the order they are
 // reported.
-var contract = []struct {
+var rules = []struct {
 	name string
 	fn   func(*suite, *testing.T)
 }{
@@ -111,7 +112,7 @@ func run(t *testing.T, newStore Constructor, caps Capabilities, only func(name s
 		caps.ClockTolerance = 2 * time.Second
 	}
 	s := &suite{newStore: newStore, caps: caps}
-	for _, c := range contract {
+	for _, c := range rules {
 		if only != nil && !only(c.name) {
 			continue
 		}
@@ -125,17 +126,6 @@ func run(t *testing.T, newStore Constructor, caps Capabilities, only func(name s
 type suite struct {
 	newStore Constructor
 	caps     Capabilities
-}
-
-// timeout bounds every subtest, so a store that hangs fails instead of
-// stalling the run.
-const timeout = 60 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // newStreamID returns a stream id no other test uses.
@@ -189,7 +179,7 @@ func appendReq(stream string, exp eventstore.ExpectedVersion, events ...eventsto
 // shape.
 func mustAppend(t *testing.T, s eventstore.Store, req eventstore.AppendRequest) eventstore.AppendResult {
 	t.Helper()
-	res, err := s.Append(testContext(t), req)
+	res, err := s.Append(contract.Context(t), req)
 	if err != nil {
 		t.Fatalf("Append(%s, expected %s, %d events): %v", req.StreamID, req.Expected, len(req.Events), err)
 	}
@@ -205,7 +195,7 @@ func mustAppend(t *testing.T, s eventstore.Store, req eventstore.AppendRequest) 
 // appendFails appends, expecting an error that errors.Is want.
 func appendFails(t *testing.T, s eventstore.Store, req eventstore.AppendRequest, want error) {
 	t.Helper()
-	res, err := s.Append(testContext(t), req)
+	res, err := s.Append(contract.Context(t), req)
 	if !errors.Is(err, want) {
 		t.Fatalf("Append(%s, expected %s, %d events) = %+v, %v; want an error wrapping %q",
 			req.StreamID, req.Expected, len(req.Events), res, err, want)
@@ -214,7 +204,7 @@ func appendFails(t *testing.T, s eventstore.Store, req eventstore.AppendRequest,
 
 func mustReadStream(t *testing.T, s eventstore.Store, stream string) []eventstore.RecordedEvent {
 	t.Helper()
-	events, err := s.ReadStream(testContext(t), stream)
+	events, err := s.ReadStream(contract.Context(t), stream)
 	if err != nil {
 		t.Fatalf("ReadStream(%s): %v", stream, err)
 	}
@@ -223,7 +213,7 @@ func mustReadStream(t *testing.T, s eventstore.Store, stream string) []eventstor
 
 func mustHead(t *testing.T, s eventstore.Store) uint64 {
 	t.Helper()
-	head, err := s.Head(testContext(t))
+	head, err := s.Head(contract.Context(t))
 	if err != nil {
 		t.Fatalf("Head: %v", err)
 	}
@@ -236,7 +226,7 @@ func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
 	var all []eventstore.RecordedEvent
 	var after uint64
 	for {
-		page, err := s.ReadAll(testContext(t), after, 100)
+		page, err := s.ReadAll(contract.Context(t), after, 100)
 		if err != nil {
 			t.Fatalf("ReadAll(after %d, 100): %v", after, err)
 		}
@@ -259,7 +249,7 @@ func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
 // assertStreamLen checks the stream's length (0: not found).
 func assertStreamLen(t *testing.T, s eventstore.Store, stream string, want int) {
 	t.Helper()
-	events, err := s.ReadStream(testContext(t), stream)
+	events, err := s.ReadStream(contract.Context(t), stream)
 	if want == 0 {
 		if !errors.Is(err, eventstore.ErrStreamNotFound) {
 			t.Fatalf("ReadStream(%s) = %d events, %v; want ErrStreamNotFound", stream, len(events), err)
@@ -340,7 +330,7 @@ func (s *suite) assertRecordedAt(t *testing.T, what string, got, from, to time.T
 }
 
 func (s *suite) testRoundTrip(t *testing.T) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	st := s.newStore(t)
 	stream := newStreamID()
 	oslo := time.FixedZone("CEST", 2*60*60)
@@ -601,7 +591,7 @@ func (s *suite) testMultiEventAtomicity(t *testing.T) {
 		st := s.newStore(t)
 		stream := newStreamID()
 		const writers, perAppend = 8, 4
-		ctx := testContext(t)
+		ctx := contract.Context(t)
 		groups := make([][]eventstore.NewEvent, writers)
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
@@ -639,7 +629,7 @@ func (s *suite) testMultiEventAtomicity(t *testing.T) {
 
 func (s *suite) testReadStreamUnknown(t *testing.T) {
 	st := s.newStore(t)
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	stream := newStreamID()
 	if events, err := st.ReadStream(ctx, stream); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("ReadStream(%s) on an empty store = %d events, %v; want ErrStreamNotFound", stream, len(events), err)
@@ -661,7 +651,7 @@ func (s *suite) testStorageProbe(t *testing.T) {
 	if !ok {
 		t.Skip("the store does not implement eventstore.StorageProber")
 	}
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
 	head, err := st.Head(ctx)
 	if err != nil {
@@ -701,7 +691,7 @@ func (s *suite) testReadStreamAfter(t *testing.T) {
 	if !ok {
 		t.Skip("the store does not implement eventstore.StreamTailReader")
 	}
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	stream := newStreamID()
 	mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(3)...))
 	mustAppend(t, st, appendReq(newStreamID(), eventstore.NoStream(), newEvents(2)...))
@@ -806,7 +796,7 @@ func (s *suite) testIdempotencyKeys(t *testing.T) {
 	t.Run("RecordAndLookup", func(t *testing.T) {
 		t.Parallel()
 		st := s.newStore(t)
-		ctx := testContext(t)
+		ctx := contract.Context(t)
 		stream, key, hash := newStreamID(), "key-"+uuid.NewString(), "sha256:"+uuid.NewString()
 		mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(1)...))
 		from := time.Now()
@@ -844,7 +834,7 @@ func (s *suite) testIdempotencyKeys(t *testing.T) {
 		t.Parallel()
 		st := s.newStore(t)
 		key := "key-" + uuid.NewString()
-		if rec, ok, err := st.LookupIdempotency(testContext(t), key); err != nil || ok {
+		if rec, ok, err := st.LookupIdempotency(contract.Context(t), key); err != nil || ok {
 			t.Fatalf("LookupIdempotency(%q) on an unused key = %+v, %v, %v; want false, nil", key, rec, ok, err)
 		}
 	})
@@ -854,7 +844,7 @@ func (s *suite) testIdempotencyKeys(t *testing.T) {
 		stream, key := newStreamID(), "key-"+uuid.NewString()
 		mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(1)...))
 		appendFails(t, st, withKey(appendReq(stream, eventstore.NoStream(), newEvents(1)...), key, "h"), eventstore.ErrVersionConflict)
-		if rec, ok, err := st.LookupIdempotency(testContext(t), key); err != nil || ok {
+		if rec, ok, err := st.LookupIdempotency(contract.Context(t), key); err != nil || ok {
 			t.Fatalf("LookupIdempotency(%q) after a rejected append = %+v, %v, %v; want false, nil", key, rec, ok, err)
 		}
 		mustAppend(t, st, withKey(appendReq(stream, eventstore.Exactly(1), newEvents(1)...), key, "h"))
@@ -866,7 +856,7 @@ func (s *suite) testConcurrentWriters(t *testing.T) {
 	// wins each round, the others get ErrVersionConflict.
 	const writers, rounds = 16, 4
 	st := s.newStore(t)
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	stream := newStreamID()
 	mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(1)...))
 	for round := range rounds {
@@ -914,7 +904,7 @@ func (s *suite) testConcurrentVisibility(t *testing.T) {
 	// final view must be the whole log, with every acknowledged event.
 	const writers, appendsEach = 8, 25
 	st := s.newStore(t)
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 
 	var (
 		mu    sync.Mutex
@@ -1121,7 +1111,7 @@ func (s *suite) testHeadMoved(t *testing.T) {
 
 func (s *suite) testReadAllPaging(t *testing.T) {
 	st := s.newStore(t)
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	a, b := newStreamID(), newStreamID()
 	var positions []uint64
 	for _, sp := range []struct {
@@ -1231,7 +1221,7 @@ func (s *suite) testInvalidAppend(t *testing.T) {
 		{"empty event id", appendReq(stream, eventstore.Any(), newEvent("PartnerJoined"), noID)},
 		{"empty type", appendReq(stream, eventstore.NoStream(), noType)},
 	} {
-		if res, err := st.Append(testContext(t), c.req); !errors.Is(err, eventstore.ErrInvalidAppend) {
+		if res, err := st.Append(contract.Context(t), c.req); !errors.Is(err, eventstore.ErrInvalidAppend) {
 			t.Fatalf("Append with %s = %+v, %v; want ErrInvalidAppend", c.name, res, err)
 		}
 	}
@@ -1240,7 +1230,7 @@ func (s *suite) testInvalidAppend(t *testing.T) {
 
 func (s *suite) testClosed(t *testing.T) {
 	st := s.newStore(t)
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	stream := newStreamID()
 	mustAppend(t, st, appendReq(stream, eventstore.NoStream(), newEvents(1)...))
 	ch := st.HeadMoved()
@@ -1314,7 +1304,7 @@ func (s *suite) testDurableAcrossReopen(t *testing.T) {
 		t.Fatalf("append after reopen landed at version %d position %d; want version 4 above position %d", next.FirstVersion, next.LastPosition(), head)
 	}
 	if s.caps.IdempotencyKeys {
-		rec, ok, err := second.LookupIdempotency(testContext(t), key)
+		rec, ok, err := second.LookupIdempotency(contract.Context(t), key)
 		if err != nil || !ok || rec.FirstVersion != 3 {
 			t.Fatalf("LookupIdempotency(%q) after reopen = %+v, %v, %v; want the record of version 3", key, rec, ok, err)
 		}

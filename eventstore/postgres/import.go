@@ -44,7 +44,12 @@ func (s *Store) Import(ctx context.Context, events []eventstore.RecordedEvent) (
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
 	im := importer{versions: map[string]uint64{}, stored: map[string]eventstore.StoredEvent{}}
-	if err := im.look(ctx, tx, events, s.unlocked); err != nil {
+	look := &pgx.Batch{}
+	if !s.unlocked {
+		im.queueLock(look)
+	}
+	im.queueLook(look, events)
+	if err := tx.SendBatch(ctx, look).Close(); err != nil {
 		return 0, fmt.Errorf("import: look up: %w", translate(s.host, err))
 	}
 	w := &writes{}
@@ -82,9 +87,15 @@ type importer struct {
 	stored   map[string]eventstore.StoredEvent
 }
 
-// look takes the counter lock and reads the head, the versions of the
-// streams of events and where their ids are stored.
-func (im *importer) look(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent, unlocked bool) error {
+// queueLock queues taking the counter lock, reading the last position
+// handed out.
+func (im *importer) queueLock(b *pgx.Batch) {
+	b.Queue(`SELECT last FROM positions FOR UPDATE`).QueryRow(func(row pgx.Row) error { return row.Scan(&im.head) })
+}
+
+// queueLook queues reading the head, the versions of the streams of
+// events and where their ids are stored.
+func (im *importer) queueLook(b *pgx.Batch, events []eventstore.RecordedEvent) {
 	var streams, ids []string
 	seen := map[string]bool{}
 	for _, e := range events {
@@ -94,10 +105,6 @@ func (im *importer) look(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 			streams = append(streams, e.StreamID)
 		}
 	}
-	b := &pgx.Batch{}
-	if !unlocked {
-		b.Queue(`SELECT last FROM positions FOR UPDATE`).QueryRow(func(row pgx.Row) error { return row.Scan(&im.head) })
-	}
 	b.Queue(headSQL).QueryRow(func(row pgx.Row) error {
 		var head int64
 		err := row.Scan(&head)
@@ -106,7 +113,6 @@ func (im *importer) look(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 	})
 	queueVersions(b, streams, im.versions)
 	queueStored(b, ids, im.stored)
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // add queues e into w, or skips it when it is already stored at its

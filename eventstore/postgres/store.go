@@ -298,14 +298,15 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 
-	// The migrations run on a connection of their own, closed afterwards,
-	// so that the session-level advisory lock can never stay behind on a
+	// The schema is read on a connection of its own, and the migrations
+	// run on connections of their own (migrate), all closed afterwards, so
+	// that the session-level advisory lock can never stay behind on a
 	// pooled connection.
 	conn, err := pgx.ConnectConfig(ctx, cc.Copy())
 	if err != nil {
 		return fail(translate(s.host, err))
 	}
-	applied, syncCommit, err := s.prepareSchema(ctx, conn)
+	applied, syncCommit, err := s.prepareSchema(ctx, conn, cc)
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	_ = conn.Close(closeCtx)
 	cancel()
@@ -339,8 +340,9 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 }
 
 // prepareSchema learns the current schema and the server's
-// synchronous_commit on conn and migrates the schema's tables.
-func (s *Store) prepareSchema(ctx context.Context, conn *pgx.Conn) (applied []int, syncCommit string, err error) {
+// synchronous_commit on conn and migrates the schema's tables on
+// connections of cc.
+func (s *Store) prepareSchema(ctx context.Context, conn *pgx.Conn, cc *pgx.ConnConfig) (applied []int64, syncCommit string, err error) {
 	var schema *string
 	if err := conn.QueryRow(ctx, `SELECT current_schema(), current_setting('synchronous_commit')`).Scan(&schema, &syncCommit); err != nil {
 		return nil, "", translate(s.host, err)
@@ -350,7 +352,7 @@ func (s *Store) prepareSchema(ctx context.Context, conn *pgx.Conn) (applied []in
 	}
 	s.schema = *schema
 	s.channel = channelName(s.schema)
-	applied, err = migrate(ctx, conn, s.schema, func() time.Time { return s.now().UTC() })
+	applied, err = migrate(ctx, cc, s.schema, func() time.Time { return s.now().UTC() })
 	if err != nil {
 		return nil, "", translate(s.host, err)
 	}

@@ -12,12 +12,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/samspill/samspill/internal/migrate"
 )
 
 // DiskFull reports whether err is PostgreSQL refusing a statement for lack
@@ -39,13 +43,28 @@ func DiskFull(err error) bool {
 // sets none.
 const connectTimeout = 10 * time.Second
 
+// Store is a small store's part in Open.
+type Store struct {
+	// Name names the store in the migration lock's key ("auth/postgres").
+	Name string
+	// Application names its connections in pg_stat_activity unless the
+	// connection string does.
+	Application string
+	// Migrations holds its SQL migrations in the folder migrations
+	// (internal/migrate), whose versions go to VersionTable.
+	Migrations   fs.FS
+	VersionTable string
+	// MaxConns bounds its pool unless the connection string does.
+	MaxConns int32
+}
+
 // Open makes a pool for connString (a URL or key=value pairs, as pgx reads
-// them; pool_max_conns and the other pgxpool settings work too) of at most
-// maxConns connections unless the string says otherwise, names its
-// connections application in pg_stat_activity unless the string does, and
-// runs schema (idempotent statements) in the current schema under an
-// advisory lock keyed on name and that schema.
-func Open(ctx context.Context, connString, application, name, schema string, maxConns int32) (*pgxpool.Pool, error) {
+// them; pool_max_conns and the other pgxpool settings work too) for the
+// store st, and brings the store's tables in the current schema up to its
+// migrations (internal/migrate), under an advisory lock keyed on the
+// store's name and that schema: the key the store took before it had
+// migrations, so instances of older binaries wait too.
+func Open(ctx context.Context, connString string, st Store) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("parse connection string: %w", err)
@@ -53,37 +72,45 @@ func Open(ctx context.Context, connString, application, name, schema string, max
 	// Every instance opens several pools on one server: small ones keep
 	// a few instances well inside max_connections.
 	if !strings.Contains(connString, "pool_max_conns") {
-		cfg.MaxConns = maxConns
+		cfg.MaxConns = st.MaxConns
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = application
+		cfg.ConnConfig.RuntimeParams["application_name"] = st.Application
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var current *string
-		if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
-			return err
-		}
-		if current == nil {
-			return errors.New("no schema to create the tables in: the search_path names none that exists")
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "samspill "+name+" "+*current); err != nil {
-			return fmt.Errorf("lock schema %s: %w", *current, err)
-		}
-		if _, err := tx.Exec(ctx, schema); err != nil {
-			return fmt.Errorf("create tables in schema %s: %w", *current, err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := migrateSchema(ctx, pool, cfg.ConnConfig, st); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 	return pool, nil
+}
+
+// migrateSchema checks that the connections have a current schema and
+// migrates the store's tables in it, on connections of their own.
+func migrateSchema(ctx context.Context, pool *pgxpool.Pool, cc *pgx.ConnConfig, st Store) error {
+	var current *string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&current); err != nil {
+		return err
+	}
+	if current == nil {
+		return errors.New("no schema to create the tables in: the search_path names none that exists")
+	}
+	db := stdlib.OpenDB(*cc.Copy())
+	defer db.Close()
+	_, err := migrate.Up(ctx, db, migrate.Postgres, migrate.Config{
+		Migrations: st.Migrations,
+		Table:      st.VersionTable,
+		Stamp:      func() string { return time.Now().UTC().Format(time.RFC3339) },
+		LockKey:    "samspill " + st.Name + " %s",
+	})
+	if err != nil {
+		return fmt.Errorf("create tables in schema %s: %w", *current, err)
+	}
+	return nil
 }

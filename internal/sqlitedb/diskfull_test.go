@@ -5,11 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestDiskFullIsSQLiteRefusingToGrow(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), `CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v BLOB)`)
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), fstest.MapFS{
+		"migrations/0001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v BLOB);\n")},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

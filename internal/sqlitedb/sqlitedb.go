@@ -21,6 +21,7 @@ import (
 	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/samspill/samspill/internal/migrate"
 	"github.com/samspill/samspill/internal/ownerfile"
 )
 
@@ -106,11 +107,11 @@ func SetAside(path string, now time.Time) (string, error) {
 
 // Open opens (and creates, see Prepare) the database at path, applies
 // extra pragmas (such as "secure_delete(ON)") on every connection, and
-// runs schema, a script of idempotent statements. It is for the small
-// databases of the data folder: one file, WAL, synchronous=FULL, a busy
-// timeout, and one connection, since they see few writes and must never
-// lose one.
-func Open(ctx context.Context, path, schema string, pragmas ...string) (*sql.DB, error) {
+// brings it up to migrations (internal/migrate: goose, the versions in the
+// file's schema_migrations). It is for the small databases of the data
+// folder: one file, WAL, synchronous=FULL, a busy timeout, and one
+// connection, since they see few writes and must never lose one.
+func Open(ctx context.Context, path string, migrations fs.FS, pragmas ...string) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -125,7 +126,11 @@ func Open(ctx context.Context, path, schema string, pragmas ...string) (*sql.DB,
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := migrate.Up(ctx, db, migrate.SQLite, migrate.Config{
+		Migrations: migrations,
+		Table:      "schema_migrations",
+		Stamp:      func() string { return time.Now().UTC().Format(time.RFC3339) },
+	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: schema: %w", path, err)
 	}

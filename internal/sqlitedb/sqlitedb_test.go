@@ -6,11 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/samspill/samspill/internal/ownerfile"
@@ -28,7 +30,7 @@ func TestFilesAreOwnerOnlyWhateverTheUmask(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "x.db")
-	db, err := sqlitedb.Open(context.Background(), path, `CREATE TABLE IF NOT EXISTS t (v TEXT)`)
+	db, err := sqlitedb.Open(context.Background(), path, schema(`CREATE TABLE IF NOT EXISTS t (v TEXT)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestFilesAreOwnerOnlyWhateverTheUmask(t *testing.T) {
 func TestOpenRefusesAFileOpenToOthers(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.db")
-	db, err := sqlitedb.Open(context.Background(), path, `CREATE TABLE IF NOT EXISTS t (v TEXT)`)
+	db, err := sqlitedb.Open(context.Background(), path, schema(`CREATE TABLE IF NOT EXISTS t (v TEXT)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func TestOpenRefusesAFileOpenToOthers(t *testing.T) {
 		if err := os.Chmod(filepath.Join(dir, name), 0o640); err != nil {
 			t.Fatal(err)
 		}
-		_, err := sqlitedb.Open(context.Background(), path, `SELECT 1`)
+		_, err := sqlitedb.Open(context.Background(), path, schema(`SELECT 1`))
 		var exposed *ownerfile.ExposedError
 		if !errors.As(err, &exposed) || !strings.Contains(err.Error(), name+" (mode 0640)") || !strings.Contains(err.Error(), "chmod 600 "+filepath.Join(dir, name)) {
 			t.Errorf("%s mode 0640: err %v, want an *ownerfile.ExposedError naming it and the chmod", name, err)
@@ -79,7 +81,7 @@ func TestIsCorrupt(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.db")
-	db, err := sqlitedb.Open(ctx, real, `CREATE TABLE IF NOT EXISTS t (v TEXT); CREATE TABLE IF NOT EXISTS u (v TEXT)`)
+	db, err := sqlitedb.Open(ctx, real, schema(`CREATE TABLE IF NOT EXISTS t (v TEXT); CREATE TABLE IF NOT EXISTS u (v TEXT)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestIsCorrupt(t *testing.T) {
 		if err := os.WriteFile(path, content, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := sqlitedb.Open(ctx, path, `SELECT count(*) FROM t`)
+		_, err := sqlitedb.Open(ctx, path, schema(`SELECT count(*) FROM t`))
 		if !sqlitedb.IsCorrupt(err) {
 			t.Errorf("%s: IsCorrupt(%v) is false", name, err)
 		}
@@ -112,7 +114,7 @@ func TestIsCorrupt(t *testing.T) {
 	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	busy, err := sqlitedb.Open(ctx, filepath.Join(dir, "busy.db"), `CREATE TABLE IF NOT EXISTS t (v TEXT)`)
+	busy, err := sqlitedb.Open(ctx, filepath.Join(dir, "busy.db"), schema(`CREATE TABLE IF NOT EXISTS t (v TEXT)`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +135,15 @@ func TestIsCorrupt(t *testing.T) {
 	defer other.Close()
 	_, busyErr := other.Exec(`INSERT INTO t VALUES ('y')`)
 	for name, err := range map[string]error{
-		"a file where a folder should be": func() error { _, err := sqlitedb.Open(ctx, filepath.Join(notADir, "x.db"), `SELECT 1`); return err }(),
+		"a file where a folder should be": func() error {
+			_, err := sqlitedb.Open(ctx, filepath.Join(notADir, "x.db"), schema(`SELECT 1`))
+			return err
+		}(),
 		"a folder where the file should be": func() error {
 			if err := os.Mkdir(filepath.Join(dir, "dir.db"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			_, err := sqlitedb.Open(ctx, filepath.Join(dir, "dir.db"), `SELECT 1`)
+			_, err := sqlitedb.Open(ctx, filepath.Join(dir, "dir.db"), schema(`SELECT 1`))
 			return err
 		}(),
 		"locked":       busyErr,
@@ -191,4 +196,9 @@ func TestSetAside(t *testing.T) {
 	if _, err := sqlitedb.SetAside(path, at); err == nil {
 		t.Fatal("SetAside replaced a file set aside before")
 	}
+}
+
+// schema is a migration folder of one file, the script.
+func schema(script string) fs.FS {
+	return fstest.MapFS{"migrations/0001_schema.sql": {Data: []byte("-- +goose Up\n" + script + ";\n")}}
 }

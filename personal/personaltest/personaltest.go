@@ -20,65 +20,55 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/contract"
 	"github.com/samspill/samspill/personal"
 )
 
-// Opener returns a fresh, empty store. It registers its own cleanup
-// (t.Cleanup) to close the store and remove what it made, and calls
-// t.Fatal if the store cannot be made.
-type Opener func(t *testing.T) personal.KeyStore
+// Opener returns a fresh, empty store (contract.Opener: it cleans up
+// after itself and calls t.Fatal if the store cannot be made).
+type Opener = contract.Opener[personal.KeyStore]
 
 // Run runs the whole contract against stores made by open. It calls t.Run
 // once per rule; the subtests run in parallel with each other.
 func Run(t *testing.T, open Opener) {
 	t.Helper()
-	if open == nil {
-		t.Fatal("personaltest: nil Opener")
-	}
-	for _, c := range contract {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			c.fn(t, open)
-		})
-	}
+	contract.Run(t, open, rules)
 }
 
-// contract is the list of subtests, in the order they are reported.
-var contract = []struct {
+// rules are the subtests, in the order they are reported.
+var rules = []contract.Rule[personal.KeyStore]{
+	{Name: "SealViewAndErase", Test: testSealViewAndErase},
+	{Name: "KeyOncePerContact", Test: testKeyOncePerContact},
+	{Name: "Erase", Test: testErase},
+	{Name: "ConcurrentCreate", Test: testConcurrentCreate},
+	{Name: "ConcurrentEraseAndCreate", Test: testConcurrentEraseAndCreate},
+}
+
+// keyGetter is one of a KeyStore's two ways to get a key: Key or
+// EnsureKey, named for messages.
+type keyGetter struct {
 	name string
-	fn   func(*testing.T, Opener)
-}{
-	{"SealViewAndErase", testSealViewAndErase},
-	{"KeyOncePerContact", testKeyOncePerContact},
-	{"Erase", testErase},
-	{"ConcurrentCreate", testConcurrentCreate},
-	{"ConcurrentEraseAndCreate", testConcurrentEraseAndCreate},
+	get  func(personal.KeyStore, context.Context, string) ([]byte, error)
 }
 
-// timeout bounds every subtest, so a store that hangs fails instead of
-// stalling the run.
-const timeout = 60 * time.Second
+var (
+	byKey       = keyGetter{"Key", personal.KeyStore.Key}
+	byEnsureKey = keyGetter{"EnsureKey", personal.KeyStore.EnsureKey}
+)
 
-func testContext(t *testing.T) context.Context {
+// mustKey returns the contact's key, got through get, and fails the test
+// on error.
+func mustKey(t *testing.T, keys personal.KeyStore, contactID string, get keyGetter) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// mustKey returns the contact's key and fails the test on error.
-func mustKey(t *testing.T, keys personal.KeyStore, contactID string, create bool) []byte {
-	t.Helper()
-	key, err := keys.Key(testContext(t), contactID, create)
+	key, err := get.get(keys, contract.Context(t), contactID)
 	if err != nil {
-		t.Fatalf("Key(%s, create %v): %v", contactID, create, err)
+		t.Fatalf("%s(%s): %v", get.name, contactID, err)
 	}
 	if len(key) != 32 {
-		t.Fatalf("Key(%s) is %d bytes, want 32", contactID, len(key))
+		t.Fatalf("%s(%s) is %d bytes, want 32", get.name, contactID, len(key))
 	}
 	return key
 }
@@ -86,7 +76,7 @@ func mustKey(t *testing.T, keys personal.KeyStore, contactID string, create bool
 // testSealViewAndErase: a contact sealed under its key, shown to those
 // who may see it and to those who may not, then erased.
 func testSealViewAndErase(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	plain, _ := json.Marshal(partnership.ContactPersonAssigned{ContactID: "c1", PartnerID: "p1", Name: "Kari Nordmann", Email: "kari@example.no", Phone: "+47 400 00 000"})
 	sealed, err := personal.SealNew(ctx, keys, plain)
@@ -103,19 +93,19 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 		t.Fatalf("Decode sealed: %+v, %v", ev, err)
 	}
 	event := eventstore.RecordedEvent{EventID: "e1", Type: partnership.TypeContactPersonAssigned, Data: sealed}
-	shown := func(allowed bool) string {
+	revealed := func() string {
 		t.Helper()
-		e, err := personal.View(ctx, keys, event, allowed)
+		e, err := personal.Reveal(ctx, keys, event)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return string(e.Data)
 	}
-	if got := shown(true); got != `{"contact_id":"c1","partner_id":"p1","name":"Kari Nordmann","email":"kari@example.no","phone":"+47 400 00 000"}` {
+	if got := revealed(); got != `{"contact_id":"c1","partner_id":"p1","name":"Kari Nordmann","email":"kari@example.no","phone":"+47 400 00 000"}` {
 		t.Fatalf("allowed: %s", got)
 	}
-	if got := shown(false); got != `{"contact_id":"c1","partner_id":"p1"}` {
-		t.Fatalf("not allowed: %s", got)
+	if e, err := personal.Redact(event); err != nil || string(e.Data) != `{"contact_id":"c1","partner_id":"p1"}` {
+		t.Fatalf("not allowed: %s, %v", e.Data, err)
 	}
 	// A correction's replacement is sealed under the same key and shown
 	// the same way.
@@ -128,7 +118,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	if err != nil || !strings.Contains(string(ce.Data), `"replacement":{"contact_id":"c1","partner_id":"p1"}`) {
 		t.Fatalf("redacted correction: %s, %v", ce.Data, err)
 	}
-	ce, err = personal.View(ctx, keys, eventstore.RecordedEvent{Type: partnership.TypeEntryCorrected, Data: correction}, true)
+	ce, err = personal.Reveal(ctx, keys, eventstore.RecordedEvent{Type: partnership.TypeEntryCorrected, Data: correction})
 	if err != nil || !strings.Contains(string(ce.Data), `"name":"Kari Nordmann"`) {
 		t.Fatalf("shown correction: %s, %v", ce.Data, err)
 	}
@@ -136,7 +126,7 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 	if err := keys.Erase(ctx, "c1"); err != nil {
 		t.Fatal(err)
 	}
-	if got := shown(true); got != `{"contact_id":"c1","partner_id":"p1","erased":true}` {
+	if got := revealed(); got != `{"contact_id":"c1","partner_id":"p1","erased":true}` {
 		t.Fatalf("erased: %s", got)
 	}
 	if _, err := personal.SealAgain(ctx, keys, plain); !errors.Is(err, personal.ErrErased) {
@@ -148,24 +138,24 @@ func testSealViewAndErase(t *testing.T, open Opener) {
 }
 
 // testKeyOncePerContact: a key is made once, each contact has its own,
-// and asking without create makes none.
+// and Key makes none.
 func testKeyOncePerContact(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
-	if key, err := keys.Key(ctx, "c1", false); !errors.Is(err, personal.ErrUnknownContact) {
+	if key, err := keys.Key(ctx, "c1"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Key of an unknown contact = %x, %v; want ErrUnknownContact", key, err)
 	}
-	if key, err := keys.Key(ctx, "c1", false); !errors.Is(err, personal.ErrUnknownContact) {
-		t.Fatalf("Key without create made a key: %x, %v", key, err)
+	if key, err := keys.Key(ctx, "c1"); !errors.Is(err, personal.ErrUnknownContact) {
+		t.Fatalf("Key made a key: %x, %v", key, err)
 	}
-	first := mustKey(t, keys, "c1", true)
-	if again := mustKey(t, keys, "c1", true); !bytes.Equal(first, again) {
-		t.Fatalf("Key(c1, create) changed the key: %x, then %x", first, again)
+	first := mustKey(t, keys, "c1", byEnsureKey)
+	if again := mustKey(t, keys, "c1", byEnsureKey); !bytes.Equal(first, again) {
+		t.Fatalf("EnsureKey(c1) changed the key: %x, then %x", first, again)
 	}
-	if again := mustKey(t, keys, "c1", false); !bytes.Equal(first, again) {
+	if again := mustKey(t, keys, "c1", byKey); !bytes.Equal(first, again) {
 		t.Fatalf("Key(c1) = %x, want %x", again, first)
 	}
-	if other := mustKey(t, keys, "c2", true); bytes.Equal(first, other) {
+	if other := mustKey(t, keys, "c2", byEnsureKey); bytes.Equal(first, other) {
 		t.Fatalf("two contacts share the key %x", other)
 	}
 }
@@ -174,16 +164,16 @@ func testKeyOncePerContact(t *testing.T, open Opener) {
 // erasing twice is fine; erasing a stranger is ErrUnknownContact; other
 // contacts keep their keys.
 func testErase(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
-	mustKey(t, keys, "c1", true)
-	kept := mustKey(t, keys, "c2", true)
+	mustKey(t, keys, "c1", byEnsureKey)
+	kept := mustKey(t, keys, "c2", byEnsureKey)
 	if err := keys.Erase(ctx, "c1"); err != nil {
 		t.Fatalf("Erase: %v", err)
 	}
-	for _, create := range []bool{false, true} {
-		if key, err := keys.Key(ctx, "c1", create); !errors.Is(err, personal.ErrErased) {
-			t.Fatalf("Key(erased, create %v) = %x, %v; want ErrErased", create, key, err)
+	for _, get := range []keyGetter{byKey, byEnsureKey} {
+		if key, err := get.get(keys, ctx, "c1"); !errors.Is(err, personal.ErrErased) {
+			t.Fatalf("%s(erased) = %x, %v; want ErrErased", get.name, key, err)
 		}
 	}
 	if err := keys.Erase(ctx, "c1"); err != nil {
@@ -192,10 +182,10 @@ func testErase(t *testing.T, open Opener) {
 	if err := keys.Erase(ctx, "nobody"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Erase of an unknown contact: %v, want ErrUnknownContact", err)
 	}
-	if key, err := keys.Key(ctx, "nobody", false); !errors.Is(err, personal.ErrUnknownContact) {
+	if key, err := keys.Key(ctx, "nobody"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("after erasing an unknown contact: Key = %x, %v; want ErrUnknownContact", key, err)
 	}
-	if got := mustKey(t, keys, "c2", false); !bytes.Equal(got, kept) {
+	if got := mustKey(t, keys, "c2", byKey); !bytes.Equal(got, kept) {
 		t.Fatalf("erasing c1 changed c2's key: %x, want %x", got, kept)
 	}
 }
@@ -203,7 +193,7 @@ func testErase(t *testing.T, open Opener) {
 // testConcurrentCreate: callers racing to make one contact's key all get
 // the same key.
 func testConcurrentCreate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
 	const callers = 8
 	for c := range 4 {
@@ -212,7 +202,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 		errs := make([]error, callers)
 		var wg sync.WaitGroup
 		for i := range callers {
-			wg.Go(func() { got[i], errs[i] = keys.Key(ctx, contactID, true) })
+			wg.Go(func() { got[i], errs[i] = keys.EnsureKey(ctx, contactID) })
 		}
 		wg.Wait()
 		for i := range callers {
@@ -220,7 +210,7 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 				t.Fatalf("%s, caller %d: %x, %v; caller 0 got %x", contactID, i, got[i], errs[i], got[0])
 			}
 		}
-		if stored := mustKey(t, keys, contactID, false); !bytes.Equal(stored, got[0]) {
+		if stored := mustKey(t, keys, contactID, byKey); !bytes.Equal(stored, got[0]) {
 			t.Fatalf("%s: stored %x, the callers got %x", contactID, stored, got[0])
 		}
 	}
@@ -228,17 +218,17 @@ func testConcurrentCreate(t *testing.T, open Opener) {
 
 // testConcurrentEraseAndCreate: an erasure racing with callers that make
 // or read the key ends erased for good: afterwards the contact reads
-// ErrErased, also for a caller that would make a key.
+// ErrErased, also through EnsureKey.
 func testConcurrentEraseAndCreate(t *testing.T, open Opener) {
-	ctx := testContext(t)
+	ctx := contract.Context(t)
 	keys := open(t)
-	mustKey(t, keys, "c1", true)
+	mustKey(t, keys, "c1", byEnsureKey)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for range 10 {
-				if _, err := keys.Key(ctx, "c1", true); err != nil && !errors.Is(err, personal.ErrErased) {
-					t.Errorf("Key during an erasure: %v", err)
+				if _, err := keys.EnsureKey(ctx, "c1"); err != nil && !errors.Is(err, personal.ErrErased) {
+					t.Errorf("EnsureKey during an erasure: %v", err)
 					return
 				}
 			}
@@ -248,9 +238,9 @@ func testConcurrentEraseAndCreate(t *testing.T, open Opener) {
 		t.Errorf("Erase: %v", err)
 	}
 	wg.Wait()
-	for _, create := range []bool{false, true} {
-		if key, err := keys.Key(ctx, "c1", create); !errors.Is(err, personal.ErrErased) {
-			t.Fatalf("after the race: Key(c1, create %v) = %x, %v; want ErrErased", create, key, err)
+	for _, get := range []keyGetter{byKey, byEnsureKey} {
+		if key, err := get.get(keys, ctx, "c1"); !errors.Is(err, personal.ErrErased) {
+			t.Fatalf("after the race: %s(c1) = %x, %v; want ErrErased", get.name, key, err)
 		}
 	}
 }

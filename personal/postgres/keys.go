@@ -54,6 +54,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
@@ -70,23 +71,13 @@ import (
 // secret: 256 bits.
 const keySize = 32
 
-// schema creates the tables. A contact's row outlives its key: erasing
-// sets key to NULL and erased_at, so the primary key that makes a key
-// once also keeps an erased contact from ever getting a new one. The
-// installation secret's table holds at most one row.
-const schema = `
-CREATE TABLE IF NOT EXISTS personal_keys (
-	contact_id text        PRIMARY KEY,
-	key        bytea       CHECK (octet_length(key) = 32),
-	created_at timestamptz NOT NULL,
-	erased_at  timestamptz,
-	CHECK ((key IS NULL) = (erased_at IS NOT NULL))
-);
-CREATE TABLE IF NOT EXISTS personal_installation_secret (
-	singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
-	secret     bytea       NOT NULL CHECK (octet_length(secret) = 32),
-	created_at timestamptz NOT NULL
-);`
+// migrations are the tables' SQL (internal/migrate), their versions in
+// personal_schema_migrations. 0001 is the schema the store created before
+// it had migrations, still IF NOT EXISTS, so a schema made then gets its
+// version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // applicationName names the store's connections in pg_stat_activity
 // unless the connection string names them.
@@ -106,7 +97,13 @@ var _ personal.KeyStore = (*Keys)(nil)
 // work too) and creates the key tables in the current schema if they are
 // not there. Concurrent Opens on one schema are safe.
 func Open(ctx context.Context, connString string) (*Keys, error) {
-	pool, err := pgdb.Open(ctx, connString, applicationName, "personal/postgres", schema, maxConns)
+	pool, err := pgdb.Open(ctx, connString, pgdb.Store{
+		Name:         "personal/postgres",
+		Application:  applicationName,
+		Migrations:   migrations,
+		VersionTable: "personal_schema_migrations",
+		MaxConns:     maxConns,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
@@ -124,28 +121,9 @@ func (k *Keys) Close() error {
 	return nil
 }
 
-// Key returns the contact's key, making one if asked. Instances that make
-// the same contact's key at the same time all get the one stored first.
-// It returns personal.ErrErased for an erased contact (create or not) and
-// personal.ErrUnknownContact when there is no key and create is not set.
-func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, error) {
-	key, err := k.stored(ctx, contactID)
-	if !create || !errors.Is(err, personal.ErrUnknownContact) {
-		return key, err
-	}
-	key = make([]byte, keySize)
-	_, _ = rand.Read(key) // never fails (crypto/rand)
-	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (contact_id, key, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC()); err != nil {
-		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
-	}
-	// Another instance may have made the key first (or erased the
-	// contact since): use what is stored.
-	return k.stored(ctx, contactID)
-}
-
-// stored reads the contact's key.
-func (k *Keys) stored(ctx context.Context, contactID string) ([]byte, error) {
+// Key returns the contact's key: personal.ErrErased for an erased
+// contact, personal.ErrUnknownContact when it has none. It never makes one.
+func (k *Keys) Key(ctx context.Context, contactID string) ([]byte, error) {
 	var key []byte
 	err := k.pool.QueryRow(ctx, `SELECT key FROM personal_keys WHERE contact_id = $1`, contactID).Scan(&key)
 	switch {
@@ -157,6 +135,25 @@ func (k *Keys) stored(ctx context.Context, contactID string) ([]byte, error) {
 		return nil, personal.ErrErased
 	}
 	return key, nil
+}
+
+// EnsureKey returns the contact's key, making one if it has none.
+// Instances that make the same contact's key at the same time all get the
+// one stored first. It returns personal.ErrErased for an erased contact.
+func (k *Keys) EnsureKey(ctx context.Context, contactID string) ([]byte, error) {
+	key, err := k.Key(ctx, contactID)
+	if !errors.Is(err, personal.ErrUnknownContact) {
+		return key, err
+	}
+	key = make([]byte, keySize)
+	_, _ = rand.Read(key) // never fails (crypto/rand)
+	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (contact_id, key, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (contact_id) DO NOTHING`, contactID, key, k.now().UTC()); err != nil {
+		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
+	}
+	// Another instance may have made the key first (or erased the
+	// contact since): use what is stored.
+	return k.Key(ctx, contactID)
 }
 
 // Erase sets the contact's key to NULL, remembering that the contact was

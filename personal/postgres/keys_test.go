@@ -63,7 +63,7 @@ func TestTwoInstancesRaceForOneKey(t *testing.T) {
 			k := instances[i%2]
 			wg.Go(func() {
 				<-start
-				got[i], errs[i] = k.Key(ctx, contactID, true)
+				got[i], errs[i] = k.EnsureKey(ctx, contactID)
 			})
 		}
 		close(start)
@@ -77,7 +77,7 @@ func TestTwoInstancesRaceForOneKey(t *testing.T) {
 	if err := instances[0].Erase(ctx, "contact-0"); err != nil {
 		t.Fatal(err)
 	}
-	if key, err := instances[1].Key(ctx, "contact-0", true); !errors.Is(err, personal.ErrErased) {
+	if key, err := instances[1].EnsureKey(ctx, "contact-0"); !errors.Is(err, personal.ErrErased) {
 		t.Fatalf("erased on the other instance: %x, %v; want ErrErased", key, err)
 	}
 	if err := instances[1].Erase(ctx, "contact-0"); err != nil {
@@ -124,7 +124,7 @@ func TestInstallationSecret(t *testing.T) {
 		t.Fatalf("another schema's secret: %x, %v; want 32 bytes other than %x", other, err, got[0])
 	}
 	// The secret is not a contact's key, and no contact can take its place.
-	if _, err := openAt(t, url).Key(ctx, "installation", false); !errors.Is(err, personal.ErrUnknownContact) {
+	if _, err := openAt(t, url).Key(ctx, "installation"); !errors.Is(err, personal.ErrUnknownContact) {
 		t.Fatalf("Key(installation): %v, want ErrUnknownContact", err)
 	}
 }
@@ -147,11 +147,11 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = stores[i].Close() })
 	}
-	key, err := stores[0].Key(t.Context(), "c1", true)
+	key, err := stores[0].EnsureKey(t.Context(), "c1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := stores[instances-1].Key(t.Context(), "c1", false); err != nil || !bytes.Equal(got, key) {
+	if got, err := stores[instances-1].Key(t.Context(), "c1"); err != nil || !bytes.Equal(got, key) {
 		t.Fatalf("another instance: %x, %v; want %x", got, err, key)
 	}
 }
@@ -162,7 +162,7 @@ func TestEraseNullsTheKeyAndVacuums(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.URL(t)
 	keys := openAt(t, url)
-	if _, err := keys.Key(ctx, "c1", true); err != nil {
+	if _, err := keys.EnsureKey(ctx, "c1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := keys.Erase(ctx, "c1"); err != nil {
@@ -200,11 +200,11 @@ func TestErasedKeyLeavesTheTableFile(t *testing.T) {
 	keys := openAt(t, url)
 	conn := connect(t, url)
 	for i := range 50 { // a few pages' worth of other contacts
-		if _, err := keys.Key(ctx, fmt.Sprintf("other-%d", i), true); err != nil {
+		if _, err := keys.EnsureKey(ctx, fmt.Sprintf("other-%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	erased, err := keys.Key(ctx, "c1", true)
+	erased, err := keys.EnsureKey(ctx, "c1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"time"
@@ -17,16 +18,12 @@ import (
 	"github.com/samspill/samspill/personal"
 )
 
-const schema = `
-CREATE TABLE IF NOT EXISTS contact_keys (
-	contact_id TEXT PRIMARY KEY,
-	key        BLOB NOT NULL,
-	created_at TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS erased_contacts (
-	contact_id TEXT PRIMARY KEY,
-	erased_at  TEXT NOT NULL
-) STRICT;`
+// migrations are the tables' SQL (internal/migrate). 0001 is the schema
+// the store created before it had migrations, still IF NOT EXISTS, so a
+// keys.db made then gets its version table and keeps its rows.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // Keys is the SQLite key store (personal.KeyStore).
 type Keys struct {
@@ -38,7 +35,7 @@ var _ personal.KeyStore = (*Keys)(nil)
 
 // Open opens (and creates) the key store at path.
 func Open(ctx context.Context, path string) (*Keys, error) {
-	db, err := sqlitedb.Open(ctx, path, schema, "secure_delete(ON)")
+	db, err := sqlitedb.Open(ctx, path, migrations, "secure_delete(ON)")
 	if err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
@@ -48,8 +45,9 @@ func Open(ctx context.Context, path string) (*Keys, error) {
 // Close closes the store.
 func (k *Keys) Close() error { return k.db.Close() }
 
-// Key returns the contact's key, making one if asked.
-func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, error) {
+// Key returns the contact's key: personal.ErrErased for an erased
+// contact, personal.ErrUnknownContact when it has none. It never makes one.
+func (k *Keys) Key(ctx context.Context, contactID string) ([]byte, error) {
 	var key []byte
 	err := k.db.QueryRowContext(ctx, `SELECT key FROM contact_keys WHERE contact_id = ?`, contactID).Scan(&key)
 	if err == nil {
@@ -62,11 +60,18 @@ func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, 
 	if err := k.db.QueryRowContext(ctx, `SELECT count(*) FROM erased_contacts WHERE contact_id = ?`, contactID).Scan(&erased); err != nil {
 		return nil, fmt.Errorf("contact key: %w", err)
 	}
-	switch {
-	case erased > 0:
+	if erased > 0 {
 		return nil, personal.ErrErased
-	case !create:
-		return nil, personal.ErrUnknownContact
+	}
+	return nil, personal.ErrUnknownContact
+}
+
+// EnsureKey returns the contact's key, making one if it has none;
+// personal.ErrErased for an erased contact.
+func (k *Keys) EnsureKey(ctx context.Context, contactID string) ([]byte, error) {
+	key, err := k.Key(ctx, contactID)
+	if !errors.Is(err, personal.ErrUnknownContact) {
+		return key, err
 	}
 	key = make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -75,7 +80,7 @@ func (k *Keys) Key(ctx context.Context, contactID string, create bool) ([]byte, 
 		return nil, fmt.Errorf("contact key: %w", writeFailed(err))
 	}
 	// Another writer may have made the key first: use the stored one.
-	return k.Key(ctx, contactID, false)
+	return k.Key(ctx, contactID)
 }
 
 // Erase deletes the key (overwritten in place: secure_delete), remembers

@@ -33,11 +33,11 @@ func TestErasedKeyIsInNoFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	keys := open(t, dir)
-	erased, err := keys.Key(ctx, "c1", true)
+	erased, err := keys.EnsureKey(ctx, "c1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := keys.Key(ctx, "c2", true)
+	kept, err := keys.EnsureKey(ctx, "c2")
 	if err != nil {
 		t.Fatal(err)
 	}

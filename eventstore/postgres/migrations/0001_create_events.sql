@@ -1,3 +1,4 @@
+-- +goose Up
 -- The global log. position is assigned by the appending transaction from
 -- the counter in positions, under that row's lock, so positions grow
 -- strictly in commit order (see the package comment). Times are UTC

@@ -1,3 +1,4 @@
+-- +goose Up
 -- The storage probe (eventstore.StorageProber): while appends fail for lack
 -- of space, readiness checks empty this table (TRUNCATE gives it a new,
 -- empty file) and insert eight rows of 7,000 bytes kept in line and

@@ -1,3 +1,4 @@
+-- +goose Up
 -- The global log. position is the rowid, assigned inside the single writer
 -- transaction, so positions grow strictly in commit order. Times are UTC
 -- RFC 3339 text with nine fractional digits (sortable, exact to the

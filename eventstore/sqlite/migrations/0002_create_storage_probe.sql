@@ -1,3 +1,4 @@
+-- +goose Up
 -- The storage probe (eventstore.StorageProber): while appends fail for lack
 -- of space, readiness checks rewrite this one row, 64 KiB of zeros, to
 -- learn when a write goes through again. That is more than an append of
