@@ -43,10 +43,12 @@ type Forwarder struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu   sync.Mutex
-	conn *nats.Conn // nil until connected
-	js   nats.JetStreamContext
-	tail tail // the stream's end as last seen
+	mu        sync.Mutex
+	conn      *nats.Conn // nil until connected
+	js        nats.JetStreamContext
+	tail      tail               // the stream's end as last seen
+	stopRoute context.CancelFunc // ends the router running now
+	rewinding atomic.Bool        // the router was ended to start over (rewind)
 
 	position  atomic.Uint64 // tail.position, for readers outside the router
 	published atomic.Uint64
@@ -58,6 +60,10 @@ type Forwarder struct {
 	sinceReport uint64
 	pub         message.Publisher
 }
+
+// errRewind ends a delivery whose router is stopped to start over after
+// the stream's real end (see rewind).
+var errRewind = errors.New("the stream lost events it held; starting over after its end")
 
 // tail is where the stream ends: its last sequence (what the next publish
 // expects) and the position of the last event it holds (0: none).
@@ -152,12 +158,14 @@ func (f *Forwarder) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		// The router ends only with ctx; anything else is a bug to report
-		// and survive.
 		if time.Since(started) > f.cfg.MaxBackoff {
 			wait = minBackoff
 		}
-		f.log.Error("the NATS forwarder's router stopped; restarting it", "err", err, "retry_in", wait)
+		// The router ends only with ctx or for a rewind (logged there);
+		// anything else is a bug to report and survive.
+		if !f.rewinding.Swap(false) {
+			f.log.Error("the NATS forwarder's router stopped; restarting it", "err", err, "retry_in", wait)
+		}
 		if !sleep(ctx, wait) {
 			return
 		}
@@ -228,6 +236,9 @@ func (f *Forwarder) route(ctx context.Context, wlog watermill.LoggerAdapter) err
 	router.AddConsumerHandler(consumerGroup, f.cfg.Topic, sub, f.handle)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	f.mu.Lock()
+	f.stopRoute = stop
+	f.mu.Unlock()
 	ended := make(chan error, 1)
 	go func() { ended <- router.Run(runCtx) }()
 	select {
@@ -256,6 +267,9 @@ func (f *Forwarder) handle(msg *message.Message) error {
 	wait := minBackoff
 	for {
 		err := f.forward(ctx, e)
+		if errors.Is(err, errRewind) {
+			return err // the router is stopping
+		}
 		if err == nil {
 			if f.failing {
 				f.failing = false
@@ -295,10 +309,10 @@ func (f *Forwarder) forward(ctx context.Context, e eventstore.RecordedEvent) err
 		}
 		err = f.pub.Publish(Subject(f.cfg.SubjectPrefix, f.cfg.Topic, e.Type), msg)
 		if err == nil {
-			// Stored at t.seq+1, or found stored there within the
-			// duplicate window (JetStream looks for the message id before
-			// it checks the expected sequence, and an event can have been
-			// stored only right after its predecessor, which t is).
+			// Stored at t.seq+1, or found stored within the duplicate
+			// window: then at t.seq+1 too, since an event is stored only
+			// right after its predecessor, which t is (unless the copy
+			// found was since removed from the stream: see rewind).
 			f.setTail(tail{seq: t.seq + 1, position: e.Position})
 			f.published.Add(1)
 			f.progress(e.Position)
@@ -307,9 +321,12 @@ func (f *Forwarder) forward(ctx context.Context, e eventstore.RecordedEvent) err
 		if !wrongLastSequence(err) {
 			return fmt.Errorf("publish event %s at position %d: %w", e.EventID, e.Position, err)
 		}
-		nt, rerr := f.readTail(ctx)
+		nt, settle, rerr := f.readTail(ctx)
 		if rerr != nil {
 			return fmt.Errorf("publish event %s at position %d: %w; then %w", e.EventID, e.Position, err, rerr)
+		}
+		if settle > 0 || nt.position < t.position {
+			return f.rewind(t, nt)
 		}
 		f.setTail(nt)
 		if nt == t {
@@ -317,6 +334,23 @@ func (f *Forwarder) forward(ctx context.Context, e eventstore.RecordedEvent) err
 		}
 		f.log.Debug("the stream moved on; going on after its end", "expected_sequence", t.seq, "sequence", nt.seq, "position", nt.position)
 	}
+}
+
+// rewind stops the router, so that the forwarder subscribes again after
+// the stream's end (syncTail, which first waits out the duplicate window),
+// because the stream has lost events it held, or that the forwarder took
+// as stored there: they were purged or deleted, or a copy JetStream
+// answered for from its duplicate window was removed. Going on would leave
+// them out. It returns errRewind.
+func (f *Forwarder) rewind(was, now tail) error {
+	f.log.Warn("the JetStream stream lost events it held (purged or deleted?); publishing again after its end",
+		"was_position", was.position, "position", now.position, "sequence", now.seq)
+	f.rewinding.Store(true)
+	f.mu.Lock()
+	stop := f.stopRoute
+	f.mu.Unlock()
+	stop()
+	return errRewind
 }
 
 // progress logs, at most every progressEvery, how far publishing has come.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -35,10 +36,25 @@ func (streamCheckpoints) Save(context.Context, string, uint64) error { return ni
 // router subscribes, so that a subscription never waits for NATS (a
 // Watermill router whose Subscribe fails waits its whole close timeout to
 // close).
+//
+// When the stream's last message is gone (the stream was purged, or its
+// last messages deleted or expired), syncTail first waits out the stream's
+// duplicate window: JetStream would otherwise acknowledge the events
+// published again whose ids it still remembers, without storing them.
 func (f *Forwarder) syncTail(ctx context.Context) bool {
 	wait := minBackoff
+	settled := false
 	for {
-		t, err := f.readTail(ctx)
+		t, settle, err := f.readTail(ctx)
+		if err == nil && settle > 0 && !settled {
+			f.log.Info("the stream's last events are gone (purged or deleted?); publishing them again once its duplicate window has passed",
+				"position", t.position, "sequence", t.seq, "wait", settle)
+			if !sleep(ctx, settle) {
+				return false
+			}
+			settled = true
+			continue
+		}
 		if err == nil {
 			f.setTail(t)
 			f.log.Info("resuming after the stream's last event", "position", t.position, "sequence", t.seq)
@@ -57,9 +73,12 @@ func (f *Forwarder) syncTail(ctx context.Context) bool {
 }
 
 // readTail returns where the stream ends, making the stream first when it
-// does not exist. A stream whose messages were all removed (purged,
-// expired) ends at position 0: it is filled again from the start.
-func (f *Forwarder) readTail(ctx context.Context) (tail, error) {
+// does not exist. When the message at the stream's last sequence is gone
+// (purged, deleted, expired), the position is that of the last message
+// left (0 when none is), and settle is what remains of the stream's
+// duplicate window after its last message, at least a millisecond (see
+// syncTail); else settle is 0.
+func (f *Forwarder) readTail(ctx context.Context) (t tail, settle time.Duration, err error) {
 	f.mu.Lock()
 	js := f.js
 	f.mu.Unlock()
@@ -81,27 +100,37 @@ func (f *Forwarder) readTail(ctx context.Context) (tail, error) {
 		}
 	}
 	if err != nil {
-		return tail{}, fmt.Errorf("stream %s: %w", f.cfg.Stream, err)
+		return tail{}, 0, fmt.Errorf("stream %s: %w", f.cfg.Stream, err)
 	}
-	t := tail{seq: info.State.LastSeq}
-	if info.State.Msgs == 0 {
-		return t, nil
+	t = tail{seq: info.State.LastSeq}
+	if t.seq == 0 {
+		return t, 0, nil // never used
 	}
-	m, err := js.GetMsg(f.cfg.Stream, t.seq, nats.Context(ctx))
-	if errors.Is(err, nats.ErrMsgNotFound) { // the last one was deleted
+	var m *nats.RawStreamMsg
+	if info.State.Msgs > 0 {
+		m, err = js.GetMsg(f.cfg.Stream, t.seq, nats.Context(ctx))
+	}
+	if info.State.Msgs == 0 || errors.Is(err, nats.ErrMsgNotFound) {
+		// JetStream forgets a message id a little after the window (a
+		// timer of its own): a second more.
+		settle = time.Until(info.State.LastTime.Add(info.Config.Duplicates + time.Second))
+		if info.State.LastTime.IsZero() || settle > info.Config.Duplicates+time.Second {
+			settle = info.Config.Duplicates + time.Second
+		}
+		settle = max(settle, time.Millisecond)
 		m, err = js.GetLastMsg(f.cfg.Stream, f.cfg.SubjectPrefix+".>", nats.Context(ctx))
 		if errors.Is(err, nats.ErrMsgNotFound) {
-			return t, nil
+			return t, settle, nil
 		}
 	}
 	if err != nil {
-		return tail{}, fmt.Errorf("stream %s: last message: %w", f.cfg.Stream, err)
+		return tail{}, 0, fmt.Errorf("stream %s: last message: %w", f.cfg.Stream, err)
 	}
 	if t.position, err = positionOf(m.Header); err != nil {
-		return tail{}, fmt.Errorf("stream %s: the last message (sequence %d, subject %s) is not samspill's: %w; the stream must hold samspill's events alone",
+		return tail{}, 0, fmt.Errorf("stream %s: the last message (sequence %d, subject %s) is not samspill's: %w; the stream must hold samspill's events alone",
 			f.cfg.Stream, m.Sequence, m.Subject, err)
 	}
-	return t, nil
+	return t, settle, nil
 }
 
 // warnIfAhead logs when the stream holds a position beyond the store's
