@@ -32,7 +32,10 @@
 // position order, each once, with no gap. When JetStream refuses the
 // expected sequence (another instance published first, or the stream was
 // changed), the forwarder reads the stream's last message again and goes on
-// after it.
+// after it. A stream whose last messages are gone (purged, deleted,
+// expired) is filled again after the last one left, once its duplicate
+// window has passed: within it, JetStream would acknowledge the events whose
+// ids it remembers without storing them.
 //
 // Every instance started with the option forwards: the conditional publish
 // lets exactly one of them store each event, and the others find it there

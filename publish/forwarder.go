@@ -101,10 +101,10 @@ func Start(ctx context.Context, store eventstore.Store, cfg Config) (*Forwarder,
 	return f, nil
 }
 
-// Close stops the forwarder: a publish under way ends (its event is
-// published again by the next start, and stored once), and the NATS
-// connection is closed. It waits for that and always returns nil; it is
-// safe to call more than once.
+// Close stops the forwarder and closes its NATS connection. It waits for
+// a publish under way (at most Config.PublishTimeout); one whose outcome
+// it does not learn is published again by the next start, and stored
+// once. It always returns nil and is safe to call more than once.
 func (f *Forwarder) Close() error {
 	f.closeOnce.Do(func() {
 		f.cancel()
@@ -128,8 +128,8 @@ func (f *Forwarder) run(ctx context.Context) {
 	}
 	defer conn.Close()
 	wlog := watermill.NewSlogLoggerWithLevelMapping(f.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	// The publisher shares the connection; closing it would close that
-	// connection, which the deferred Close above does.
+	// pub is never closed: its Close closes the connection it was given,
+	// which run closes itself.
 	pub, err := wmnats.NewPublisherWithNatsConn(conn, wmnats.PublisherPublishConfig{
 		// NATSMarshaler: the payload is the body, the metadata the
 		// headers, the UUID (the event id) the header
@@ -138,9 +138,8 @@ func (f *Forwarder) run(ctx context.Context) {
 		Marshaler:         &wmnats.NATSMarshaler{},
 		SubjectCalculator: wmnats.DefaultSubjectCalculator,
 		JetStream: wmnats.JetStreamConfig{
-			// The stream is made by streamCheckpoints.Load with samspill's
-			// subjects; AutoProvision would name a stream after the
-			// subject.
+			// readTail makes the stream with samspill's subjects;
+			// AutoProvision would make one named after each subject.
 			AutoProvision:  false,
 			TrackMsgId:     true, // the UUID as Nats-Msg-Id
 			ConnectOptions: []nats.JSOpt{nats.MaxWait(f.cfg.PublishTimeout)},
@@ -197,8 +196,8 @@ func (f *Forwarder) connect(ctx context.Context) (*nats.Conn, error) {
 	for {
 		conn, err := nats.Connect(f.cfg.URL, opts...)
 		if err == nil {
-			js, err := conn.JetStream(nats.MaxWait(f.cfg.PublishTimeout))
-			if err == nil {
+			var js nats.JetStreamContext
+			if js, err = conn.JetStream(nats.MaxWait(f.cfg.PublishTimeout)); err == nil {
 				f.mu.Lock()
 				f.conn, f.js = conn, js
 				f.mu.Unlock()
