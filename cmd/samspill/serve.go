@@ -21,6 +21,7 @@ import (
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/publish"
 	"github.com/samspill/samspill/web"
 )
 
@@ -40,7 +41,39 @@ type serveConfig struct {
 	logLevel  slog.Level
 	logFormat logFormat
 	instance  string
+	publish   publishFlags
 	backend
+}
+
+// publishFlags are serve's flags for the NATS forwarder (package publish).
+type publishFlags struct {
+	url, stream, prefix string
+}
+
+// config is the forwarder's configuration under the installation secret.
+func (f publishFlags) config(secret []byte, log *slog.Logger) publish.Config {
+	return publish.Config{
+		URL:   f.url,
+		Topic: history.Topic,
+		// The research export's key: an actor has the same pseudonym in
+		// NATS, the exports and the API.
+		Secret:        derivedKey(secret, "spells partnership_key"),
+		Stream:        f.stream,
+		SubjectPrefix: f.prefix,
+		Logger:        log,
+	}
+}
+
+// validate checks the flags before anything is opened (the secret is read
+// later; derivedKey makes a key of the same length from any).
+func (f publishFlags) validate() error {
+	if f.url == "" {
+		return nil
+	}
+	if err := f.config(nil, nil).Validate(); err != nil {
+		return &usageError{command: "serve ", err: fmt.Errorf("--publish: %w", err)}
+	}
+	return nil
 }
 
 func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
@@ -53,8 +86,12 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	cfg.eventFlags(fs)
 	cfg.sharedFlags(fs)
 	fs.StringVar(&cfg.instance, "instance", "", "this instance's name in /api/v1/admin/projections (default: host/pid)")
+	fs.StringVar(&cfg.publish.url, "publish", "", "publish the event log, without personal data, to NATS JetStream at this URL, e.g. nats://host:4222 (tls:// for TLS; user:password@ or token@ for credentials; several URLs separated by commas); see docs/publishing.md")
+	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
+	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
-		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
+		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
+		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
@@ -63,9 +100,16 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"Every file made in the data folder is readable by its owner alone (mode 0600); a\n"+
 		"file there that group or others may read or write is refused (chmod 600 FILE).\n"+
 		"A damaged readmodels.db is moved aside to readmodels.db.corrupt-<UTC time> and\n"+
-		"rebuilt from the events.")
+		"rebuilt from the events.\n\n"+
+		"With --publish every event is also published to NATS JetStream, contact persons\n"+
+		"removed and recorders pseudonymised, in order and at least once, resuming after\n"+
+		"the stream's last message; NATS being down never stops or slows the server\n"+
+		"(docs/publishing.md).")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
+			return err
+		}
+		if err := cfg.publish.validate(); err != nil {
 			return err
 		}
 		return serve(ctx, cfg, env)
@@ -125,6 +169,13 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return fmt.Errorf("start projections: %w", err)
 	}
 	defer runner.Close() // after the server has stopped: commits open batches
+	if cfg.publish.url != "" {
+		forwarder, err := startForwarder(ctx, cfg.publish, store, secret, log, registry)
+		if err != nil {
+			return err
+		}
+		defer forwarder.Close() // before the store closes
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -169,6 +220,21 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// startForwarder starts publishing the partnerships' events to NATS
+// JetStream beside the projections, its metrics in registry. It returns at
+// once, whether NATS can be reached or not.
+func startForwarder(ctx context.Context, flags publishFlags, store eventstore.Store, secret []byte, log *slog.Logger, registry *prometheus.Registry) (*publish.Forwarder, error) {
+	forwarder, err := publish.Start(ctx, store, flags.config(secret, log.With("component", "publish")))
+	if err != nil {
+		return nil, err // the flags were checked (publishFlags.validate)
+	}
+	if err := registry.Register(forwarder); err != nil {
+		_ = forwarder.Close()
+		return nil, fmt.Errorf("register publish metrics: %w", err)
+	}
+	return forwarder, nil
 }
 
 // firstAdminToken makes an admin token when the store has none yet and
