@@ -374,7 +374,9 @@ func TestDocumentedSubscriber(t *testing.T) {
 	failed := false
 	errOnce := errors.New("the handler fails once")
 	follow := func(done uint64) error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		// The failed message comes back once JetStream's ack wait (30 s)
+		// has passed: allow for that on a loaded machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		return Follow(ctx, s.URL, s.Name, "test", s.Prefix+".partnership.>", done, func(e Event) error {
 			if len(handled) == 10 && !failed {
