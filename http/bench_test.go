@@ -14,11 +14,15 @@ import (
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/internal/synth"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // benchServer is a handler over a generated log with 2,000 partnerships in
-// Arendal (4203) and 500 elsewhere, its projections caught up.
-func benchServer(b *testing.B) (http.Handler, *projections.Runner) {
+// Arendal (4203) and 500 elsewhere, its projections caught up, and the
+// read models' queries it answers from.
+func benchServer(b *testing.B) (http.Handler, *summaries.Queries, *timeline.Queries) {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -35,7 +39,7 @@ func benchServer(b *testing.B) (http.Handler, *projections.Runner) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	runner := projections.New(db, store)
+	runner := projections.New(db, store, projectionstest.Definitions())
 	if err := runner.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -50,7 +54,8 @@ func benchServer(b *testing.B) (http.Handler, *projections.Runner) {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	return NewHandler(Config{Service: app.New(store), Store: store, Projections: runner, Logger: log}), runner
+	sums, lines := summaries.NewQueries(runner), timeline.NewQueries(runner)
+	return NewHandler(Config{Service: app.New(store), Store: store, Projections: runner, Summaries: sums, Timeline: lines, Logger: log, Tokens: testTokens().store}), sums, lines
 }
 
 // latencies runs f b.N times and returns the sorted durations.
@@ -76,7 +81,9 @@ func quantile(d []time.Duration, q float64) time.Duration {
 func benchQuery(b *testing.B, h http.Handler, path string, direct func() error) {
 	get := func() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", bearer("viewer"))
+		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body.String())
 		}
@@ -99,9 +106,9 @@ func benchQuery(b *testing.B, h http.Handler, path string, direct func() error) 
 // BenchmarkListLargeMunicipality: the first page (50) of Arendal's 2,000
 // partnerships.
 func BenchmarkListLargeMunicipality(b *testing.B) {
-	h, r := benchServer(b)
+	h, sums, _ := benchServer(b)
 	benchQuery(b, h, "/api/v1/partnerships?municipality=4203", func() error {
-		_, err := r.Partnerships(context.Background(), projections.ListFilter{Municipality: "4203", Limit: 50})
+		_, err := sums.Partnerships(context.Background(), summaries.ListFilter{Municipality: "4203", Limit: 50})
 		return err
 	})
 }
@@ -109,9 +116,9 @@ func BenchmarkListLargeMunicipality(b *testing.B) {
 // BenchmarkTimelineLargeMunicipality: Arendal's timeline, all 2,000 lanes
 // and the first page (500) of entries.
 func BenchmarkTimelineLargeMunicipality(b *testing.B) {
-	h, r := benchServer(b)
+	h, _, lines := benchServer(b)
 	benchQuery(b, h, "/api/v1/municipalities/4203/timeline", func() error {
-		_, err := r.Timeline(context.Background(), "4203", projections.TimelineFilter{Limit: 500})
+		_, err := lines.Timeline(context.Background(), "4203", timeline.Filter{Limit: 500})
 		return err
 	})
 }

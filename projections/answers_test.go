@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // TestTimelineAnswersFollowCommits checks the timeline answer cache: a
@@ -24,8 +25,8 @@ func TestTimelineAnswersFollowCommits(t *testing.T) {
 		r := e.runner(t, "readmodels.db")
 		e.catchUp(t, r)
 		const code = "4203"
-		f := TimelineFilter{Limit: 100000}
-		first, err := r.Timeline(ctx, code, f)
+		f := timeline.Filter{Limit: 100000}
+		first, err := timeline.NewQueries(r).Timeline(ctx, code, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,8 +34,8 @@ func TestTimelineAnswersFollowCommits(t *testing.T) {
 			t.Fatalf("the demo's %s timeline is empty: %+v", code, first)
 		}
 		n := len(first.Entries)
-		_ = append(first.Entries, TimelineEntry{EventID: "scribbled"})
-		again, err := r.Timeline(ctx, code, f)
+		_ = append(first.Entries, timeline.Entry{EventID: "scribbled"})
+		again, err := timeline.NewQueries(r).Timeline(ctx, code, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestTimelineAnswersFollowCommits(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.catchUp(t, r)
-		after, err := r.Timeline(ctx, code, f)
+		after, err := timeline.NewQueries(r).Timeline(ctx, code, f)
 		if err != nil {
 			t.Fatal(err)
 		}

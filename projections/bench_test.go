@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/internal/synth"
+	"github.com/samspill/samspill/projections"
 )
 
 // benchEvents is the size of the generated log (SAMSPILL_BENCH_EVENTS,
@@ -87,18 +88,18 @@ func fillBench(ctx context.Context, store eventstore.Store, n int) (synth.Summar
 func rebuildAll(b *testing.B, store eventstore.Store, path string) time.Duration {
 	b.StopTimer()
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, path)
+	db, err := projections.OpenSQLite(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := New(db, store)
+	r := projections.New(db, store, definitions())
 	stopProfile := startRebuildProfile(b)
 	b.StartTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(r.Names()))
 	for j, name := range r.Names() {
-		wg.Go(func() { errs[j] = r.RebuildOffline(ctx, name, time.Second, nil) })
+		wg.Go(func() { errs[j] = r.RebuildOffline(ctx, []string{name}, time.Second, nil) })
 	}
 	wg.Wait()
 	took := time.Since(start)

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
@@ -23,7 +25,7 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 	b.eventFlags(fs)
 	b.sharedFlags(fs)
 	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data] [--store ...] [--readmodel ...]\n\n"+
-		"Rebuilds the named read model ("+strings.Join(projections.Names(), ", ")+";\n"+
+		"Rebuilds the named read model ("+strings.Join(readModelNames(), ", ")+";\n"+
 		"every one when NAME is omitted) from the events,\n"+
 		"with a progress bar on a terminal and log lines otherwise. It is refused while\n"+
 		"samspill serve runs on the same data folder, or on the same PostgreSQL read\n"+
@@ -41,9 +43,25 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 	}
 }
 
-// rebuildProjections rebuilds the named projections offline.
+// readModels are the read models samspill runs, in the order
+// /admin/projections reports them: what cmd hands the projection engine.
+func readModels() []projections.Definition {
+	return []projections.Definition{summaries.Projection{}, timeline.Projection{}}
+}
+
+// readModelNames lists the read models' names.
+func readModelNames() []string {
+	var names []string
+	for _, d := range readModels() {
+		names = append(names, d.Name())
+	}
+	return names
+}
+
+// rebuildProjections rebuilds the named projections offline, together:
+// the log is read and folded once for all of them.
 func rebuildProjections(ctx context.Context, b backend, names []string, env environment) error {
-	known := projections.Names()
+	known := readModelNames()
 	if len(names) == 0 {
 		names = known
 	}
@@ -68,16 +86,16 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 		return err
 	}
 	defer db.Close()
-	runner := projections.New(db, store, projections.WithLogger(log))
+	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
 	defer runner.Close()
+	show := newProgress(env.stdout, "rebuild "+strings.Join(names, ", "))
+	start := time.Now()
+	if err := runner.RebuildOffline(ctx, names, time.Second/4, func(p projections.Progress) { show(p.Done, p.Total) }); err != nil {
+		return err
+	}
+	took := time.Since(start).Round(time.Millisecond)
 	for _, name := range names {
-		show := newProgress(env.stdout, "rebuild "+name)
-		start := time.Now()
-		err := runner.RebuildOffline(ctx, name, time.Second/4, func(p projections.Progress) { show(p.Done, p.Total) })
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%s rebuilt in %s\n", name, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(env.stdout, "%s rebuilt in %s\n", name, took)
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ import (
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 	"github.com/samspill/samspill/web"
 )
 
@@ -109,12 +111,15 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return err
 	}
 	registry := prometheus.NewRegistry()
-	readModels, err := cfg.openReadModels(ctx, log)
+	readModelDB, err := cfg.openReadModels(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer readModels.Close()
-	runner := projections.New(readModels, store, projections.WithLogger(log), projections.WithMetrics(registry), projections.WithInstance(cfg.instance))
+	defer readModelDB.Close()
+	// One cache of current states for the commands and the projections.
+	states := history.NewStates(0)
+	runner := projections.New(readModelDB, store, readModels(), projections.WithLogger(log), projections.WithMetrics(registry),
+		projections.WithInstance(cfg.instance), projections.WithStates(states))
 	if err := registry.Register(runner); err != nil {
 		return fmt.Errorf("register projection metrics: %w", err)
 	}
@@ -130,8 +135,8 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	streamsDone := make(chan struct{})
 	srv := &http.Server{
 		Handler: site{
-			store: store, runner: runner, tokens: tokens, keys: keys, secret: secret,
-			log: log, registry: registry, streamsDone: streamsDone,
+			store: store, runner: runner, summaries: summaries.NewQueries(runner), timeline: timeline.NewQueries(runner),
+			tokens: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		}.handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -187,6 +192,8 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 type site struct {
 	store       eventstore.Store
 	runner      *projections.Runner
+	summaries   *summaries.Queries
+	timeline    *timeline.Queries
 	tokens      auth.SessionStore
 	keys        personal.KeyStore
 	secret      []byte
@@ -204,12 +211,15 @@ func (s site) handler() http.Handler {
 	research := derivedKey(s.secret, "spells partnership_key")
 	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
 	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
-	pages := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+	pages := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: s.summaries, Timeline: s.timeline,
+		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	return httpapi.NewHandler(httpapi.Config{
 		Service:        svc,
 		History:        hist,
 		Store:          s.store,
 		Projections:    s.runner,
+		Summaries:      s.summaries,
+		Timeline:       s.timeline,
 		Tokens:         s.tokens,
 		Logger:         s.log,
 		Registry:       s.registry,

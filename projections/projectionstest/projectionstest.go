@@ -10,7 +10,14 @@ import (
 
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
+
+// Definitions are samspill's read models, as cmd hands them to the engine.
+func Definitions() []projections.Definition {
+	return []projections.Definition{summaries.Projection{}, timeline.Projection{}}
+}
 
 // Start runs the projections over store, with their read models in a file
 // of the test's temporary folder, and stops them when the test ends.
@@ -20,7 +27,7 @@ func Start(t testing.TB, store eventstore.Store, logger *slog.Logger) *projectio
 	if err != nil {
 		t.Fatalf("open read models: %v", err)
 	}
-	r := projections.New(db, store, projections.WithLogger(logger))
+	r := projections.New(db, store, Definitions(), projections.WithLogger(logger))
 	if err := r.Start(context.Background()); err != nil {
 		_ = db.Close()
 		t.Fatalf("start projections: %v", err)

@@ -1,4 +1,4 @@
-package projections
+package timeline
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/samspill/samspill/domain/kommune"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/samspill/samspill/projections"
 )
 
-// TimelineFilter narrows a municipality's timeline. Zero fields do not
+// Filter narrows a municipality's timeline. Zero fields do not
 // filter.
-type TimelineFilter struct {
+type Filter struct {
 	// From and To bound the entries' occurred_at (inclusive); partnerships
 	// are those active at some time between them. Nil: no bound.
 	From, To           *time.Time
@@ -27,15 +29,15 @@ type TimelineFilter struct {
 
 // Timeline is a municipality's partnerships and their dated entries.
 type Timeline struct {
-	Municipality Municipality          `json:"municipality"`
-	Partnerships []TimelinePartnership `json:"partnerships"`
-	Entries      []TimelineEntry       `json:"entries"`
+	Municipality projections.Municipality `json:"municipality"`
+	Partnerships []Partnership            `json:"partnerships"`
+	Entries      []Entry                  `json:"entries"`
 	// NextCursor continues the entries; nil when there are no more.
 	NextCursor *string `json:"next_cursor"`
 }
 
-// TimelinePartnership is one lane of a timeline.
-type TimelinePartnership struct {
+// Partnership is one lane of a timeline.
+type Partnership struct {
 	ID                 string     `json:"id"`
 	Title              string     `json:"title"`
 	ServiceArea        string     `json:"service_area"`
@@ -45,8 +47,8 @@ type TimelinePartnership struct {
 	EndedAt            *time.Time `json:"ended_at"`
 }
 
-// TimelineEntry is one event in force on a timeline.
-type TimelineEntry struct {
+// Entry is one event in force on a timeline.
+type Entry struct {
 	PartnershipID string    `json:"partnership_id"`
 	EventID       string    `json:"event_id"`
 	Type          string    `json:"type"`
@@ -62,23 +64,60 @@ type entryCursor struct {
 
 func decodeEntryCursor(s string) (entryCursor, error) {
 	var c entryCursor
-	if decodeCursor(s, &c) != nil || c.PartnershipID == "" || c.Version == 0 || !isSortable(c.OccurredAt) {
-		return entryCursor{}, ErrBadCursor
+	if projections.DecodeCursor(s, &c) != nil || c.PartnershipID == "" || c.Version == 0 || !projections.IsSortable(c.OccurredAt) {
+		return entryCursor{}, projections.ErrBadCursor
 	}
 	return c, nil
 }
 
-// Timeline returns the timeline of the municipality with today's code
-// code: partnerships by start, entries by occurred_at (then partnership and
-// version).
+// answersKept bounds the answers Queries keeps.
+const answersKept = 16
+
+// Queries answers timelines from the active generation of the timeline
+// projection, as the engine names it. Safe for concurrent use.
 //
 // A large municipality's timeline is thousands of rows; between two
-// commits of the projection it is the same, so answers are kept by their
-// parameters for the position they were read at (see answers).
-func (r *Runner) Timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
+// commits of the projection it is the same, so Queries keeps its last
+// answers (least recently used first out), each with the
+// projections.Version it was read at: a request finds one only while the
+// projection stands at that version, and reads afresh once it has
+// committed again.
+type Queries struct {
+	r       *projections.Runner
+	answers *lru.Cache[string, answer]
+}
+
+// answer is a kept Timeline and the version it was read at.
+type answer struct {
+	version projections.Version
+	value   Timeline
+}
+
+// NewQueries returns the queries over the timeline r runs (or follows).
+func NewQueries(r *projections.Runner) *Queries {
+	answers, _ := lru.New[string, answer](answersKept) // fails only for a size <= 0
+	return &Queries{r: r, answers: answers}
+}
+
+// Timeline returns the timeline of the municipality with today's code
+// code: partnerships by start, entries by occurred_at (then partnership and
+// version). Answers are shared: callers must not modify them, and their
+// slices are clipped so that an append copies. A cursor not made by
+// Timeline is projections.ErrBadCursor.
+func (q *Queries) Timeline(ctx context.Context, code string, f Filter) (Timeline, error) {
 	key := fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%s", code, boundKey(f.From), boundKey(f.To), f.ServiceArea, f.CollaborationModel, f.Status, f.Limit, f.Cursor)
-	tl, err := cachedRead(r, &r.timelines, TimelineName, key, func() (Timeline, error) { return r.timeline(ctx, code, f) })
+	before, err := q.r.Version(Name)
+	if err != nil {
+		return Timeline{}, err
+	}
+	if kept, ok := q.answers.Get(key); ok && kept.version == before && before != (projections.Version{}) {
+		return kept.value, nil
+	}
+	tl, err := q.read(ctx, code, f)
 	tl.Partnerships, tl.Entries = slices.Clip(tl.Partnerships), slices.Clip(tl.Entries)
+	if after, verr := q.r.Version(Name); err == nil && verr == nil && after == before && before != (projections.Version{}) {
+		q.answers.Add(key, answer{version: before, value: tl})
+	}
 	return tl, err
 }
 
@@ -90,11 +129,11 @@ func boundKey(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (Timeline, error) {
+func (q *Queries) read(ctx context.Context, code string, f Filter) (Timeline, error) {
 	tl := Timeline{
-		Municipality: Municipality{Code: code, Name: kommune.Code(code).Name()},
-		Partnerships: []TimelinePartnership{},
-		Entries:      []TimelineEntry{},
+		Municipality: projections.MunicipalityOf(code),
+		Partnerships: []Partnership{},
+		Entries:      []Entry{},
 	}
 	var cursor *entryCursor
 	if f.Cursor != "" {
@@ -118,10 +157,10 @@ func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (T
 	partnerships := slices.Clone(lanes)
 	partnershipArgs := slices.Clone(laneArgs)
 	if f.To != nil {
-		partnerships, partnershipArgs = append(partnerships, "p.started_at <= ?"), append(partnershipArgs, sortable(*f.To))
+		partnerships, partnershipArgs = append(partnerships, "p.started_at <= ?"), append(partnershipArgs, projections.Sortable(*f.To))
 	}
 	if f.From != nil {
-		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, sortable(*f.From))
+		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, projections.Sortable(*f.From))
 	}
 
 	// Entries carry their municipality; the lanes' table is joined only
@@ -129,18 +168,17 @@ func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (T
 	// outer loop (in SQLite a CROSS JOIN is that rule), so the
 	// municipality index yields them in order and LIMIT stops early
 	// instead of sorting every entry of the municipality.
-	entrySource := "{p}entries e"
+	joined := len(lanes) > 1
 	entries := []string{"e.current_municipality = ?"}
 	entryArgs := []any{code}
-	if len(lanes) > 1 {
-		entrySource += " " + r.db.dialect.entriesFirst + " {p}partnerships p ON p.id = e.partnership_id"
+	if joined {
 		entries, entryArgs = append(entries, lanes[1:]...), append(entryArgs, laneArgs[1:]...)
 	}
 	if f.From != nil {
-		entries, entryArgs = append(entries, "e.occurred_at >= ?"), append(entryArgs, sortable(*f.From))
+		entries, entryArgs = append(entries, "e.occurred_at >= ?"), append(entryArgs, projections.Sortable(*f.From))
 	}
 	if f.To != nil {
-		entries, entryArgs = append(entries, "e.occurred_at <= ?"), append(entryArgs, sortable(*f.To))
+		entries, entryArgs = append(entries, "e.occurred_at <= ?"), append(entryArgs, projections.Sortable(*f.To))
 	}
 	if cursor != nil {
 		entries = append(entries, "(e.occurred_at, e.partnership_id, e.version) > (?, ?, ?)")
@@ -148,21 +186,25 @@ func (r *Runner) timeline(ctx context.Context, code string, f TimelineFilter) (T
 	}
 	entryArgs = append(entryArgs, f.Limit+1)
 
-	err := r.read(ctx, TimelineName, func(t Tables, db querier) error {
+	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
+		entrySource := "{p}entries e"
+		if joined {
+			entrySource += " " + t.Dialect().OuterJoin() + " {p}partnerships p ON p.id = e.partnership_id"
+		}
 		rows, err := db.QueryContext(ctx, t.SQL(`SELECT p.id, p.title, p.service_area, p.collaboration_model, p.status, p.started_at, p.ended_at
 FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.started_at, p.id`), partnershipArgs...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var p TimelinePartnership
+			var p Partnership
 			var started string
 			var ended sql.NullString
 			if err := rows.Scan(&p.ID, &p.Title, &p.ServiceArea, &p.CollaborationModel, &p.Status, &started, &ended); err != nil {
 				rows.Close()
 				return err
 			}
-			if p.StartedAt, p.EndedAt, err = parseSpan(started, ended); err != nil {
+			if p.StartedAt, p.EndedAt, err = projections.ParseSpan(started, ended); err != nil {
 				rows.Close()
 				return err
 			}
@@ -182,17 +224,17 @@ WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_i
 		defer rows.Close()
 		var last entryCursor
 		for rows.Next() {
-			var e TimelineEntry
+			var e Entry
 			var c entryCursor
 			if err := rows.Scan(&e.PartnershipID, &e.EventID, &e.Type, &c.OccurredAt, &c.Version, &e.Summary); err != nil {
 				return err
 			}
 			if len(tl.Entries) == f.Limit {
-				next := encodeCursor(last)
+				next := projections.EncodeCursor(last)
 				tl.NextCursor = &next
 				break
 			}
-			if e.OccurredAt, err = time.Parse(sortableTime, c.OccurredAt); err != nil {
+			if e.OccurredAt, err = time.Parse(projections.SortableTime, c.OccurredAt); err != nil {
 				return err
 			}
 			c.PartnershipID = e.PartnershipID
@@ -202,19 +244,4 @@ WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_i
 		return rows.Err()
 	})
 	return tl, err
-}
-
-func parseSpan(started string, ended sql.NullString) (time.Time, *time.Time, error) {
-	from, err := time.Parse(sortableTime, started)
-	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("stored started_at %q: %w", started, err)
-	}
-	if !ended.Valid {
-		return from, nil, nil
-	}
-	to, err := time.Parse(sortableTime, ended.String)
-	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("stored ended_at %q: %w", ended.String, err)
-	}
-	return from, &to, nil
 }
