@@ -10,9 +10,9 @@ import (
 
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
-	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // projectionsBody is GET /admin/projections as a client reads it.

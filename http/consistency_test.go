@@ -19,9 +19,9 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
-	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // variant starts another server beside a's, over the same store and
