@@ -59,13 +59,13 @@ type folder struct {
 	// them, bound to its tables; "" when no member keeps them.
 	statesQuery string
 	// latest holds the states folded so far in the current page, order
-	// their ids in the order first changed, loaded the stored states read
-	// for the page.
+	// the ids of the current chunk in the order first changed, loaded the
+	// stored states read for the page.
 	latest map[string]partnership.State
 	order  []string
 	loaded map[string]partnership.State
-	// folded are the states of the last page, kept in the shared cache
-	// once it has committed.
+	// folded are the states the chunks of the page changed, kept in the
+	// shared cache once it has committed.
 	folded []partnership.State
 }
 
@@ -80,14 +80,43 @@ func newFolder(store eventstore.Store, states *history.States, members []*genera
 	return f
 }
 
-// fold folds events, a page in position order that follows the last one
-// committed.
-func (f *folder) fold(ctx context.Context, db *DB, events []eventstore.RecordedEvent) (*Page, error) {
+// foldChunk is how many events a chunk of a page holds: the writers
+// write one chunk while the next is folded.
+const foldChunk = 1024
+
+// begin prepares the folding of events, a page in position order that
+// follows the last one committed: it reads the stored states the fold
+// will need (see load). It uses the read models' write pool, so it must
+// run before the page's transaction begins.
+func (f *folder) begin(ctx context.Context, db *DB, events []eventstore.RecordedEvent) error {
 	clear(f.latest)
-	f.order = f.order[:0]
-	if err := f.load(ctx, db, events); err != nil {
-		return nil, err
+	clear(f.loaded)
+	f.folded = f.folded[:0]
+	return f.load(ctx, db, events)
+}
+
+// fold folds the events of the page begin prepared, in chunks of
+// foldChunk events, and hands each chunk to emit in order; it stops at the
+// first error, or when emit returns false.
+func (f *folder) fold(ctx context.Context, events []eventstore.RecordedEvent, emit func(*Page) bool) error {
+	for len(events) > 0 {
+		n := min(len(events), foldChunk)
+		page, err := f.foldChunk(ctx, events[:n])
+		if err != nil {
+			return err
+		}
+		if !emit(page) {
+			return ctx.Err()
+		}
+		events = events[n:]
 	}
+	return nil
+}
+
+// foldChunk folds events, the next of the page, into a Page of their own.
+func (f *folder) foldChunk(ctx context.Context, events []eventstore.RecordedEvent) (*Page, error) {
+	f.order = f.order[:0]
+	changed := make(map[string]bool, len(events)/4)
 	page := &Page{Events: make([]Folded, len(events))}
 	for i, e := range events {
 		id, ok := history.ID(e.StreamID)
@@ -111,13 +140,13 @@ func (f *folder) fold(ctx context.Context, db *DB, events []eventstore.RecordedE
 			next = out.Stream.History.Current()
 		}
 		out.Next = next
-		if _, ok := f.latest[id]; !ok {
+		if !changed[id] {
+			changed[id] = true
 			f.order = append(f.order, id)
 		}
 		f.latest[id] = next
 	}
 	page.Changed = make([]Changed, len(f.order))
-	f.folded = f.folded[:0]
 	for i, id := range f.order {
 		s := f.latest[id]
 		raw, err := json.Marshal(s)
@@ -127,12 +156,11 @@ func (f *folder) fold(ctx context.Context, db *DB, events []eventstore.RecordedE
 		page.Changed[i] = Changed{State: s, JSON: raw}
 		f.folded = append(f.folded, s)
 	}
-	clear(f.loaded)
 	return page, nil
 }
 
-// committed keeps the states of the page folded last in the shared cache:
-// it has committed.
+// committed keeps the states the page folded last left its partnerships
+// in, in the shared cache: the page has committed.
 func (f *folder) committed() {
 	for _, s := range f.folded {
 		f.states.Keep(s)

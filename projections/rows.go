@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -20,20 +21,27 @@ type MultiRow struct {
 	t          Tables
 	head, tail string
 	columns    int
-	full       *sql.Stmt // RowsPerStatement rows, prepared once
+	// stmts[i] writes RowsPerStatement>>i rows, prepared once: any number
+	// of rows is written by full statements and at most one of each
+	// smaller size, never by a statement prepared for the call (which
+	// costs as much as writing its rows).
+	stmts []*sql.Stmt
 }
 
-// NewMultiRow prepares on db the statement of RowsPerStatement rows for
-// the generation's tables t: head is the statement up to VALUES, tail what
-// follows the rows (an ON CONFLICT clause, or ""), columns the number of
-// values per row.
+// NewMultiRow prepares on db the statements of RowsPerStatement rows and
+// each smaller power of two for the generation's tables t: head is the
+// statement up to VALUES, tail what follows the rows (an ON CONFLICT
+// clause, or ""), columns the number of values per row.
 func NewMultiRow(ctx context.Context, db *sql.DB, t Tables, head, tail string, columns int) (*MultiRow, error) {
 	m := &MultiRow{t: t, head: head, tail: tail, columns: columns}
-	full, err := db.PrepareContext(ctx, m.sql(RowsPerStatement))
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", head, err)
+	for n := RowsPerStatement; n > 0; n /= 2 {
+		stmt, err := db.PrepareContext(ctx, m.sql(n))
+		if err != nil {
+			_ = m.Close()
+			return nil, fmt.Errorf("prepare %q: %w", head, err)
+		}
+		m.stmts = append(m.stmts, stmt)
 	}
-	m.full = full
 	return m, nil
 }
 
@@ -59,29 +67,30 @@ func (m *MultiRow) Exec(ctx context.Context, tx *sql.Tx, args []any) error {
 	if len(args)%m.columns != 0 {
 		return fmt.Errorf("%d values for rows of %d columns", len(args), m.columns)
 	}
-	chunk := RowsPerStatement * m.columns
-	var full *sql.Stmt
-	for len(args) > 0 {
-		n := min(len(args), chunk)
-		var err error
-		if n == chunk {
-			if full == nil {
-				full = tx.StmtContext(ctx, m.full)
+	for i, stmt := range m.stmts {
+		n := (RowsPerStatement >> i) * m.columns
+		if len(args) < n {
+			continue
+		}
+		inTx := tx.StmtContext(ctx, stmt)
+		for len(args) >= n {
+			if _, err := inTx.ExecContext(ctx, args[:n]...); err != nil {
+				return err
 			}
-			_, err = full.ExecContext(ctx, args[:n]...)
-		} else {
-			_, err = tx.ExecContext(ctx, m.sql(n/m.columns), args[:n]...)
+			args = args[n:]
 		}
-		if err != nil {
-			return err
-		}
-		args = args[n:]
 	}
 	return nil
 }
 
-// Close releases the prepared statement.
-func (m *MultiRow) Close() error { return m.full.Close() }
+// Close releases the prepared statements.
+func (m *MultiRow) Close() error {
+	var errs []error
+	for _, stmt := range m.stmts {
+		errs = append(errs, stmt.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // InList returns "?, ?, …" with n placeholders, for an IN (…) list.
 func InList(n int) string {

@@ -311,8 +311,9 @@ type batches struct {
 
 // handle decodes the page the message carries, folds it once for every
 // member, and writes every member's rows and checkpoint in one
-// transaction. The transaction is not cut short by the subscription
-// ending (shutdown waits for it); the fold before it is.
+// transaction, a chunk of the page at a time while the next chunk is
+// folded. The transaction is not cut short by the subscription ending
+// (shutdown waits for it); the fold is.
 func (b *batches) handle(msg *message.Message) error {
 	if b.broken.Load() {
 		return errGaveUp
@@ -324,25 +325,52 @@ func (b *batches) handle(msg *message.Message) error {
 	if len(events) == 0 {
 		return nil
 	}
-	page, err := b.fold.fold(msg.Context(), b.r.db, events)
-	if err != nil {
+	ctx := msg.Context()
+	if err := b.fold.begin(ctx, b.r.db, events); err != nil {
 		return err
 	}
-	return b.commit(context.WithoutCancel(msg.Context()), page, events[len(events)-1].Position)
+	foldCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	chunks := make(chan *Page, 1)
+	folded := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		folded <- b.fold.fold(foldCtx, events, func(p *Page) bool {
+			select {
+			case chunks <- p:
+				return true
+			case <-foldCtx.Done():
+				return false
+			}
+		})
+	}()
+	err = b.commit(context.WithoutCancel(ctx), chunks, folded, events[len(events)-1].Position)
+	stop()
+	for range chunks { // a commit that failed early leaves chunks behind
+	}
+	return err
 }
 
-// commit writes page, whose last event is at position last, into every
-// member with its checkpoint, in one transaction.
-func (b *batches) commit(ctx context.Context, page *Page, last uint64) error {
+// commit writes the chunks of a page, whose last event is at position
+// last, into every member, then the members' checkpoints, in one
+// transaction; folded reports the end of the fold.
+func (b *batches) commit(ctx context.Context, chunks <-chan *Page, folded <-chan error, last uint64) error {
 	tx, err := b.r.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
 	}
 	defer tx.Rollback()
-	for i, g := range b.members {
-		if err := b.writers[i].Write(ctx, tx, page); err != nil {
-			return &memberError{g: g, err: err}
+	for page := range chunks {
+		for i, g := range b.members {
+			if err := b.writers[i].Write(ctx, tx, page); err != nil {
+				return &memberError{g: g, err: err}
+			}
 		}
+	}
+	if err := <-folded; err != nil {
+		return err
+	}
+	for _, g := range b.members {
 		if g.failpoint != nil {
 			if err := g.failpoint(g.def.Name()); err != nil {
 				return &memberError{g: g, err: err}
