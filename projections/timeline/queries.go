@@ -3,6 +3,7 @@ package timeline
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +35,57 @@ type Timeline struct {
 	Entries      []Entry                  `json:"entries"`
 	// NextCursor continues the entries; nil when there are no more.
 	NextCursor *string `json:"next_cursor"`
+
+	// kept is the JSON of an answer Queries keeps, encoded once.
+	kept *encoding
+}
+
+// encoding is a Timeline's JSON and what it was made of.
+type encoding struct {
+	json         []byte
+	municipality projections.Municipality
+	lanes        []Partnership
+	entries      []Entry
+	next         *string
+}
+
+// describes reports whether e is the encoding of tl: the same slices (by
+// identity: answers are not modified in place), cursor and municipality.
+func (e *encoding) describes(tl Timeline) bool {
+	return e != nil && tl.Municipality == e.municipality && tl.NextCursor == e.next &&
+		sameSlice(tl.Partnerships, e.lanes) && sameSlice(tl.Entries, e.entries)
+}
+
+// sameSlice reports whether a and b are the same slice: nil both, or the
+// same length from the same first element.
+func sameSlice[T any](a, b []T) bool {
+	return (a == nil) == (b == nil) && len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// MarshalJSON encodes the timeline as its fields' tags say. An answer
+// Queries keeps was encoded once when it was read: a large
+// municipality's timeline is hundreds of kilobytes of JSON, which would
+// otherwise be encoded anew for every request between two commits. A
+// copy whose slices, cursor or municipality were replaced is encoded
+// afresh.
+func (tl Timeline) MarshalJSON() ([]byte, error) {
+	if tl.kept.describes(tl) {
+		return tl.kept.json, nil
+	}
+	return json.Marshal(plainTimeline(tl))
+}
+
+// plainTimeline is Timeline without its MarshalJSON.
+type plainTimeline Timeline
+
+// withEncoding returns tl carrying its JSON.
+func withEncoding(tl Timeline) (Timeline, error) {
+	raw, err := json.Marshal(plainTimeline(tl))
+	if err != nil {
+		return tl, fmt.Errorf("encode timeline: %w", err)
+	}
+	tl.kept = &encoding{json: raw, municipality: tl.Municipality, lanes: tl.Partnerships, entries: tl.Entries, next: tl.NextCursor}
+	return tl, nil
 }
 
 // Partnership is one lane of a timeline.
@@ -101,8 +153,9 @@ func NewQueries(r *projections.Runner) *Queries {
 
 // Timeline returns the timeline of the municipality with today's code
 // code: partnerships by start, entries by occurred_at (then partnership and
-// version). Answers are shared: callers must not modify them, and their
-// slices are clipped so that an append copies. A cursor not made by
+// version). Answers are shared: callers must not modify them in place,
+// and their slices are clipped so that an append copies. A kept answer
+// carries its JSON (see MarshalJSON). A cursor not made by
 // Timeline is projections.ErrBadCursor.
 func (q *Queries) Timeline(ctx context.Context, code string, f Filter) (Timeline, error) {
 	key := fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%s", code, boundKey(f.From), boundKey(f.To), f.ServiceArea, f.CollaborationModel, f.Status, f.Limit, f.Cursor)
@@ -116,7 +169,9 @@ func (q *Queries) Timeline(ctx context.Context, code string, f Filter) (Timeline
 	tl, err := q.read(ctx, code, f)
 	tl.Partnerships, tl.Entries = slices.Clip(tl.Partnerships), slices.Clip(tl.Entries)
 	if after, verr := q.r.Version(Name); err == nil && verr == nil && after == before && before != (projections.Version{}) {
-		q.answers.Add(key, answer{version: before, value: tl})
+		if tl, err = withEncoding(tl); err == nil {
+			q.answers.Add(key, answer{version: before, value: tl})
+		}
 	}
 	return tl, err
 }
