@@ -88,9 +88,23 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 	defer db.Close()
 	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
 	defer runner.Close()
-	show := newProgress(env.stdout, "rebuild "+strings.Join(names, ", "))
+	// The projections rebuild together: one bar on a terminal, else one
+	// progress line per projection.
+	labels := names
+	if isTerminal(env.stdout) {
+		labels = []string{strings.Join(names, ", ")}
+	}
+	shows := make([]func(done, total uint64), len(labels))
+	for i, label := range labels {
+		shows[i] = newProgress(env.stdout, "rebuild "+label)
+	}
 	start := time.Now()
-	if err := runner.RebuildOffline(ctx, names, time.Second/4, func(p projections.Progress) { show(p.Done, p.Total) }); err != nil {
+	err = runner.RebuildOffline(ctx, names, time.Second/4, func(p projections.Progress) {
+		for _, show := range shows {
+			show(p.Done, p.Total)
+		}
+	})
+	if err != nil {
 		return err
 	}
 	took := time.Since(start).Round(time.Millisecond)
@@ -100,11 +114,17 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 	return nil
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // newProgress returns a reporter of done out of total events: a bar with
 // rate and ETA when w is a terminal, else a log line at most every few
 // seconds. label names the work ("rebuild NAME", "import FILE").
 func newProgress(w io.Writer, label string) func(done, total uint64) {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		var bar *progressbar.ProgressBar
 		return func(done, total uint64) {
 			if bar == nil {
