@@ -84,23 +84,25 @@ func newFolder(store eventstore.Store, states *history.States, members []*genera
 // write one chunk while the next is folded.
 const foldChunk = 1024
 
-// begin prepares the folding of events, a page in position order that
-// follows the last one committed: it reads the stored states the fold
-// will need (see load). It uses the read models' write pool, so it must
-// run before the page's transaction begins.
-func (f *folder) begin(ctx context.Context, db *DB, events []eventstore.RecordedEvent) error {
+// begin prepares the folding of a page that follows the last one
+// committed.
+func (f *folder) begin() {
 	clear(f.latest)
-	clear(f.loaded)
 	f.folded = f.folded[:0]
-	return f.load(ctx, db, events)
 }
 
 // fold folds the events of the page begin prepared, in chunks of
 // foldChunk events, and hands each chunk to emit in order; it stops at the
-// first error, or when emit returns false.
-func (f *folder) fold(ctx context.Context, events []eventstore.RecordedEvent, emit func(*Page) bool) error {
+// first error, or when emit returns false. Before each chunk it reads the
+// stored states the chunk needs (see load), through the query pool: they
+// are as the last page committed them, and the page's transaction holds
+// the write pool meanwhile.
+func (f *folder) fold(ctx context.Context, db *DB, events []eventstore.RecordedEvent, emit func(*Page) bool) error {
 	for len(events) > 0 {
 		n := min(len(events), foldChunk)
+		if err := f.load(ctx, db, events[:n]); err != nil {
+			return err
+		}
 		page, err := f.foldChunk(ctx, events[:n])
 		if err != nil {
 			return err
@@ -191,12 +193,10 @@ func (f *folder) before(ctx context.Context, id string, e eventstore.RecordedEve
 }
 
 // load reads, in a few queries, the stored states of the partnerships of
-// events whose state before their first event in the page the shared
-// cache does not hold. It reads through the write pool, outside any
-// transaction: on SQLite that is the connection whose page cache holds
-// the tables (a query-pool connection starts cold after every commit of
-// another connection).
+// events whose state before their first event in the page neither the
+// page so far nor the shared cache holds.
 func (f *folder) load(ctx context.Context, db *DB, events []eventstore.RecordedEvent) error {
+	clear(f.loaded)
 	if f.statesQuery == "" {
 		return nil
 	}
@@ -208,7 +208,7 @@ func (f *folder) load(ctx context.Context, db *DB, events []eventstore.RecordedE
 			continue // fold reports a stream that is no partnership's
 		}
 		seen[id] = true
-		if e.Version <= 1 {
+		if _, ok := f.latest[id]; ok || e.Version <= 1 {
 			continue
 		}
 		if _, ok := f.states.At(id, e.Version-1); ok {
@@ -228,7 +228,7 @@ func (f *folder) load(ctx context.Context, db *DB, events []eventstore.RecordedE
 
 // loadStates reads the stored states of ids into f.loaded.
 func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
-	rows, err := db.w.QueryContext(ctx, f.statesQuery+" ("+db.dialect.bind(InList(len(ids)))+")", ids...)
+	rows, err := db.r.QueryContext(ctx, f.statesQuery+" ("+db.dialect.bind(InList(len(ids)))+")", ids...)
 	if err != nil {
 		return fmt.Errorf("load states: %w", err)
 	}

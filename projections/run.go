@@ -326,16 +326,14 @@ func (b *batches) handle(msg *message.Message) error {
 		return nil
 	}
 	ctx := msg.Context()
-	if err := b.fold.begin(ctx, b.r.db, events); err != nil {
-		return err
-	}
+	b.fold.begin()
 	foldCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	chunks := make(chan *Page, 1)
 	folded := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		folded <- b.fold.fold(foldCtx, events, func(p *Page) bool {
+		folded <- b.fold.fold(foldCtx, b.r.db, events, func(p *Page) bool {
 			select {
 			case chunks <- p:
 				return true
