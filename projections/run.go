@@ -274,6 +274,14 @@ func (x *run) once(ctx context.Context, members []*generation, wake <-chan struc
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- router.Run(runCtx) }()
+	// A router closed while Run is still starting waits out its
+	// CloseTimeout for handlers that never start (Watermill 1.5): a
+	// member halting at once would take 30 s.
+	select {
+	case <-router.Running():
+	case err := <-ended:
+		ended <- err
+	}
 
 	var failure error
 	select {
