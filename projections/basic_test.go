@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
@@ -110,4 +111,31 @@ func TestRebuildOffline(t *testing.T) {
 		}
 		sameDumps(t, live, rebuilt)
 	})
+}
+
+// TestFoldSharesTheStatesCache: the states the projections fold are kept
+// in the cache they were given (WithStates), which cmd shares with the
+// command side, each at the version the summaries show.
+func TestFoldSharesTheStatesCache(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, onSQLite)
+	if _, err := demo.Load(ctx, e.store, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	states := history.NewStates(0)
+	r := e.runner(t, "readmodels.db", projections.WithStates(states))
+	e.catchUp(t, r)
+	page, err := summaries.NewQueries(r).Partnerships(ctx, summaries.ListFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		t.Fatal("no summaries")
+	}
+	for _, s := range page.Items {
+		kept, ok := states.At(s.ID, s.Version)
+		if !ok || !sameJSON(t, kept, s) {
+			t.Fatalf("%s: the shared cache holds %+v (%v), the summary is at version %d", s.ID, kept, ok, s.Version)
+		}
+	}
 }
