@@ -11,6 +11,8 @@ import (
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // projectionsBody is GET /admin/projections as a client reads it.
@@ -111,7 +113,7 @@ func TestAdminProjections(t *testing.T) {
 			t.Errorf("%s = %+v, want live at %d in a generation", st.Name, st, head)
 		}
 	}
-	if !slices.Equal(names, []string{projections.SummariesName, projections.TimelineName}) {
+	if !slices.Equal(names, []string{summaries.Name, timeline.Name}) {
 		t.Errorf("projections %v", names)
 	}
 	// Admin routes take no min_position: it is ignored, not waited for.
@@ -126,7 +128,7 @@ func TestRebuild(t *testing.T) {
 	a := newTestAPI(t)
 	head := a.loadDemo()
 	before := a.snapshot(head)
-	for _, name := range []string{projections.SummariesName, projections.TimelineName} {
+	for _, name := range []string{summaries.Name, timeline.Name} {
 		old := a.projection(name).Generation
 		r := a.do("POST", "/api/v1/admin/projections/"+name+"/rebuild", nil)
 		wantStatus(t, r, http.StatusAccepted)
@@ -146,13 +148,13 @@ func TestRebuild(t *testing.T) {
 	}
 
 	// A write while a rebuild runs shows before and after the swap.
-	old := a.projection(projections.SummariesName).Generation
-	wantStatus(t, a.do("POST", "/api/v1/admin/projections/"+projections.SummariesName+"/rebuild", nil), http.StatusAccepted)
+	old := a.projection(summaries.Name).Generation
+	wantStatus(t, a.do("POST", "/api/v1/admin/projections/"+summaries.Name+"/rebuild", nil), http.StatusAccepted)
 	pos := a.write("POST", "/api/v1/partnerships", with(initiateBody(), "title", "Skrevet under gjenoppbyggingen"), http.StatusCreated)
 	if l := getJSON[listBody](a, withMinPosition("/api/v1/partnerships?limit=1", pos)); len(l.Items) != 1 || l.Items[0].Title != "Skrevet under gjenoppbyggingen" {
 		t.Errorf("during the rebuild the list starts with %v", l.ids())
 	}
-	a.awaitRebuilt(projections.SummariesName, old+1)
+	a.awaitRebuilt(summaries.Name, old+1)
 	if l := getJSON[listBody](a, withMinPosition("/api/v1/partnerships?limit=1", pos)); len(l.Items) != 1 || l.Items[0].Title != "Skrevet under gjenoppbyggingen" {
 		t.Errorf("after the rebuild the list starts with %v", l.ids())
 	}
@@ -175,24 +177,24 @@ func TestRebuildRunning(t *testing.T) {
 	before := v.snapshot(head)
 
 	held.hold() // from now on, whatever reads from position 0 waits
-	old := v.projection(projections.SummariesName).Generation
-	r := v.do("POST", "/api/v1/admin/projections/"+projections.SummariesName+"/rebuild", nil)
+	old := v.projection(summaries.Name).Generation
+	r := v.do("POST", "/api/v1/admin/projections/"+summaries.Name+"/rebuild", nil)
 	wantStatus(t, r, http.StatusAccepted)
 	st := decodeBody[projectionStatusBody](t, r)
 	if st.Generation != old || st.Rebuild == nil || st.Rebuild.Generation != old+1 || st.Rebuild.Status != projections.StatusRebuilding {
 		t.Errorf("202 body %+v, want generation %d rebuilding into %d", st, old, old+1)
 	}
-	r = v.do("POST", "/api/v1/admin/projections/"+projections.SummariesName+"/rebuild", nil)
+	r = v.do("POST", "/api/v1/admin/projections/"+summaries.Name+"/rebuild", nil)
 	p := wantProblem(t, r, http.StatusConflict, typeRebuildRunning)
 	if p.Title != "Rebuild already running" {
 		t.Errorf("409 title %q", p.Title)
 	}
-	if st := v.projection(projections.SummariesName); st.Rebuild == nil || st.Rebuild.Position != 0 || st.Rebuild.Status != projections.StatusRebuilding {
+	if st := v.projection(summaries.Name); st.Rebuild == nil || st.Rebuild.Position != 0 || st.Rebuild.Status != projections.StatusRebuilding {
 		t.Errorf("during the rebuild: %+v", st)
 	}
 	// The other projection rebuilds independently.
-	oldTimeline := v.projection(projections.TimelineName).Generation
-	wantStatus(t, v.do("POST", "/api/v1/admin/projections/"+projections.TimelineName+"/rebuild", nil), http.StatusAccepted)
+	oldTimeline := v.projection(timeline.Name).Generation
+	wantStatus(t, v.do("POST", "/api/v1/admin/projections/"+timeline.Name+"/rebuild", nil), http.StatusAccepted)
 
 	// The old generations keep answering, writes included.
 	if got := v.snapshot(head); !bytes.Equal(got, before) {
@@ -204,12 +206,12 @@ func TestRebuildRunning(t *testing.T) {
 	}
 
 	held.release()
-	v.awaitRebuilt(projections.SummariesName, old+1)
-	v.awaitRebuilt(projections.TimelineName, oldTimeline+1)
+	v.awaitRebuilt(summaries.Name, old+1)
+	v.awaitRebuilt(timeline.Name, oldTimeline+1)
 	if got, want := v.snapshot(pos), a.snapshot(pos); !bytes.Equal(got, want) {
 		t.Errorf("rebuilt projections answer differently from the others:\n%s\n%s", got, want)
 	}
 	// Done: a new rebuild may start.
-	wantStatus(t, v.do("POST", "/api/v1/admin/projections/"+projections.SummariesName+"/rebuild", nil), http.StatusAccepted)
-	v.awaitRebuilt(projections.SummariesName, old+2)
+	wantStatus(t, v.do("POST", "/api/v1/admin/projections/"+summaries.Name+"/rebuild", nil), http.StatusAccepted)
+	v.awaitRebuilt(summaries.Name, old+2)
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // variant starts another server beside a's, over the same store and
@@ -352,8 +354,8 @@ func TestReadyzProjections(t *testing.T) {
 	a.getOK(withMinPosition("/api/v1/municipalities/0301/timeline", pos))
 	ready := getJSON[readyBody](a, "/readyz")
 	want := []readinessBody{
-		{Name: projections.SummariesName, Position: pos, Lag: 0, Status: projections.StatusLive},
-		{Name: projections.TimelineName, Position: pos, Lag: 0, Status: projections.StatusLive},
+		{Name: summaries.Name, Position: pos, Lag: 0, Status: projections.StatusLive},
+		{Name: timeline.Name, Position: pos, Lag: 0, Status: projections.StatusLive},
 	}
 	if ready.Status != "ready" || ready.Store.Head != pos || !slices.Equal(ready.Projections, want) {
 		t.Errorf("readyz = %+v, want head %d and %+v", ready, pos, want)

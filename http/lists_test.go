@@ -14,6 +14,8 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // listBody is a page of GET /partnerships as a client reads it.
@@ -708,15 +710,15 @@ func TestOpenAPIReadModels(t *testing.T) {
 	d := loadOpenAPI(t)
 	ref := func(name string) any { return map[string]any{"$ref": "#/components/schemas/" + name} }
 	for name, typ := range map[string]reflect.Type{
-		"PartnershipList":     reflect.TypeFor[projections.Page[partnership.State]](),
+		"PartnershipList":     reflect.TypeFor[summaries.Page[partnership.State]](),
 		"MunicipalityList":    reflect.TypeFor[municipalitiesResponse](),
-		"MunicipalityCount":   reflect.TypeFor[projections.MunicipalityCount](),
-		"Timeline":            reflect.TypeFor[projections.Timeline](),
-		"TimelinePartnership": reflect.TypeFor[projections.TimelinePartnership](),
-		"TimelineEntry":       reflect.TypeFor[projections.TimelineEntry](),
+		"MunicipalityCount":   reflect.TypeFor[summaries.MunicipalityCount](),
+		"Timeline":            reflect.TypeFor[timeline.Timeline](),
+		"TimelinePartnership": reflect.TypeFor[timeline.Partnership](),
+		"TimelineEntry":       reflect.TypeFor[timeline.Entry](),
 		"Municipality":        reflect.TypeFor[projections.Municipality](),
-		"Stats":               reflect.TypeFor[projections.Stats](),
-		"GoalChanges":         reflect.TypeFor[projections.GoalChanges](),
+		"Stats":               reflect.TypeFor[summaries.Stats](),
+		"GoalChanges":         reflect.TypeFor[summaries.GoalChanges](),
 		"ProjectionList":      reflect.TypeFor[projectionsResponse](),
 		"ProjectionStatus":    reflect.TypeFor[projections.Status](),
 		"RebuildStatus":       reflect.TypeFor[projections.RebuildStatus](),

@@ -18,6 +18,8 @@ import (
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // openAPI is the parsed document with helpers to follow $refs.
@@ -451,15 +453,15 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 		// The answers of the lists, timelines, statistics, feed and
 		// operations routes.
 		"Feed":                reflect.TypeFor[feedResponse](),
-		"PartnershipList":     reflect.TypeFor[projections.Page[partnership.State]](),
+		"PartnershipList":     reflect.TypeFor[summaries.Page[partnership.State]](),
 		"MunicipalityList":    reflect.TypeFor[municipalitiesResponse](),
-		"MunicipalityCount":   reflect.TypeFor[projections.MunicipalityCount](),
+		"MunicipalityCount":   reflect.TypeFor[summaries.MunicipalityCount](),
 		"Municipality":        reflect.TypeFor[projections.Municipality](),
-		"Timeline":            reflect.TypeFor[projections.Timeline](),
-		"TimelinePartnership": reflect.TypeFor[projections.TimelinePartnership](),
-		"TimelineEntry":       reflect.TypeFor[projections.TimelineEntry](),
-		"Stats":               reflect.TypeFor[projections.Stats](),
-		"GoalChanges":         reflect.TypeFor[projections.GoalChanges](),
+		"Timeline":            reflect.TypeFor[timeline.Timeline](),
+		"TimelinePartnership": reflect.TypeFor[timeline.Partnership](),
+		"TimelineEntry":       reflect.TypeFor[timeline.Entry](),
+		"Stats":               reflect.TypeFor[summaries.Stats](),
+		"GoalChanges":         reflect.TypeFor[summaries.GoalChanges](),
 		"ProjectionList":      reflect.TypeFor[projectionsResponse](),
 		"ProjectionStatus":    reflect.TypeFor[projections.Status](),
 		"RebuildStatus":       reflect.TypeFor[projections.RebuildStatus](),

@@ -26,6 +26,8 @@ import (
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // Config holds what the API needs.
@@ -54,6 +56,11 @@ type Config struct {
 	// by /readyz and /admin/projections. Required: without them those
 	// routes answer 500 and /readyz 503.
 	Projections *projections.Runner
+	// Summaries and Timeline are the read models' queries over
+	// Projections; summaries.NewQueries and timeline.NewQueries of
+	// Projections if nil.
+	Summaries *summaries.Queries
+	Timeline  *timeline.Queries
 	// MinPositionTimeout is how long a read with ?min_position waits for
 	// its projections; defaultMinPositionTimeout (5 s) if not positive.
 	MinPositionTimeout time.Duration
@@ -84,6 +91,8 @@ type Server struct {
 	streamKeepalive time.Duration
 
 	proj               *projections.Runner
+	summaries          *summaries.Queries
+	timeline           *timeline.Queries
 	minPositionTimeout time.Duration
 
 	tokens         auth.TokenStore
@@ -127,7 +136,13 @@ func New(cfg Config) (*Server, error) {
 	if s.streamKeepalive <= 0 {
 		s.streamKeepalive = defaultStreamKeepalive
 	}
-	s.proj = cfg.Projections
+	s.proj, s.summaries, s.timeline = cfg.Projections, cfg.Summaries, cfg.Timeline
+	if s.summaries == nil && s.proj != nil {
+		s.summaries = summaries.NewQueries(s.proj)
+	}
+	if s.timeline == nil && s.proj != nil {
+		s.timeline = timeline.NewQueries(s.proj)
+	}
 	s.minPositionTimeout = cfg.MinPositionTimeout
 	if s.minPositionTimeout <= 0 {
 		s.minPositionTimeout = defaultMinPositionTimeout
@@ -180,10 +195,10 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.GET("/events", read, s.getEvents)
 	v1.GET("/events/stream", read, s.streamEvents)
 	v1.POST("/partnerships", write, command[initiateRequest](s, s.toNewPartnership))
-	v1.GET("/partnerships", read, s.readModel(projections.SummariesName), s.listPartnerships)
-	v1.GET("/municipalities", read, s.readModel(projections.SummariesName), s.listMunicipalities)
-	v1.GET("/municipalities/:code/timeline", read, s.readModel(projections.TimelineName), s.getTimeline)
-	v1.GET("/stats", read, s.readModel(projections.SummariesName), s.getStats)
+	v1.GET("/partnerships", read, s.readModel(summaries.Name), s.listPartnerships)
+	v1.GET("/municipalities", read, s.readModel(summaries.Name), s.listMunicipalities)
+	v1.GET("/municipalities/:code/timeline", read, s.readModel(timeline.Name), s.getTimeline)
+	v1.GET("/stats", read, s.readModel(summaries.Name), s.getStats)
 	v1.GET("/research/events.ndjson", export, s.exportEvents)
 	v1.GET("/research/spells.csv", export, s.exportSpells)
 	v1.GET("/admin/projections", admin, s.listProjections)

@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/demo"
+	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // TestDemoProjectsAndQueries runs the projections over the demo data set
@@ -23,7 +27,7 @@ func TestDemoProjectsAndQueries(t *testing.T) {
 		}
 		r := e.runner(t, "readmodels.db")
 		e.catchUp(t, r)
-		page, err := r.Partnerships(ctx, ListFilter{Limit: 500})
+		page, err := summaries.NewQueries(r).Partnerships(ctx, summaries.ListFilter{Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +36,7 @@ func TestDemoProjectsAndQueries(t *testing.T) {
 		}
 		lanes := map[string]string{}
 		for _, code := range []string{"4203", "5006"} {
-			tl, err := r.Timeline(ctx, code, TimelineFilter{Limit: 100000})
+			tl, err := timeline.NewQueries(r).Timeline(ctx, code, timeline.Filter{Limit: 100000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +59,7 @@ func TestDemoProjectsAndQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range st {
-			if s.Status != StatusLive || s.Lag != 0 {
+			if s.Status != projections.StatusLive || s.Lag != 0 {
 				t.Fatalf("after catching up: %+v", s)
 			}
 		}
@@ -71,10 +75,10 @@ func TestRebuildOffline(t *testing.T) {
 
 		db := e.openDB(t, "offline.db")
 		for round := 1; round <= 2; round++ {
-			offline := New(db, e.store)
+			offline := projections.New(db, e.store, definitions())
 			for _, name := range offline.Names() {
-				var last Progress
-				if err := offline.RebuildOffline(context.Background(), name, time.Millisecond, func(p Progress) { last = p }); err != nil {
+				var last projections.Progress
+				if err := offline.RebuildOffline(context.Background(), []string{name}, time.Millisecond, func(p projections.Progress) { last = p }); err != nil {
 					t.Fatal(err)
 				}
 				if last.Done != last.Total || last.Total == 0 {
@@ -85,7 +89,7 @@ func TestRebuildOffline(t *testing.T) {
 		}
 		// Started afterwards, the runner serves the rebuilt generation (the
 		// second, the first was dropped) and it equals the live one.
-		rebuilt := New(db, e.store)
+		rebuilt := projections.New(db, e.store, definitions())
 		if err := rebuilt.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -102,9 +106,36 @@ func TestRebuildOffline(t *testing.T) {
 			tablesLeft = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE '%_g1_%'`
 		}
 		var tables int
-		if err := db.r.QueryRow(tablesLeft).Scan(&tables); err != nil || tables != 0 {
+		if err := db.Reader().QueryRow(tablesLeft).Scan(&tables); err != nil || tables != 0 {
 			t.Fatalf("generation 1 tables left: %d (%v)", tables, err)
 		}
 		sameDumps(t, live, rebuilt)
 	})
+}
+
+// TestFoldSharesTheStatesCache: the states the projections fold are kept
+// in the cache they were given (WithStates), which cmd shares with the
+// command side, each at the version the summaries show.
+func TestFoldSharesTheStatesCache(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, onSQLite)
+	if _, err := demo.Load(ctx, e.store, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	states := history.NewStates(0)
+	r := e.runner(t, "readmodels.db", projections.WithStates(states))
+	e.catchUp(t, r)
+	page, err := summaries.NewQueries(r).Partnerships(ctx, summaries.ListFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		t.Fatal("no summaries")
+	}
+	for _, s := range page.Items {
+		kept, ok := states.At(s.ID, s.Version)
+		if !ok || !sameJSON(t, kept, s) {
+			t.Fatalf("%s: the shared cache holds %+v (%v), the summary is at version %d", s.ID, kept, ok, s.Version)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/projections"
 )
 
 // loadWorkload fills e's store with the demo data set and random commands,
@@ -48,7 +49,7 @@ func TestInjectedFailureBetweenWriteAndCheckpoint(t *testing.T) {
 		var mu sync.Mutex
 		calls := map[string]int{}
 		var injected atomic.Int64
-		flaky := e.runner(t, "flaky.db", WithPageSize(13), withFailpoint(func(projection string) error {
+		flaky := e.runner(t, "flaky.db", projections.WithPageSize(13), projections.WithFailpoint(func(projection string) error {
 			// Fail every third batch of each projection: often, but never so
 			// often in a row that the run gives up.
 			mu.Lock()
@@ -77,8 +78,8 @@ func TestPoisonEventFailsProjection(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend)
 		loadWorkload(t, e, 2, 20)
-		r := e.runner(t, "poison.db", withFailpoint(func(string) error { return errors.New("cannot apply") }))
-		waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
+		r := e.runner(t, "poison.db", projections.WithFailpoint(func(string) error { return errors.New("cannot apply") }))
+		waitStatus(t, r, func(s projections.Status) bool { return s.Status == projections.StatusFailed })
 		st, err := r.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +91,7 @@ func TestPoisonEventFailsProjection(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if err := r.WaitFor(ctx, 1); !errors.Is(err, ErrFailed) {
+		if err := r.WaitFor(ctx, 1); !errors.Is(err, projections.ErrFailed) {
 			t.Fatalf("WaitFor on a failed projection: %v, want ErrFailed", err)
 		}
 	})
@@ -153,7 +154,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var commits atomic.Int64
-	r := New(db, store, WithPageSize(11), withFailpoint(func(string) error {
+	r := projections.New(db, store, definitions(), projections.WithPageSize(11), projections.WithFailpoint(func(string) error {
 		if commits.Add(1) == int64(killAt) {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal arrives before the checkpoint is written
@@ -175,13 +176,13 @@ func TestRebuildReplacesFailedProjection(t *testing.T) {
 		loadWorkload(t, e, 6, 30)
 		var broken atomic.Bool
 		broken.Store(true)
-		r := e.runner(t, "recover.db", withFailpoint(func(string) error {
+		r := e.runner(t, "recover.db", projections.WithFailpoint(func(string) error {
 			if broken.Load() {
 				return errors.New("disk full, say")
 			}
 			return nil
 		}))
-		waitStatus(t, r, func(s Status) bool { return s.Status == StatusFailed })
+		waitStatus(t, r, func(s projections.Status) bool { return s.Status == projections.StatusFailed })
 		broken.Store(false)
 		for _, name := range r.Names() {
 			if err := r.Rebuild(context.Background(), name); err != nil {

@@ -25,7 +25,7 @@ type DB struct {
 	// through, r the pool queries read through. SQLite has one writer, so
 	// there w is one connection; PostgreSQL uses one pool for both.
 	w, r    *sql.DB
-	dialect dialect
+	dialect Dialect
 	leases  leaser
 	// close releases what the DB holds.
 	close func() error
@@ -95,7 +95,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	readers := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{w: w, r: r, dialect: sqliteDialect, leases: soleLeaser{}}
+	db := &DB{w: w, r: r, dialect: SQLite, leases: soleLeaser{}}
 	db.close = func() error { return errors.Join(w.Close(), r.Close()) }
 	if _, err := w.ExecContext(ctx, sqliteCatalog); err != nil {
 		_ = db.Close()

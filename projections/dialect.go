@@ -11,56 +11,69 @@ import (
 	"github.com/samspill/samspill/internal/sqlitedb"
 )
 
-// dialect is what differs between the SQL of the two read-model databases.
+// Dialect is which of the two read-model databases a statement is for.
 // Statements are written once, with ? placeholders, in the SQL both
-// understand; only the table definitions (see definition.Schema) and the
-// few expressions named here are written per dialect.
-type dialect struct {
-	name string
-	// numbered means the driver wants $1, $2, … instead of ?.
-	numbered bool
-	// substring is the function that finds a needle in a haystack,
-	// called as f(haystack, needle) > 0.
-	substring string
-	// entriesFirst joins a timeline's lanes to its entries so that the
-	// entries stay the outer loop: SQLite's CROSS JOIN (a planner rule);
-	// PostgreSQL plans a plain join well on its own.
-	entriesFirst string
-	// undefinedTable recognises the error of a statement on a table that
-	// does not exist (any more): another instance dropped a replaced
-	// generation.
-	undefinedTable func(error) bool
-	// diskFull recognises a write refused for lack of space.
-	diskFull func(error) bool
-}
+// understand; only the table definitions (Definition.Schema) and the few
+// expressions named here are written per dialect.
+type Dialect int
 
-var (
-	sqliteDialect = dialect{
-		name:         "sqlite",
-		substring:    "instr",
-		entriesFirst: "CROSS JOIN",
-		undefinedTable: func(err error) bool {
-			return err != nil && strings.Contains(err.Error(), "no such table")
-		},
-		diskFull: sqlitedb.DiskFull,
-	}
-	postgresDialect = dialect{
-		name:         "postgres",
-		numbered:     true,
-		substring:    "strpos",
-		entriesFirst: "JOIN",
-		undefinedTable: func(err error) bool {
-			var pg *pgconn.PgError
-			return errors.As(err, &pg) && pg.Code == "42P01" // undefined_table
-		},
-		diskFull: pgdb.DiskFull,
-	}
+// The read-model databases.
+const (
+	// SQLite is the embedded database (OpenSQLite).
+	SQLite Dialect = iota
+	// Postgres is PostgreSQL (OpenPostgres).
+	Postgres
 )
 
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Contains returns the condition that text needle occurs in haystack (two
+// SQL expressions).
+func (d Dialect) Contains(haystack, needle string) string {
+	if d == Postgres {
+		return "strpos(" + haystack + ", " + needle + ") > 0"
+	}
+	return "instr(" + haystack + ", " + needle + ") > 0"
+}
+
+// OuterJoin is the join keyword that keeps its left table the outer loop
+// of the plan, so that an index on it yields rows in order and a LIMIT
+// stops early: SQLite's CROSS JOIN (a planner rule); PostgreSQL plans a
+// plain join well on its own.
+func (d Dialect) OuterJoin() string {
+	if d == Postgres {
+		return "JOIN"
+	}
+	return "CROSS JOIN"
+}
+
+// undefinedTable recognises the error of a statement on a table that does
+// not exist (any more): another instance dropped a replaced generation.
+func (d Dialect) undefinedTable(err error) bool {
+	if d == Postgres {
+		var pg *pgconn.PgError
+		return errors.As(err, &pg) && pg.Code == "42P01" // undefined_table
+	}
+	return err != nil && strings.Contains(err.Error(), "no such table")
+}
+
+// diskFull recognises a write refused for lack of space.
+func (d Dialect) diskFull(err error) bool {
+	if d == Postgres {
+		return pgdb.DiskFull(err)
+	}
+	return sqlitedb.DiskFull(err)
+}
+
 // bind rewrites a statement's ? placeholders for the driver. The statements
-// of this package never hold a ? inside a string literal.
-func (d dialect) bind(stmt string) string {
-	if !d.numbered || !strings.Contains(stmt, "?") {
+// of the read models never hold a ? inside a string literal.
+func (d Dialect) bind(stmt string) string {
+	if d != Postgres || !strings.Contains(stmt, "?") {
 		return stmt
 	}
 	var b strings.Builder

@@ -10,87 +10,214 @@ import (
 	"github.com/samspill/samspill/history"
 )
 
-// foldCacheSize bounds the decoded states a folder keeps between events.
-const foldCacheSize = 4096
+// Page is one page of the log folded once for every read model of a run:
+// each event decoded once, with the derived state of its partnership
+// before and after it, as partnership.Replay would give them. Writers
+// share it and must not modify it.
+type Page struct {
+	// Events are the page's events, in position order.
+	Events []Folded
+	// Changed holds each partnership the page changed, in the order it
+	// was first changed: its state after the page, and that state's JSON
+	// (what state columns store, encoded once).
+	Changed []Changed
+}
 
-// folder gives a projection the derived state of a partnership before and
-// after each event, as partnership.Replay would: partnership.State.Next on
-// the state it knows where that is exact, and otherwise (a correction, a
-// late-logged event, a state it no longer caches) Replay over the stream,
-// read from the store up to the event's version. Events are immutable, so
-// that read gives the same answer in every rebuild.
+// Folded is one event and what it did to its partnership.
+type Folded struct {
+	// Recorded is the event as stored; Entry the same decoded.
+	Recorded eventstore.RecordedEvent
+	Entry    partnership.Entry
+	// Prev is the state before the event (zero before the initiation),
+	// Next the state after it.
+	Prev, Next partnership.State
+	// Stream is the partnership's stream up to and including the event
+	// when the fold had to read and replay it (always for a correction);
+	// nil when State.Next sufficed.
+	Stream *history.Stream
+}
+
+// Changed is a partnership's state after a page, with its JSON.
+type Changed struct {
+	State partnership.State
+	JSON  []byte
+}
+
+// folder folds pages for one run: partnership.State.Next on the state
+// before each event where that is exact, partnership.Replay over the
+// stream, read from the store up to the event's version, otherwise (a
+// correction, a late-logged event). The state before a partnership's
+// first event in a page comes from the shared cache (history.States) when
+// it holds that version, else from the states a member keeps in its
+// tables (StateKeeper), else from a replay. Events are immutable, so every
+// fold of the same events gives the same states, wherever the states
+// before them came from.
 type folder struct {
-	store eventstore.Store
-	// load selects partnerships' last folded states (id and one JSON
-	// column) from the projection's own table: the statement up to an
-	// IN list of ids.
-	load  string
-	cache map[string]partnership.State
-	// loaded holds the stored states of the batch's partnerships that the
-	// cache did not hold (zero for a partnership not stored yet), read at
-	// once before the batch is folded.
+	store  eventstore.Store
+	states *history.States
+	// statesQuery selects stored states: the first member that keeps
+	// them, bound to its tables; "" when no member keeps them.
+	statesQuery string
+	// latest holds the states folded so far in the current page, order
+	// the ids of the current chunk in the order first changed, loaded the
+	// stored states read for the page.
+	latest map[string]partnership.State
+	order  []string
 	loaded map[string]partnership.State
-	// dirty holds the states changed in the current batch, in the order
-	// they were first changed, until changed hands them out; they are then
-	// the previous batch's, kept in prev until the next batch's are handed
-	// out: that batch may still be committing while the next one folds.
-	dirty      map[string]partnership.State
-	dirtyOrder []string
-	prev       map[string]partnership.State
+	// folded are the states the chunks of the page changed, kept in the
+	// shared cache once it has committed.
+	folded []partnership.State
 }
 
-// newFolder returns a folder loading states with load, a statement that
-// selects id and state and ends in "WHERE id IN".
-func newFolder(store eventstore.Store, load string) *folder {
-	return &folder{store: store, load: load, cache: map[string]partnership.State{},
-		loaded: map[string]partnership.State{}, dirty: map[string]partnership.State{}, prev: map[string]partnership.State{}}
+func newFolder(store eventstore.Store, states *history.States, members []*generation) *folder {
+	f := &folder{store: store, states: states, latest: map[string]partnership.State{}, loaded: map[string]partnership.State{}}
+	for _, g := range members {
+		if k, ok := g.def.(StateKeeper); ok {
+			f.statesQuery = g.tables.SQL(k.StatesQuery())
+			break
+		}
+	}
+	return f
 }
 
-// folded is what one event did to its partnership.
-type folded struct {
-	// prev is the state before the event (zero before the initiation),
-	// next the state after it.
-	prev, next partnership.State
-	entry      partnership.Entry
-	// stream is the stream up to the event when the fold had to read and
-	// replay it (always for a correction); nil when Next sufficed.
-	stream *stream
+// foldChunk is how many events a chunk of a page holds: the writers
+// write one chunk while the next is folded.
+const foldChunk = 1024
+
+// begin prepares the folding of a page that follows the last one
+// committed.
+func (f *folder) begin() {
+	clear(f.latest)
+	f.folded = f.folded[:0]
 }
 
-// stream is a partnership's events up to some version, as stored and as
-// the domain sees them.
-type stream struct {
-	recorded []eventstore.RecordedEvent
-	entries  []partnership.Entry
+// fold folds the events of the page begin prepared, in chunks of
+// foldChunk events, and hands each chunk to emit in order; it stops at the
+// first error, or when emit returns false. Before each chunk it reads the
+// stored states the chunk needs (see load), through the query pool: they
+// are as the last page committed them, and the page's transaction holds
+// the write pool meanwhile.
+func (f *folder) fold(ctx context.Context, db *DB, events []eventstore.RecordedEvent, emit func(*Page) bool) error {
+	for len(events) > 0 {
+		n := min(len(events), foldChunk)
+		if err := f.load(ctx, db, events[:n]); err != nil {
+			return err
+		}
+		page, err := f.foldChunk(ctx, events[:n])
+		if err != nil {
+			return err
+		}
+		if !emit(page) {
+			return ctx.Err()
+		}
+		events = events[n:]
+	}
+	return nil
 }
 
-// begin prepares the folding of batch: it reads, in a few queries, the
-// stored states of the batch's partnerships that the cache does not hold.
-// It reads through the write pool, outside any transaction: on SQLite that
-// is the connection whose page cache holds the tables (a query-pool
-// connection starts cold after every commit of another connection).
-func (f *folder) begin(ctx context.Context, db *DB, batch []eventstore.RecordedEvent) error {
-	clear(f.loaded)
-	var missing []any
-	for _, e := range batch {
+// foldChunk folds events, the next of the page, into a Page of their own.
+func (f *folder) foldChunk(ctx context.Context, events []eventstore.RecordedEvent) (*Page, error) {
+	f.order = f.order[:0]
+	changed := make(map[string]bool, len(events)/4)
+	page := &Page{Events: make([]Folded, len(events))}
+	for i, e := range events {
 		id, ok := history.ID(e.StreamID)
 		if !ok {
-			continue // fold reports it
+			return nil, fmt.Errorf("event %s: stream %s is not a partnership", e.EventID, e.StreamID)
 		}
-		if _, ok := f.cache[id]; ok {
+		entry, err := history.Entry(e)
+		if err != nil {
+			return nil, err
+		}
+		out := &page.Events[i]
+		out.Recorded, out.Entry = e, entry
+		if out.Prev, err = f.before(ctx, id, e); err != nil {
+			return nil, err
+		}
+		next, ok := out.Prev.Next(entry)
+		if !ok {
+			if out.Stream, err = readStream(ctx, f.store, e.StreamID, e.Version); err != nil {
+				return nil, err
+			}
+			next = out.Stream.History.Current()
+		}
+		out.Next = next
+		if !changed[id] {
+			changed[id] = true
+			f.order = append(f.order, id)
+		}
+		f.latest[id] = next
+	}
+	page.Changed = make([]Changed, len(f.order))
+	for i, id := range f.order {
+		s := f.latest[id]
+		raw, err := json.Marshal(s)
+		if err != nil {
+			return nil, fmt.Errorf("encode state of %s: %w", id, err)
+		}
+		page.Changed[i] = Changed{State: s, JSON: raw}
+		f.folded = append(f.folded, s)
+	}
+	return page, nil
+}
+
+// committed keeps the states the page folded last left its partnerships
+// in, in the shared cache: the page has committed.
+func (f *folder) committed() {
+	for _, s := range f.folded {
+		f.states.Keep(s)
+	}
+	f.folded = f.folded[:0]
+}
+
+// before returns the state of partnership id before event e.
+func (f *folder) before(ctx context.Context, id string, e eventstore.RecordedEvent) (partnership.State, error) {
+	want := e.Version - 1
+	if s, ok := f.latest[id]; ok && s.Version == want {
+		return s, nil
+	}
+	if want == 0 {
+		return partnership.State{}, nil
+	}
+	if s, ok := f.states.At(id, want); ok {
+		return s, nil
+	}
+	if s, ok := f.loaded[id]; ok && s.Version == want {
+		return s, nil
+	}
+	stream, err := readStream(ctx, f.store, e.StreamID, want)
+	if err != nil {
+		return partnership.State{}, err
+	}
+	return stream.History.Current(), nil
+}
+
+// load reads, in a few queries, the stored states of the partnerships of
+// events whose state before their first event in the page neither the
+// page so far nor the shared cache holds.
+func (f *folder) load(ctx context.Context, db *DB, events []eventstore.RecordedEvent) error {
+	clear(f.loaded)
+	if f.statesQuery == "" {
+		return nil
+	}
+	seen := make(map[string]bool, len(events)/4)
+	var missing []any
+	for _, e := range events {
+		id, ok := history.ID(e.StreamID)
+		if !ok || seen[id] {
+			continue // fold reports a stream that is no partnership's
+		}
+		seen[id] = true
+		if _, ok := f.latest[id]; ok || e.Version <= 1 {
 			continue
 		}
-		if _, ok := f.prev[id]; ok {
+		if _, ok := f.states.At(id, e.Version-1); ok {
 			continue
 		}
-		if _, ok := f.loaded[id]; ok {
-			continue
-		}
-		f.loaded[id] = partnership.State{}
 		missing = append(missing, id)
 	}
 	for len(missing) > 0 {
-		n := min(len(missing), rowsPerStatement)
+		n := min(len(missing), RowsPerStatement)
 		if err := f.loadStates(ctx, db, missing[:n]); err != nil {
 			return err
 		}
@@ -101,7 +228,7 @@ func (f *folder) begin(ctx context.Context, db *DB, batch []eventstore.RecordedE
 
 // loadStates reads the stored states of ids into f.loaded.
 func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
-	rows, err := db.w.QueryContext(ctx, db.dialect.bind(f.load+" ("+inList(len(ids))+")"), ids...)
+	rows, err := db.r.QueryContext(ctx, f.statesQuery+" ("+db.dialect.bind(InList(len(ids)))+")", ids...)
 	if err != nil {
 		return fmt.Errorf("load states: %w", err)
 	}
@@ -124,107 +251,24 @@ func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
 	return nil
 }
 
-// fold folds e, an event of the batch begin prepared, into its
-// partnership's state.
-func (f *folder) fold(ctx context.Context, e eventstore.RecordedEvent) (folded, error) {
-	var out folded
-	id, ok := history.ID(e.StreamID)
-	if !ok {
-		return out, fmt.Errorf("event %s: stream %s is not a partnership", e.EventID, e.StreamID)
-	}
-	ev, err := partnership.Decode(e.Type, e.SchemaVersion, e.Data)
+// readStream reads a partnership's stream from the store up to version
+// and replays it. Events are immutable, so every run reads the same.
+func readStream(ctx context.Context, store eventstore.Store, streamID string, version uint64) (*history.Stream, error) {
+	recorded, err := store.ReadStream(ctx, streamID)
 	if err != nil {
-		return out, fmt.Errorf("event %s: %w", e.EventID, err)
+		return nil, fmt.Errorf("read %s: %w", streamID, err)
 	}
-	out.entry = partnership.Entry{EventID: e.EventID, Version: e.Version, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt, Event: ev}
-
-	if out.prev, ok = f.dirty[id]; !ok {
-		if out.prev, ok = f.cache[id]; !ok {
-			if out.prev, ok = f.prev[id]; !ok {
-				if out.prev, ok = f.loaded[id]; !ok {
-					return out, fmt.Errorf("event %s: the state of %s was not loaded", e.EventID, id)
-				}
-			}
-		}
+	if uint64(len(recorded)) < version {
+		return nil, fmt.Errorf("read %s: %d events, want at least %d", streamID, len(recorded), version)
 	}
-	if next, ok := out.prev.Next(out.entry); ok {
-		out.next = next
-	} else {
-		if out.stream, err = readStream(ctx, f.store, e); err != nil {
-			return out, err
-		}
-		if out.next, err = partnership.Replay(out.stream.entries, partnership.View{}); err != nil {
-			return out, fmt.Errorf("replay %s to version %d: %w", e.StreamID, e.Version, err)
-		}
-	}
-	f.remember(id, out.next)
-	if _, ok := f.dirty[id]; !ok {
-		f.dirtyOrder = append(f.dirtyOrder, id)
-	}
-	f.dirty[id] = out.next
-	return out, nil
-}
-
-// changedState is a state the batch changed, with its JSON.
-type changedState struct {
-	state partnership.State
-	json  []byte
-}
-
-// changed returns each state changed since the last call, in the order
-// they were first changed, with its JSON, and keeps them as the previous
-// batch's.
-func (f *folder) changed() ([]changedState, error) {
-	out := make([]changedState, 0, len(f.dirtyOrder))
-	for _, id := range f.dirtyOrder {
-		s := f.dirty[id]
-		raw, err := json.Marshal(s)
-		if err != nil {
-			return nil, fmt.Errorf("encode state of %s: %w", id, err)
-		}
-		out = append(out, changedState{state: s, json: raw})
-	}
-	f.prev, f.dirty = f.dirty, f.prev
-	clear(f.dirty)
-	clear(f.loaded)
-	f.dirtyOrder = f.dirtyOrder[:0]
-	return out, nil
-}
-
-// readStream reads e's stream from the store up to and including e. Events
-// are immutable, so every run reads the same.
-func readStream(ctx context.Context, store eventstore.Store, e eventstore.RecordedEvent) (*stream, error) {
-	recorded, err := store.ReadStream(ctx, e.StreamID)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", e.StreamID, err)
-	}
-	if uint64(len(recorded)) < e.Version {
-		return nil, fmt.Errorf("read %s: %d events, want at least %d", e.StreamID, len(recorded), e.Version)
-	}
-	recorded = recorded[:e.Version]
+	recorded = recorded[:version:version]
 	entries, err := history.Entries(recorded)
 	if err != nil {
 		return nil, err
 	}
-	return &stream{recorded: recorded, entries: entries}, nil
-}
-
-func (f *folder) remember(id string, s partnership.State) {
-	if _, ok := f.cache[id]; !ok && len(f.cache) >= foldCacheSize {
-		for k := range f.cache { // an arbitrary victim: map order is random
-			delete(f.cache, k)
-			break
-		}
+	h, err := partnership.NewHistory(entries)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s to version %d: %w", streamID, version, err)
 	}
-	f.cache[id] = s
-}
-
-// Reset forgets every cached, loaded and changed state (after a failed
-// batch).
-func (f *folder) Reset() {
-	clear(f.cache)
-	clear(f.loaded)
-	clear(f.dirty)
-	clear(f.prev)
-	f.dirtyOrder = f.dirtyOrder[:0]
+	return &history.Stream{Recorded: recorded, History: h}, nil
 }

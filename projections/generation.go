@@ -2,23 +2,20 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/ThreeDotsLabs/watermill/message"
-
-	"github.com/samspill/samspill/eventstore"
-	"github.com/samspill/samspill/eventstore/pubsub"
+	"time"
 )
 
-// generation is one copy of a projection's tables and the run that fills
-// them. The active generation answers queries; a rebuild fills a new one
-// beside it and then takes its place.
+// generation is one copy of a projection's tables, their committed
+// position and what the run that fills them reports. The active
+// generation answers queries; a rebuild fills a new one beside it and then
+// takes its place. A generation this instance runs belongs to one run
+// (run.go) from launch until halt.
 type generation struct {
-	def    definition
+	def    Definition
 	number int
 	tables Tables
 	db     *DB
@@ -30,213 +27,71 @@ type generation struct {
 	// position is the last committed position: what queries see.
 	position atomic.Uint64
 
-	// run serialises the handler and finish: it guards w, batch and
-	// committing, which only they use. A commit in flight takes mu only,
-	// so a handler waiting for it while holding run cannot deadlock.
-	run sync.Mutex
-	w   writer
-	// batch holds the events of the page being handled (or, with one
-	// message per event, those acked since the last commit). They are
-	// folded and handed to a commit of their own, which writes their rows
-	// and the checkpoint in one transaction.
-	batch []eventstore.RecordedEvent
-	// committing receives the result of the commit in flight; nil when
-	// none is.
-	committing chan error
-
 	mu      sync.Mutex
-	broken  error // set when a batch failed; the run must restart
-	failed  chan error
 	moved   chan struct{} // closed at every commit and when the run ends
 	err     error         // why the generation stopped for good
 	stopped bool
 	// noSpace is why the last batch failed when it failed for lack of
-	// space, until a batch commits: the run is retried, not failed.
+	// space, until a batch commits: the batch is retried, not failed.
 	noSpace error
+	// x is the run writing the generation, nil before launch.
+	x *run
 
 	// inUse is held for reading by queries and for writing by drop.
 	inUse sync.RWMutex
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	// done is closed once no run writes the generation any more.
+	done chan struct{}
 }
 
-func newGenerationHandle(db *DB, def definition, number int, position uint64) *generation {
+func newGenerationHandle(db *DB, def Definition, number int, position uint64) *generation {
 	g := &generation{
 		def:    def,
 		number: number,
 		tables: tablesOf(def.Name(), number, db.dialect),
 		db:     db,
 		moved:  make(chan struct{}),
-		failed: make(chan error, 1),
 		done:   make(chan struct{}),
 	}
 	g.position.Store(position)
 	return g
 }
 
-// handle is the Watermill handler. The subscriber delivers a page of
-// events per message (pubsub.DeliverPages). handle folds the page, waits
-// for the previous page's commit, hands this one's to a commit of its own
-// and acks: the next page is read and folded while this one is written.
-// Messages of one event each (pubsub.DeliverEvents) are collected until
-// the last one of their page and handled then.
-//
-// Acking before the commit is safe: a run always restarts from the
-// committed checkpoint, so a batch whose commit fails is read again, never
-// lost, and once a batch failed handle refuses every later message until
-// the run restarts. Commits run one at a time, in position order. The
-// subscriber waits for each ack before sending the next message, so handle
-// never runs concurrently with itself.
-func (g *generation) handle(msg *message.Message) error {
-	g.run.Lock()
-	defer g.run.Unlock()
-	if err := g.brokenErr(); err != nil {
-		// Never go past a failed batch: the run restarts from the
-		// checkpoint.
-		return err
-	}
-	events, err := pubsub.PageFrom(msg)
-	if err == nil {
-		g.batch = append(g.batch, events...)
-		if msg.Metadata.Get(pubsub.MetaPageEnd) == "true" {
-			// The batch must not be cut short by the subscription ending
-			// between two statements; cancellation ends the run between
-			// batches.
-			err = g.foldAndCommit(context.WithoutCancel(msg.Context()))
+func (r *Runner) handle(def Definition, number int, position uint64) *generation {
+	g := newGenerationHandle(r.db, def, number, position)
+	g.failpoint = r.failpoint
+	return g
+}
+
+// halt stops the generation's part in its run, letting the batch being
+// written commit, and returns once no run writes it. The generation keeps
+// its committed position; a generation never launched is left alone.
+func (g *generation) halt() { haltAll(g) }
+
+// haltAll halts gens at once.
+func haltAll(gens ...*generation) {
+	var waits []*generation
+	for _, g := range gens {
+		g.mu.Lock()
+		x := g.x
+		g.mu.Unlock()
+		if x != nil {
+			x.release(g)
+			waits = append(waits, g)
 		}
 	}
-	if err != nil {
-		g.batch = g.batch[:0]
-		g.w.Reset()
-		g.breakRun(err)
-		return err
+	for _, g := range waits {
+		<-g.done
 	}
-	return nil
 }
 
-// foldAndCommit folds the batch and starts its commit once the previous
-// one has succeeded. The caller holds g.run.
-func (g *generation) foldAndCommit(ctx context.Context) error {
-	if len(g.batch) == 0 {
-		return nil
-	}
-	// Fold outside any transaction: with SQLite's single writer, other
-	// projections and this one's previous batch commit meanwhile.
-	write, err := g.w.Fold(ctx, g.db, g.batch)
-	if err != nil {
-		return err
-	}
-	last := g.batch[len(g.batch)-1].Position
-	g.batch = g.batch[:0]
-	if err := g.awaitCommit(); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	g.committing = done
-	go func() { done <- g.commit(ctx, write, last) }()
-	return nil
-}
-
-// awaitCommit waits for the commit in flight, if any, and returns its
-// error. The caller holds g.run.
-func (g *generation) awaitCommit() error {
-	if g.committing == nil {
-		return nil
-	}
-	err := <-g.committing
-	g.committing = nil
-	return err
-}
-
-// commit writes a folded batch, whose last event is at position last, and
-// the checkpoint in one transaction. A failure breaks the run at once, so
-// that it restarts from the checkpoint even if no message follows.
-func (g *generation) commit(ctx context.Context, write func(context.Context, *sql.Tx) error, last uint64) error {
-	err := g.commitTx(ctx, write, last)
-	if err != nil {
-		g.breakRun(err)
-		return err
-	}
-	g.position.Store(last)
+// committed records that a batch up to position committed.
+func (g *generation) committed(position uint64) {
+	g.position.Store(position)
 	g.mu.Lock()
 	g.noSpace = nil
 	g.notifyLocked()
 	g.mu.Unlock()
-	return nil
-}
-
-func (g *generation) commitTx(ctx context.Context, write func(context.Context, *sql.Tx) error, last uint64) error {
-	tx, err := g.db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin batch: %w", err)
-	}
-	defer tx.Rollback()
-	if err := write(ctx, tx); err != nil {
-		return err
-	}
-	if g.failpoint != nil {
-		if err := g.failpoint(g.def.Name()); err != nil {
-			return err
-		}
-	}
-	// The checkpoint moves only from the position this run committed
-	// last: should a second instance ever run the generation (a leader
-	// that lost its lease and does not know it yet), the one that is
-	// behind fails its batch instead of writing events twice.
-	moved, err := tx.ExecContext(ctx, g.db.q(`UPDATE projection_generations SET position = ? WHERE name = ? AND generation = ? AND position = ?`),
-		last, g.def.Name(), g.number, g.position.Load())
-	if err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
-	}
-	if n, err := moved.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("write checkpoint at %d: %w", last, errors.Join(errCheckpointMoved, err))
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit batch: %w", err)
-	}
-	return nil
-}
-
-// brokenErr returns why the run must restart, nil while it need not.
-func (g *generation) brokenErr() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.broken
-}
-
-// breakRun records the first failure of the run and tells the run to
-// restart from the checkpoint.
-func (g *generation) breakRun(err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.broken != nil {
-		return
-	}
-	g.broken = err
-	select {
-	case g.failed <- err:
-	default:
-	}
-}
-
-// finish ends a run: it waits for the commit in flight and commits an
-// intact batch left over (a clean shutdown keeps its work). It returns the
-// run's failure, if a commit failed.
-func (g *generation) finish() error {
-	g.run.Lock()
-	defer g.run.Unlock()
-	if err := g.awaitCommit(); err != nil {
-		return err
-	}
-	if g.brokenErr() != nil {
-		return nil // reported through failed
-	}
-	if err := g.foldAndCommit(context.Background()); err != nil {
-		g.breakRun(err)
-		return err
-	}
-	return g.awaitCommit()
 }
 
 func (g *generation) notifyLocked() {
@@ -270,8 +125,8 @@ func (g *generation) changed() <-chan struct{} {
 	return g.moved
 }
 
-// waitForStorage records that the run's last batch failed for lack of
-// space (cause); the next commit clears it.
+// waitForStorage records that the last batch failed for lack of space
+// (cause); the next commit clears it.
 func (g *generation) waitForStorage(cause error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -301,12 +156,129 @@ func (g *generation) markStopped(err error) {
 	g.notifyLocked()
 }
 
-// checkpoints adapts the generation to the subscriber: the subscriber starts
-// from the committed position; acks need no saving, because the handler
-// commits the checkpoint with the read model.
-type checkpoints struct{ g *generation }
+// prepare returns the generation to serve, creating an empty one if needed,
+// and drops every other generation of the projection.
+func (r *Runner) prepare(ctx context.Context, def Definition) (*generation, error) {
+	rows, err := r.db.w.QueryContext(ctx, r.db.q(`SELECT generation, schema, position, active FROM projection_generations WHERE name = ? ORDER BY generation`), def.Name())
+	if err != nil {
+		return nil, fmt.Errorf("read catalog of %s: %w", def.Name(), err)
+	}
+	var keep *generation
+	var stale []int
+	for rows.Next() {
+		var number, schema int
+		var position uint64
+		var active bool
+		if err := rows.Scan(&number, &schema, &position, &active); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read catalog of %s: %w", def.Name(), err)
+		}
+		if active && schema == def.SchemaVersion() {
+			keep = r.handle(def, number, position)
+			continue
+		}
+		stale = append(stale, number)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read catalog of %s: %w", def.Name(), err)
+	}
+	for _, n := range stale {
+		if err := r.drop(ctx, r.handle(def, n, 0)); err != nil {
+			return nil, err
+		}
+	}
+	if keep != nil {
+		return keep, nil
+	}
+	return r.create(ctx, def, serving)
+}
 
-func (c checkpoints) Load(context.Context, string) (uint64, error) { return c.g.position.Load(), nil }
-func (c checkpoints) Save(context.Context, string, uint64) error   { return nil }
+// use says what a new generation is for.
+type use int
 
-var _ pubsub.Checkpoints = checkpoints{}
+const (
+	// serving generations answer queries from their creation, so they
+	// get the query indexes with their tables.
+	serving use = iota
+	// shadow generations are filled by a rebuild beside the serving one
+	// and get the query indexes once they have caught up (see index).
+	shadow
+)
+
+// create makes a new, empty generation of def for u.
+func (r *Runner) create(ctx context.Context, def Definition, u use) (*generation, error) {
+	tx, err := r.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
+	}
+	defer tx.Rollback()
+	var number int
+	if err := tx.QueryRowContext(ctx, r.db.q(`SELECT coalesce(max(generation), 0) + 1 FROM projection_generations WHERE name = ?`), def.Name()).Scan(&number); err != nil {
+		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
+	}
+	t := tablesOf(def.Name(), number, r.db.dialect)
+	ddl := def.Schema(r.db.dialect)
+	if u == serving {
+		ddl += def.Indexes(r.db.dialect)
+	}
+	if _, err := tx.ExecContext(ctx, t.SQL(ddl)); err != nil {
+		return nil, fmt.Errorf("create tables of %s generation %d: %w", def.Name(), number, err)
+	}
+	if _, err := tx.ExecContext(ctx, r.db.q(`INSERT INTO projection_generations (name, generation, schema, position, active, created_at) VALUES (?, ?, ?, 0, ?, ?)`),
+		def.Name(), number, def.SchemaVersion(), u == serving, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("create generation of %s: %w", def.Name(), err)
+	}
+	return r.handle(def, number, 0), nil
+}
+
+// index creates the indexes queries need on g's tables (Definition.Indexes),
+// if they do not exist yet. A rebuild calls it once its shadow generation
+// has caught up and before the shadow takes over: building an index from
+// the finished table is one sort, where maintaining it during the replay
+// costs an index insert per row. Rows committed afterwards update it as
+// usual.
+func (r *Runner) index(ctx context.Context, g *generation) error {
+	if _, err := r.db.w.ExecContext(ctx, g.tables.SQL(g.def.Indexes(r.db.dialect))); err != nil {
+		return fmt.Errorf("index %s generation %d: %w", g.def.Name(), g.number, err)
+	}
+	return nil
+}
+
+// drop removes a generation's tables and catalog row once no query reads
+// them.
+func (r *Runner) drop(ctx context.Context, g *generation) error {
+	g.inUse.Lock()
+	defer g.inUse.Unlock()
+	tx, err := r.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
+	}
+	defer tx.Rollback()
+	for _, t := range g.def.Tables() {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS "`+g.tables.Name(t)+`"`); err != nil {
+			return fmt.Errorf("drop %s: %w", g.tables.Name(t), err)
+		}
+	}
+	for _, table := range []string{"projection_generations", "projection_failures"} {
+		if _, err := tx.ExecContext(ctx, r.db.q(`DELETE FROM `+table+` WHERE name = ? AND generation = ?`), g.def.Name(), g.number); err != nil {
+			return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("drop %s generation %d: %w", g.def.Name(), g.number, err)
+	}
+	return nil
+}
+
+// recordFailure tells the other instances why the generation stopped.
+func (r *Runner) recordFailure(g *generation, cause error) {
+	if _, err := r.db.w.ExecContext(context.Background(), r.db.q(`INSERT INTO projection_failures (name, generation, error, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (name, generation) DO UPDATE SET error = excluded.error, at = excluded.at`),
+		g.def.Name(), g.number, cause.Error(), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		r.log.Warn("record a projection's failure", "projection", g.def.Name(), "generation", g.number, "err", err)
+	}
+}

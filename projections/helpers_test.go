@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/internal/pgtest"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/projectionstest"
 )
 
 // clock is a settable clock shared by the service and the store.
@@ -95,7 +97,7 @@ func (e *env) location(t *testing.T, name string) string {
 }
 
 // openDB opens the read models called name; they are closed when t ends.
-func (e *env) openDB(t *testing.T, name string) *DB {
+func (e *env) openDB(t *testing.T, name string) *projections.DB {
 	t.Helper()
 	db, err := openReadModels(context.Background(), e.backend, e.location(t, name))
 	if err != nil {
@@ -107,20 +109,20 @@ func (e *env) openDB(t *testing.T, name string) *DB {
 
 // openReadModels opens the read models of backend at location (a file or
 // a connection string).
-func openReadModels(ctx context.Context, backend, location string) (*DB, error) {
+func openReadModels(ctx context.Context, backend, location string) (*projections.DB, error) {
 	if backend == onPostgres {
-		return OpenPostgres(ctx, location)
+		return projections.OpenPostgres(ctx, location)
 	}
-	return OpenSQLite(ctx, location)
+	return projections.OpenSQLite(ctx, location)
 }
 
 // runner opens the read models called name and starts the projections
 // over them; both are closed when t ends.
-func (e *env) runner(t *testing.T, name string, opts ...Option) *Runner {
+func (e *env) runner(t *testing.T, name string, opts ...projections.Option) *projections.Runner {
 	t.Helper()
 	db := e.openDB(t, name)
-	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
-	r := New(db, e.store, opts...)
+	opts = append([]projections.Option{projections.WithLogger(testLogger(t))}, opts...)
+	r := projections.New(db, e.store, definitions(), opts...)
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatalf("start projections: %v", err)
 	}
@@ -129,7 +131,7 @@ func (e *env) runner(t *testing.T, name string, opts ...Option) *Runner {
 }
 
 // catchUp waits until every projection of r has reached the store's head.
-func (e *env) catchUp(t *testing.T, r *Runner) {
+func (e *env) catchUp(t *testing.T, r *projections.Runner) {
 	t.Helper()
 	head, err := e.store.Head(context.Background())
 	if err != nil {
@@ -145,15 +147,15 @@ func (e *env) catchUp(t *testing.T, r *Runner) {
 // dump returns every row of the projection's active tables as text, by
 // base table name, sorted: two generations or two runners with equal
 // dumps hold equal read models.
-func dump(t *testing.T, r *Runner, name string) map[string][]string {
+func dump(t *testing.T, r *projections.Runner, name string) map[string][]string {
 	t.Helper()
-	s, err := r.slot(name)
+	def, err := r.Definition(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string][]string{}
-	err = r.read(context.Background(), name, func(tb Tables, db querier) error {
-		for _, base := range s.def.Tables() {
+	err = r.Read(context.Background(), name, func(tb projections.Tables, db projections.Querier) error {
+		for _, base := range def.Tables() {
 			rows, err := db.QueryContext(context.Background(), `SELECT * FROM "`+tb.Name(base)+`"`)
 			if err != nil {
 				return err
@@ -190,7 +192,7 @@ func dump(t *testing.T, r *Runner, name string) map[string][]string {
 }
 
 // sameDumps fails t unless every projection holds the same rows in a and b.
-func sameDumps(t *testing.T, a, b *Runner) {
+func sameDumps(t *testing.T, a, b *projections.Runner) {
 	t.Helper()
 	for _, name := range a.Names() {
 		da, db := dump(t, a, name), dump(t, b, name)
@@ -226,7 +228,7 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // waitStatus waits until every projection's status satisfies ok.
-func waitStatus(t *testing.T, r *Runner, ok func(Status) bool) {
+func waitStatus(t *testing.T, r *projections.Runner, ok func(projections.Status) bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -247,3 +249,6 @@ func waitStatus(t *testing.T, r *Runner, ok func(Status) bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// definitions are the read models the engine's tests run: samspill's own.
+func definitions() []projections.Definition { return projectionstest.Definitions() }

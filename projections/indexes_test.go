@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -7,22 +7,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/samspill/samspill/projections"
 )
 
 // indexes lists the indexes of every projection's active tables, by
 // projection, names without the generation's prefix, sorted.
-func indexes(t *testing.T, r *Runner) map[string][]string {
+func indexes(t *testing.T, r *projections.Runner) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, name := range r.Names() {
-		s, err := r.slot(name)
+		def, err := r.Definition(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = r.read(context.Background(), name, func(tb Tables, db querier) error {
-			for _, base := range s.def.Tables() {
+		err = r.Read(context.Background(), name, func(tb projections.Tables, db projections.Querier) error {
+			for _, base := range def.Tables() {
 				query := `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?`
-				if r.db.dialect.numbered {
+				if tb.Dialect() == projections.Postgres {
 					query = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`
 				}
 				rows, err := db.QueryContext(context.Background(), query, tb.Name(base))
@@ -35,7 +37,7 @@ func indexes(t *testing.T, r *Runner) map[string][]string {
 						rows.Close()
 						return err
 					}
-					out[name] = append(out[name], base+": "+strings.ReplaceAll(index, tb.prefix, "{p}"))
+					out[name] = append(out[name], base+": "+strings.ReplaceAll(index, tb.Prefix(), "{p}"))
 				}
 				rows.Close()
 				if err := rows.Err(); err != nil {
@@ -66,8 +68,12 @@ func TestRebuiltGenerationsHaveEveryIndex(t *testing.T) {
 		e.catchUp(t, live)
 		want := indexes(t, live)
 		for _, name := range live.Names() {
-			s, _ := live.slot(name)
-			for _, ddl := range strings.Split(s.def.Indexes(live.db.dialect), ";") {
+			def, _ := live.Definition(name)
+			dialect := projections.SQLite
+			if backend == onPostgres {
+				dialect = projections.Postgres
+			}
+			for _, ddl := range strings.Split(def.Indexes(dialect), ";") {
 				if _, index, ok := strings.Cut(ddl, "IF NOT EXISTS {p}"); ok {
 					index, _, _ = strings.Cut(index, " ")
 					if !slices.ContainsFunc(want[name], func(got string) bool { return strings.HasSuffix(got, ": {p}"+index) }) {
@@ -88,14 +94,14 @@ func TestRebuiltGenerationsHaveEveryIndex(t *testing.T) {
 		}
 
 		db := e.openDB(t, "offline.db")
-		offline := New(db, e.store)
+		offline := projections.New(db, e.store, definitions())
 		for _, name := range offline.Names() {
-			if err := offline.RebuildOffline(ctx, name, time.Second, nil); err != nil {
+			if err := offline.RebuildOffline(ctx, []string{name}, time.Second, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		offline.Close()
-		started := New(db, e.store)
+		started := projections.New(db, e.store, definitions())
 		if err := started.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,7 @@ func OpenPostgres(ctx context.Context, connString string) (*DB, error) {
 	pool.SetMaxOpenConns(postgresConns)
 	pool.SetMaxIdleConns(postgresConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{w: pool, r: pool, dialect: postgresDialect, leases: pgLeaser{connString: connString}, close: pool.Close}
+	db := &DB{w: pool, r: pool, dialect: Postgres, leases: pgLeaser{connString: connString}, close: pool.Close}
 	if err := db.migratePostgres(ctx); err != nil {
 		_ = pool.Close()
 		return nil, fmt.Errorf("open read models in PostgreSQL: %w", err)
@@ -107,7 +107,7 @@ func (l pgLeaser) tryAcquire(ctx context.Context, name string) (lease, error) {
 		return nil, fmt.Errorf("lease %s: %w", name, err)
 	}
 	var held bool
-	if err := conn.QueryRow(ctx, postgresDialect.bind(`SELECT pg_try_advisory_lock(`+advisoryKey+`)`), "projection/"+name).Scan(&held); err != nil {
+	if err := conn.QueryRow(ctx, Postgres.bind(`SELECT pg_try_advisory_lock(`+advisoryKey+`)`), "projection/"+name).Scan(&held); err != nil {
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("lease %s: %w", name, err)
 	}

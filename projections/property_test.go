@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // places are municipalities with the dates their codes were valid: old
@@ -169,7 +172,7 @@ func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
 		for seed := range uint64(seeds) {
 			t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 				e := newEnv(t, backend)
-				live := e.runner(t, "live.db", WithPageSize(7))
+				live := e.runner(t, "live.db", projections.WithPageSize(7))
 				w := &workload{t: t, r: rand.New(rand.NewPCG(seed, 11)), e: e, accepted: total}
 				for range 12 {
 					w.initiate()
@@ -191,7 +194,7 @@ func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
 				waitRebuilt(t, live, 2)
 				sameDumps(t, live, fresh)
 
-				page, err := live.Partnerships(context.Background(), ListFilter{Limit: 500})
+				page, err := summaries.NewQueries(live).Partnerships(context.Background(), summaries.ListFilter{Limit: 500})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,9 +222,9 @@ func TestPropertyIncrementalEqualsRebuild(t *testing.T) {
 }
 
 // waitRebuilt waits until every projection serves generation gen.
-func waitRebuilt(t *testing.T, r *Runner, gen int) {
+func waitRebuilt(t *testing.T, r *projections.Runner, gen int) {
 	t.Helper()
-	waitStatus(t, r, func(s Status) bool {
+	waitStatus(t, r, func(s projections.Status) bool {
 		if s.LastRebuildError != "" {
 			t.Fatalf("rebuild of %s failed: %s", s.Name, s.LastRebuildError)
 		}
@@ -252,12 +255,12 @@ func sameJSON(t *testing.T, a, b partnership.State) bool {
 // checkTimelineEntries checks that each partnership's timeline entries are
 // exactly the events in force in its stream, corrections resolved, under
 // today's municipality code.
-func checkTimelineEntries(t *testing.T, e *env, r *Runner, ids []string) {
+func checkTimelineEntries(t *testing.T, e *env, r *projections.Runner, ids []string) {
 	t.Helper()
 	ctx := context.Background()
 	got := map[string][]string{}
 	for _, code := range []string{"4203", "5006", "0301"} {
-		tl, err := r.Timeline(ctx, code, TimelineFilter{Limit: 100000})
+		tl, err := timeline.NewQueries(r).Timeline(ctx, code, timeline.Filter{Limit: 100000})
 		if err != nil {
 			t.Fatal(err)
 		}

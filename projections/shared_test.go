@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -8,21 +8,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // sharedRunners starts n Runners, named instance-0…, over one PostgreSQL
 // schema, as n samspill instances would; each is closed when t ends.
-func sharedRunners(t *testing.T, e *env, n int) []*Runner {
+func sharedRunners(t *testing.T, e *env, n int) []*projections.Runner {
 	t.Helper()
-	runners := make([]*Runner, n)
+	runners := make([]*projections.Runner, n)
 	for i := range runners {
-		db, err := OpenPostgres(context.Background(), e.location(t, "shared"))
+		db, err := projections.OpenPostgres(context.Background(), e.location(t, "shared"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		runners[i] = New(db, e.store, WithLogger(testLogger(t)), WithInstance(fmt.Sprint("instance-", i)))
+		runners[i] = projections.New(db, e.store, definitions(), projections.WithLogger(testLogger(t)), projections.WithInstance(fmt.Sprint("instance-", i)))
 		if err := runners[i].Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +36,7 @@ func sharedRunners(t *testing.T, e *env, n int) []*Runner {
 // leaders returns, per projection, the instance every runner names as its
 // leader, or an error when they disagree (for a moment after a change of
 // leader they may) or a runner does not lead what it claims.
-func leaders(runners []*Runner) (map[string]string, error) {
+func leaders(runners []*projections.Runner) (map[string]string, error) {
 	out := map[string]string{}
 	for _, r := range runners {
 		st, err := r.Status(context.Background())
@@ -46,9 +48,8 @@ func leaders(runners []*Runner) (map[string]string, error) {
 				return nil, fmt.Errorf("%s: instances disagree on the leader: %q and %q", s.Name, prev, s.Leader)
 			}
 			out[s.Name] = s.Leader
-			slot, _ := r.slot(s.Name)
-			if slot.leading() != (s.Leader == r.instance) {
-				return nil, fmt.Errorf("%s: %s leads: %v, but the catalog names %q", s.Name, r.instance, slot.leading(), s.Leader)
+			if r.Leading(s.Name) != (s.Leader == r.Instance()) {
+				return nil, fmt.Errorf("%s: %s leads: %v, but the catalog names %q", s.Name, r.Instance(), r.Leading(s.Name), s.Leader)
 			}
 		}
 	}
@@ -91,16 +92,18 @@ func TestSharedReadModelsOneLeaderFollowersFailover(t *testing.T) {
 	// A rebuild asked of a follower is run by the leader.
 	follower := runners[0]
 	for _, r := range runners {
-		if first[SummariesName] != r.instance {
+		if first[summaries.Name] != r.Instance() {
 			follower = r
 			break
 		}
 	}
-	if err := follower.Rebuild(context.Background(), SummariesName); err != nil {
+	if err := follower.Rebuild(context.Background(), summaries.Name); err != nil {
 		t.Fatalf("rebuild asked of a follower: %v", err)
 	}
 	for _, r := range runners {
-		waitStatus(t, r, func(s Status) bool { return s.Name != SummariesName || (s.Generation >= 2 && s.Rebuild == nil) })
+		waitStatus(t, r, func(s projections.Status) bool {
+			return s.Name != summaries.Name || (s.Generation >= 2 && s.Rebuild == nil)
+		})
 	}
 	clean := e.runner(t, "clean")
 	e.catchUp(t, clean)
@@ -110,10 +113,10 @@ func TestSharedReadModelsOneLeaderFollowersFailover(t *testing.T) {
 	}
 
 	// The leader of the timeline goes away; another takes over.
-	var gone *Runner
-	var rest []*Runner
+	var gone *projections.Runner
+	var rest []*projections.Runner
 	for _, r := range runners {
-		if r.instance == first[TimelineName] {
+		if r.Instance() == first[timeline.Name] {
 			gone = r
 		} else {
 			rest = append(rest, r)
@@ -125,12 +128,12 @@ func TestSharedReadModelsOneLeaderFollowersFailover(t *testing.T) {
 	}
 	for {
 		now, err := leaders(rest)
-		if l := now[TimelineName]; err == nil && l != gone.instance && l != "" {
-			t.Logf("%s took the lead of %s in %s", l, TimelineName, time.Since(start).Round(time.Millisecond))
+		if l := now[timeline.Name]; err == nil && l != gone.Instance() && l != "" {
+			t.Logf("%s took the lead of %s in %s", l, timeline.Name, time.Since(start).Round(time.Millisecond))
 			break
 		}
 		if time.Since(start) > 10*time.Second {
-			t.Fatalf("no instance took the lead of %s within 10 s: %v (%v)", TimelineName, now, err)
+			t.Fatalf("no instance took the lead of %s within 10 s: %v (%v)", timeline.Name, now, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -156,26 +159,28 @@ func TestCheckpointFencing(t *testing.T) {
 		w := loadWorkload(t, e, 9, 20)
 		r := e.runner(t, "fenced")
 		e.catchUp(t, r)
-		if _, err := r.db.w.Exec(r.db.q(`UPDATE projection_generations SET position = position + 1000000 WHERE name = ?`), TimelineName); err != nil {
+		if _, err := r.ExecCatalog(context.Background(), `UPDATE projection_generations SET position = position + 1000000 WHERE name = ?`, timeline.Name); err != nil {
 			t.Fatal(err)
 		}
 		for range 5 {
 			w.step()
 		}
-		waitStatus(t, r, func(s Status) bool { return s.Name != TimelineName || s.Status == StatusFailed })
+		waitStatus(t, r, func(s projections.Status) bool {
+			return s.Name != timeline.Name || s.Status == projections.StatusFailed
+		})
 		st, err := r.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range st {
-			if s.Name == TimelineName && !strings.Contains(s.Error, errCheckpointMoved.Error()) {
+			if s.Name == timeline.Name && !strings.Contains(s.Error, projections.ErrCheckpointMoved.Error()) {
 				t.Fatalf("fenced projection's error: %q", s.Error)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		head, _ := e.store.Head(ctx)
-		if err := r.WaitFor(ctx, head, TimelineName); !errors.Is(err, ErrFailed) {
+		if err := r.WaitFor(ctx, head, timeline.Name); !errors.Is(err, projections.ErrFailed) {
 			t.Fatalf("WaitFor on the fenced projection: %v", err)
 		}
 	})
@@ -189,56 +194,19 @@ func TestRebuildOfflineRefusedWhileAnInstanceLeads(t *testing.T) {
 	loadWorkload(t, e, 11, 10)
 	serving := sharedRunners(t, e, 1)[0]
 	e.catchUp(t, serving)
-	db, err := OpenPostgres(context.Background(), e.location(t, "shared"))
+	db, err := projections.OpenPostgres(context.Background(), e.location(t, "shared"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	offline := New(db, e.store)
-	if err := offline.RebuildOffline(context.Background(), TimelineName, time.Second, nil); !errors.Is(err, ErrLedElsewhere) {
+	offline := projections.New(db, e.store, definitions())
+	if err := offline.RebuildOffline(context.Background(), []string{timeline.Name}, time.Second, nil); !errors.Is(err, projections.ErrLedElsewhere) {
 		t.Fatalf("offline rebuild while a server leads: %v, want ErrLedElsewhere", err)
 	}
 	if err := serving.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := offline.RebuildOffline(context.Background(), TimelineName, time.Second, nil); err != nil {
+	if err := offline.RebuildOffline(context.Background(), []string{timeline.Name}, time.Second, nil); err != nil {
 		t.Fatalf("offline rebuild once no server runs: %v", err)
-	}
-}
-
-// TestReleasedLeaseIsFreeAtOnce: a lease given up is free the moment
-// release returns, for a session that is already open (another instance's,
-// which asks without first connecting), not only once PostgreSQL has
-// reaped the old session. Each handoff is a fresh chance for that race.
-func TestReleasedLeaseIsFreeAtOnce(t *testing.T) {
-	e := newEnv(t, onPostgres)
-	url := e.location(t, "shared")
-	leases := pgLeaser{connString: url}
-	ctx := context.Background()
-	other, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close(ctx)
-	key := postgresDialect.bind(advisoryKey)
-	for i := range 50 {
-		l, err := leases.tryAcquire(ctx, TimelineName)
-		if err != nil || l == nil {
-			t.Fatalf("handoff %d: take the lease: %v, %v", i, l, err)
-		}
-		if again, err := leases.tryAcquire(ctx, TimelineName); err != nil || again != nil {
-			t.Fatalf("handoff %d: a second holder while the first holds: %v, %v", i, again, err)
-		}
-		l.release()
-		var free bool
-		if err := other.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, "projection/"+TimelineName).Scan(&free); err != nil {
-			t.Fatal(err)
-		}
-		if !free {
-			t.Fatalf("handoff %d: the lease released just before is still held", i)
-		}
-		if _, err := other.Exec(ctx, `SELECT pg_advisory_unlock(`+key+`)`, "projection/"+TimelineName); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package projections
+package projections_test
 
 import (
 	"context"
@@ -10,13 +10,9 @@ import (
 	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/internal/pgtest"
 	"github.com/samspill/samspill/internal/smallfs"
+	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
 )
-
-// withRestartDelay sets the first pause before a failed run restarts
-// (tests only).
-func withRestartDelay(d time.Duration) Option {
-	return func(r *Runner) { r.restartDelay = d }
-}
 
 // TestFullDiskMakesProjectionsWaitNotFail puts the read models on a small
 // disk of their own (a tmpfs for SQLite, a tablespace on one for
@@ -40,7 +36,7 @@ func TestFullDiskMakesProjectionsWaitNotFail(t *testing.T) {
 			t.Fatalf("open read models: %v", err)
 		}
 		t.Cleanup(func() { db.Close() })
-		r := New(db, e.store, WithLogger(testLogger(t)), withRestartDelay(time.Millisecond))
+		r := projections.New(db, e.store, definitions(), projections.WithLogger(testLogger(t)), projections.WithRestartDelay(time.Millisecond))
 		if err := r.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -58,10 +54,10 @@ func TestFullDiskMakesProjectionsWaitNotFail(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range st {
-				if s.Status == StatusFailed {
+				if s.Status == projections.StatusFailed {
 					t.Fatalf("projection %s failed on a full disk: %s", s.Name, s.Error)
 				}
-				if s.Status == StatusCatchingUp && strings.Contains(s.Error, "waiting for storage space") {
+				if s.Status == projections.StatusCatchingUp && strings.Contains(s.Error, "waiting for storage space") {
 					return true
 				}
 			}
@@ -80,8 +76,8 @@ func TestFullDiskMakesProjectionsWaitNotFail(t *testing.T) {
 
 		smallfs.Free(t, filler)
 		e.catchUp(t, r)
-		waitStatus(t, r, func(s Status) bool { return s.Status == StatusLive && s.Error == "" })
-		page, err := r.Partnerships(ctx, ListFilter{Limit: 500})
+		waitStatus(t, r, func(s projections.Status) bool { return s.Status == projections.StatusLive && s.Error == "" })
+		page, err := summaries.NewQueries(r).Partnerships(ctx, summaries.ListFilter{Limit: 500})
 		if err != nil || len(page.Items) != sum.Partnerships {
 			t.Fatalf("%d summaries (%v) once space is back; want %d", len(page.Items), err, sum.Partnerships)
 		}

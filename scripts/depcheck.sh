@@ -6,7 +6,12 @@
 #     (eventstore/<adapter>; eventstore/pubsub, the Watermill Pub/Sub over the
 #     port, is no adapter), token stores (auth/<adapter>) and personal-data
 #     key stores (personal/<adapter>); tests may, and so may the adapters' own
-#     packages.
+#     packages;
+#  3. the projection engine (projections) names no read model, and a read
+#     model (projections/<model>: summaries, timeline, ...) names no other:
+#     each read model depends on the engine alone, and cmd hands the engine
+#     its definitions (non-test imports; projectionstest, the tests' helper,
+#     is no read model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 module=$(go list -m)
@@ -32,6 +37,22 @@ while read -r pkg imports; do
   for imp in $imports; do
     if [[ "$imp" =~ $adapters && "$imp" != "$module/eventstore/eventstoretest" && "$imp" != "$module/eventstore/pubsub" ]]; then
       echo "depcheck: $pkg imports the concrete adapter $imp (only cmd may)"
+      fail=1
+    fi
+  done
+done <<<"$all_imports"
+
+# 3. The engine knows no read model; read models know only the engine.
+readmodel="^$module/projections/[a-z]+$"
+while read -r pkg imports; do
+  case "$pkg" in
+    "$module"/projections|"$module"/projections/*) ;;
+    *) continue ;;
+  esac
+  [ "$pkg" = "$module/projections/projectionstest" ] && continue
+  for imp in $imports; do
+    if [[ "$imp" =~ $readmodel && "$imp" != "$module/projections/projectionstest" && "$imp" != "$pkg" ]]; then
+      echo "depcheck: $pkg imports the read model $imp (the engine and each read model depend on no read model)"
       fail=1
     fi
   done

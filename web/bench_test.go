@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/internal/synth"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // largeEvents is the events per partnership of the large data set: 2,000
@@ -56,7 +56,7 @@ func TestLargeTimelineIsOnePageUnder2MB(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	tl := timelineOf(t, s, "4203", projections.TimelineFilter{})
+	tl := timelineOf(t, s, "4203", timeline.Filter{})
 	if n := len(laneRe.FindAllString(body, -1)); n != largePartnerships || n != len(tl.Partnerships) {
 		t.Errorf("%d lanes, want %d", n, largePartnerships)
 	}
@@ -71,7 +71,7 @@ func TestLargeTimelineIsOnePageUnder2MB(t *testing.T) {
 
 // BenchmarkTimeline2000 measures GET /m/4203 over 2,000 partnerships
 // (16,000 markers), served in process, against the baseline of reading the
-// same timeline from the projection alone (projections.Timeline, 5,000
+// same timeline from the projection alone (timeline.Timeline, 5,000
 // entries a page, cursor after cursor), measured in the same iterations.
 // Reported: page_ms and query_ms per op, their ratio, the SVG render
 // alone, and the page's size.
@@ -92,7 +92,7 @@ func benchmarkTimeline(b *testing.B, s *site) {
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
-		tl, err := sequentialTimeline(ctx, s.proj, "4203", projections.TimelineFilter{})
+		tl, err := sequentialTimeline(ctx, s.proj, "4203", timeline.Filter{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,9 +129,9 @@ func syntheticTimeline(n, per int) timelineView {
 	for i := range n {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		began := start.Add(time.Duration(i%3000) * 24 * time.Hour)
-		v.Lanes = append(v.Lanes, projections.TimelinePartnership{ID: id, Title: fmt.Sprintf("Partnerskap nummer %d med et langt navn", i), ServiceArea: "culture", CollaborationModel: "network", Status: "active", StartedAt: began})
+		v.Lanes = append(v.Lanes, timeline.Partnership{ID: id, Title: fmt.Sprintf("Partnerskap nummer %d med et langt navn", i), ServiceArea: "culture", CollaborationModel: "network", Status: "active", StartedAt: began})
 		for j := range per {
-			v.Entries = append(v.Entries, projections.TimelineEntry{PartnershipID: id, EventID: id, Type: types[j%len(types)], OccurredAt: began.Add(time.Duration(j) * 20 * 24 * time.Hour), Summary: "Milestone: something happened"})
+			v.Entries = append(v.Entries, timeline.Entry{PartnershipID: id, EventID: id, Type: types[j%len(types)], OccurredAt: began.Add(time.Duration(j) * 20 * 24 * time.Hour), Summary: "Milestone: something happened"})
 		}
 	}
 	return v

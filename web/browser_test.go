@@ -17,7 +17,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // chromiumPath finds Chromium: Debian's /usr/bin/chromium, or a browser on
@@ -166,7 +166,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "front page", chromedp.WaitVisible(chromedp.CSS(`a[href="/m/4203"]`)))
 	screenshot(t, ctx, dir, "01-front.png")
 	do(t, ctx, "follow Arendal", chromedp.Click(chromedp.CSS(`a[href="/m/4203"]`)), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
-	all := timelineOf(t, s, "4203", projections.TimelineFilter{})
+	all := timelineOf(t, s, "4203", timeline.Filter{})
 	if got := count(t, ctx, "svg.timeline g.lane"); got != len(all.Partnerships) {
 		t.Errorf("%d lanes in the browser, want %d", got, len(all.Partnerships))
 	}
@@ -186,7 +186,7 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "filter", chromedp.SetValue(chromedp.CSS("#f-area"), "culture"), chromedp.Click(chromedp.CSS("form.filters button")))
 	waitUntil(t, ctx, "filtered page", `location.search.includes("service_area=culture")`)
 	do(t, ctx, "filtered timeline", chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
-	culture := timelineOf(t, s, "4203", projections.TimelineFilter{ServiceArea: "culture"})
+	culture := timelineOf(t, s, "4203", timeline.Filter{ServiceArea: "culture"})
 	if got := count(t, ctx, "svg.timeline g.lane"); got != len(culture.Partnerships) || got >= len(all.Partnerships) {
 		t.Errorf("filtered: %d lanes, want %d (of %d)", got, len(culture.Partnerships), len(all.Partnerships))
 	}

@@ -19,7 +19,8 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // timelinePage is how many entries one projection query returns; a page
@@ -47,7 +48,7 @@ type municipalityRow struct {
 func (p *Pages) index(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := strings.TrimSpace(c.Query("q"))
-	all, err := p.proj.Municipalities(ctx)
+	all, err := p.sums.Municipalities(ctx)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -64,7 +65,7 @@ func (p *Pages) index(c *gin.Context) {
 		}
 		// The lanes alone (Limit 0 returns no entries) give the counts by
 		// status and the years each partnership was active.
-		tl, err := p.proj.Timeline(ctx, m.Code, projections.TimelineFilter{})
+		tl, err := p.lines.Timeline(ctx, m.Code, timeline.Filter{})
 		if err != nil {
 			p.fail(c, err)
 			return
@@ -175,8 +176,8 @@ func queryString(raw string) string {
 }
 
 // parse checks the filter form; problems are plain sentences.
-func (f timelineFilterForm) parse() (projections.TimelineFilter, []string) {
-	var out projections.TimelineFilter
+func (f timelineFilterForm) parse() (timeline.Filter, []string) {
+	var out timeline.Filter
 	var problems []string
 	if f.From != "" {
 		t, err := time.ParseInLocation(time.DateOnly, f.From, calendar.Oslo)
@@ -210,15 +211,15 @@ func (f timelineFilterForm) parse() (projections.TimelineFilter, []string) {
 
 // loadTimeline reads every lane and every entry in range, following the
 // projection's cursors a page of timelinePage entries at a time.
-func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter projections.TimelineFilter) (projections.Timeline, error) {
+func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter timeline.Filter) (timeline.Timeline, error) {
 	filter.Limit = timelinePage
-	tl, err := p.proj.Timeline(ctx, string(code), filter)
+	tl, err := p.lines.Timeline(ctx, string(code), filter)
 	if err != nil {
 		return tl, fmt.Errorf("timeline of %s: %w", code, err)
 	}
 	for tl.NextCursor != nil {
 		filter.Cursor = *tl.NextCursor
-		more, err := p.proj.Timeline(ctx, string(code), filter)
+		more, err := p.lines.Timeline(ctx, string(code), filter)
 		if err != nil {
 			return tl, fmt.Errorf("timeline of %s: %w", code, err)
 		}
@@ -229,7 +230,7 @@ func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter proj
 }
 
 // timelinePage gathers and draws a municipality's timeline.
-func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineFilterForm, filter projections.TimelineFilter) (municipalityPage, error) {
+func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineFilterForm, filter timeline.Filter) (municipalityPage, error) {
 	tl, err := p.loadTimeline(ctx, code, filter)
 	if err != nil {
 		return municipalityPage{}, err
@@ -286,7 +287,7 @@ const maxResolvedLanes = 300
 // is it, with no query. When several were (Steinkjer 1702 or Verran 1724
 // before 2018), the partnership summaries say which, in one query, for up
 // to maxResolvedLanes such lanes; beyond that those lanes go unmarked.
-func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f projections.TimelineFilter, lanes []projections.TimelinePartnership) (map[string]string, error) {
+func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f timeline.Filter, lanes []timeline.Partnership) (map[string]string, error) {
 	out := map[string]string{}
 	chain := []kommune.Code{code}
 	for _, ch := range kommune.ChangesInto(code) {
@@ -315,7 +316,7 @@ func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f projections.T
 	if ambiguous == 0 || ambiguous > maxResolvedLanes {
 		return out, nil
 	}
-	page, err := p.proj.Partnerships(ctx, projections.ListFilter{
+	page, err := p.sums.Partnerships(ctx, summaries.ListFilter{
 		Municipality: string(code), Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
 		Limit: len(lanes) + 1,
 	})
@@ -507,14 +508,14 @@ func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, vi
 	if view.AsOf != nil && view.AsOf.Before(today) {
 		today = *view.AsOf
 	}
-	lane := projections.TimelinePartnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
-	var tes []projections.TimelineEntry
+	lane := timeline.Partnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
+	var tes []timeline.Entry
 	for _, e := range effective {
-		tes = append(tes, projections.TimelineEntry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(e.Event, names)})
+		tes = append(tes, timeline.Entry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(e.Event, names)})
 	}
 	from := time.Date(s.StartedAt.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	to := time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
-	return renderTimeline(timelineView{Lanes: []projections.TimelinePartnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(kommune.Code(s.CurrentMunicipality)), Single: true})
+	return renderTimeline(timelineView{Lanes: []timeline.Partnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(kommune.Code(s.CurrentMunicipality)), Single: true})
 }
 
 func savedMessage(eventType string) string {

@@ -13,7 +13,7 @@ import (
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // The timeline is drawn on the server as one SVG: a year axis, one lane per
@@ -148,8 +148,8 @@ func reformsInto(code kommune.Code) []reform {
 
 // timelineView is what the renderer draws.
 type timelineView struct {
-	Lanes   []projections.TimelinePartnership
-	Entries []projections.TimelineEntry
+	Lanes   []timeline.Partnership
+	Entries []timeline.Entry
 	// From and To bound the axis; Today ends ongoing spells.
 	From, To, Today time.Time
 	// Group is "", "service_area" or "collaboration_model".
@@ -202,13 +202,13 @@ func renderTimeline(v timelineView) renderedTimeline {
 	short := v.shortTitles()
 
 	// Entries by lane, in the order they occurred (the query's order).
-	byLane := make(map[string][]projections.TimelineEntry, len(v.Lanes))
+	byLane := make(map[string][]timeline.Entry, len(v.Lanes))
 	for _, e := range v.Entries {
 		byLane[e.PartnershipID] = append(byLane[e.PartnershipID], e)
 	}
 	lanes := slices.Clone(v.Lanes)
 	if v.Group != "" {
-		slices.SortStableFunc(lanes, func(a, b projections.TimelinePartnership) int {
+		slices.SortStableFunc(lanes, func(a, b timeline.Partnership) int {
 			return cmp.Compare(groupKey(a, v.Group), groupKey(b, v.Group))
 		})
 	}
@@ -330,7 +330,7 @@ func renderTimeline(v timelineView) renderedTimeline {
 	return renderedTimeline{SVG: template.HTML(b), Lanes: len(lanes), Markers: markers, ShortTitles: short} //nolint:gosec // escaped above
 }
 
-func groupKey(l projections.TimelinePartnership, group string) string {
+func groupKey(l timeline.Partnership, group string) string {
 	if group == "collaboration_model" {
 		return l.CollaborationModel
 	}
@@ -347,7 +347,7 @@ type spell struct {
 // resumes. Entries are those of the lane in the axis range; a lane whose
 // first pause-related entry is a resume was paused when the range began,
 // and a paused lane without any was paused throughout.
-func spells(l projections.TimelinePartnership, entries []projections.TimelineEntry, v timelineView) []spell {
+func spells(l timeline.Partnership, entries []timeline.Entry, v timelineView) []spell {
 	start := later(l.StartedAt, v.From)
 	end := v.Today
 	if l.EndedAt != nil {
@@ -411,7 +411,7 @@ func earlier(a, b time.Time) time.Time {
 // The lane's title is written beside it unless v is a single
 // partnership's (whose page names it); with v.shortTitles, markers are
 // titled with their type only.
-func appendLane(b []byte, l projections.TimelinePartnership, entries []projections.TimelineEntry, v timelineView, sc scale, cy int) ([]byte, int) {
+func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v timelineView, sc scale, cy int) ([]byte, int) {
 	short := v.shortTitles()
 	b = append(b, `<g class="lane `...)
 	b = escapeText(b, l.Status)
@@ -567,7 +567,7 @@ func escapeText(b []byte, s string) []byte {
 
 // sparkline draws the number of partnerships active in each year as a
 // small SVG line, with the numbers in its <title>.
-func sparkline(lanes []projections.TimelinePartnership, today time.Time) template.HTML {
+func sparkline(lanes []timeline.Partnership, today time.Time) template.HTML {
 	if len(lanes) == 0 {
 		return ""
 	}

@@ -37,6 +37,8 @@ import (
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // Config holds what the pages need.
@@ -48,6 +50,11 @@ type Config struct {
 	History *history.Store
 	// Projections answer the municipality list and the timelines. Required.
 	Projections *projections.Runner
+	// Summaries and Timeline are the read models' queries over
+	// Projections; summaries.NewQueries and timeline.NewQueries of
+	// Projections if nil.
+	Summaries *summaries.Queries
+	Timeline  *timeline.Queries
 	// Tokens signs people in and keeps their sessions. Without it no one
 	// can sign in: the pages are never open.
 	Tokens auth.SessionStore
@@ -73,6 +80,8 @@ type Pages struct {
 	svc      *app.Service
 	hist     *history.Store
 	proj     *projections.Runner
+	sums     *summaries.Queries
+	lines    *timeline.Queries
 	tokens   auth.SessionStore
 	log      *slog.Logger
 	now      func() time.Time
@@ -100,6 +109,13 @@ func New(cfg Config) (*Pages, error) {
 	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
 	if p.hist == nil {
 		p.hist = p.svc.History()
+	}
+	p.sums, p.lines = cfg.Summaries, cfg.Timeline
+	if p.sums == nil {
+		p.sums = summaries.NewQueries(p.proj)
+	}
+	if p.lines == nil {
+		p.lines = timeline.NewQueries(p.proj)
 	}
 	if p.log == nil {
 		p.log = slog.Default()

@@ -12,6 +12,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 var (
@@ -22,7 +23,7 @@ var (
 // timelineOf is what the projection holds for a municipality under f,
 // every entry (one cursor after the other, without the pages' windows):
 // what the page must show.
-func timelineOf(t testing.TB, s *site, code string, f projections.TimelineFilter) projections.Timeline {
+func timelineOf(t testing.TB, s *site, code string, f timeline.Filter) timeline.Timeline {
 	t.Helper()
 	tl, err := sequentialTimeline(context.Background(), s.proj, code, f)
 	if err != nil {
@@ -33,8 +34,8 @@ func timelineOf(t testing.TB, s *site, code string, f projections.TimelineFilter
 
 // sequentialTimeline is the projection's timeline alone, read as the pages
 // read it (the benchmarks' baseline, and what the tests count).
-func sequentialTimeline(ctx context.Context, r *projections.Runner, code string, f projections.TimelineFilter) (projections.Timeline, error) {
-	return (&Pages{proj: r}).loadTimeline(ctx, kommune.Code(code), f)
+func sequentialTimeline(ctx context.Context, r *projections.Runner, code string, f timeline.Filter) (timeline.Timeline, error) {
+	return (&Pages{proj: r, lines: timeline.NewQueries(r)}).loadTimeline(ctx, kommune.Code(code), f)
 }
 
 func countMarkers(body string) map[string]int {
@@ -45,7 +46,7 @@ func countMarkers(body string) map[string]int {
 	return out
 }
 
-func wantMarkers(entries []projections.TimelineEntry) map[string]int {
+func wantMarkers(entries []timeline.Entry) map[string]int {
 	out := map[string]int{}
 	for _, e := range entries {
 		out[markerIDs[e.Type]]++
@@ -85,7 +86,7 @@ func TestPagesShowDemoData(t *testing.T) {
 			if p.Status != http.StatusOK {
 				t.Fatalf("GET /m/%s = %d: %s", code, p.Status, p.Body)
 			}
-			tl := timelineOf(t, s, code, projections.TimelineFilter{})
+			tl := timelineOf(t, s, code, timeline.Filter{})
 			lanes := laneRe.FindAllStringSubmatch(p.Body, -1)
 			if len(lanes) != len(tl.Partnerships) || len(lanes) == 0 {
 				t.Errorf("%d lanes, want %d (one per partnership)", len(lanes), len(tl.Partnerships))
@@ -117,7 +118,7 @@ func TestPagesShowDemoData(t *testing.T) {
 		if p.Status != http.StatusOK {
 			t.Fatalf("status %d", p.Status)
 		}
-		tl := timelineOf(t, s, "4203", projections.TimelineFilter{ServiceArea: "culture", Status: "active"})
+		tl := timelineOf(t, s, "4203", timeline.Filter{ServiceArea: "culture", Status: "active"})
 		lanes := laneRe.FindAllStringSubmatch(p.Body, -1)
 		if len(lanes) != len(tl.Partnerships) {
 			t.Errorf("%d lanes, want %d", len(lanes), len(tl.Partnerships))
@@ -237,7 +238,7 @@ func TestPagesShowDemoData(t *testing.T) {
 	})
 }
 
-func mustFilter(t testing.TB, from, to string) projections.TimelineFilter {
+func mustFilter(t testing.TB, from, to string) timeline.Filter {
 	f, problems := timelineFilterForm{From: from, To: to}.parse()
 	if len(problems) > 0 {
 		t.Fatal(problems)

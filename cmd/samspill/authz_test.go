@@ -21,6 +21,7 @@ import (
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
 )
 
 // The principals of the authorization matrix.
@@ -139,7 +140,7 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := projections.New(db, store, projections.WithLogger(log))
+	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
 	if err := runner.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +321,7 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 func TestAuthorizationMatrix(t *testing.T) {
 	s := newTestSite(t)
 	id, partner, event, contact := s.initiate(t)
-	params := strings.NewReplacer(":id", id, ":partner_id", partner, ":code", "4203", ":name", projections.SummariesName,
+	params := strings.NewReplacer(":id", id, ":partner_id", partner, ":code", "4203", ":name", summaries.Name,
 		":contact_id", contact, ":action", "milestone", "*file", "style.css")
 	today := time.Now().Format(time.DateOnly)
 	bodies := map[string]string{
@@ -340,7 +341,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"/corrections":            `{"corrected_event_id":"` + event + `","reason":"feil"}`,
 		"/p/new":                  "municipality=4203&title=Ny&service_area=culture&collaboration_model=network&partner_name_0=Kor&partner_kind_0=voluntary_organisation&goals=M%C3%A5l&occurred_at=" + today,
 		"/p/" + id + "/milestone": "kind=meeting&title=M%C3%B8te&occurred_at=" + today,
-		"/api/v1/admin/projections/" + projections.SummariesName + "/rebuild": "",
+		"/api/v1/admin/projections/" + summaries.Name + "/rebuild": "",
 	}
 	routes := s.engine.Routes()
 	seen := map[string]bool{}

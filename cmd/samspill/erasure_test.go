@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/samspill/samspill/projections"
 )
 
 // personalData is what the test's contact person is: it must be readable
@@ -152,7 +150,7 @@ func TestPersonalDataIsSealedRedactedAndErasable(t *testing.T) {
 
 	// Every other fact stays replayable: rebuild the read models, and the
 	// partnership reads as before.
-	for _, name := range projections.Names() {
+	for _, name := range readModelNames() {
 		if status, body := s.call(t, admin, http.MethodPost, "/api/v1/admin/projections/"+name+"/rebuild", "", ""); status != http.StatusAccepted {
 			t.Fatalf("rebuild %s: %d %s", name, status, body)
 		}

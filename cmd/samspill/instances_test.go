@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/internal/pgtest"
-	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 // Settings of the several-instances test.
@@ -61,9 +61,9 @@ func TestSeveralInstancesShareOnePostgreSQL(t *testing.T) {
 	for kill := 1; kill <= instanceKills; kill++ {
 		h.iter = kill
 		led := h.leaders()
-		victim := h.node(led[projections.TimelineName])
+		victim := h.node(led[timeline.Name])
 		if victim == nil {
-			h.fatalf("no instance leads %s: %v", projections.TimelineName, led)
+			h.fatalf("no instance leads %s: %v", timeline.Name, led)
 		}
 		h.load(h.window(), victim)
 		h.awaitTakeOver(victim, led)

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 )
 
 func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
@@ -23,7 +25,7 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 	b.eventFlags(fs)
 	b.sharedFlags(fs)
 	usageWithEnv(fs, "samspill projections rebuild [NAME] [--data ./samspill-data] [--store ...] [--readmodel ...]\n\n"+
-		"Rebuilds the named read model ("+strings.Join(projections.Names(), ", ")+";\n"+
+		"Rebuilds the named read model ("+strings.Join(readModelNames(), ", ")+";\n"+
 		"every one when NAME is omitted) from the events,\n"+
 		"with a progress bar on a terminal and log lines otherwise. It is refused while\n"+
 		"samspill serve runs on the same data folder, or on the same PostgreSQL read\n"+
@@ -41,9 +43,25 @@ func projectionsCommand(fs *flag.FlagSet, env environment) func(context.Context,
 	}
 }
 
-// rebuildProjections rebuilds the named projections offline.
+// readModels are the read models samspill runs, in the order
+// /admin/projections reports them: what cmd hands the projection engine.
+func readModels() []projections.Definition {
+	return []projections.Definition{summaries.Projection{}, timeline.Projection{}}
+}
+
+// readModelNames lists the read models' names.
+func readModelNames() []string {
+	var names []string
+	for _, d := range readModels() {
+		names = append(names, d.Name())
+	}
+	return names
+}
+
+// rebuildProjections rebuilds the named projections offline, together:
+// the log is read and folded once for all of them.
 func rebuildProjections(ctx context.Context, b backend, names []string, env environment) error {
-	known := projections.Names()
+	known := readModelNames()
 	if len(names) == 0 {
 		names = known
 	}
@@ -68,25 +86,45 @@ func rebuildProjections(ctx context.Context, b backend, names []string, env envi
 		return err
 	}
 	defer db.Close()
-	runner := projections.New(db, store, projections.WithLogger(log))
+	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
 	defer runner.Close()
-	for _, name := range names {
-		show := newProgress(env.stdout, "rebuild "+name)
-		start := time.Now()
-		err := runner.RebuildOffline(ctx, name, time.Second/4, func(p projections.Progress) { show(p.Done, p.Total) })
-		if err != nil {
-			return err
+	// The projections rebuild together: one bar on a terminal, else one
+	// progress line per projection.
+	labels := names
+	if isTerminal(env.stdout) {
+		labels = []string{strings.Join(names, ", ")}
+	}
+	shows := make([]func(done, total uint64), len(labels))
+	for i, label := range labels {
+		shows[i] = newProgress(env.stdout, "rebuild "+label)
+	}
+	start := time.Now()
+	err = runner.RebuildOffline(ctx, names, time.Second/4, func(p projections.Progress) {
+		for _, show := range shows {
+			show(p.Done, p.Total)
 		}
-		fmt.Fprintf(env.stdout, "%s rebuilt in %s\n", name, time.Since(start).Round(time.Millisecond))
+	})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	for _, name := range names {
+		fmt.Fprintf(env.stdout, "%s rebuilt in %s\n", name, took)
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newProgress returns a reporter of done out of total events: a bar with
 // rate and ETA when w is a terminal, else a log line at most every few
 // seconds. label names the work ("rebuild NAME", "import FILE").
 func newProgress(w io.Writer, label string) func(done, total uint64) {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		var bar *progressbar.ProgressBar
 		return func(done, total uint64) {
 			if bar == nil {

@@ -21,6 +21,8 @@ import (
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
+	"github.com/samspill/samspill/projections/summaries"
+	"github.com/samspill/samspill/projections/timeline"
 	"github.com/samspill/samspill/publish"
 	"github.com/samspill/samspill/web"
 )
@@ -156,12 +158,15 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		return err
 	}
 	registry := prometheus.NewRegistry()
-	readModels, err := cfg.openReadModels(ctx, log)
+	readModelDB, err := cfg.openReadModels(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer readModels.Close()
-	runner := projections.New(readModels, store, projections.WithLogger(log), projections.WithMetrics(registry), projections.WithInstance(cfg.instance))
+	defer readModelDB.Close()
+	// One cache of current states for the commands and the projections.
+	states := history.NewStates(0)
+	runner := projections.New(readModelDB, store, readModels(), projections.WithLogger(log), projections.WithMetrics(registry),
+		projections.WithInstance(cfg.instance), projections.WithStates(states))
 	if err := registry.Register(runner); err != nil {
 		return fmt.Errorf("register projection metrics: %w", err)
 	}
@@ -183,8 +188,8 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	}
 	streamsDone := make(chan struct{})
 	handler, err := site{
-		store: store, runner: runner, tokens: tokens, keys: keys, secret: secret,
-		log: log, registry: registry, streamsDone: streamsDone,
+		store: store, runner: runner, summaries: summaries.NewQueries(runner), timeline: timeline.NewQueries(runner),
+		tokens: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 	}.handler()
 	if err != nil {
 		return err
@@ -260,6 +265,8 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 type site struct {
 	store       eventstore.Store
 	runner      *projections.Runner
+	summaries   *summaries.Queries
+	timeline    *timeline.Queries
 	tokens      auth.SessionStore
 	keys        personal.KeyStore
 	secret      []byte
@@ -282,6 +289,8 @@ func (s site) handler() (http.Handler, error) {
 		History:        hist,
 		Store:          s.store,
 		Projections:    s.runner,
+		Summaries:      s.summaries,
+		Timeline:       s.timeline,
 		Tokens:         s.tokens,
 		Logger:         s.log,
 		Registry:       s.registry,
@@ -292,7 +301,8 @@ func (s site) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: s.summaries, Timeline: s.timeline,
+		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	if err != nil {
 		return nil, err
 	}

@@ -29,11 +29,11 @@ const (
 	DeliverEvents Delivery = iota
 	// DeliverPages sends one message per ReadAll page: every event of the
 	// topic the page holds, in position order, which PageFrom returns. It
-	// is for handlers in the same process that fold many events at once
-	// (projections): the per-message cost of Watermill (a message, its
-	// metadata, a goroutine and an ack round trip) is paid once per page,
-	// not once per event. The events travel in the message's context, not
-	// in its payload, so a copy of the message does not carry them.
+	// is for handlers that fold many events at once (projections): the
+	// per-message cost of Watermill (a message, its metadata, a goroutine
+	// and an ack round trip) is paid once per page, not once per event.
+	// The events are the message's payload (EncodePage), so a copy of the
+	// message, or one forwarded elsewhere, carries them too.
 	DeliverPages
 )
 

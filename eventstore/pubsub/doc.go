@@ -33,7 +33,8 @@
 // one message per page it read instead: the topic's events of the page, in
 // position order, the same rules of order, acks, nacks and checkpoints
 // applied to the page as a whole (its ack saves the position of its last
-// event). PageFrom returns the events. This is the mode for projections,
+// event). The payload holds the events (EncodePage, a compact binary form;
+// PageFrom and DecodePage read it). This is the mode for projections,
 // which apply a page in one transaction anyway; the default mode is the one
 // Watermill's universal suite checks.
 package pubsub

@@ -154,50 +154,31 @@ func (d delivery) message() *message.Message {
 	return msg
 }
 
-// envelopeKey is the context key under which the Subscriber attaches the
-// stored event to its message.
-type envelopeKey struct{}
-
-// pageKey is the context key under which the Subscriber attaches a page's
-// events to a DeliverPages message.
-type pageKey struct{}
-
-// page is what a pageKey holds: the events, and the UUID of the message
-// they were attached for (a context outlives a copied message).
-type page struct {
-	uuid   string
-	events []eventstore.RecordedEvent
-}
-
 // pageNamespace makes page message UUIDs (version 5) from the topic and the
 // page's positions: every delivery of a page, a redelivery after a nack or
 // a later subscription's, has the same UUID.
 var pageNamespace = uuid.MustParse("0b7f8e9c-55a1-4c2e-9f0e-3d6a2b1c4e77")
 
-// newPageMessage returns a fresh message for a page of topic's events and
-// the value its context must carry.
-func newPageMessage(topic string, events []eventstore.RecordedEvent) (*message.Message, *page) {
+// newPageMessage returns a fresh message carrying a page of topic's events
+// as its payload (EncodePage).
+func newPageMessage(topic string, events []eventstore.RecordedEvent, payload []byte) *message.Message {
 	first, last := events[0].Position, events[len(events)-1].Position
 	id := uuid.NewSHA1(pageNamespace, fmt.Appendf(nil, "%s/%d/%d", topic, first, last)).String()
-	msg := message.NewMessage(id, nil)
+	msg := message.NewMessage(id, payload)
 	msg.Metadata = message.Metadata{
 		MetaPageFirst:  strconv.FormatUint(first, 10),
 		MetaPageLast:   strconv.FormatUint(last, 10),
 		MetaPageEvents: strconv.Itoa(len(events)),
 		MetaPageEnd:    "true",
 	}
-	return msg, &page{uuid: id, events: events}
+	return msg
 }
 
 // PageFrom returns the events a message the Subscriber delivered carries,
-// in position order: every event of its page for a DeliverPages message,
-// the one event (as EventFrom returns it) for a DeliverEvents message.
-//
-// The events of a page are shared by every delivery of the page (a
-// redelivery after a nack gets the same slice): callers must not modify
-// them. A page message carries its events only in its context; one whose
-// context does not hold them (a copy) is an error wrapping
-// ErrNotStoredEvent.
+// in position order: every event of its page for a DeliverPages message
+// (DecodePage of its payload), the one event (as EventFrom returns it) for
+// a DeliverEvents message. A message that is neither, or whose payload is
+// not a page, is an error wrapping ErrNotStoredEvent.
 func PageFrom(msg *message.Message) ([]eventstore.RecordedEvent, error) {
 	if msg == nil {
 		return nil, fmt.Errorf("page from message: %w: nil message", ErrNotStoredEvent)
@@ -209,10 +190,11 @@ func PageFrom(msg *message.Message) ([]eventstore.RecordedEvent, error) {
 		}
 		return []eventstore.RecordedEvent{e}, nil
 	}
-	if p, ok := msg.Context().Value(pageKey{}).(*page); ok && p.uuid == msg.UUID {
-		return p.events, nil
+	events, err := DecodePage(msg.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("page from message %s: %w: %w", msg.UUID, ErrNotStoredEvent, err)
 	}
-	return nil, fmt.Errorf("page from message %s: %w: its context does not carry the page", msg.UUID, ErrNotStoredEvent)
+	return events, nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -227,16 +209,9 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 //
 // A missing or malformed key, or a payload that is not JSON, is an error
 // wrapping ErrNotStoredEvent that names every problem.
-//
-// A message straight from a Subscriber carries the event it was built from
-// in its context; EventFrom returns that one without parsing (a projection
-// reading a million events saves the parsing of a million envelopes).
 func EventFrom(msg *message.Message) (eventstore.RecordedEvent, error) {
 	if msg == nil {
 		return eventstore.RecordedEvent{}, fmt.Errorf("event from message: %w: nil message", ErrNotStoredEvent)
-	}
-	if e, ok := msg.Context().Value(envelopeKey{}).(*eventstore.RecordedEvent); ok && e.EventID == msg.Metadata.Get(MetaEventID) {
-		return *e, nil
 	}
 	p := metaParser{md: msg.Metadata}
 	e := eventstore.RecordedEvent{

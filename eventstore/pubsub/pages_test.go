@@ -78,7 +78,9 @@ func TestPagesDeliverTheTopicsEventsOfEachPage(t *testing.T) {
 		} {
 			assert.Equal(t, v, msg.Metadata.Get(k), "page %d, metadata %s", i, k)
 		}
-		assert.Empty(t, msg.Payload, "page %d: the events travel in the context", i)
+		fromPayload, err := pubsub.DecodePage(msg.Payload)
+		require.NoError(t, err, "page %d: the payload is the page", i)
+		assert.Equal(t, events, fromPayload, "page %d: the payload is the page", i)
 		expectNothing(t, ch) // the next page only after the ack
 		require.True(t, msg.Ack())
 	}
@@ -182,14 +184,21 @@ func TestPageFrom(t *testing.T) {
 	assert.Equal(t, stored[:1], got)
 	msg.Ack()
 
-	// A copy of a page message does not carry the page.
+	// A page message carries its events as payload: a copy carries them
+	// too; a spoilt payload is refused.
 	pages := newSubscriber(t, store, pagesConfig(pubsub.SubscriberConfig{}))
 	msg = receive(t, subscribe(t, t.Context(), pages, "partnership"))
 	got, err = pubsub.PageFrom(msg)
 	require.NoError(t, err)
 	assert.Equal(t, stored, got)
-	_, err = pubsub.PageFrom(msg.Copy())
+	copied, err := pubsub.PageFrom(msg.Copy())
+	require.NoError(t, err)
+	assert.Equal(t, stored, copied)
+	spoilt := msg.Copy()
+	spoilt.Payload = spoilt.Payload[:len(spoilt.Payload)-1]
+	_, err = pubsub.PageFrom(spoilt)
 	assert.ErrorIs(t, err, pubsub.ErrNotStoredEvent)
+	assert.ErrorIs(t, err, pubsub.ErrMalformedPage)
 	_, err = pubsub.PageFrom(nil)
 	assert.ErrorIs(t, err, pubsub.ErrNotStoredEvent)
 	msg.Ack()
@@ -282,4 +291,41 @@ func TestPagesLeaveNoGoroutine(t *testing.T) {
 	}
 	require.NoError(t, sub.Close())
 	expectNoLeak(t, baseline)
+}
+
+// TestPageCodecRoundTripsEveryField encodes events with every field set,
+// times outside the range of UnixNano among them, and decodes them back;
+// every truncation of the payload, and a payload with bytes to spare or
+// of another format, is refused.
+func TestPageCodecRoundTripsEveryField(t *testing.T) {
+	t.Parallel()
+	events := []eventstore.RecordedEvent{
+		{
+			EventID: "e1", Type: "MilestoneLogged", SchemaVersion: 2, StreamID: "partnership-1", Version: 7, Position: 1 << 40,
+			OccurredAt: time.Date(1601, 1, 2, 3, 4, 5, 6, time.UTC), RecordedAt: time.Date(2026, 11, 30, 23, 59, 59, 999999999, time.UTC),
+			Metadata: eventstore.Metadata{Actor: eventstore.Actor{Subject: "åse", Role: "coordinator"}, CorrelationID: "c", CausationID: "d", IdempotencyKey: "k"},
+			Data:     []byte(`{"title":"møte"}`),
+		},
+		{EventID: "e2", Type: "GoalChanged", SchemaVersion: -1, StreamID: "s", OccurredAt: time.Unix(0, 0).UTC(), RecordedAt: time.Date(2300, 1, 1, 0, 0, 0, 1, time.UTC), Data: []byte(`{}`)},
+	}
+	payload := pubsub.EncodePage(events)
+	got, err := pubsub.DecodePage(payload)
+	require.NoError(t, err)
+	assert.Equal(t, events, got)
+	clear(payload) // the events own their memory
+	assert.Equal(t, events, got)
+
+	payload = pubsub.EncodePage(events)
+	for n := range len(payload) {
+		_, err := pubsub.DecodePage(payload[:n])
+		assert.ErrorIs(t, err, pubsub.ErrMalformedPage, "truncated to %d of %d bytes", n, len(payload))
+	}
+	_, err = pubsub.DecodePage(append(payload, 0))
+	assert.ErrorIs(t, err, pubsub.ErrMalformedPage, "a byte to spare")
+	payload[0]++
+	_, err = pubsub.DecodePage(payload)
+	assert.ErrorIs(t, err, pubsub.ErrMalformedPage, "another format")
+	empty, err := pubsub.DecodePage(pubsub.EncodePage(nil))
+	require.NoError(t, err)
+	assert.Empty(t, empty)
 }

@@ -77,14 +77,14 @@ func (s *subscription) run(ctx context.Context, after uint64) {
 }
 
 // runPages delivers the topic's events after position after a page at a
-// time until ctx is done. It reads one page ahead: the next page is read
-// while the current one is out, so a consumer that is slower than the
-// store never waits for a read, and one that is faster waits for one read
-// at a time, as without read-ahead. Delivery order and acks are those of
-// run.
+// time until ctx is done. It reads one page ahead: the next page is read,
+// and its payload encoded, while the current one is out, so a consumer
+// that is slower than the store never waits for a read, and one that is
+// faster waits for one read at a time, as without read-ahead. Delivery
+// order and acks are those of run.
 func (s *subscription) runPages(ctx context.Context, after uint64) {
 	readCtx, stop := context.WithCancel(ctx)
-	pages := make(chan []eventstore.RecordedEvent)
+	pages := make(chan topicPage)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
@@ -106,19 +106,29 @@ func (s *subscription) runPages(ctx context.Context, after uint64) {
 					return
 				}
 			}
+			after = page[len(page)-1].Position
+			events := s.topicEvents(page)
+			if len(events) == 0 {
+				continue
+			}
 			select {
-			case pages <- page:
+			case pages <- topicPage{events: events, payload: EncodePage(events)}:
 			case <-readCtx.Done():
 				return
 			}
-			after = page[len(page)-1].Position
 		}
 	})
-	for page := range pages {
-		if !s.deliverPage(ctx, page) {
+	for p := range pages {
+		if !s.deliverPage(ctx, p) {
 			return
 		}
 	}
+}
+
+// topicPage is a page's events of the topic and their first payload.
+type topicPage struct {
+	events  []eventstore.RecordedEvent
+	payload []byte
 }
 
 // read returns the page after position after, retrying failures with
@@ -148,44 +158,48 @@ func (s *subscription) deliverEvent(ctx context.Context, e eventstore.RecordedEv
 	if err != nil {
 		s.log.Error("event delivered raw", err, watermill.LogFields{"position": e.Position})
 	}
-	return s.deliver(ctx, e.Position, func() (*message.Message, context.Context) {
-		return d.message(), context.WithValue(ctx, envelopeKey{}, &e)
-	})
+	return s.deliver(ctx, e.Position, d.message)
 }
 
-// deliverPage sends the topic's events of page in one message until it is
-// acked and its checkpoint saved; false when ctx ended first. A page
-// without events of the topic sends nothing.
-func (s *subscription) deliverPage(ctx context.Context, page []eventstore.RecordedEvent) bool {
-	events := page
+// topicEvents returns the events of page in the topic, the page itself
+// when all are.
+func (s *subscription) topicEvents(page []eventstore.RecordedEvent) []eventstore.RecordedEvent {
 	for i, e := range page {
 		if !InTopic(e.StreamID, s.topic) {
 			// Copy the topic's events, the page's own slice stays whole.
-			events = append(make([]eventstore.RecordedEvent, 0, len(page)), page[:i]...)
+			events := append(make([]eventstore.RecordedEvent, 0, len(page)), page[:i]...)
 			for _, e := range page[i+1:] {
 				if InTopic(e.StreamID, s.topic) {
 					events = append(events, e)
 				}
 			}
-			break
+			return events
 		}
 	}
-	if len(events) == 0 {
-		return true
-	}
-	return s.deliver(ctx, events[len(events)-1].Position, func() (*message.Message, context.Context) {
-		msg, p := newPageMessage(s.topic, events)
-		return msg, context.WithValue(ctx, pageKey{}, p)
+	return page
+}
+
+// deliverPage sends p in one message until it is acked and its checkpoint
+// saved; false when ctx ended first. The first message gets p's payload,
+// a redelivery a payload of its own.
+func (s *subscription) deliverPage(ctx context.Context, p topicPage) bool {
+	return s.deliver(ctx, p.events[len(p.events)-1].Position, func() *message.Message {
+		payload := p.payload
+		if payload == nil {
+			payload = EncodePage(p.events)
+		}
+		p.payload = nil
+		return newPageMessage(s.topic, p.events, payload)
 	})
 }
 
-// deliver sends a fresh message from next (the message and the context it
-// carries, derived from ctx) until one is acked and position saved as the
-// checkpoint; false when ctx ended first.
-func (s *subscription) deliver(ctx context.Context, position uint64, next func() (*message.Message, context.Context)) bool {
+// deliver sends a fresh message from next, its context derived from ctx,
+// until one is acked and position saved as the checkpoint; false when ctx
+// ended first.
+func (s *subscription) deliver(ctx context.Context, position uint64, next func() *message.Message) bool {
 	for {
-		msg, carried := next()
-		msgCtx, cancel := context.WithCancel(carried)
+		msg := next()
+		msgCtx, cancel := context.WithCancel(ctx)
 		msg.SetContext(msgCtx)
 		select {
 		case s.out <- msg:

@@ -1,22 +1,27 @@
-package projections
+package summaries
 
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/projections"
 )
 
-// ErrBadCursor means a list cursor was not made by this server.
-var ErrBadCursor = errors.New("malformed cursor")
+// Queries answers the partnership list, the municipality counts and the
+// stats from the active generation of the summaries, as the engine names
+// it. Safe for concurrent use.
+type Queries struct {
+	r *projections.Runner
+}
+
+// NewQueries returns the queries over the summaries r runs (or follows).
+func NewQueries(r *projections.Runner) *Queries { return &Queries{r: r} }
 
 // ListFilter selects partnership summaries. Empty fields do not filter.
 type ListFilter struct {
@@ -45,81 +50,57 @@ type listCursor struct {
 	ID        string `json:"i"`
 }
 
-// encodeCursor makes an opaque cursor of a position in a list.
-func encodeCursor(c any) string {
-	raw, _ := json.Marshal(c) // cursors are structs of strings and numbers
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-// decodeCursor reads a cursor made by encodeCursor into c; anything else is
-// ErrBadCursor.
-func decodeCursor(s string, c any) error {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(raw, c)
-	}
-	if err != nil {
-		return ErrBadCursor
-	}
-	return nil
-}
-
-// isSortable reports whether s is a time as the read models store it.
-func isSortable(s string) bool {
-	_, err := time.Parse(sortableTime, s)
-	return err == nil
-}
-
 func decodeListCursor(s string) (listCursor, error) {
 	var c listCursor
-	if decodeCursor(s, &c) != nil || c.ID == "" || !isSortable(c.StartedAt) {
-		return listCursor{}, ErrBadCursor
+	if projections.DecodeCursor(s, &c) != nil || c.ID == "" || !projections.IsSortable(c.StartedAt) {
+		return listCursor{}, projections.ErrBadCursor
 	}
 	return c, nil
 }
 
 // Partnerships lists partnership summaries (their derived state), newest
-// first.
-func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnership.State], error) {
+// first. A cursor not made by Partnerships is projections.ErrBadCursor.
+func (q *Queries) Partnerships(ctx context.Context, f ListFilter) (Page[partnership.State], error) {
 	page := Page[partnership.State]{Items: []partnership.State{}}
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
-	}
+	var cursor *listCursor
 	if f.Cursor != "" {
 		c, err := decodeListCursor(f.Cursor)
 		if err != nil {
 			return page, err
 		}
-		where = append(where, "(started_at, id) < (?, ?)")
-		args = append(args, c.StartedAt, c.ID)
+		cursor = &c
 	}
-	if f.Municipality != "" {
-		add("current_municipality = ?", f.Municipality)
-	}
-	if f.Status != "" {
-		add("status = ?", f.Status)
-	}
-	if f.ServiceArea != "" {
-		add("service_area = ?", f.ServiceArea)
-	}
-	if f.CollaborationModel != "" {
-		add("collaboration_model = ?", f.CollaborationModel)
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		add(r.db.dialect.substring+"(search, ?) > 0", strings.ToLower(q))
-	}
-	query := `SELECT id, started_at, state FROM {p}summaries`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY started_at DESC, id DESC LIMIT ?"
-	args = append(args, f.Limit+1)
-
-	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
-		rows, err := db.QueryContext(ctx, t.SQL(query), args...)
+	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
+		var where []string
+		var args []any
+		add := func(cond string, arg ...any) {
+			where = append(where, cond)
+			args = append(args, arg...)
+		}
+		if cursor != nil {
+			add("(started_at, id) < (?, ?)", cursor.StartedAt, cursor.ID)
+		}
+		if f.Municipality != "" {
+			add("current_municipality = ?", f.Municipality)
+		}
+		if f.Status != "" {
+			add("status = ?", f.Status)
+		}
+		if f.ServiceArea != "" {
+			add("service_area = ?", f.ServiceArea)
+		}
+		if f.CollaborationModel != "" {
+			add("collaboration_model = ?", f.CollaborationModel)
+		}
+		if needle := strings.TrimSpace(f.Query); needle != "" {
+			add(t.Dialect().Contains("search", "?"), strings.ToLower(needle))
+		}
+		query := `SELECT id, started_at, state FROM {p}summaries`
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		query += " ORDER BY started_at DESC, id DESC LIMIT ?"
+		rows, err := db.QueryContext(ctx, t.SQL(query), append(args, f.Limit+1)...)
 		if err != nil {
 			return err
 		}
@@ -132,7 +113,7 @@ func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnersh
 				return err
 			}
 			if len(page.Items) == f.Limit {
-				next := encodeCursor(last)
+				next := projections.EncodeCursor(last)
 				page.NextCursor = &next
 				break
 			}
@@ -148,55 +129,6 @@ func (r *Runner) Partnerships(ctx context.Context, f ListFilter) (Page[partnersh
 	return page, err
 }
 
-// querier is what a query reads through: the read pool, or a read
-// transaction on it.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// read runs fn against the active generation of the projection. Where
-// several instances share the read models (PostgreSQL), fn runs in one
-// read-only transaction: its statements see one commit of the leader, and
-// the tables they touch cannot be dropped under them. A generation that
-// the leader replaced and dropped since this instance last read the
-// catalog is found again and fn runs once more (its first statement
-// failed, so it has gathered nothing).
-func (r *Runner) read(ctx context.Context, name string, fn func(Tables, querier) error) error {
-	for attempt := 0; ; attempt++ {
-		t, release, err := r.acquire(name)
-		if err != nil {
-			return err
-		}
-		err = r.readIn(ctx, t, fn)
-		release()
-		if err == nil {
-			return nil
-		}
-		if attempt == 0 && r.db.dialect.undefinedTable(err) {
-			if s, serr := r.slot(name); serr == nil && !s.leading() && r.refresh(ctx, s) == nil {
-				continue
-			}
-		}
-		return fmt.Errorf("query %s: %w", name, err)
-	}
-}
-
-func (r *Runner) readIn(ctx context.Context, t Tables, fn func(Tables, querier) error) error {
-	if !r.db.dialect.numbered {
-		return fn(t, r.reader()) // one writer, one process: no drop can race a query
-	}
-	tx, err := r.reader().BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(t, tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // MunicipalityCount is one municipality of the current list with its
 // partnerships (old codes counted under today's).
 type MunicipalityCount struct {
@@ -208,7 +140,7 @@ type MunicipalityCount struct {
 
 // Municipalities returns every municipality of the current SSB list, by
 // code, with its number of partnerships and of active ones.
-func (r *Runner) Municipalities(ctx context.Context) ([]MunicipalityCount, error) {
+func (q *Queries) Municipalities(ctx context.Context) ([]MunicipalityCount, error) {
 	counts := map[string]*MunicipalityCount{}
 	list := kommune.CurrentList()
 	out := make([]MunicipalityCount, len(list))
@@ -216,7 +148,7 @@ func (r *Runner) Municipalities(ctx context.Context) ([]MunicipalityCount, error
 		out[i] = MunicipalityCount{Code: string(m.Code), Name: m.Name}
 		counts[string(m.Code)] = &out[i]
 	}
-	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
+	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(`SELECT current_municipality, count(*), count(*) FILTER (WHERE status = 'active') FROM {p}summaries GROUP BY current_municipality`))
 		if err != nil {
 			return err
@@ -239,11 +171,11 @@ func (r *Runner) Municipalities(ctx context.Context) ([]MunicipalityCount, error
 
 // Stats are the counts of GET /api/v1/stats (docs/api.md).
 type Stats struct {
-	Municipality         *Municipality  `json:"municipality"`
-	Partnerships         int            `json:"partnerships"`
-	ByStatus             map[string]int `json:"by_status"`
-	ByServiceArea        map[string]int `json:"by_service_area"`
-	ByCollaborationModel map[string]int `json:"by_collaboration_model"`
+	Municipality         *projections.Municipality `json:"municipality"`
+	Partnerships         int                       `json:"partnerships"`
+	ByStatus             map[string]int            `json:"by_status"`
+	ByServiceArea        map[string]int            `json:"by_service_area"`
+	ByCollaborationModel map[string]int            `json:"by_collaboration_model"`
 	// MedianDurationDays is the median of ended partnerships' durations,
 	// from started_at to ended_at in days (fractional); nil when none
 	// ended.
@@ -259,12 +191,6 @@ type GoalChanges struct {
 	Distribution map[string]int `json:"distribution"`
 }
 
-// Municipality names a municipality by today's code.
-type Municipality struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-}
-
 func zeroCounts(keys []string) map[string]int {
 	m := make(map[string]int, len(keys))
 	for _, k := range keys {
@@ -275,7 +201,7 @@ func zeroCounts(keys []string) map[string]int {
 
 // Stats counts partnerships in one municipality (today's code) or, when
 // municipality is "", everywhere.
-func (r *Runner) Stats(ctx context.Context, municipality string) (Stats, error) {
+func (q *Queries) Stats(ctx context.Context, municipality string) (Stats, error) {
 	st := Stats{
 		ByStatus:                  zeroCounts(partnership.Statuses),
 		ByServiceArea:             zeroCounts(partnership.ServiceAreas),
@@ -285,13 +211,14 @@ func (r *Runner) Stats(ctx context.Context, municipality string) (Stats, error) 
 	query := `SELECT status, service_area, collaboration_model, started_at, ended_at, goal_changes FROM {p}summaries`
 	var args []any
 	if municipality != "" {
-		st.Municipality = &Municipality{Code: municipality, Name: kommune.Code(municipality).Name()}
+		m := projections.MunicipalityOf(municipality)
+		st.Municipality = &m
 		query += ` WHERE current_municipality = ?`
 		args = append(args, municipality)
 	}
 	var durations []float64
 	goalChanges := 0
-	err := r.read(ctx, SummariesName, func(t Tables, db querier) error {
+	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(query), args...)
 		if err != nil {
 			return err
@@ -311,7 +238,7 @@ func (r *Runner) Stats(ctx context.Context, municipality string) (Stats, error) 
 			st.GoalChangesPerPartnership.Distribution[fmt.Sprint(changes)]++
 			goalChanges += changes
 			if ended.Valid {
-				from, to, err := parseSpan(started, ended)
+				from, to, err := projections.ParseSpan(started, ended)
 				if err != nil {
 					return err
 				}
