@@ -151,7 +151,7 @@ func (f *folder) foldChunk(ctx context.Context, events []eventstore.RecordedEven
 	page.Changed = make([]Changed, len(f.order))
 	for i, id := range f.order {
 		s := f.latest[id]
-		raw, err := json.Marshal(s)
+		raw, err := json.Marshal(s.Stored())
 		if err != nil {
 			return nil, fmt.Errorf("encode state of %s: %w", id, err)
 		}
@@ -239,11 +239,11 @@ func (f *folder) loadStates(ctx context.Context, db *DB, ids []any) error {
 		if err := rows.Scan(&id, &raw); err != nil {
 			return fmt.Errorf("load states: %w", err)
 		}
-		var s partnership.State
-		if err := json.Unmarshal(raw, &s); err != nil {
+		var st partnership.Stored
+		if err := json.Unmarshal(raw, &st); err != nil {
 			return fmt.Errorf("decode stored state of %s: %w", id, err)
 		}
-		f.loaded[id] = s
+		f.loaded[id] = st.Restore()
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load states: %w", err)

@@ -54,6 +54,32 @@ type State struct {
 	datedOn time.Time
 }
 
+// Stored is a State as a read model keeps it between folds: the state's
+// fields, and what State.Next needs beside them that the state's JSON does
+// not carry (the latest day with an entry dated with a day only).
+type Stored struct {
+	State
+	DatedOn *time.Time `json:"dated_on,omitempty"`
+}
+
+// Stored returns the state in the form a read model keeps.
+func (s State) Stored() Stored {
+	st := Stored{State: s}
+	if !s.datedOn.IsZero() {
+		st.DatedOn = &s.datedOn
+	}
+	return st
+}
+
+// Restore returns the state kept as st.
+func (st Stored) Restore() State {
+	s := st.State
+	if st.DatedOn != nil {
+		s.datedOn = *st.DatedOn
+	}
+	return s
+}
+
 // normalize makes empty lists encode as [] rather than null.
 func (s *State) normalize() {
 	s.Partners = nonNil(s.Partners)

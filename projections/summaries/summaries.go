@@ -38,7 +38,9 @@ func (Projection) Name() string { return Name }
 // SchemaVersion implements projections.Definition. Version 2: a rowid
 // table (a row holds 1 to 3 KB of state JSON, which in a WITHOUT ROWID
 // table spills into an overflow page that every update writes anew).
-func (Projection) SchemaVersion() int { return 2 }
+// Version 3: a stored state keeps its last dated day (partnership.Stored),
+// which State.Next needs on a day of dated and timed entries.
+func (Projection) SchemaVersion() int { return 3 }
 
 // Tables implements projections.Definition.
 func (Projection) Tables() []string { return []string{"summaries"} }

@@ -41,7 +41,8 @@ func (Projection) Name() string { return Name }
 // SchemaVersion implements projections.Definition. Version 2: entries lost
 // their index by partnership (a correction deletes a partnership's
 // entries by the positions of its events), states became a rowid table.
-func (Projection) SchemaVersion() int { return 2 }
+// Version 3: a stored state keeps its last dated day (partnership.Stored).
+func (Projection) SchemaVersion() int { return 3 }
 
 // Tables implements projections.Definition.
 func (Projection) Tables() []string { return []string{"partnerships", "states", "entries"} }
