@@ -148,3 +148,23 @@ func BenchmarkRenderTimeline2000(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "svg_bytes")
 }
+
+// BenchmarkPartnershipPage measures GET /p/{id} of the demo's example
+// partnership (state, its own timeline, history and every form), served in
+// process: the page with the most text, so the cost of writing it in the
+// reader's language.
+func BenchmarkPartnershipPage(b *testing.B) {
+	s := newSite(b, true)
+	h := s.srv.Config.Handler
+	path := "/p/" + s.example
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		status, body := getPage(s, h, path)
+		if status != http.StatusOK {
+			b.Fatalf("status %d", status)
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(size), "page_bytes")
+}
