@@ -2,6 +2,8 @@ package locale
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/number"
@@ -24,8 +26,83 @@ func (l *Localizer) Date(t time.Time) string {
 // ShortDate writes the calendar day of t in Europe/Oslo with digits:
 // 07.12.2026 (bokmål, nynorsk), 07/12/2026 (English).
 func (l *Localizer) ShortDate(t time.Time) string {
-	d := t.In(calendar.Oslo)
-	return l.T("format.date_short", "Day", fmt.Sprintf("%02d", d.Day()), "Month", fmt.Sprintf("%02d", int(d.Month())), "Year", d.Year())
+	return string(l.AppendShortDate(make([]byte, 0, 10), t))
+}
+
+// AppendShortDate appends ShortDate(t) to b, without running the
+// catalogue's template (its Pattern is made once): a timeline writes
+// thousands.
+func (l *Localizer) AppendShortDate(b []byte, t time.Time) []byte {
+	year, month, day := t.In(calendar.Oslo).Date()
+	for _, p := range l.shortDate().Parts {
+		switch p.Value {
+		case 0:
+			b = append2(b, day)
+		case 1:
+			b = append2(b, int(month))
+		case 2:
+			b = strconv.AppendInt(b, int64(year), 10)
+		default:
+			b = append(b, p.Text...)
+		}
+	}
+	return b
+}
+
+// Pattern is a message cut at its values, for a caller that fills it many
+// times (a timeline's thousands of titles) without running its template
+// each time. Parts are in order: text (Value -1) or the index of a value.
+type Pattern struct {
+	Parts []PatternPart
+}
+
+// PatternPart is a piece of a Pattern.
+type PatternPart struct {
+	Text string
+	// Value is the index, in the names given to Pattern, of the value
+	// that goes here; -1 for text.
+	Value int
+}
+
+// Pattern returns the message id cut at the values named (at most 9); a
+// message that uses a value twice has it twice in its parts.
+func (l *Localizer) Pattern(id string, names ...string) Pattern {
+	pairs := make([]any, 0, 2*len(names))
+	for i, n := range names {
+		pairs = append(pairs, n, "\x00"+strconv.Itoa(i))
+	}
+	var p Pattern
+	for i, piece := range strings.Split(l.T(id, pairs...), "\x00") {
+		if i > 0 && piece != "" {
+			p.Parts = append(p.Parts, PatternPart{Value: int(piece[0] - '0')})
+			piece = piece[1:]
+		}
+		if piece != "" {
+			p.Parts = append(p.Parts, PatternPart{Text: piece, Value: -1})
+		}
+	}
+	return p
+}
+
+// Fill writes the pattern with its values.
+func (p Pattern) Fill(values ...string) string {
+	var b strings.Builder
+	for _, part := range p.Parts {
+		if part.Value < 0 {
+			b.WriteString(part.Text)
+		} else if part.Value < len(values) {
+			b.WriteString(values[part.Value])
+		}
+	}
+	return b.String()
+}
+
+// append2 appends n with at least two digits.
+func append2(b []byte, n int) []byte {
+	if n < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(n), 10)
 }
 
 // Time writes the time of day of t in Europe/Oslo: kl. 14.00 (bokmål,

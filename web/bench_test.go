@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/internal/synth"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -102,7 +103,7 @@ func benchmarkTimeline(b *testing.B, s *site) {
 		if status != http.StatusOK {
 			b.Fatalf("status %d", status)
 		}
-		r := renderTimeline(timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: demoNow, Today: demoNow})
+		r := renderTimeline(timelineView{L: locale.For(locale.Bokmal), Lanes: tl.Partnerships, Entries: tl.Entries, From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: demoNow, Today: demoNow})
 		t3 := time.Now()
 		if r.Lanes != largePartnerships {
 			b.Fatalf("%d lanes", r.Lanes)
@@ -125,7 +126,7 @@ func benchmarkTimeline(b *testing.B, s *site) {
 func syntheticTimeline(n, per int) timelineView {
 	start := time.Date(2015, 1, 1, 9, 0, 0, 0, time.UTC)
 	types := []string{"PartnershipInitiated", "MilestoneLogged", "GoalChanged", "FundingRecorded", "PartnerJoined", "RolesAgreed", "PartnershipPaused", "PartnershipResumed"}
-	v := timelineView{From: start, To: demoNow, Today: demoNow}
+	v := timelineView{L: locale.For(locale.Bokmal), From: start, To: demoNow, Today: demoNow}
 	for i := range n {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		began := start.Add(time.Duration(i%3000) * 24 * time.Hour)
