@@ -33,10 +33,6 @@ var known = func() map[string]bool {
 	return m
 }()
 
-// Known reports whether v is an event type or vocabulary value with a
-// label.
-func Known(v string) bool { return known[v] }
-
 // Label is the name of a vocabulary value or event type in the reader's
 // language (describe.<value>); unknown values are shown as they are.
 func Label(l *locale.Localizer, v string) string {

@@ -16,11 +16,32 @@ import (
 // month and year, the month's name and the word before a time of day are
 // the language's.
 
+// The formats are filled from their Patterns, made once per Localizer: a
+// page writes a date for every entry of a history.
+
 // Date writes the calendar day of t in Europe/Oslo in full: 7. desember
 // 2026 (bokmål, nynorsk), 7 December 2026 (English).
 func (l *Localizer) Date(t time.Time) string {
 	d := t.In(calendar.Oslo)
-	return l.T("format.date_long", "Day", d.Day(), "Month", l.T(fmt.Sprintf("format.month_%d", int(d.Month()))), "Year", d.Year())
+	return l.fill("format.date_long", []string{"Day", "Month", "Year"}, strconv.Itoa(d.Day()), l.T(monthIDs[d.Month()-1]), strconv.Itoa(d.Year()))
+}
+
+// monthIDs are the months' message ids.
+var monthIDs = func() []string {
+	out := make([]string, 12)
+	for i := range out {
+		out[i] = fmt.Sprintf("format.month_%d", i+1)
+	}
+	return out
+}()
+
+// fill writes the message id with the values of names, from its Pattern.
+func (l *Localizer) fill(id string, names []string, values ...string) string {
+	p, ok := l.patterns.Load(id)
+	if !ok {
+		p, _ = l.patterns.LoadOrStore(id, l.Pattern(id, names...))
+	}
+	return p.(Pattern).Fill(values...)
 }
 
 // ShortDate writes the calendar day of t in Europe/Oslo with digits:
@@ -109,13 +130,13 @@ func append2(b []byte, n int) []byte {
 // nynorsk), 14:00 (English).
 func (l *Localizer) Time(t time.Time) string {
 	d := t.In(calendar.Oslo)
-	return l.T("format.time", "Hour", fmt.Sprintf("%02d", d.Hour()), "Minute", fmt.Sprintf("%02d", d.Minute()))
+	return l.fill("format.time", []string{"Hour", "Minute"}, fmt.Sprintf("%02d", d.Hour()), fmt.Sprintf("%02d", d.Minute()))
 }
 
 // DateTime writes t in Europe/Oslo with its day in full and its time of
 // day: 7. desember 2026 kl. 14.00.
 func (l *Localizer) DateTime(t time.Time) string {
-	return l.T("format.date_time", "Date", l.Date(t), "Time", l.Time(t))
+	return l.fill("format.date_time", []string{"Date", "Time"}, l.Date(t), l.Time(t))
 }
 
 // Number writes a whole number grouped the language's way: 290 000
@@ -127,5 +148,5 @@ func (l *Localizer) Number(n int64) string {
 // Kroner writes an amount of whole kroner: 290 000 kr (bokmål, nynorsk),
 // NOK 290,000 (English).
 func (l *Localizer) Kroner(n int64) string {
-	return l.T("format.kroner", "Amount", l.Number(n))
+	return l.fill("format.kroner", []string{"Amount"}, l.Number(n))
 }

@@ -136,6 +136,8 @@ type Localizer struct {
 	plain sync.Map
 	// shortDate is format.date_short cut at its fields, made once.
 	shortDate func() Pattern
+	// patterns keeps the formats' Patterns (id → Pattern).
+	patterns sync.Map
 }
 
 var localizers sync.Map // Lang → *Localizer

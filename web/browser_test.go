@@ -54,6 +54,8 @@ func newBrowser(t *testing.T, width, height int64) context.Context {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("accept-lang", "nb-NO,nb"),
+		chromedp.Flag("lang", "nb"), // the browser's own words (a date input's dd.mm.åååå), with Debian's chromium-l10n
+		chromedp.Env("LANGUAGE=nb"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
@@ -288,12 +290,13 @@ func TestBrowser(t *testing.T) {
 	screenshot(t, ctx, dir, "06-timeline-360px.png")
 }
 
-// TestScreenshots writes the README's screenshots of the demo data into
-// $SAMSPILL_SCREENSHOTS (docs/screenshots in the repository):
+// TestScreenshots writes the README's screenshots of the demo data, in
+// bokmål, into $SAMSPILL_SCREENSHOTS (TestCoordinatorWalk adds those of
+// the forms):
 //
-//	SAMSPILL_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./web/
+//	SAMSPILL_SCREENSHOTS=docs/screenshots go test -run 'TestScreenshots|TestCoordinatorWalk' ./web/
 func TestScreenshots(t *testing.T) {
-	dir := os.Getenv("SAMSPILL_SCREENSHOTS")
+	dir := screenshotsDir()
 	if dir == "" {
 		t.Skip("set SAMSPILL_SCREENSHOTS=dir to write the README's screenshots")
 	}

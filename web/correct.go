@@ -309,6 +309,13 @@ func (p *Pages) correct(c *gin.Context) {
 	cr.fc.values = values
 	post := &posted{ID: "correct", Values: values, Fields: map[string][]string{}}
 	step := values.Get("step")
+	if values.Get("add_partner") != "" {
+		// An initiation's form with one more partner row (without
+		// JavaScript).
+		values.Set("partner_rows", strconv.Itoa(min(partnerRows(values)+1, maxPartnerRows)))
+		values.Del("add_partner")
+		step = "edit"
+	}
 	if step == "edit" {
 		p.showCorrection(c, http.StatusOK, cr, post)
 		return

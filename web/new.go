@@ -61,10 +61,11 @@ func emptyRow(v url.Values, i int) bool {
 }
 
 // byName are today's municipalities in the order of their names in
-// Norwegian (Æ, Ø and Å last).
+// Norwegian: Æ, Ø and Å last, Aa as Å. (x/text has CLDR's Norwegian
+// collation under nn; under no and nb it falls back to the root order.)
 var byName = sync.OnceValue(func() []kommune.Municipality {
 	list := kommune.CurrentList()
-	coll := collate.New(language.Norwegian)
+	coll := collate.New(language.MustParse("nn"))
 	slices.SortStableFunc(list, func(a, b kommune.Municipality) int { return coll.CompareString(a.Name, b.Name) })
 	return list
 })
@@ -269,7 +270,7 @@ func formerChoices(fc formContext) []kommune.Code {
 	}
 	on := fc.on
 	if !fc.correcting {
-		if on, err = time.ParseInLocation(time.DateOnly, fc.values.Get("occurred_at"), calendar.Oslo); err != nil {
+		if on, err = time.ParseInLocation(time.DateOnly, formDate(fc.values.Get("occurred_at")), calendar.Oslo); err != nil {
 			return nil
 		}
 	}

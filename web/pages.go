@@ -591,7 +591,7 @@ func (p *Pages) ownTimeline(l *locale.Localizer, s partnership.State, entries []
 
 // savedMessage confirms what a form saved (?saved=<event type>).
 func savedMessage(l *locale.Localizer, eventType string) string {
-	if !describe.Known(eventType) || !slices.Contains(partnership.EventTypes(), eventType) {
+	if !slices.Contains(partnership.EventTypes(), eventType) {
 		return ""
 	}
 	return l.T("pages.saved", "What", describe.Label(l, eventType))

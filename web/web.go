@@ -272,9 +272,13 @@ func (p *Pages) errorPage(c *gin.Context, status int, msg string) {
 	p.errorPageBack(c, status, msg, "")
 }
 
-// errorPageBack is errorPage with a link back to back.
+// errorPageBack is errorPage with a link back to back ("": the page a
+// refused post came from, where there is one).
 func (p *Pages) errorPageBack(c *gin.Context, status int, msg, back string) {
 	l := loc(c)
+	if back == "" && c.Request.Method == http.MethodPost {
+		back = formPage(c.Request.URL.Path)
+	}
 	p.render(c, status, "error", &errorPage{
 		layoutData: layoutData{Title: errorTitle(l, status)},
 		Status:     status,
@@ -282,6 +286,18 @@ func (p *Pages) errorPageBack(c *gin.Context, status int, msg, back string) {
 		Back:       back,
 	})
 	c.Abort()
+}
+
+// formPage is the page whose form posts to path: /p/{id} for its forms,
+// /p/new, /login; "" for anything else.
+func formPage(path string) string {
+	switch parts := strings.Split(strings.Trim(path, "/"), "/"); {
+	case path == "/p/new" || path == "/login":
+		return path
+	case len(parts) == 3 && parts[0] == "p" && history.ValidID(parts[1]):
+		return "/p/" + parts[1]
+	}
+	return ""
 }
 
 // errorTitle names an error status in the reader's language.

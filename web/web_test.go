@@ -297,8 +297,8 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 			bad[k] = v
 		}
 		bad.Set("csrf_token", "forged")
-		if p := b.post("/p/new", bad); p.Status != http.StatusForbidden {
-			t.Errorf("forged token: %d", p.Status)
+		if p := b.post("/p/new", bad); p.Status != http.StatusForbidden || !strings.Contains(p.Body, `<a href="/p/new">Gå tilbake</a>`) {
+			t.Errorf("forged token: %d, want 403 with a way back to the form", p.Status)
 		}
 		big := url.Values{}
 		for k, v := range initiate {
