@@ -165,18 +165,14 @@ func (p *Pages) loadCorrection(c *gin.Context, entryID string) *correction {
 	cr := &correction{state: state, version: version, entry: events[k], current: entries[k].Event, base: base, spec: correctionSpec(base, entryID)}
 	if mark, ok := partnership.Corrections(entries, partnership.View{})[entryID]; ok && !mark.Retracted {
 		for _, e := range entries {
-			if e.EventID == mark.EventID {
-				if c, ok := e.Event.(partnership.EntryCorrected); ok {
-					if ev, err := partnership.Decode(events[k].Type, partnership.SchemaVersion, c.Replacement); err == nil {
-						cr.current = ev
-					}
-				}
+			if ev, ok := replacementOf(events[k].Type, e.Event); ok && e.EventID == mark.EventID {
+				cr.current = ev
 			}
 		}
 	}
 	cr.fc = p.formContext(c, state)
 	cr.fc.correcting, cr.fc.on = true, events[k].OccurredAt
-	cr.fc.names, cr.fc.events = partnership.PartnerNames(entries), events
+	cr.fc.names = partnership.PartnerNames(entries)
 	// Every partner that ever took part: a correction may name one who
 	// has left since.
 	cr.fc.partners = nil
@@ -199,8 +195,8 @@ func (p *Pages) loadCorrection(c *gin.Context, entryID string) *correction {
 	return cr
 }
 
-// view is the entry as its history line shows it.
-func (cr *correction) view() *entryView {
+// described is the entry as its history line shows it.
+func (cr *correction) described() *entryView {
 	l := cr.fc.l
 	return &entryView{Label: describe.Label(l, cr.entry.Type), When: when(l, cr.entry.OccurredAt), Summary: describe.Event(l, cr.current, cr.fc.names)}
 }
@@ -284,7 +280,7 @@ func (p *Pages) showCorrection(c *gin.Context, status int, cr *correction, post 
 	p.render(c, status, "correct", &correctPage{
 		layoutData: layoutData{Title: l.T("pages.correct.title"), Crumbs: append(crumbsHome(l), crumb{"/p/" + url.PathEscape(id), cr.state.Title}),
 			Here: "/p/" + url.PathEscape(id) + "/correct?entry=" + url.QueryEscape(cr.entry.EventID)},
-		Entry: cr.view(),
+		Entry: cr.described(),
 		Form:  &form,
 		Back:  "/p/" + url.PathEscape(id) + "#history",
 	})
@@ -368,7 +364,7 @@ func (cr *correction) command(values url.Values, retract bool) (partnership.Comm
 	}
 	data, err := partnership.Encode(cmd.Event)
 	if err != nil {
-		return partnership.Command{}, nil, map[string][]string{"correction_reason": {err.Error()}}
+		return partnership.Command{}, nil, map[string][]string{"correction_reason": {cr.fc.l.T("errors.kind.internal")}}
 	}
 	ev.Replacement = data
 	return partnership.Command{Event: ev}, cmd.Event, nil
@@ -417,7 +413,7 @@ func (p *Pages) showPreview(c *gin.Context, cr *correction, posted url.Values, r
 	p.render(c, http.StatusOK, "correct", &correctPage{
 		layoutData: layoutData{Title: l.T("pages.correct.preview_title"), Crumbs: append(crumbsHome(l), crumb{"/p/" + url.PathEscape(id), cr.state.Title}),
 			Here: "/p/" + url.PathEscape(id) + "/correct?entry=" + url.QueryEscape(cr.entry.EventID)},
-		Entry:   cr.view(),
+		Entry:   cr.described(),
 		Preview: pv,
 		Back:    "/p/" + url.PathEscape(id) + "#history",
 	})

@@ -110,7 +110,6 @@ type formContext struct {
 	// partner that ever took part when an entry is corrected.
 	partners []partnership.Partner
 	names    map[string]string
-	events   []history.HistoryEntry
 	now      time.Time
 	today    string
 	maxDate  string
@@ -579,9 +578,9 @@ func specFields(spec formSpec, fc formContext) []fieldView {
 }
 
 // partnershipForms are the forms of a partnership page.
-func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, events []history.HistoryEntry, post *posted) []formView {
+func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, post *posted) []formView {
 	fc := p.formContext(c, s)
-	fc.names, fc.events = names, events
+	fc.names = names
 	var out []formView
 	for _, spec := range partnershipSpecs {
 		if !spec.show(s) && (post == nil || post.ID != spec.id) {

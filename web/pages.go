@@ -510,7 +510,7 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	}
 	page.Timeline = p.ownTimeline(l, state, entries, view, names)
 	if page.Current && page.MayWrite {
-		page.Forms = p.partnershipForms(c, state, version, names, events, post)
+		page.Forms = p.partnershipForms(c, state, version, names, post)
 		page.Correct = p.chooseEntryForm(c, state, names, events)
 	}
 	if !page.MayWrite {
@@ -550,15 +550,22 @@ func showing(l *locale.Localizer, asOf, knownAt string, v partnership.View) stri
 // replacementLine is what a replaced entry says since its correction:
 // the corrected entry's line, "" if the correction cannot be read.
 func replacementLine(l *locale.Localizer, original, correction partnership.Entry, names map[string]string) string {
-	c, ok := correction.Event.(partnership.EntryCorrected)
-	if !ok || len(c.Replacement) == 0 {
-		return ""
-	}
-	ev, err := partnership.Decode(original.Event.EventType(), partnership.SchemaVersion, c.Replacement)
-	if err != nil {
+	ev, ok := replacementOf(original.Event.EventType(), correction.Event)
+	if !ok {
 		return ""
 	}
 	return describe.Event(l, ev, names)
+}
+
+// replacementOf is the data a correction gives the entry of eventType it
+// replaces; false for a retraction, or a replacement that cannot be read.
+func replacementOf(eventType string, correction partnership.Event) (partnership.Event, bool) {
+	c, ok := correction.(partnership.EntryCorrected)
+	if !ok || len(c.Replacement) == 0 {
+		return nil, false
+	}
+	ev, err := partnership.Decode(eventType, partnership.SchemaVersion, c.Replacement)
+	return ev, err == nil
 }
 
 func municipalityLabel(l *locale.Localizer, s partnership.State) string {
