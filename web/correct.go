@@ -255,7 +255,7 @@ func (p *Pages) chooseEntry(c *gin.Context) {
 // chooseEntryForm is the GET form that opens an entry's correction.
 func (p *Pages) chooseEntryForm(c *gin.Context, s partnership.State, names map[string]string, events []history.HistoryEntry) *formView {
 	l := loc(c)
-	f := fieldView{ID: "correct-entry", Name: "entry", Label: l.T("forms.correct.entry"), Kind: kindSelect, Required: true}
+	f := fieldView{ID: "choose-entry-entry", Name: "entry", Label: l.T("forms.correct.entry"), Kind: kindSelect, Required: true}
 	f.Options = append(f.Options, option{Value: "", Label: l.T("forms.choose"), Selected: true})
 	for _, h := range events {
 		if !correctable(h.Entry) {
@@ -263,7 +263,7 @@ func (p *Pages) chooseEntryForm(c *gin.Context, s partnership.State, names map[s
 		}
 		f.Options = append(f.Options, option{Value: h.EventID, Label: l.T("forms.correct.option", "Date", l.ShortDate(h.OccurredAt), "Type", describe.Label(l, h.Type), "Summary", truncate(describe.Event(l, h.Entry.Event, names), 60))})
 	}
-	return &formView{ID: "correct", Action: "/p/" + url.PathEscape(s.ID) + "/correct", Get: true, Legend: l.T("forms.correct.choose_legend"),
+	return &formView{ID: "choose-entry", Action: "/p/" + url.PathEscape(s.ID) + "/correct", Get: true, Legend: l.T("forms.correct.choose_legend"),
 		Intro: l.T("forms.correct.choose_intro"), Submit: l.T("forms.correct.open"), Fields: []fieldView{f}, L: l}
 }
 

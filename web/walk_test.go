@@ -176,7 +176,7 @@ func coordinatorWalk(t *testing.T, lang string) {
 	// Correct the milestone: its "Rett" link, its own form, the preview.
 	milestone := entryID(t, s, id, partnership.TypeMilestoneLogged)
 	do(t, ctx, "correct link", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-event="%s"] a.correct-link`, milestone))))
-	waitPage("the correction form", `!!document.querySelector("#form-correct")`)
+	waitPage("the correction form", `location.pathname.endsWith("/correct") && !!document.querySelector("#form-correct")`)
 	page("the correction form")
 	if got := eval[string](t, ctx, `document.querySelector("#correct-title").value`); got != "Første vandring" {
 		t.Errorf("the correction form's title is %q, want the milestone's", got)
