@@ -156,21 +156,9 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 				return res, err
 			}
 		}
-		version := stream.Version()
-		if meta.IfMatch != nil && *meta.IfMatch != version {
-			return Result{}, fmt.Errorf("%w: partnership is at version %d, not %d", ErrPreconditionFailed, version, *meta.IfMatch)
-		}
-		decision, err := partnership.Decide(stream.History, cmd, partnership.Env{Now: s.now().UTC(), NewID: s.newID})
+		decision, err := s.decide(stream, cmd, meta)
 		if err != nil {
 			return Result{}, err
-		}
-		// Scope is judged on the effect too: a command may not move a
-		// partnership out of the principal's municipalities (a corrected
-		// initiation naming another municipality).
-		if after := decision.State.CurrentMunicipality; meta.MayWrite != nil && after != before.CurrentMunicipality {
-			if err := meta.MayWrite(after); err != nil {
-				return Result{}, err
-			}
 		}
 		res, err := s.append(ctx, stream, decision, meta)
 		switch {
@@ -185,6 +173,52 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		}
 		return res, err
 	}
+}
+
+// Check answers what Execute would, short of appending: nil when the
+// command would be accepted now, else the error Execute would return
+// (partnership.ErrNotFound, *partnership.ValidationError,
+// *partnership.RuleError, ErrPreconditionFailed, the MayWrite error).
+// Nothing is written, so a later Execute may still be refused (someone
+// may write first); with If-Match it is refused rather than decided anew.
+// The pages preview a correction with it.
+func (s *Service) Check(ctx context.Context, id string, cmd partnership.Command, meta Meta) error {
+	if !history.ValidID(id) {
+		return partnership.ErrNotFound
+	}
+	stream, err := s.history.Load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := mayWrite(meta, stream.History.Current(), cmd); err != nil {
+		return err
+	}
+	_, err = s.decide(stream, cmd, meta)
+	return err
+}
+
+// decide lets the domain decide cmd on the stream as it was read, at the
+// version meta.IfMatch pins, and judges the principal's scope on the
+// decision's effect.
+func (s *Service) decide(stream history.Stream, cmd partnership.Command, meta Meta) (partnership.Decision, error) {
+	version := stream.Version()
+	if meta.IfMatch != nil && *meta.IfMatch != version {
+		return partnership.Decision{}, fmt.Errorf("%w: partnership is at version %d, not %d", ErrPreconditionFailed, version, *meta.IfMatch)
+	}
+	decision, err := partnership.Decide(stream.History, cmd, partnership.Env{Now: s.now().UTC(), NewID: s.newID})
+	if err != nil {
+		return partnership.Decision{}, err
+	}
+	// Scope is judged on the effect too: a command may not move a
+	// partnership out of the principal's municipalities (a corrected
+	// initiation naming another municipality).
+	before := stream.History.Current()
+	if after := decision.State.CurrentMunicipality; meta.MayWrite != nil && after != before.CurrentMunicipality {
+		if err := meta.MayWrite(after); err != nil {
+			return partnership.Decision{}, err
+		}
+	}
+	return decision, nil
 }
 
 // mayWrite asks meta.MayWrite about the partnership's municipality before

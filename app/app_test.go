@@ -113,3 +113,50 @@ func TestInvalidIDsAreNotFound(t *testing.T) {
 		}
 	}
 }
+
+// Check answers as Execute would and writes nothing: the pages preview a
+// correction with it before it is saved.
+func TestCheckDecidesWithoutWriting(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	id := initiate(t, svc)
+	version := func() uint64 {
+		t.Helper()
+		_, v, err := svc.History().Events(ctx, id, partnership.View{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	pause := partnership.Command{Event: partnership.PartnershipPaused{Reason: "Sommer"}}
+	if err := svc.Check(ctx, id, pause, app.Meta{}); err != nil {
+		t.Fatalf("Check of a valid pause: %v", err)
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("Check wrote: version %d", v)
+	}
+	resume := partnership.Command{Event: partnership.PartnershipResumed{Reason: "Høst"}}
+	checked := svc.Check(ctx, id, resume, app.Meta{})
+	_, executed := svc.Execute(ctx, id, resume, app.Meta{})
+	if !errors.Is(checked, partnership.ErrNotPaused) || !errors.Is(executed, partnership.ErrNotPaused) {
+		t.Fatalf("resuming an active partnership: Check %v, Execute %v; want both ErrNotPaused", checked, executed)
+	}
+	var invalid *partnership.ValidationError
+	if err := svc.Check(ctx, id, partnership.Command{Event: partnership.PartnershipPaused{}}, app.Meta{}); !errors.As(err, &invalid) {
+		t.Fatalf("a pause without a reason: %v, want a ValidationError", err)
+	}
+	stale := uint64(7)
+	if err := svc.Check(ctx, id, pause, app.Meta{IfMatch: &stale}); !errors.Is(err, app.ErrPreconditionFailed) {
+		t.Fatalf("a stale If-Match: %v", err)
+	}
+	forbidden := errors.New("not here")
+	if err := svc.Check(ctx, id, pause, app.Meta{MayWrite: func(string) error { return forbidden }}); !errors.Is(err, forbidden) {
+		t.Fatalf("out of scope: %v", err)
+	}
+	if err := svc.Check(ctx, "0196f1a2-0000-7000-8000-000000000000", pause, app.Meta{}); !errors.Is(err, partnership.ErrNotFound) {
+		t.Fatalf("no such partnership: %v", err)
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("Check wrote: version %d", v)
+	}
+}

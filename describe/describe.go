@@ -1,100 +1,82 @@
 // Package describe is the one place that says what an event or a
-// vocabulary value is, in words for people: the pages' history lines and
-// labels, and the short summaries the timeline read model gives the API.
-// It never shows personal data a reader may not see: a contact person is
-// described from the payload as shown (history.Shower), which holds the
-// fields only for readers who may see them.
+// vocabulary value is, in words for people, in the reader's language: the
+// pages' history lines and labels. Its words are the message catalogue's
+// (locale/messages/describe.*.toml). It never shows personal data a reader
+// may not see: a contact person is described from the payload as shown
+// (history.Shower), which holds the fields only for readers who may see
+// them. (The timeline read model keeps short English summaries of its own
+// for the API.)
 package describe
 
 import (
-	"fmt"
 	"strings"
+	"time"
 
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/locale"
 )
 
-// labels are the plain-English names of the vocabularies (docs/events.md) and
-// event types, with the Norwegian term where coordinators use it.
-var labels = map[string]string{
-	// event types
-	partnership.TypePartnershipInitiated:  "Initiated",
-	partnership.TypePartnerJoined:         "Partner joined",
-	partnership.TypePartnerLeft:           "Partner left",
-	partnership.TypeRolesAgreed:           "Roles agreed",
-	partnership.TypeGoalChanged:           "Goals changed",
-	partnership.TypeAgreementSigned:       "Agreement signed",
-	partnership.TypeFundingRecorded:       "Funding recorded",
-	partnership.TypeAnchoringChanged:      "Anchoring changed",
-	partnership.TypeMilestoneLogged:       "Milestone",
-	partnership.TypeContactPersonAssigned: "Contact person assigned",
-	partnership.TypePartnershipPaused:     "Paused",
-	partnership.TypePartnershipResumed:    "Resumed",
-	partnership.TypePartnershipEnded:      "Ended",
-	partnership.TypeEntryCorrected:        "Correction",
-	// statuses
-	"active": "Active", "paused": "Paused", "ended": "Ended",
-	// service areas
-	"health_and_care": "Health and care (helse og omsorg)", "childhood_and_youth": "Childhood and youth (oppvekst)",
-	"culture": "Culture (kultur)", "sport_and_outdoor": "Sport and outdoor life (idrett og friluftsliv)",
-	"integration": "Integration (integrering)", "public_health": "Public health (folkehelse)",
-	"emergency_preparedness": "Emergency preparedness (beredskap)", "education": "Education (opplæring)",
-	"environment": "Environment (miljø)", "other": "Other",
-	// collaboration models
-	"co_governance": "Co-governance (samstyring)", "service_contract": "Service contract", "grant": "Grant (tilskudd)",
-	"network": "Network", "informal": "Informal",
-	// partner kinds
-	"municipal_unit": "Municipal unit", "voluntary_organisation": "Voluntary organisation (frivillig organisasjon)",
-	"social_entrepreneur": "Social entrepreneur", "private_business": "Private business", "public_agency": "Public agency",
-	// roles
-	"lead": "Lead", "coordinator": "Coordinator", "host": "Host", "provider": "Provider", "funder": "Funder", "participant": "Participant",
-	// agreement types
-	"cooperation_agreement": "Cooperation agreement (samarbeidsavtale)", "letter_of_intent": "Letter of intent (intensjonsavtale)",
-	"grant_agreement": "Grant agreement", "operating_agreement": "Operating agreement (driftsavtale)",
-	// anchoring levels
-	"political": "Political", "administrative_leadership": "Administrative leadership", "service_unit": "Service unit", "none": "None",
-	// milestone kinds
-	"meeting": "Meeting", "activity_started": "Activity started", "evaluation": "Evaluation", "report_delivered": "Report delivered",
-	"conflict": "Conflict", "media": "Media",
-	// end reasons
-	"completed": "Completed", "funding_ended": "Funding ended", "dissolved": "Dissolved", "merged": "Merged",
-	"taken_over_by_municipality": "Taken over by the municipality", "taken_over_by_voluntary_sector": "Taken over by the voluntary sector",
-}
-
-// Label is the display name of a vocabulary value or event type; unknown
-// values are shown as they are.
-func Label(v string) string {
-	if l, ok := labels[v]; ok {
-		return l
+// known are the event types and vocabulary values with a label.
+var known = func() map[string]bool {
+	m := map[string]bool{}
+	for _, list := range [][]string{
+		partnership.EventTypes(), partnership.Statuses, partnership.ServiceAreas, partnership.CollaborationModels,
+		partnership.PartnerKinds, partnership.RoleNames, partnership.AgreementTypes, partnership.AnchoringLevels,
+		partnership.MilestoneKinds, partnership.EndReasons,
+	} {
+		for _, v := range list {
+			m[v] = true
+		}
 	}
-	return v
-}
+	return m
+}()
 
-// ShortLabel is Label without the Norwegian term, for tight spaces.
-func ShortLabel(v string) string {
-	l := Label(v)
-	if i := strings.Index(l, " ("); i > 0 {
-		return l[:i]
+// Label is the name of a vocabulary value or event type in the reader's
+// language (describe.<value>); unknown values are shown as they are.
+func Label(l *locale.Localizer, v string) string {
+	if !known[v] {
+		return v
 	}
-	return l
+	return l.T("describe." + v)
 }
 
-// Known reports whether v is an event type or vocabulary value with a
-// label.
-func Known(v string) bool {
-	_, ok := labels[v]
-	return ok
+// Municipality names a municipality with its code: "Arendal (4203)".
+func Municipality(code string) string {
+	if name := kommune.Code(code).Name(); name != "" {
+		return name + " (" + code + ")"
+	}
+	return code
+}
+
+// Day writes a date given as YYYY-MM-DD (an agreement's or a funding
+// period's) in full in the reader's language; anything else as it is.
+func Day(l *locale.Localizer, s string) string {
+	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
+	if err != nil {
+		return s
+	}
+	return l.Date(t)
 }
 
 // Event is the one line the history shows for an event; names are the
 // partners' names by id (partnership.PartnerNames). A contact person's
 // fields appear only when the payload holds them, that is when the reader
 // may see them.
-func Event(ev partnership.Event, names map[string]string) string {
+func Event(l *locale.Localizer, ev partnership.Event, names map[string]string) string {
 	name := func(id string) string {
 		if n, ok := names[id]; ok {
 			return n
 		}
-		return "partner " + id
+		return l.T("describe.line.unknown_partner", "ID", id)
+	}
+	// suffix is a message's optional part, "" when its value is.
+	suffix := func(id, value string) string {
+		if value == "" {
+			return ""
+		}
+		return l.T(id, "Value", value)
 	}
 	switch e := ev.(type) {
 	case partnership.PartnershipInitiated:
@@ -102,89 +84,50 @@ func Event(ev partnership.Event, names map[string]string) string {
 		for i, p := range e.Partners {
 			ps[i] = p.Name
 		}
-		return fmt.Sprintf("Initiated %q in %s (%s, %s) with %s; %d goals", e.Title, e.Municipality, ShortLabel(e.ServiceArea), ShortLabel(e.CollaborationModel), strings.Join(ps, ", "), len(e.Goals))
+		return l.N("describe.line.PartnershipInitiated", len(e.Goals), "Title", e.Title, "Municipality", Municipality(e.Municipality),
+			"ServiceArea", Label(l, e.ServiceArea), "Model", Label(l, e.CollaborationModel), "Partners", strings.Join(ps, ", "))
 	case partnership.PartnerJoined:
-		s := e.Partner.Name + " joined (" + ShortLabel(e.Partner.Kind)
-		if e.Partner.OrgNo != "" {
-			s += ", org. no. " + e.Partner.OrgNo
-		}
-		return s + ")"
+		return l.T("describe.line.PartnerJoined", "Name", e.Partner.Name, "Kind", Label(l, e.Partner.Kind), "OrgNo", suffix("describe.part.org_no", e.Partner.OrgNo))
 	case partnership.PartnerLeft:
-		return name(e.PartnerID) + " left: " + e.Reason
+		return l.T("describe.line.PartnerLeft", "Name", name(e.PartnerID), "Reason", e.Reason)
 	case partnership.RolesAgreed:
 		rs := make([]string, len(e.Roles))
 		for i, r := range e.Roles {
-			rs[i] = name(r.PartnerID) + " – " + ShortLabel(r.Role)
+			rs[i] = name(r.PartnerID) + " – " + Label(l, r.Role)
 		}
-		return "Roles agreed: " + strings.Join(rs, "; ")
+		return l.T("describe.line.RolesAgreed", "Roles", strings.Join(rs, "; "))
 	case partnership.GoalChanged:
-		return fmt.Sprintf("Goals changed to %q: %s", strings.Join(e.Goals, "; "), e.Reason)
+		return l.T("describe.line.GoalChanged", "Goals", strings.Join(e.Goals, "; "), "Reason", e.Reason)
 	case partnership.AgreementSigned:
-		s := ShortLabel(e.AgreementType) + " signed, valid from " + e.ValidFrom
-		if e.ValidUntil != "" {
-			s += " until " + e.ValidUntil
-		}
-		if e.Reference != "" {
-			s += " (" + e.Reference + ")"
-		}
-		return s
+		return l.T("describe.line.AgreementSigned", "Type", Label(l, e.AgreementType), "From", Day(l, e.ValidFrom),
+			"Until", suffix("describe.part.until", Day(l, e.ValidUntil)), "Reference", suffix("describe.part.reference", e.Reference))
 	case partnership.FundingRecorded:
-		return fmt.Sprintf("Funding NOK %s from %s for %s – %s", kroner(e.AmountNOK), e.Source, e.PeriodFrom, e.PeriodUntil)
+		return l.T("describe.line.FundingRecorded", "Amount", l.Kroner(e.AmountNOK), "Source", e.Source, "From", Day(l, e.PeriodFrom), "Until", Day(l, e.PeriodUntil))
 	case partnership.AnchoringChanged:
-		s := "Anchoring: " + ShortLabel(e.Level)
-		if e.Note != "" {
-			s += " – " + e.Note
-		}
-		return s
+		return l.T("describe.line.AnchoringChanged", "Level", Label(l, e.Level), "Note", suffix("describe.part.note", e.Note))
 	case partnership.MilestoneLogged:
-		s := ShortLabel(e.Kind) + ": " + e.Title
-		if e.Note != "" {
-			s += " – " + e.Note
-		}
-		return s
+		return l.T("describe.line.MilestoneLogged", "Kind", Label(l, e.Kind), "Title", e.Title, "Note", suffix("describe.part.note", e.Note))
 	case partnership.ContactPersonAssigned:
-		s := "A contact person was assigned for " + name(e.PartnerID)
 		// The fields are there only for readers who may see them
 		// (history.Shower); everyone else sees that a contact exists.
+		var who string
 		if e.Name != "" {
-			s += ": " + strings.Join(nonEmpty(e.Name, e.Email, e.Phone), ", ")
+			who = strings.Join(nonEmpty(e.Name, e.Email, e.Phone), ", ")
 		}
-		return s
+		return l.T("describe.line.ContactPersonAssigned", "Partner", name(e.PartnerID), "Who", suffix("describe.part.who", who))
 	case partnership.PartnershipPaused:
-		return "Paused: " + e.Reason
+		return l.T("describe.line.PartnershipPaused", "Reason", e.Reason)
 	case partnership.PartnershipResumed:
-		return "Resumed: " + e.Reason
+		return l.T("describe.line.PartnershipResumed", "Reason", e.Reason)
 	case partnership.PartnershipEnded:
-		s := "Ended: " + ShortLabel(e.Reason)
-		if e.Outcome != "" {
-			s += " – " + e.Outcome
-		}
-		return s
+		return l.T("describe.line.PartnershipEnded", "Reason", Label(l, e.Reason), "Outcome", suffix("describe.part.note", e.Outcome))
 	case partnership.EntryCorrected:
 		if len(e.Replacement) == 0 {
-			return "Retracted an earlier entry: " + e.Reason
+			return l.T("describe.line.retracted", "Reason", e.Reason)
 		}
-		return "Replaced the data of an earlier entry: " + e.Reason
+		return l.T("describe.line.replaced", "Reason", e.Reason)
 	}
 	return ev.EventType()
-}
-
-// kroner formats whole kroner with thin spaces between thousands.
-func kroner(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // nonEmpty drops the empty strings.

@@ -850,6 +850,23 @@ func TestMunicipalityValidOnOccurredAt(t *testing.T) {
 	}
 }
 
+// TestFieldErrorsCarryTheirCode: a field error found by the domain's rules
+// names what is wrong in a stable code beside its English message.
+func TestFieldErrorsCarryTheirCode(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	body := with(with(initiateBody(), "municipality", "1702"), "occurred_at", "2021-03-01")
+	body = with(body, "service_area", "sailing")
+	p := wantProblem(t, a.do("POST", "/api/v1/partnerships", body), http.StatusBadRequest, "urn:samspill:problem:validation")
+	codes := map[string]string{}
+	for _, e := range p.Errors {
+		codes[e.Field] = e.Code
+	}
+	if codes["municipality"] != "kommune_not_valid_on" || codes["service_area"] != "not_in_list" {
+		t.Errorf("codes %v, want municipality kommune_not_valid_on and service_area not_in_list", codes)
+	}
+}
+
 func TestSecurityHeadersAndNoCORS(t *testing.T) {
 	a := newTestAPI(t)
 	for _, path := range []string{"/api/v1/partnerships", "/healthz", "/api/v1/nothing"} {

@@ -221,6 +221,7 @@ type problem struct {
 	Detail string `json:"detail"`
 	Errors []struct {
 		Field   string `json:"field"`
+		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"errors"`
 }

@@ -131,6 +131,13 @@ type Localizer struct {
 	lang    Lang
 	msgs    *i18n.Localizer
 	numbers *message.Printer
+	// plain keeps messages asked for without template data (id →
+	// string): a page asks for the same labels hundreds of times.
+	plain sync.Map
+	// shortDate is format.date_short cut at its fields, made once.
+	shortDate func() Pattern
+	// patterns keeps the formats' Patterns (id → Pattern).
+	patterns sync.Map
 }
 
 var localizers sync.Map // Lang → *Localizer
@@ -148,6 +155,7 @@ func For(l Lang) *Localizer {
 	if c.bundle != nil {
 		lz.msgs = i18n.NewLocalizer(c.bundle, string(l))
 	}
+	lz.shortDate = sync.OnceValue(func() Pattern { return lz.Pattern("format.date_short", "Day", "Month", "Year") })
 	v, _ := localizers.LoadOrStore(l, lz)
 	return v.(*Localizer)
 }
@@ -158,7 +166,16 @@ func (l *Localizer) Lang() Lang { return l.lang }
 // T returns the message id in the language, its template filled from
 // pairs of names and values (T("saved", "What", w)). A message missing from
 // the language is taken from bokmål; one missing everywhere is its id.
+// Messages asked for without pairs are kept after the first time.
 func (l *Localizer) T(id string, pairs ...any) string {
+	if len(pairs) == 0 {
+		if s, ok := l.plain.Load(id); ok {
+			return s.(string)
+		}
+		s := l.localize(&i18n.LocalizeConfig{MessageID: id})
+		l.plain.Store(id, s)
+		return s
+	}
 	return l.localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(pairs)})
 }
 

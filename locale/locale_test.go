@@ -1,9 +1,15 @@
 package locale_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pelletier/go-toml/v2"
 
 	"github.com/samspill/samspill/locale"
 )
@@ -69,6 +75,87 @@ func TestFormats(t *testing.T) {
 		want := []string{c.long, c.short, c.dt, c.newYr, c.kroner}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: %q, want %q", c.lang, got, want)
+		}
+	}
+}
+
+// BenchmarkShortDate is a timeline marker's date.
+func BenchmarkShortDate(b *testing.B) {
+	l := locale.For(locale.Bokmal)
+	at := time.Date(2026, 12, 7, 13, 5, 0, 0, time.UTC)
+	buf := make([]byte, 0, 16)
+	for b.Loop() {
+		buf = l.AppendShortDate(buf[:0], at)
+	}
+}
+
+// BenchmarkLabel is a label asked for again (a cached message).
+func BenchmarkLabel(b *testing.B) {
+	l := locale.For(locale.Nynorsk)
+	for b.Loop() {
+		_ = l.T("format.month_12")
+	}
+}
+
+func TestPattern(t *testing.T) {
+	l := locale.For(locale.Bokmal)
+	p := l.Pattern("format.date_time", "Date", "Time")
+	if got, want := p.Fill("7. desember 2026", "kl. 14.05"), l.T("format.date_time", "Date", "7. desember 2026", "Time", "kl. 14.05"); got != want {
+		t.Errorf("Fill = %q, want %q", got, want)
+	}
+	if len(p.Parts) != 3 || p.Parts[0].Value != 0 || p.Parts[1].Value != -1 || p.Parts[2].Value != 1 {
+		t.Errorf("parts %+v", p.Parts)
+	}
+}
+
+// sameWords are the words that bokmål, nynorsk and English write alike;
+// a Norwegian message may equal its English one only in these.
+var sameWords = map[string]bool{"Partner": true, "Status": true, "administrator": true}
+
+// TestNorwegianIsTranslated fails when a bokmål or nynorsk message is its
+// English message (left untranslated), unless it holds no words but
+// template values and sameWords.
+func TestNorwegianIsTranslated(t *testing.T) {
+	read := func(lang locale.Lang) map[string]string {
+		files, err := filepath.Glob("messages/*." + string(lang) + ".toml")
+		if err != nil || len(files) == 0 {
+			t.Fatalf("catalogues of %s: %v", lang, err)
+		}
+		out := map[string]string{}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := toml.Unmarshal(data, &m); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			for id, v := range m {
+				switch v := v.(type) {
+				case string:
+					out[id] = v
+				case map[string]any:
+					out[id] = fmt.Sprint(v["other"])
+				}
+			}
+		}
+		return out
+	}
+	actions := regexp.MustCompile(`\{\{[^}]*\}\}`)
+	words := regexp.MustCompile(`\pL+`)
+	en := read(locale.English)
+	for _, l := range []locale.Lang{locale.Bokmal, locale.Nynorsk} {
+		for id, text := range read(l) {
+			if text != en[id] {
+				continue
+			}
+			for _, w := range words.FindAllString(actions.ReplaceAllString(text, " "), -1) {
+				if !sameWords[w] {
+					t.Errorf("%s: %q is the English text; translate it (or add %q to sameWords if %s writes it alike)", id, text, w, l)
+					break
+				}
+			}
 		}
 	}
 }

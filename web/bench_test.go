@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/internal/synth"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections/timeline"
 )
 
@@ -102,7 +103,7 @@ func benchmarkTimeline(b *testing.B, s *site) {
 		if status != http.StatusOK {
 			b.Fatalf("status %d", status)
 		}
-		r := renderTimeline(timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: demoNow, Today: demoNow})
+		r := renderTimeline(timelineView{L: locale.For(locale.Bokmal), Lanes: tl.Partnerships, Entries: tl.Entries, From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: demoNow, Today: demoNow})
 		t3 := time.Now()
 		if r.Lanes != largePartnerships {
 			b.Fatalf("%d lanes", r.Lanes)
@@ -125,7 +126,7 @@ func benchmarkTimeline(b *testing.B, s *site) {
 func syntheticTimeline(n, per int) timelineView {
 	start := time.Date(2015, 1, 1, 9, 0, 0, 0, time.UTC)
 	types := []string{"PartnershipInitiated", "MilestoneLogged", "GoalChanged", "FundingRecorded", "PartnerJoined", "RolesAgreed", "PartnershipPaused", "PartnershipResumed"}
-	v := timelineView{From: start, To: demoNow, Today: demoNow}
+	v := timelineView{L: locale.For(locale.Bokmal), From: start, To: demoNow, Today: demoNow}
 	for i := range n {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		began := start.Add(time.Duration(i%3000) * 24 * time.Hour)
@@ -147,4 +148,24 @@ func BenchmarkRenderTimeline2000(b *testing.B) {
 		size = len(renderTimeline(v).SVG)
 	}
 	b.ReportMetric(float64(size), "svg_bytes")
+}
+
+// BenchmarkPartnershipPage measures GET /p/{id} of the demo's example
+// partnership (state, its own timeline, history and every form), served in
+// process: the page with the most text, so the cost of writing it in the
+// reader's language.
+func BenchmarkPartnershipPage(b *testing.B) {
+	s := newSite(b, true)
+	h := s.srv.Config.Handler
+	path := "/p/" + s.example
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		status, body := getPage(s, h, path)
+		if status != http.StatusOK {
+			b.Fatalf("status %d", status)
+		}
+		size = len(body)
+	}
+	b.ReportMetric(float64(size), "page_bytes")
 }

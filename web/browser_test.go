@@ -35,7 +35,8 @@ func chromiumPath() string {
 }
 
 // newBrowser starts a headless Chromium with a fresh profile, quiet on the
-// network (PITFALLS.md, Browser tests), or skips the test without one.
+// network (PITFALLS.md, Browser tests), asking for pages in bokmål
+// (Accept-Language: nb), or skips the test without one.
 func newBrowser(t *testing.T, width, height int64) context.Context {
 	t.Helper()
 	path := chromiumPath()
@@ -52,6 +53,9 @@ func newBrowser(t *testing.T, width, height int64) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("accept-lang", "nb-NO,nb"),
+		chromedp.Flag("lang", "nb"), // the browser's own words (a date input's dd.mm.åååå), with Debian's chromium-l10n
+		chromedp.Env("LANGUAGE=nb"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
@@ -219,7 +223,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#new-partner_0_name"), "Natteravnene Arendal"),
 		chromedp.SetValue(chromedp.CSS("#new-partner_0_kind"), "voluntary_organisation"),
 		chromedp.SetValue(chromedp.CSS("#new-goals"), "Tryggere helger\nVoksne ute"),
-		chromedp.Click(chromedp.CSS("#form-new button")))
+		chromedp.Click(chromedp.CSS("#new-submit")))
 	waitUntil(t, ctx, "new partnership", `!!document.querySelector(".notice.saved") && location.pathname.startsWith("/p/")`)
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
@@ -233,8 +237,8 @@ func TestBrowser(t *testing.T) {
 	// A milestone through its form, then on the timeline.
 	do(t, ctx, "milestone", chromedp.Click(chromedp.CSS("#milestone > summary")),
 		chromedp.SetValue(chromedp.CSS("#milestone-title"), "Første vandring"),
-		chromedp.Click(chromedp.CSS("#form-milestone button")))
-	waitUntil(t, ctx, "milestone saved", `document.querySelector(".notice.saved") && document.querySelector(".notice.saved").textContent.includes("milestone")`)
+		chromedp.Click(chromedp.CSS("#milestone-submit")))
+	waitUntil(t, ctx, "milestone saved", `document.querySelector(".notice.saved") && document.querySelector(".notice.saved").textContent.includes("Milepæl")`)
 	if got := eval[string](t, ctx, `document.querySelector("ol.history").textContent`); !strings.Contains(got, "Første vandring") {
 		t.Errorf("the milestone is not in the history")
 	}
@@ -250,7 +254,7 @@ func TestBrowser(t *testing.T) {
 	// An empty goal list (SetValue cannot set "": it checks the value it
 	// reads back).
 	eval[string](t, ctx, `document.querySelector("#goals-goals").value = ""`)
-	do(t, ctx, "post goals", chromedp.Click(chromedp.CSS("#form-goals button")))
+	do(t, ctx, "post goals", chromedp.Click(chromedp.CSS("#goals-submit")))
 	waitUntil(t, ctx, "validation error", `!!document.querySelector("#goals-goals-err")`)
 	if got := eval[string](t, ctx, `document.querySelector("#goals-reason").value`); got != "Tømmer lista" {
 		t.Errorf("the reason typed was not kept: %q", got)
@@ -264,7 +268,7 @@ func TestBrowser(t *testing.T) {
 	}
 	do(t, ctx, "stale post", chromedp.Click(chromedp.CSS("#pause > summary")),
 		chromedp.SetValue(chromedp.CSS("#pause-reason"), "Vinterpause"),
-		chromedp.Click(chromedp.CSS("#form-pause button")))
+		chromedp.Click(chromedp.CSS("#pause-submit")))
 	waitUntil(t, ctx, "conflict", `!!document.querySelector("#conflict")`)
 	if got := eval[string](t, ctx, `document.querySelector("#pause-reason").value`); got != "Vinterpause" {
 		t.Errorf("the input was not kept on conflict: %q", got)
@@ -286,12 +290,13 @@ func TestBrowser(t *testing.T) {
 	screenshot(t, ctx, dir, "06-timeline-360px.png")
 }
 
-// TestScreenshots writes the README's screenshots of the demo data into
-// $SAMSPILL_SCREENSHOTS (docs/screenshots in the repository):
+// TestScreenshots writes the README's screenshots of the demo data, in
+// bokmål, into $SAMSPILL_SCREENSHOTS (TestCoordinatorWalk adds those of
+// the forms):
 //
-//	SAMSPILL_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./web/
+//	SAMSPILL_SCREENSHOTS=docs/screenshots go test -run 'TestScreenshots|TestCoordinatorWalk' ./web/
 func TestScreenshots(t *testing.T) {
-	dir := os.Getenv("SAMSPILL_SCREENSHOTS")
+	dir := screenshotsDir()
 	if dir == "" {
 		t.Skip("set SAMSPILL_SCREENSHOTS=dir to write the README's screenshots")
 	}

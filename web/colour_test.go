@@ -63,6 +63,12 @@ func TestColourContrast(t *testing.T) {
 		{"reform labels", "#6a1b9a", "#ffffff"},
 		{"correction note", "#7a3e00", "#ffffff"},
 		{"lane titles", "#0b4f9c", "#ffffff"},
+		{"secondary button", "#1d4e89", "#ffffff"},
+		{"language switch on hover", "#0b4f9c", "#eef3f9"},
+		{"corrected value", "#1b6e30", "#ffffff"},
+		{"preview: old value", "#a4001d", "#fff8e1"},
+		{"preview: new value", "#1b6e30", "#fff8e1"},
+		{"struck-through entry", "#4a4a4a", "#ffffff"},
 	} {
 		r := contrast(t, tc.fg, tc.bg)
 		if r < 4.5 {

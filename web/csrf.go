@@ -89,7 +89,7 @@ func (p *Pages) checkCSRF(c *gin.Context) {
 	// (as the API refuses its bodies).
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
 	if err := c.Request.ParseForm(); err != nil {
-		p.errorPage(c, http.StatusRequestEntityTooLarge, "The form could not be read: it is too large or malformed.")
+		p.errorPage(c, http.StatusRequestEntityTooLarge, loc(c).T("errors.form_unreadable"))
 		return
 	}
 	if !hmac.Equal([]byte(c.PostForm(csrfField)), []byte(p.mac(id))) {
@@ -101,5 +101,5 @@ func (p *Pages) checkCSRF(c *gin.Context) {
 
 func (p *Pages) csrfFailed(c *gin.Context) {
 	p.log.InfoContext(c.Request.Context(), "form refused: bad or missing CSRF token", "path", c.Request.URL.Path)
-	p.errorPage(c, http.StatusForbidden, "This form could not be accepted: it did not come from a page of this site, or it was opened before you last signed in or out, or before a restart. Go back, reload the page and submit it again.")
+	p.errorPage(c, http.StatusForbidden, loc(c).T("errors.csrf"))
 }

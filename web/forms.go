@@ -2,12 +2,12 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,20 +15,23 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
-	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/locale"
 )
 
 // The coordinators' forms. Each form is a spec: its fields with their
-// defaults, how posted values become a partnership.Command, and how the
-// domain's field paths ("partners[1].org_no") name its inputs. Only the
-// shape of the input is checked here (a date is a date, an amount a whole
-// number); every rule is the domain's, reached through app.Service like
-// the API's commands.
+// defaults, how posted values become a partnership.Command, how an event
+// of its type fills it again (to correct an entry), and how the domain's
+// field paths ("partners[1].org_no") name its inputs. Only the shape of
+// the input is checked here (a date is a date, an amount a whole number);
+// every rule is the domain's, reached through app.Service like the API's
+// commands. Every label, hint and message is the catalogue's
+// (locale/messages/forms.*), in the reader's language.
 
 // formView is one form as rendered.
 type formView struct {
@@ -38,10 +41,26 @@ type formView struct {
 	// posted back and becomes If-Match.
 	Version uint64
 	HasVer  bool
-	Fields  []fieldView
+	// Get makes the form a GET form (choosing an entry to correct).
+	Get    bool
+	Fields []fieldView
 	// Errors lists every problem of the last post, above the fields.
 	Errors []string
 	Open   bool
+	// Buttons are submit buttons beside the main one.
+	Buttons []button
+	// Back leads away from the form without sending it.
+	Back, BackLabel string
+	// DefaultFirst puts an invisible copy of the main button first, so
+	// that Enter in a field sends the form rather than adding a row.
+	DefaultFirst bool
+	// L writes the form's own words (required, the error heading).
+	L *locale.Localizer
+}
+
+// button is a submit button that sends name=value.
+type button struct {
+	Name, Value, Label string
 }
 
 // fieldView is one input with its value and errors.
@@ -51,7 +70,28 @@ type fieldView struct {
 	Options                                     []option
 	Errors                                      []string
 	Required                                    bool
+	// Display is what a fixed field shows (its value goes in a hidden
+	// input).
+	Display string
+	// InputMode tells a phone which keyboard to show ("numeric").
+	InputMode string
+	// RowStart opens a repeated row (a partner of /p/new) titled
+	// RowLegend, RowEnd closes it; RowTemplate is the legend with {n}
+	// for the row's number, for enhance.js's added rows.
+	RowStart, RowEnd bool
+	RowLegend        string
+	RowTemplate      string
 }
+
+// Kinds of field besides the input types: a select, a textarea, a fixed
+// value shown as text, a hidden value, and a button that adds a row.
+const (
+	kindSelect   = "select"
+	kindTextarea = "textarea"
+	kindFixed    = "fixed"
+	kindHidden   = "hidden"
+	kindAddRow   = "add"
+)
 
 // posted is what the user sent with a form that failed, kept so the page
 // shows it again with the errors next to the fields.
@@ -64,22 +104,42 @@ type posted struct {
 
 // formContext is what a form's fields and parsing may use.
 type formContext struct {
-	state   partnership.State
-	names   map[string]string
-	events  []history.HistoryEntry
-	today   string
-	maxDate string
+	l     *locale.Localizer
+	state partnership.State
+	// partners are those the selects offer: the active ones, or every
+	// partner that ever took part when an entry is corrected.
+	partners []partnership.Partner
+	names    map[string]string
+	now      time.Time
+	today    string
+	maxDate  string
+	// values are the values posted, when a form is drawn again.
+	values url.Values
+	// who is the signed-in principal.
+	who auth.Principal
+	// correcting is set when the form corrects an entry that occurred at
+	// on: it has no date of its own.
+	correcting bool
+	on         time.Time
 }
 
 // formSpec defines one form.
 type formSpec struct {
-	id, legend, submit, intro string
+	id string
+	// eventType is the type of the event the form records; a correction
+	// of such an entry uses the form.
+	eventType string
+	// legend, submit and intro are message ids.
+	legend, submit, intro string
 	// show reports whether the form applies to the state (a paused
 	// partnership can be resumed, not paused).
 	show   func(partnership.State) bool
 	fields func(formContext) []fieldView
 	// parse makes the command; local holds shape errors by input name.
 	parse func(v url.Values, fc formContext) (cmd partnership.Command, local map[string][]string)
+	// values fills the form from an event of its type: what parse would
+	// read back into the event.
+	values func(ev partnership.Event, fc formContext) url.Values
 	// rename maps a domain field path to an input name ("" when the error
 	// belongs to the whole form).
 	rename func(field string, v url.Values, fc formContext) string
@@ -88,21 +148,21 @@ type formSpec struct {
 func notEnded(s partnership.State) bool { return s.Status != partnership.StatusEnded }
 
 func dateField(fc formContext) fieldView {
-	return fieldView{Name: "occurred_at", Label: "Date it happened", Kind: "date", Value: fc.today, Max: fc.maxDate, Hint: "YYYY-MM-DD; may be in the past, not before the partnership began"}
+	return fieldView{Name: "occurred_at", Label: fc.l.T("forms.field.occurred_at"), Kind: "date", Value: fc.today, Max: fc.maxDate, Hint: fc.l.T("forms.hint.occurred_at")}
 }
 
-func selectField(name, lbl string, values []string, value string, prompt bool) fieldView {
-	opts := options(values, value)
+func selectField(fc formContext, name, label string, values []string, value string, prompt bool) fieldView {
+	opts := options(fc.l, values, value)
 	if prompt {
-		opts = append([]option{{Value: "", Label: "— choose —", Selected: value == ""}}, opts...)
+		opts = append([]option{{Value: "", Label: fc.l.T("forms.choose"), Selected: value == ""}}, opts...)
 	}
-	return fieldView{Name: name, Label: lbl, Kind: "select", Value: value, Options: opts, Required: true}
+	return fieldView{Name: name, Label: label, Kind: kindSelect, Value: value, Options: opts, Required: true}
 }
 
-func partnerSelect(s partnership.State, name, lbl string) fieldView {
-	f := fieldView{Name: name, Label: lbl, Kind: "select", Required: true}
-	f.Options = append(f.Options, option{Value: "", Label: "— choose —", Selected: true})
-	for _, p := range s.Partners {
+func partnerSelect(fc formContext, name, label string) fieldView {
+	f := fieldView{Name: name, Label: label, Kind: kindSelect, Required: true}
+	f.Options = append(f.Options, option{Value: "", Label: fc.l.T("forms.choose"), Selected: true})
+	for _, p := range fc.partners {
 		f.Options = append(f.Options, option{Value: p.PartnerID, Label: p.Name})
 	}
 	return f
@@ -120,56 +180,91 @@ func lines(s string) []string {
 }
 
 // occurredAt reads the date input; empty means now (nil).
-func occurredAt(v url.Values, local map[string][]string) *time.Time {
+func occurredAt(fc formContext, v url.Values, local map[string][]string) *time.Time {
 	s := strings.TrimSpace(v.Get("occurred_at"))
-	if s == "" {
+	if s == "" || fc.correcting {
 		return nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
+	t, err := time.ParseInLocation(time.DateOnly, formDate(s), calendar.Oslo)
 	if err != nil {
-		local["occurred_at"] = append(local["occurred_at"], "must be a date YYYY-MM-DD")
+		local["occurred_at"] = append(local["occurred_at"], fc.l.T("forms.error.date"))
 		return nil
 	}
 	return new(t.UTC())
 }
+
+// typedDate matches a date as people type it where a browser shows no
+// date picker: 7.12.2026, 07.12.2026, 07/12/2026.
+var typedDate = regexp.MustCompile(`^(\d{1,2})[./](\d{1,2})[./](\d{4})$`)
+
+// formDate is a date input as YYYY-MM-DD, what date inputs send and the
+// domain takes: a date typed the Norwegian way is turned around, anything
+// else is left as typed (for the domain to say what is wrong).
+func formDate(s string) string {
+	s = strings.TrimSpace(s)
+	if m := typedDate.FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("%s-%02s-%02s", m[3], m[2], m[1])
+	}
+	return s
+}
+
+// orgNo is an organisation number as typed, without its spaces.
+func orgNo(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), " ", "") }
 
 func identity(f string, _ url.Values, _ formContext) string { return f }
 
 // indexed matches "partners[3].org_no" style paths.
 var indexed = regexp.MustCompile(`^([a-z_]+)\[(\d+)\](?:\.(.+))?$`)
 
+// vals builds url.Values from name/value pairs.
+func vals(pairs ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Set(pairs[i], pairs[i+1])
+	}
+	return v
+}
+
 // partnershipSpecs are the forms of /p/{id}, in page order.
 var partnershipSpecs = []formSpec{
 	{
-		id: "milestone", legend: "Log a milestone", submit: "Log milestone", show: notEnded,
+		id: "milestone", eventType: partnership.TypeMilestoneLogged, legend: "forms.milestone.legend", submit: "forms.milestone.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				selectField("kind", "Kind", partnership.MilestoneKinds, "meeting", false),
-				{Name: "title", Label: "Title", Kind: "text", Required: true},
-				{Name: "note", Label: "Note", Kind: "textarea"},
+				selectField(fc, "kind", fc.l.T("forms.milestone.kind"), partnership.MilestoneKinds, "meeting", false),
+				{Name: "title", Label: fc.l.T("forms.field.title"), Kind: "text", Required: true, Hint: fc.l.T("forms.milestone.title_hint")},
+				{Name: "note", Label: fc.l.T("forms.field.note"), Kind: kindTextarea},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.MilestoneLogged{Kind: v.Get("kind"), Title: strings.TrimSpace(v.Get("title")), Note: strings.TrimSpace(v.Get("note"))}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.MilestoneLogged)
+			return vals("kind", e.Kind, "title", e.Title, "note", e.Note)
 		},
 		rename: identity,
 	},
 	{
-		id: "goals", legend: "Change goals", submit: "Change goals", show: notEnded,
+		id: "goals", eventType: partnership.TypeGoalChanged, legend: "forms.goals.legend", submit: "forms.goals.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				{Name: "goals", Label: "Goals (one per line)", Kind: "textarea", Value: strings.Join(fc.state.Goals, "\n"), Required: true, Hint: "The new list replaces the old one: 1 to 20 goals."},
-				{Name: "reason", Label: "Reason for the change", Kind: "text", Required: true},
+				{Name: "goals", Label: fc.l.T("forms.field.goals"), Kind: kindTextarea, Value: strings.Join(fc.state.Goals, "\n"), Required: true, Hint: fc.l.T("forms.goals.hint")},
+				{Name: "reason", Label: fc.l.T("forms.goals.reason"), Kind: "text", Required: true},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.GoalChanged{Goals: lines(v.Get("goals")), Reason: strings.TrimSpace(v.Get("reason"))}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.GoalChanged)
+			return vals("goals", strings.Join(e.Goals, "\n"), "reason", e.Reason)
 		},
 		rename: func(f string, _ url.Values, _ formContext) string {
 			if f == "goals" || strings.HasPrefix(f, "goals[") {
@@ -179,8 +274,8 @@ var partnershipSpecs = []formSpec{
 		},
 	},
 	{
-		id: "roles", legend: "Agree roles", submit: "Agree roles", show: notEnded,
-		intro: "The roles agreed now replace all earlier ones. Leave a partner without a role to give it none.",
+		id: "roles", eventType: partnership.TypeRolesAgreed, legend: "forms.roles.legend", submit: "forms.roles.submit", show: notEnded,
+		intro: "forms.roles.intro",
 		fields: func(fc formContext) []fieldView {
 			current := map[string]partnership.Role{}
 			for _, r := range fc.state.Roles {
@@ -189,24 +284,34 @@ var partnershipSpecs = []formSpec{
 				}
 			}
 			var out []fieldView
-			for _, p := range fc.state.Partners {
+			for _, p := range fc.partners {
 				r := current[p.PartnerID]
-				f := selectField("role_"+p.PartnerID, "Role of "+p.Name, partnership.RoleNames, r.Role, false)
-				f.Options = append([]option{{Value: "", Label: "— no role —", Selected: r.Role == ""}}, f.Options...)
+				f := selectField(fc, "role_"+p.PartnerID, fc.l.T("forms.roles.role", "Partner", p.Name), partnership.RoleNames, r.Role, false)
+				f.Options = append([]option{{Value: "", Label: fc.l.T("forms.roles.none"), Selected: r.Role == ""}}, f.Options...)
 				f.Required = false
 				f.Heading = p.Name
-				out = append(out, f, fieldView{Name: "resp_" + p.PartnerID, Label: "Responsibilities of " + p.Name + " (one per line)", Kind: "textarea", Value: strings.Join(r.Responsibilities, "\n")})
+				out = append(out, f, fieldView{Name: "resp_" + p.PartnerID, Label: fc.l.T("forms.roles.responsibilities", "Partner", p.Name), Kind: kindTextarea, Value: strings.Join(r.Responsibilities, "\n")})
 			}
 			return out
 		},
 		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			var roles []partnership.Role
-			for _, p := range fc.state.Partners {
+			for _, p := range fc.partners {
 				if role := v.Get("role_" + p.PartnerID); role != "" {
 					roles = append(roles, partnership.Role{PartnerID: p.PartnerID, Role: role, Responsibilities: lines(v.Get("resp_" + p.PartnerID))})
 				}
 			}
 			return partnership.Command{Event: partnership.RolesAgreed{Roles: roles}}, map[string][]string{}
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			v := url.Values{}
+			for _, r := range ev.(partnership.RolesAgreed).Roles {
+				if v.Get("role_"+r.PartnerID) == "" {
+					v.Set("role_"+r.PartnerID, r.Role)
+					v.Set("resp_"+r.PartnerID, strings.Join(r.Responsibilities, "\n"))
+				}
+			}
+			return v
 		},
 		rename: func(f string, v url.Values, fc formContext) string {
 			m := indexed.FindStringSubmatch(f)
@@ -216,7 +321,7 @@ var partnershipSpecs = []formSpec{
 			// The k-th role is that of the k-th partner given one, in
 			// page order.
 			k, _ := strconv.Atoi(m[2])
-			for _, p := range fc.state.Partners {
+			for _, p := range fc.partners {
 				if v.Get("role_"+p.PartnerID) == "" {
 					continue
 				}
@@ -233,197 +338,195 @@ var partnershipSpecs = []formSpec{
 		},
 	},
 	{
-		id: "join", legend: "Add a partner", submit: "Add partner", show: notEnded,
+		id: "join", eventType: partnership.TypePartnerJoined, legend: "forms.join.legend", submit: "forms.join.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				{Name: "name", Label: "Name", Kind: "text", Required: true},
-				selectField("kind", "Kind", partnership.PartnerKinds, "", true),
-				{Name: "org_no", Label: "Organisation number (organisasjonsnummer)", Kind: "text", Hint: "Nine digits, if it has one"},
+				{Name: "name", Label: fc.l.T("forms.field.partner_name"), Kind: "text", Required: true, Hint: fc.l.T("forms.hint.partner_name")},
+				selectField(fc, "kind", fc.l.T("forms.field.partner_kind"), partnership.PartnerKinds, "", true),
+				{Name: "org_no", Label: fc.l.T("forms.field.org_no"), Kind: "text", Hint: fc.l.T("forms.hint.org_no")},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
-			p := partnership.Partner{Name: strings.TrimSpace(v.Get("name")), Kind: v.Get("kind"), OrgNo: strings.ReplaceAll(strings.TrimSpace(v.Get("org_no")), " ", "")}
+			at := occurredAt(fc, v, local)
+			p := partnership.Partner{Name: strings.TrimSpace(v.Get("name")), Kind: v.Get("kind"), OrgNo: orgNo(v.Get("org_no"))}
 			return partnership.Command{Event: partnership.PartnerJoined{Partner: p}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			p := ev.(partnership.PartnerJoined).Partner
+			return vals("name", p.Name, "kind", p.Kind, "org_no", p.OrgNo)
 		},
 		rename: func(f string, _ url.Values, _ formContext) string { return strings.TrimPrefix(f, "partner.") },
 	},
 	{
-		id: "leave", legend: "Remove a partner", submit: "Remove partner", show: notEnded,
+		id: "leave", eventType: partnership.TypePartnerLeft, legend: "forms.leave.legend", submit: "forms.leave.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				partnerSelect(fc.state, "partner_id", "Partner"),
-				{Name: "reason", Label: "Reason", Kind: "text", Required: true},
+				partnerSelect(fc, "partner_id", fc.l.T("forms.field.partner")),
+				{Name: "reason", Label: fc.l.T("forms.field.reason"), Kind: "text", Required: true},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			if v.Get("partner_id") == "" {
-				local["partner_id"] = append(local["partner_id"], "choose the partner that leaves")
+				local["partner_id"] = append(local["partner_id"], fc.l.T("forms.error.choose_partner"))
 			}
 			return partnership.Command{Event: partnership.PartnerLeft{PartnerID: v.Get("partner_id"), Reason: strings.TrimSpace(v.Get("reason"))}, OccurredAt: at}, local
 		},
-		rename: identity,
-	},
-	{
-		id: "agreement", legend: "Record an agreement", submit: "Record agreement", show: notEnded,
-		fields: func(fc formContext) []fieldView {
-			return []fieldView{
-				selectField("agreement_type", "Type of agreement", partnership.AgreementTypes, "", true),
-				{Name: "valid_from", Label: "Valid from", Kind: "date", Required: true},
-				{Name: "valid_until", Label: "Valid until (optional)", Kind: "date"},
-				{Name: "reference", Label: "Reference (case number, archive id)", Kind: "text"},
-				dateField(fc),
-			}
-		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
-			local := map[string][]string{}
-			at := occurredAt(v, local)
-			return partnership.Command{Event: partnership.AgreementSigned{AgreementType: v.Get("agreement_type"), ValidFrom: strings.TrimSpace(v.Get("valid_from")), ValidUntil: strings.TrimSpace(v.Get("valid_until")), Reference: strings.TrimSpace(v.Get("reference"))}, OccurredAt: at}, local
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.PartnerLeft)
+			return vals("partner_id", e.PartnerID, "reason", e.Reason)
 		},
 		rename: identity,
 	},
 	{
-		id: "funding", legend: "Record funding", submit: "Record funding", show: notEnded,
+		id: "agreement", eventType: partnership.TypeAgreementSigned, legend: "forms.agreement.legend", submit: "forms.agreement.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				{Name: "amount_nok", Label: "Amount (whole kroner)", Kind: "number", Required: true, Min: "1"},
-				{Name: "source", Label: "Source", Kind: "text", Required: true},
-				{Name: "period_from", Label: "Period from", Kind: "date", Required: true},
-				{Name: "period_until", Label: "Period until", Kind: "date", Required: true},
+				selectField(fc, "agreement_type", fc.l.T("forms.agreement.type"), partnership.AgreementTypes, "", true),
+				{Name: "valid_from", Label: fc.l.T("forms.agreement.valid_from"), Kind: "date", Required: true},
+				{Name: "valid_until", Label: fc.l.T("forms.agreement.valid_until"), Kind: "date"},
+				{Name: "reference", Label: fc.l.T("forms.agreement.reference"), Kind: "text", Hint: fc.l.T("forms.agreement.reference_hint")},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
+			return partnership.Command{Event: partnership.AgreementSigned{AgreementType: v.Get("agreement_type"), ValidFrom: formDate(v.Get("valid_from")), ValidUntil: formDate(v.Get("valid_until")), Reference: strings.TrimSpace(v.Get("reference"))}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.AgreementSigned)
+			return vals("agreement_type", e.AgreementType, "valid_from", e.ValidFrom, "valid_until", e.ValidUntil, "reference", e.Reference)
+		},
+		rename: identity,
+	},
+	{
+		id: "funding", eventType: partnership.TypeFundingRecorded, legend: "forms.funding.legend", submit: "forms.funding.submit", show: notEnded,
+		fields: func(fc formContext) []fieldView {
+			return []fieldView{
+				{Name: "amount_nok", Label: fc.l.T("forms.funding.amount"), Kind: "text", InputMode: "numeric", Required: true, Hint: fc.l.T("forms.funding.amount_hint")},
+				{Name: "source", Label: fc.l.T("forms.funding.source"), Kind: "text", Required: true, Hint: fc.l.T("forms.funding.source_hint")},
+				{Name: "period_from", Label: fc.l.T("forms.funding.period_from"), Kind: "date", Required: true},
+				{Name: "period_until", Label: fc.l.T("forms.funding.period_until"), Kind: "date", Required: true},
+				dateField(fc),
+			}
+		},
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
+			local := map[string][]string{}
+			at := occurredAt(fc, v, local)
 			var amount int64
-			if s := strings.NewReplacer(" ", "", "\u00a0", "").Replace(v.Get("amount_nok")); s != "" {
+			if s := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", ".", "").Replace(strings.TrimSuffix(strings.TrimSpace(v.Get("amount_nok")), "kr")); s != "" {
 				n, err := strconv.ParseInt(s, 10, 64)
 				if err != nil {
-					local["amount_nok"] = append(local["amount_nok"], "must be a whole number of kroner, such as 250000")
+					local["amount_nok"] = append(local["amount_nok"], fc.l.T("forms.error.amount"))
 				}
 				amount = n
 			}
-			return partnership.Command{Event: partnership.FundingRecorded{AmountNOK: amount, Source: strings.TrimSpace(v.Get("source")), PeriodFrom: strings.TrimSpace(v.Get("period_from")), PeriodUntil: strings.TrimSpace(v.Get("period_until"))}, OccurredAt: at}, local
+			return partnership.Command{Event: partnership.FundingRecorded{AmountNOK: amount, Source: strings.TrimSpace(v.Get("source")), PeriodFrom: formDate(v.Get("period_from")), PeriodUntil: formDate(v.Get("period_until"))}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.FundingRecorded)
+			return vals("amount_nok", strconv.FormatInt(e.AmountNOK, 10), "source", e.Source, "period_from", e.PeriodFrom, "period_until", e.PeriodUntil)
 		},
 		rename: identity,
 	},
 	{
-		id: "anchoring", legend: "Change anchoring", submit: "Change anchoring", show: notEnded,
+		id: "anchoring", eventType: partnership.TypeAnchoringChanged, legend: "forms.anchoring.legend", submit: "forms.anchoring.submit", show: notEnded,
 		fields: func(fc formContext) []fieldView {
-			f := selectField("level", "New level (now: "+describe.ShortLabel(fc.state.AnchoringLevel)+")", partnership.AnchoringLevels, "", true)
-			return []fieldView{f, {Name: "note", Label: "Note", Kind: "textarea"}, dateField(fc)}
+			f := selectField(fc, "level", fc.l.T("forms.anchoring.level"), partnership.AnchoringLevels, "", true)
+			if !fc.correcting {
+				f.Hint = fc.l.T("forms.anchoring.now", "Level", describe.Label(fc.l, fc.state.AnchoringLevel))
+			}
+			return []fieldView{f, {Name: "note", Label: fc.l.T("forms.field.note"), Kind: kindTextarea}, dateField(fc)}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.AnchoringChanged{Level: v.Get("level"), Note: strings.TrimSpace(v.Get("note"))}, OccurredAt: at}, local
 		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.AnchoringChanged)
+			return vals("level", e.Level, "note", e.Note)
+		},
 		rename: identity,
 	},
 	{
-		id: "contact", legend: "Assign a contact person", submit: "Assign contact", show: notEnded,
-		intro: "Name, e-mail and phone are personal data: they are stored for those allowed to see them and are not shown on these pages.",
+		id: "contact", eventType: partnership.TypeContactPersonAssigned, legend: "forms.contact.legend", submit: "forms.contact.submit", show: notEnded,
+		intro: "forms.contact.intro",
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				partnerSelect(fc.state, "partner_id", "Partner"),
-				{Name: "name", Label: "Name", Kind: "text", Required: true},
-				{Name: "email", Label: "E-mail", Kind: "email"},
-				{Name: "phone", Label: "Phone", Kind: "tel", Hint: "An e-mail address or a phone number is needed"},
+				partnerSelect(fc, "partner_id", fc.l.T("forms.field.partner")),
+				{Name: "name", Label: fc.l.T("forms.contact.name"), Kind: "text", Required: true},
+				{Name: "email", Label: fc.l.T("forms.contact.email"), Kind: "email"},
+				{Name: "phone", Label: fc.l.T("forms.contact.phone"), Kind: "tel", Hint: fc.l.T("forms.contact.phone_hint")},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.ContactPersonAssigned{PartnerID: v.Get("partner_id"), Name: strings.TrimSpace(v.Get("name")), Email: strings.TrimSpace(v.Get("email")), Phone: strings.TrimSpace(v.Get("phone"))}, OccurredAt: at}, local
 		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.ContactPersonAssigned)
+			return vals("partner_id", e.PartnerID, "name", e.Name, "email", e.Email, "phone", e.Phone)
+		},
 		rename: identity,
 	},
 	{
-		id: "pause", legend: "Pause the partnership", submit: "Pause", show: func(s partnership.State) bool { return s.Status == partnership.StatusActive },
+		id: "pause", eventType: partnership.TypePartnershipPaused, legend: "forms.pause.legend", submit: "forms.pause.submit", show: func(s partnership.State) bool { return s.Status == partnership.StatusActive },
 		fields: func(fc formContext) []fieldView {
-			return []fieldView{{Name: "reason", Label: "Reason", Kind: "text", Required: true}, dateField(fc)}
+			return []fieldView{{Name: "reason", Label: fc.l.T("forms.field.reason"), Kind: "text", Required: true}, dateField(fc)}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.PartnershipPaused{Reason: strings.TrimSpace(v.Get("reason"))}, OccurredAt: at}, local
 		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			return vals("reason", ev.(partnership.PartnershipPaused).Reason)
+		},
 		rename: identity,
 	},
 	{
-		id: "resume", legend: "Resume the partnership", submit: "Resume", show: func(s partnership.State) bool { return s.Status == partnership.StatusPaused },
+		id: "resume", eventType: partnership.TypePartnershipResumed, legend: "forms.resume.legend", submit: "forms.resume.submit", show: func(s partnership.State) bool { return s.Status == partnership.StatusPaused },
 		fields: func(fc formContext) []fieldView {
-			return []fieldView{{Name: "reason", Label: "Reason", Kind: "text", Required: true}, dateField(fc)}
+			return []fieldView{{Name: "reason", Label: fc.l.T("forms.field.reason"), Kind: "text", Required: true}, dateField(fc)}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.PartnershipResumed{Reason: strings.TrimSpace(v.Get("reason"))}, OccurredAt: at}, local
 		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			return vals("reason", ev.(partnership.PartnershipResumed).Reason)
+		},
 		rename: identity,
 	},
 	{
-		id: "end", legend: "End the partnership", submit: "End partnership", show: notEnded,
-		intro: "After the end only corrections can be recorded.",
+		id: "end", eventType: partnership.TypePartnershipEnded, legend: "forms.end.legend", submit: "forms.end.submit", show: notEnded,
+		intro: "forms.end.intro",
 		fields: func(fc formContext) []fieldView {
 			return []fieldView{
-				selectField("reason", "Reason", partnership.EndReasons, "", true),
-				{Name: "outcome", Label: "Outcome", Kind: "textarea"},
+				selectField(fc, "reason", fc.l.T("forms.field.reason"), partnership.EndReasons, "", true),
+				{Name: "outcome", Label: fc.l.T("forms.end.outcome"), Kind: kindTextarea},
 				dateField(fc),
 			}
 		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
 			local := map[string][]string{}
-			at := occurredAt(v, local)
+			at := occurredAt(fc, v, local)
 			return partnership.Command{Event: partnership.PartnershipEnded{Reason: v.Get("reason"), Outcome: strings.TrimSpace(v.Get("outcome"))}, OccurredAt: at}, local
 		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.PartnershipEnded)
+			return vals("reason", e.Reason, "outcome", e.Outcome)
+		},
 		rename: identity,
-	},
-	{
-		id: "correct", legend: "Correct an entry", submit: "Record correction", show: func(partnership.State) bool { return true },
-		intro: "A correction never deletes: the entry stays in the history, marked. Leave the replacement empty to retract the entry.",
-		fields: func(fc formContext) []fieldView {
-			f := fieldView{Name: "corrected_event_id", Label: "Entry", Kind: "select", Required: true}
-			f.Options = append(f.Options, option{Value: "", Label: "— choose —", Selected: true})
-			for _, h := range fc.events {
-				if h.Type == partnership.TypeEntryCorrected {
-					continue
-				}
-				f.Options = append(f.Options, option{Value: h.EventID, Label: fmt.Sprintf("#%d %s %s: %s", h.Version, calendar.Day(h.OccurredAt), describe.Label(h.Type), truncate(describe.Event(h.Entry.Event, fc.names), 60))})
-			}
-			return []fieldView{
-				f,
-				{Name: "reason", Label: "Reason for the correction", Kind: "text", Required: true},
-				{Name: "replacement", Label: "Replacement data (JSON, optional)", Kind: "textarea", Hint: `The corrected data of the same event type as in the API, e.g. {"kind":"meeting","title":"Kick-off","note":""}`},
-			}
-		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
-			local := map[string][]string{}
-			ev := partnership.EntryCorrected{CorrectedEventID: v.Get("corrected_event_id"), Reason: strings.TrimSpace(v.Get("reason"))}
-			if ev.CorrectedEventID == "" {
-				local["corrected_event_id"] = append(local["corrected_event_id"], "choose the entry to correct")
-			}
-			if r := strings.TrimSpace(v.Get("replacement")); r != "" {
-				if !json.Valid([]byte(r)) {
-					local["replacement"] = append(local["replacement"], "is not valid JSON")
-				}
-				ev.Replacement = json.RawMessage(r)
-			}
-			return partnership.Command{Event: ev}, local
-		},
-		rename: func(f string, _ url.Values, _ formContext) string {
-			if strings.HasPrefix(f, "replacement") {
-				return "replacement"
-			}
-			return f
-		},
 	},
 }
 
@@ -438,13 +541,18 @@ func specByID(id string) (formSpec, bool) {
 
 // build renders a spec with its defaults, or with what the user posted.
 func build(spec formSpec, fc formContext, action, csrf string, version uint64, hasVer bool, post *posted) formView {
-	fv := formView{ID: spec.id, Action: action, Legend: spec.legend, Intro: spec.intro, Submit: spec.submit, CSRF: csrf, Version: version, HasVer: hasVer}
-	fv.Fields = spec.fields(fc)
+	l := fc.l
+	fv := formView{ID: spec.id, Action: action, Legend: l.T(spec.legend), Submit: l.T(spec.submit), CSRF: csrf, Version: version, HasVer: hasVer, L: l}
+	if spec.intro != "" {
+		fv.Intro = l.T(spec.intro)
+	}
+	fv.Fields = specFields(spec, fc)
 	mine := post != nil && post.ID == spec.id
 	for i := range fv.Fields {
 		f := &fv.Fields[i]
 		f.ID = spec.id + "-" + f.Name
-		if mine {
+		fv.DefaultFirst = fv.DefaultFirst || f.Kind == kindAddRow
+		if mine && f.Kind != kindFixed && f.Kind != kindAddRow {
 			f.Value = post.Values.Get(f.Name)
 			f.Errors = post.Fields[f.Name]
 			for j := range f.Options {
@@ -459,9 +567,20 @@ func build(spec formSpec, fc formContext, action, csrf string, version uint64, h
 	return fv
 }
 
+// specFields are the spec's fields; a correction has no date of its own
+// (an entry keeps when it occurred).
+func specFields(spec formSpec, fc formContext) []fieldView {
+	fields := spec.fields(fc)
+	if fc.correcting {
+		fields = slices.DeleteFunc(fields, func(f fieldView) bool { return f.Name == "occurred_at" })
+	}
+	return fields
+}
+
 // partnershipForms are the forms of a partnership page.
-func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, events []history.HistoryEntry, post *posted) []formView {
-	fc := formContext{state: s, names: names, events: events, today: p.today(), maxDate: calendar.Day(p.now().Add(24 * time.Hour))}
+func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version uint64, names map[string]string, post *posted) []formView {
+	fc := p.formContext(c, s)
+	fc.names = names
 	var out []formView
 	for _, spec := range partnershipSpecs {
 		if !spec.show(s) && (post == nil || post.ID != spec.id) {
@@ -472,6 +591,12 @@ func (p *Pages) partnershipForms(c *gin.Context, s partnership.State, version ui
 	return out
 }
 
+// formContext is the context of a form on the partnership s now.
+func (p *Pages) formContext(c *gin.Context, s partnership.State) formContext {
+	now := p.now()
+	return formContext{l: loc(c), state: s, partners: s.Partners, now: now, today: calendar.Day(now), maxDate: calendar.Day(now.Add(24 * time.Hour)), who: principal(c)}
+}
+
 // commandMeta is the request context of a command: the signed-in
 // principal as the events' actor and its municipalities as the scope.
 func commandMeta(c *gin.Context) app.Meta { return edge.CommandMeta(c, principal(c)) }
@@ -479,33 +604,38 @@ func commandMeta(c *gin.Context) app.Meta { return edge.CommandMeta(c, principal
 // command handles a post of one of the partnership's forms.
 func (p *Pages) command(c *gin.Context) {
 	ctx := c.Request.Context()
+	l := loc(c)
 	id := c.Param("id")
+	if c.Param("action") == "correct" && history.ValidID(id) {
+		p.correct(c)
+		return
+	}
 	spec, ok := specByID(c.Param("action"))
 	if !ok || !history.ValidID(id) {
-		p.fail(c, notFound("No such form"))
+		p.fail(c, notFound(l.T("pages.no_such_form")))
 		return
 	}
 	version, err := strconv.ParseUint(c.PostForm("version"), 10, 64)
 	if err != nil {
-		p.errorPage(c, http.StatusBadRequest, "The form did not say which version of the partnership it was made for. Reload the partnership and try again.")
+		p.errorPageBack(c, http.StatusBadRequest, l.T("errors.no_version"), "/p/"+url.PathEscape(id))
 		return
 	}
-	// The form's partner rows and the correction's entry list come from
-	// the partnership as it is now; If-Match below makes sure it is still
-	// the version the user saw.
+	// The form's partner rows come from the partnership as it is now;
+	// If-Match below makes sure it is still the version the user saw.
 	state, _, err := p.hist.State(ctx, id, partnership.View{})
 	if err != nil {
 		p.failCommand(c, err)
 		return
 	}
 	values := c.Request.PostForm
-	cmd, local := spec.parse(values, formContext{state: state})
+	fc := p.formContext(c, state)
+	cmd, local := spec.parse(values, fc)
 	post := &posted{ID: spec.id, Values: values, Fields: map[string][]string{}}
 	if len(local) > 0 {
 		for k, msgs := range local {
 			post.Fields[k] = msgs
 		}
-		post.Summary = summarize(spec, formContext{state: state, today: p.today()}, post.Fields, nil)
+		post.Summary = summarize(spec, fc, post.Fields, nil)
 		p.showPartnership(c, http.StatusBadRequest, post, "")
 		return
 	}
@@ -517,13 +647,26 @@ func (p *Pages) command(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/p/"+url.PathEscape(id)+"?saved="+url.QueryEscape(cmd.Event.EventType())+"#history")
 		return
 	}
-	p.commandFailed(c, spec, formContext{state: state, today: p.today()}, post, err, func(status int, conflict string) {
+	fc.names = namesOf(state)
+	p.commandFailed(c, spec, fc, post, err, func(status int, conflict string) {
 		p.showPartnership(c, status, post, conflict)
 	})
 }
 
-// commandFailed turns a refused command into what the form shows.
+// namesOf names the partnership's partners by id.
+func namesOf(s partnership.State) map[string]string {
+	names := map[string]string{}
+	for _, pt := range s.Partners {
+		names[pt.PartnerID] = pt.Name
+	}
+	return names
+}
+
+// commandFailed turns a refused command into what the form shows: the
+// input kept, each error beside its field or above the form, and the
+// status of the refusal.
 func (p *Pages) commandFailed(c *gin.Context, spec formSpec, fc formContext, post *posted, err error, show func(status int, conflict string)) {
+	l := fc.l
 	var validation *partnership.ValidationError
 	var rule *partnership.RuleError
 	switch {
@@ -535,27 +678,42 @@ func (p *Pages) commandFailed(c *gin.Context, spec formSpec, fc formContext, pos
 				unplaced = append(unplaced, fe)
 				continue
 			}
-			post.Fields[name] = append(post.Fields[name], plain(fe.Message))
+			post.Fields[name] = append(post.Fields[name], fieldMessage(l, fe))
 		}
 		post.Summary = summarize(spec, fc, post.Fields, unplaced)
 		show(http.StatusBadRequest, "")
 	case errors.As(err, &rule):
-		post.Summary = []string{"This change was refused: " + rule.Detail + "."}
+		post.Summary = []string{l.T("forms.refused", "Reason", ruleMessage(l, rule, fc.names))}
 		show(http.StatusConflict, "")
+	case errors.Is(err, auth.ErrForbidden):
+		post.Summary = []string{forbiddenMessage(l, fc.who)}
+		show(http.StatusForbidden, "")
 	case errors.Is(err, app.ErrConflictRetriesExhausted):
-		post.Summary = []string{"Too many changes at the same time; submit again."}
+		post.Summary = []string{l.T("forms.busy")}
 		show(http.StatusConflict, "")
 	case errors.Is(err, app.ErrPreconditionFailed):
-		post.Summary = []string{"Not saved: the partnership changed after you opened this form. Your input is kept below; check the current state and submit again."}
-		show(http.StatusConflict, "Someone else changed this partnership while you were editing. Nothing you sent was saved. The page now shows the current state and history; your input is kept in the form.")
+		post.Summary = []string{l.T("forms.stale")}
+		show(http.StatusConflict, l.T("forms.conflict"))
 	default:
-		p.failCommand(c, err)
+		// Anything else that is no defect (storage full, shutting down,
+		// an erased contact) keeps the form as typed, says why above it
+		// and answers with the API's status.
+		f := edge.Classify(err)
+		if f.Kind == edge.KindInternal || f.Kind == edge.KindNotFound {
+			p.failCommand(c, err)
+			return
+		}
+		if f.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
+		}
+		post.Summary = []string{failureMessage(c, f)}
+		show(f.Status, "")
 	}
 }
 
 func (p *Pages) failCommand(c *gin.Context, err error) {
 	if errors.Is(err, partnership.ErrNotFound) {
-		p.fail(c, notFound("There is no partnership with this id"))
+		p.fail(c, notFound(loc(c).T("pages.partnership.unknown")))
 		return
 	}
 	p.fail(c, err)
@@ -563,8 +721,8 @@ func (p *Pages) failCommand(c *gin.Context, err error) {
 
 // hasField reports whether the form has an input called name.
 func hasField(spec formSpec, fc formContext, name string) bool {
-	for _, f := range spec.fields(fc) {
-		if f.Name == name {
+	for _, f := range specFields(spec, fc) {
+		if f.Name == name && f.Kind != kindHidden {
 			return true
 		}
 	}
@@ -575,36 +733,19 @@ func hasField(spec formSpec, fc formContext, name string) bool {
 // the form.
 func summarize(spec formSpec, fc formContext, fields map[string][]string, unplaced []partnership.FieldError) []string {
 	var out []string
-	for _, f := range spec.fields(fc) {
+	for _, f := range specFields(spec, fc) {
 		for _, m := range fields[f.Name] {
-			out = append(out, f.Label+": "+m)
+			label := f.Label
+			if f.RowLegend != "" {
+				label = f.RowLegend + ", " + strings.ToLower(label[:1]) + label[1:]
+			}
+			out = append(out, fc.l.T("forms.error.labelled", "Label", label, "Message", m))
 		}
 	}
 	for _, fe := range unplaced {
-		out = append(out, fieldName(fe.Field)+": "+plain(fe.Message))
+		out = append(out, fieldMessage(fc.l, fe))
 	}
 	return out
-}
-
-// fieldName turns a domain path into words: "roles[0].role" → "role 1: role".
-func fieldName(path string) string {
-	if m := indexed.FindStringSubmatch(path); m != nil {
-		k, _ := strconv.Atoi(m[2])
-		s := strings.TrimSuffix(strings.ReplaceAll(m[1], "_", " "), "s") + " " + strconv.Itoa(k+1)
-		if m[3] != "" {
-			s += ", " + strings.ReplaceAll(m[3], "_", " ")
-		}
-		return s
-	}
-	return strings.ReplaceAll(path, "_", " ")
-}
-
-// plain rewords the domain's terse messages where a form says it better.
-func plain(msg string) string {
-	if strings.HasPrefix(msg, "must be one of ") {
-		return "choose one of the options"
-	}
-	return msg
 }
 
 // awaitProjections gives the read models a moment to show a new event, so
@@ -616,129 +757,4 @@ func (p *Pages) awaitProjections(c *gin.Context, position uint64) {
 	if err := p.proj.WaitFor(ctx, position); err != nil {
 		p.log.WarnContext(c.Request.Context(), "projections behind after a form post", "position", position, "err", err)
 	}
-}
-
-// ---- /p/new ----
-
-type newPage struct {
-	layoutData
-	Form formView
-}
-
-const newPartnerRows = 5
-
-func newSpec(today, maxDate, municipality string) formSpec {
-	return formSpec{
-		id: "new", legend: "Initiate a partnership", submit: "Initiate partnership",
-		fields: func(formContext) []fieldView {
-			out := []fieldView{
-				{Name: "municipality", Label: "Municipality (kommunenummer)", Kind: "text", Value: municipality, Required: true, Hint: "Four digits, the code valid on the date below (e.g. 1702 for Steinkjer before 2018)"},
-				{Name: "title", Label: "Title", Kind: "text", Required: true},
-				{Name: "description", Label: "Description", Kind: "textarea"},
-				selectField("service_area", "Service area", partnership.ServiceAreas, "", true),
-				selectField("collaboration_model", "Collaboration model", partnership.CollaborationModels, "", true),
-			}
-			for i := range newPartnerRows {
-				n := strconv.Itoa(i)
-				kind := selectField("partner_"+n+"_kind", "Kind", partnership.PartnerKinds, "", true)
-				kind.Required = false
-				name := fieldView{Name: "partner_" + n + "_name", Label: "Name", Kind: "text", Heading: "Partner " + strconv.Itoa(i+1)}
-				if i == 0 {
-					name.Heading += " (at least one outside the municipality)"
-					name.Required = true
-				}
-				out = append(out, name, kind, fieldView{Name: "partner_" + n + "_org_no", Label: "Organisation number (optional)", Kind: "text"})
-			}
-			return append(out,
-				fieldView{Name: "goals", Label: "Goals (one per line)", Kind: "textarea", Required: true, Hint: "1 to 20 goals"},
-				fieldView{Name: "occurred_at", Label: "Date it began", Kind: "date", Value: today, Max: maxDate},
-			)
-		},
-		parse: func(v url.Values, _ formContext) (partnership.Command, map[string][]string) {
-			local := map[string][]string{}
-			at := occurredAt(v, local)
-			ev := partnership.PartnershipInitiated{
-				Municipality: strings.TrimSpace(v.Get("municipality")), Title: strings.TrimSpace(v.Get("title")),
-				Description: strings.TrimSpace(v.Get("description")), ServiceArea: v.Get("service_area"),
-				CollaborationModel: v.Get("collaboration_model"), Goals: lines(v.Get("goals")),
-			}
-			for i := range newPartnerRows {
-				n := strconv.Itoa(i)
-				p := partnership.Partner{Name: strings.TrimSpace(v.Get("partner_" + n + "_name")), Kind: v.Get("partner_" + n + "_kind"), OrgNo: strings.ReplaceAll(strings.TrimSpace(v.Get("partner_"+n+"_org_no")), " ", "")}
-				if p.Name == "" && p.Kind == "" && p.OrgNo == "" {
-					continue
-				}
-				ev.Partners = append(ev.Partners, p)
-			}
-			return partnership.Command{Event: ev, OccurredAt: at}, local
-		},
-		rename: func(f string, v url.Values, _ formContext) string {
-			if f == "goals" || strings.HasPrefix(f, "goals[") {
-				return "goals"
-			}
-			if f == "partners" {
-				return "partner_0_name"
-			}
-			if m := indexed.FindStringSubmatch(f); m != nil && m[1] == "partners" {
-				k, _ := strconv.Atoi(m[2])
-				// The k-th partner is the k-th row that was filled in.
-				for i := range newPartnerRows {
-					n := strconv.Itoa(i)
-					if v.Get("partner_"+n+"_name") == "" && v.Get("partner_"+n+"_kind") == "" && strings.TrimSpace(v.Get("partner_"+n+"_org_no")) == "" {
-						continue
-					}
-					if k == 0 {
-						return "partner_" + n + "_" + m[3]
-					}
-					k--
-				}
-			}
-			return f
-		},
-	}
-}
-
-// newForm shows the form that initiates a partnership.
-func (p *Pages) newForm(c *gin.Context) {
-	code := c.Query("municipality")
-	if _, err := kommune.Parse(code); err != nil {
-		code = ""
-	}
-	p.showNew(c, http.StatusOK, code, nil)
-}
-
-func (p *Pages) showNew(c *gin.Context, status int, municipality string, post *posted) {
-	spec := newSpec(p.today(), calendar.Day(p.now().Add(24*time.Hour)), municipality)
-	crumbs := []crumb{{"/", "Municipalities"}}
-	if municipality != "" {
-		crumbs = append(crumbs, crumb{"/m/" + municipality, kommune.Code(municipality).Name()})
-	}
-	p.render(c, status, "new", newPage{
-		layoutData: layoutData{Title: "Initiate a partnership", Crumbs: crumbs},
-		Form:       build(spec, formContext{}, "/p/new", p.csrfToken(c), 0, false, post),
-	})
-}
-
-// initiate handles the post of /p/new.
-func (p *Pages) initiate(c *gin.Context) {
-	spec := newSpec(p.today(), "", "")
-	values := c.Request.PostForm
-	cmd, local := spec.parse(values, formContext{})
-	post := &posted{ID: spec.id, Values: values, Fields: map[string][]string{}}
-	show := func(status int, _ string) { p.showNew(c, status, values.Get("municipality"), post) }
-	if len(local) > 0 {
-		for k, msgs := range local {
-			post.Fields[k] = msgs
-		}
-		post.Summary = summarize(spec, formContext{}, post.Fields, nil)
-		show(http.StatusBadRequest, "")
-		return
-	}
-	res, err := p.svc.Initiate(c.Request.Context(), cmd, commandMeta(c))
-	if err != nil {
-		p.commandFailed(c, spec, formContext{}, post, err, show)
-		return
-	}
-	p.awaitProjections(c, res.Position)
-	c.Redirect(http.StatusSeeOther, "/p/"+url.PathEscape(res.State.ID)+"?saved="+partnership.TypePartnershipInitiated)
 }

@@ -175,6 +175,15 @@ func (b *browser) signIn(token, next string) page {
 	return b.post("/login", url.Values{"csrf_token": {csrf}, "token": {token}, "next": {next}})
 }
 
+// setLang chooses the browser's language through the language switch.
+func (b *browser) setLang(lang string) {
+	b.t.Helper()
+	csrf, _ := formValues(b.t, b.get("/login").Body)
+	if p := b.post("/lang", url.Values{"csrf_token": {csrf}, "lang": {lang}, "back": {"/"}}); p.Status != http.StatusSeeOther {
+		b.t.Fatalf("choose %s: %d", lang, p.Status)
+	}
+}
+
 // cookie is the value of the browser's cookie of that name, "" if none.
 func (b *browser) cookie(name string) string {
 	u, _ := url.Parse(b.site.srv.URL)

@@ -56,7 +56,7 @@ func (p *Pages) signedIn(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	p.errorPage(c, http.StatusUnauthorized, "You are not signed in, or your sign-in has expired. Sign in and try again.")
+	p.errorPage(c, http.StatusUnauthorized, loc(c).T("errors.signed_out"))
 }
 
 // authenticate finds the request's principal from its bearer header when
@@ -87,7 +87,7 @@ func principal(c *gin.Context) auth.Principal {
 // loginPage is the sign-in form; it states how long a session lasts.
 type loginPage struct {
 	layoutData
-	CSRF, Next, Error        string
+	Next, Error              string
 	IdleHours, LifetimeHours int
 }
 
@@ -96,8 +96,9 @@ func (p *Pages) loginForm(c *gin.Context) {
 }
 
 func (p *Pages) showLogin(c *gin.Context, status int, problem string) {
-	p.render(c, status, "login", loginPage{
-		layoutData: layoutData{Title: "Sign in"}, CSRF: p.csrfToken(c), Next: localPath(c.Query("next")), Error: problem,
+	next := localPath(c.Query("next"))
+	p.render(c, status, "login", &loginPage{
+		layoutData: layoutData{Title: loc(c).T("pages.login.title"), Here: "/login?next=" + url.QueryEscape(next)}, Next: next, Error: problem,
 		IdleHours: int(auth.SessionIdleTimeout.Hours()), LifetimeHours: int(auth.SessionLifetime.Hours()),
 	})
 }
@@ -118,7 +119,7 @@ func (p *Pages) login(c *gin.Context) {
 	}
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		c.Request.URL.RawQuery = url.Values{"next": {c.PostForm("next")}}.Encode()
-		p.showLogin(c, http.StatusUnauthorized, "This token is not valid. Check that you copied all of it, or ask an administrator for a new one.")
+		p.showLogin(c, http.StatusUnauthorized, loc(c).T("pages.login.bad_token"))
 		return
 	}
 	if err != nil {
@@ -141,11 +142,10 @@ func (p *Pages) login(c *gin.Context) {
 // logoutPage confirms signing out (a GET must not change anything).
 type logoutPage struct {
 	layoutData
-	CSRF string
 }
 
 func (p *Pages) logoutForm(c *gin.Context) {
-	p.render(c, http.StatusOK, "logout", logoutPage{layoutData: layoutData{Title: "Sign out"}, CSRF: p.csrfToken(c)})
+	p.render(c, http.StatusOK, "logout", &logoutPage{layoutData: layoutData{Title: loc(c).T("pages.logout.title")}})
 }
 
 // logout ends the browser's session on the server (every instance

@@ -17,8 +17,8 @@ import (
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
 )
@@ -53,7 +53,8 @@ func (p *Pages) index(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	page := indexPage{layoutData: layoutData{Title: "Partnerships by municipality"}, Query: q}
+	l := loc(c)
+	page := &indexPage{layoutData: layoutData{Title: l.T("pages.index.title")}, Query: q}
 	needle := strings.ToLower(q)
 	for _, m := range all {
 		if m.Partnerships == 0 {
@@ -70,7 +71,7 @@ func (p *Pages) index(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
-		row := municipalityRow{Code: m.Code, Name: m.Name, Spark: sparkline(tl.Partnerships, p.now())}
+		row := municipalityRow{Code: m.Code, Name: m.Name, Spark: sparkline(l, tl.Partnerships, p.now())}
 		for _, l := range tl.Partnerships {
 			switch l.Status {
 			case partnership.StatusEnded:
@@ -116,29 +117,33 @@ type option struct {
 	Selected     bool
 }
 
-func options(values []string, selected string) []option {
+// options are a vocabulary's values with their labels in the reader's
+// language, the selected one marked.
+func options(l *locale.Localizer, values []string, selected string) []option {
 	out := make([]option, len(values))
 	for i, v := range values {
-		out[i] = option{Value: v, Label: describe.Label(v), Selected: v == selected}
+		out[i] = option{Value: v, Label: describe.Label(l, v), Selected: v == selected}
 	}
 	return out
 }
 
-var legend = func() []legendItem {
+// legend lists the markers' shapes with their event types' labels.
+func legend(l *locale.Localizer) []legendItem {
 	out := make([]legendItem, len(markerKinds))
 	for i, k := range markerKinds {
-		out[i] = legendItem{ID: k.ID, Label: describe.Label(k.Type)}
+		out[i] = legendItem{ID: k.ID, Label: describe.Label(l, k.Type)}
 	}
 	return out
-}()
+}
 
 // municipality draws the timeline of one municipality (today's code; a
 // former code redirects to its successor).
 func (p *Pages) municipality(c *gin.Context) {
+	l := loc(c)
 	raw := c.Param("code")
 	code, err := kommune.Parse(raw)
 	if err != nil {
-		p.fail(c, notFound("No municipality has the code %q", raw))
+		p.fail(c, notFound(l.T("pages.municipality.unknown", "Code", raw)))
 		return
 	}
 	if cur := code.Current(); cur != code {
@@ -150,17 +155,12 @@ func (p *Pages) municipality(c *gin.Context) {
 		ServiceArea: c.Query("service_area"), CollaborationModel: c.Query("collaboration_model"),
 		Status: c.Query("status"), Group: c.Query("group"),
 	}
-	filter, problems := f.parse()
+	filter, problems := f.parse(l)
 	if len(problems) > 0 {
-		p.render(c, http.StatusBadRequest, "error", errorPage{
-			layoutData: layoutData{Title: "Bad filter"},
-			Status:     http.StatusBadRequest,
-			Message:    "The timeline filter is not valid: " + strings.Join(problems, "; ") + ".",
-			Back:       "/m/" + string(code),
-		})
+		p.errorPageBack(c, http.StatusBadRequest, l.T("pages.municipality.bad_filter", "Problems", strings.Join(problems, "; ")), "/m/"+string(code))
 		return
 	}
-	page, err := p.timelinePage(c.Request.Context(), code, f, filter)
+	page, err := p.timelinePage(c.Request.Context(), l, code, f, filter)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -175,36 +175,37 @@ func queryString(raw string) string {
 	return "?" + raw
 }
 
-// parse checks the filter form; problems are plain sentences.
-func (f timelineFilterForm) parse() (timeline.Filter, []string) {
+// parse checks the filter form; problems are plain sentences in l's
+// language.
+func (f timelineFilterForm) parse(l *locale.Localizer) (timeline.Filter, []string) {
 	var out timeline.Filter
 	var problems []string
 	if f.From != "" {
 		t, err := time.ParseInLocation(time.DateOnly, f.From, calendar.Oslo)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("from date %q is not a date YYYY-MM-DD", f.From))
+			problems = append(problems, l.T("pages.filter.from", "Value", f.From))
 		}
 		out.From = new(t.UTC())
 	}
 	if f.To != "" {
 		t, err := calendar.ParseCutoff(f.To)
 		if err != nil || len(f.To) != len(time.DateOnly) {
-			problems = append(problems, fmt.Sprintf("to date %q is not a date YYYY-MM-DD", f.To))
+			problems = append(problems, l.T("pages.filter.to", "Value", f.To))
 		}
 		out.To = &t
 	}
 	if out.From != nil && out.To != nil && out.To.Before(*out.From) {
-		problems = append(problems, "the to date is before the from date")
+		problems = append(problems, l.T("pages.filter.order"))
 	}
 	check := func(name, v string, list []string) {
 		if v != "" && !slices.Contains(list, v) {
-			problems = append(problems, fmt.Sprintf("%s %q is not one of %s", name, v, strings.Join(list, ", ")))
+			problems = append(problems, l.T("pages.filter.choice", "Field", l.T(name), "Value", v))
 		}
 	}
-	check("service area", f.ServiceArea, partnership.ServiceAreas)
-	check("collaboration model", f.CollaborationModel, partnership.CollaborationModels)
-	check("status", f.Status, partnership.Statuses)
-	check("grouping", f.Group, []string{"service_area", "collaboration_model"})
+	check("pages.filter.service_area", f.ServiceArea, partnership.ServiceAreas)
+	check("pages.filter.collaboration_model", f.CollaborationModel, partnership.CollaborationModels)
+	check("pages.filter.status", f.Status, partnership.Statuses)
+	check("pages.filter.group", f.Group, []string{"service_area", "collaboration_model"})
 	out.ServiceArea, out.CollaborationModel, out.Status = f.ServiceArea, f.CollaborationModel, f.Status
 	return out, problems
 }
@@ -230,13 +231,17 @@ func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter time
 }
 
 // timelinePage gathers and draws a municipality's timeline.
-func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineFilterForm, filter timeline.Filter) (municipalityPage, error) {
+func (p *Pages) timelinePage(ctx context.Context, l *locale.Localizer, code kommune.Code, f timelineFilterForm, filter timeline.Filter) (*municipalityPage, error) {
 	tl, err := p.loadTimeline(ctx, code, filter)
 	if err != nil {
-		return municipalityPage{}, err
+		return nil, err
 	}
 	today := p.now()
-	v := timelineView{Lanes: tl.Partnerships, Entries: tl.Entries, Today: today, Group: f.Group, Reforms: reformsInto(code)}
+	v := timelineView{L: l, Lanes: tl.Partnerships, Entries: tl.Entries, Today: today, Group: f.Group, Reforms: reformsInto(l, code)}
+	// The read model's summaries are English (they are the API's): in
+	// another language a marker is titled by its date and type, and the
+	// partnership's page tells the rest.
+	v.TypesOnly = l.Lang() != locale.English
 	if filter.From != nil {
 		v.From = *filter.From
 	} else {
@@ -254,24 +259,24 @@ func (p *Pages) timelinePage(ctx context.Context, code kommune.Code, f timelineF
 	}
 	v.OldCodes, err = p.oldCodes(ctx, code, filter, tl.Partnerships)
 	if err != nil {
-		return municipalityPage{}, err
+		return nil, err
 	}
-	page := municipalityPage{
-		layoutData: layoutData{Title: fmt.Sprintf("%s (%s): timeline", code.Name(), code), Wide: true, Crumbs: []crumb{{"/", "Municipalities"}}},
+	page := &municipalityPage{
+		layoutData: layoutData{Title: l.T("pages.municipality.title", "Name", code.Name(), "Code", string(code)), Wide: true, Crumbs: crumbsHome(l)},
 		Code:       string(code), Name: code.Name(),
 		Filter:   f,
 		Timeline: renderTimeline(v),
-		Legend:   legend,
+		Legend:   legend(l),
 		Reforms:  v.Reforms,
 		OldCodes: len(v.OldCodes),
 		Options: filterOptions{
-			ServiceAreas:        options(partnership.ServiceAreas, f.ServiceArea),
-			CollaborationModels: options(partnership.CollaborationModels, f.CollaborationModel),
-			Statuses:            options(partnership.Statuses, f.Status),
-			Groups:              options([]string{"service_area", "collaboration_model"}, f.Group),
+			ServiceAreas:        options(l, partnership.ServiceAreas, f.ServiceArea),
+			CollaborationModels: options(l, partnership.CollaborationModels, f.CollaborationModel),
+			Statuses:            options(l, partnership.Statuses, f.Status),
+			Groups:              options(l, []string{"service_area", "collaboration_model"}, f.Group),
 		},
 	}
-	page.Options.Groups[0].Label, page.Options.Groups[1].Label = "Service area", "Collaboration model"
+	page.Options.Groups[0].Label, page.Options.Groups[1].Label = l.T("pages.filter.service_area"), l.T("pages.filter.collaboration_model")
 	return page, nil
 }
 
@@ -289,12 +294,7 @@ const maxResolvedLanes = 300
 // to maxResolvedLanes such lanes; beyond that those lanes go unmarked.
 func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f timeline.Filter, lanes []timeline.Partnership) (map[string]string, error) {
 	out := map[string]string{}
-	chain := []kommune.Code{code}
-	for _, ch := range kommune.ChangesInto(code) {
-		if !slices.Contains(chain, ch.From) {
-			chain = append(chain, ch.From)
-		}
-	}
+	chain := predecessors(code)
 	if len(chain) == 1 {
 		return out, nil
 	}
@@ -337,25 +337,31 @@ type partnershipPage struct {
 	layoutData
 	State   partnership.State
 	Version uint64
-	// AsOf and KnownAt are the view's controls as given.
+	// AsOf and KnownAt are the view's controls as given; Showing says in
+	// words which view is shown.
 	AsOf, KnownAt string
+	Showing       string
 	Viewing       bool
 	Current       bool
 	Municipality  string
+	Started       string
+	Ended         string
+	Funding       string
 	Partners      []partnerRow
 	Roles         []string
+	Agreements    []string
 	History       []historyRow
 	Timeline      renderedTimeline
 	Legend        []legendItem
 	Forms         []formView
+	// Correct is the form that opens an entry's correction.
+	Correct *formView
 	// MayWrite is whether the signed-in token may change this
 	// partnership; ReadOnly says why not.
 	MayWrite bool
 	ReadOnly string
 	Saved    string
 	Conflict string
-	Today    string
-	MaxDate  string
 }
 
 type partnerRow struct {
@@ -369,12 +375,18 @@ type historyRow struct {
 	EventID    string
 	Version    uint64
 	Type       string
+	Label      string
 	OccurredAt string
 	RecordedAt string
 	Summary    string
-	// Correction says how a later correction changed this entry.
-	Correction string
-	Corrected  bool
+	// Correction says how a later correction changed this entry, and
+	// Replacement is the entry as corrected ("" when retracted).
+	Correction  string
+	Replacement string
+	Corrected   bool
+	// CorrectLink opens the entry's correction form ("" when it cannot
+	// be corrected here).
+	CorrectLink string
 }
 
 // partnership shows one partnership, live from its stream, optionally as
@@ -388,6 +400,7 @@ func (p *Pages) partnership(c *gin.Context) {
 // failed.
 func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, conflict string) {
 	ctx := c.Request.Context()
+	l := loc(c)
 	id := c.Param("id")
 	asOf, knownAt := c.Query("as_of"), c.Query("known_at")
 	view := partnership.View{}
@@ -395,31 +408,28 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	if asOf != "" {
 		t, err := calendar.ParseCutoff(asOf)
 		if err != nil {
-			problems = append(problems, "the as-of date: "+err.Error())
+			problems = append(problems, l.T("pages.partnership.bad_as_of", "Value", asOf))
 		}
 		view.AsOf = &t
 	}
 	if knownAt != "" {
 		t, err := calendar.ParseCutoff(knownAt)
 		if err != nil {
-			problems = append(problems, "the known-at time: "+err.Error())
+			problems = append(problems, l.T("pages.partnership.bad_known_at", "Value", knownAt))
 		}
 		view.KnownAt = &t
 	}
 	if len(problems) > 0 {
-		p.render(c, http.StatusBadRequest, "error", errorPage{
-			layoutData: layoutData{Title: "Bad date"}, Status: http.StatusBadRequest,
-			Message: "Cannot show the partnership: " + strings.Join(problems, "; ") + ".", Back: "/p/" + url.PathEscape(id),
-		})
+		p.errorPageBack(c, http.StatusBadRequest, strings.Join(problems, " "), "/p/"+url.PathEscape(id))
 		return
 	}
 	state, events, version, err := p.hist.Read(ctx, id, view)
 	if errors.Is(err, partnership.ErrNotFound) {
-		msg := "There is no partnership with this id."
+		msg := l.T("pages.partnership.unknown")
 		if asOf != "" || knownAt != "" {
-			msg = "This partnership did not exist (or was not yet recorded) at the chosen date and time."
+			msg = l.T("pages.partnership.not_then")
 		}
-		p.fail(c, notFound("%s", msg))
+		p.fail(c, notFound(msg))
 		return
 	}
 	if err != nil {
@@ -437,69 +447,138 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		}
 		entries[i] = events[i].Entry
 	}
-	page := partnershipPage{
-		layoutData: layoutData{Title: state.Title, Crumbs: []crumb{{"/", "Municipalities"}, {"/m/" + state.CurrentMunicipality, kommune.Code(state.CurrentMunicipality).Name()}}},
+	page := &partnershipPage{
+		layoutData: layoutData{Title: state.Title, Crumbs: append(crumbsHome(l), crumb{"/m/" + state.CurrentMunicipality, kommune.Code(state.CurrentMunicipality).Name()}), Here: "/p/" + url.PathEscape(id)},
 		State:      state, Version: version,
 		AsOf: asOf, KnownAt: knownAt, Viewing: asOf != "" || knownAt != "",
-		Municipality: municipalityLabel(state),
-		Legend:       legend,
-		Saved:        savedMessage(c.Query("saved")),
+		Municipality: municipalityLabel(l, state),
+		Started:      l.Date(state.StartedAt),
+		Funding:      l.Kroner(state.FundingTotalNOK),
+		Legend:       legend(l),
+		Saved:        savedMessage(l, c.Query("saved")),
 		Conflict:     conflict,
-		Today:        p.today(),
-		MaxDate:      calendar.Day(p.now().Add(24 * time.Hour)),
+	}
+	if c.Request.Method == http.MethodGet {
+		page.Here = localPath(c.Request.URL.RequestURI())
 	}
 	page.Current = !page.Viewing
+	page.Showing = showing(l, asOf, knownAt, view)
+	if state.EndedAt != nil {
+		page.Ended = l.Date(*state.EndedAt)
+		if state.EndReason != nil {
+			page.Ended = l.T("pages.partnership.ended_because", "Date", page.Ended, "Reason", describe.Label(l, *state.EndReason))
+		}
+	}
+	page.MayWrite = principal(c).MayWrite(state.CurrentMunicipality)
 	names := partnership.PartnerNames(entries)
 	contacts := map[string]int{}
+	byID := map[string]int{}
 	for i, h := range events {
-		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, OccurredAt: calendar.Day(h.OccurredAt), RecordedAt: h.RecordedAt.UTC().Format("2006-01-02 15:04 UTC")}
-		row.Summary = describe.Event(entries[i].Event, names)
+		byID[h.EventID] = i
+	}
+	for i, h := range events {
+		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, Label: describe.Label(l, h.Type), OccurredAt: when(l, h.OccurredAt), RecordedAt: l.DateTime(h.RecordedAt)}
+		row.Summary = describe.Event(l, entries[i].Event, names)
 		if ev, ok := entries[i].Event.(partnership.ContactPersonAssigned); ok && h.CorrectedBy == nil {
 			contacts[ev.PartnerID]++
 		}
 		if h.CorrectedBy != nil {
 			row.Corrected = true
-			verb := "Replaced"
+			row.Correction = l.T("pages.history.replaced", "Date", l.DateTime(h.CorrectedBy.RecordedAt))
 			if h.CorrectedBy.Retracted {
-				verb = "Retracted"
+				row.Correction = l.T("pages.history.retracted", "Date", l.DateTime(h.CorrectedBy.RecordedAt))
+			} else if k, ok := byID[h.CorrectedBy.EventID]; ok {
+				row.Replacement = replacementLine(l, entries[i], entries[k], names)
 			}
-			row.Correction = fmt.Sprintf("%s by a correction recorded %s", verb, h.CorrectedBy.RecordedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		if page.Current && page.MayWrite && correctable(entries[i]) {
+			row.CorrectLink = "/p/" + url.PathEscape(id) + "/correct?entry=" + url.QueryEscape(h.EventID)
 		}
 		page.History = append(page.History, row)
 	}
 	for _, pt := range state.Partners {
-		page.Partners = append(page.Partners, partnerRow{Name: pt.Name, Kind: describe.Label(pt.Kind), OrgNo: pt.OrgNo, Contacts: contacts[pt.PartnerID]})
+		page.Partners = append(page.Partners, partnerRow{Name: pt.Name, Kind: describe.Label(l, pt.Kind), OrgNo: pt.OrgNo, Contacts: contacts[pt.PartnerID]})
 	}
 	for _, r := range state.Roles {
-		s := names[r.PartnerID] + ": " + describe.Label(r.Role)
+		s := names[r.PartnerID] + ": " + describe.Label(l, r.Role)
 		if len(r.Responsibilities) > 0 {
 			s += " (" + strings.Join(r.Responsibilities, "; ") + ")"
 		}
 		page.Roles = append(page.Roles, s)
 	}
-	page.Timeline = p.ownTimeline(state, entries, view, names)
-	page.MayWrite = principal(c).MayWrite(state.CurrentMunicipality)
+	for _, a := range state.Agreements {
+		page.Agreements = append(page.Agreements, describe.Event(l, partnership.AgreementSigned(a), names))
+	}
+	page.Timeline = p.ownTimeline(l, state, entries, view, names)
 	if page.Current && page.MayWrite {
-		page.Forms = p.partnershipForms(c, state, version, names, events, post)
+		page.Forms = p.partnershipForms(c, state, version, names, post)
+		page.Correct = p.chooseEntryForm(c, state, names, events)
 	}
 	if !page.MayWrite {
-		page.ReadOnly = "You are signed in read-only here: " + edge.ForbiddenReason(principal(c), "") + "."
+		page.ReadOnly = forbiddenMessage(l, principal(c))
 	}
 	p.render(c, status, "partnership", page)
 }
 
-func municipalityLabel(s partnership.State) string {
-	cur := kommune.Code(s.CurrentMunicipality)
-	if s.Municipality == s.CurrentMunicipality {
-		return fmt.Sprintf("%s (%s)", cur.Name(), cur)
+// when writes when an entry occurred: its day, and its time of day when it
+// has one (an entry dated with a day only stands for that day).
+func when(l *locale.Localizer, t time.Time) string {
+	if calendar.DateOnly(t) {
+		return l.Date(t)
 	}
-	old := kommune.Code(s.Municipality)
-	return fmt.Sprintf("%s (%s), recorded under its former code %s (%s)", cur.Name(), cur, old, old.Name())
+	return l.DateTime(t)
+}
+
+// showing says which view of the partnership a page shows.
+func showing(l *locale.Localizer, asOf, knownAt string, v partnership.View) string {
+	at := func(s string, t *time.Time) string {
+		if len(s) == len(time.DateOnly) {
+			return l.Date(*t)
+		}
+		return l.DateTime(*t)
+	}
+	switch {
+	case asOf != "" && knownAt != "":
+		return l.T("pages.partnership.showing_both", "AsOf", at(asOf, v.AsOf), "KnownAt", at(knownAt, v.KnownAt))
+	case asOf != "":
+		return l.T("pages.partnership.showing_as_of", "AsOf", at(asOf, v.AsOf))
+	case knownAt != "":
+		return l.T("pages.partnership.showing_known_at", "KnownAt", at(knownAt, v.KnownAt))
+	}
+	return ""
+}
+
+// replacementLine is what a replaced entry says since its correction:
+// the corrected entry's line, "" if the correction cannot be read.
+func replacementLine(l *locale.Localizer, original, correction partnership.Entry, names map[string]string) string {
+	ev, ok := replacementOf(original.Event.EventType(), correction.Event)
+	if !ok {
+		return ""
+	}
+	return describe.Event(l, ev, names)
+}
+
+// replacementOf is the data a correction gives the entry of eventType it
+// replaces; false for a retraction, or a replacement that cannot be read.
+func replacementOf(eventType string, correction partnership.Event) (partnership.Event, bool) {
+	c, ok := correction.(partnership.EntryCorrected)
+	if !ok || len(c.Replacement) == 0 {
+		return nil, false
+	}
+	ev, err := partnership.Decode(eventType, partnership.SchemaVersion, c.Replacement)
+	return ev, err == nil
+}
+
+func municipalityLabel(l *locale.Localizer, s partnership.State) string {
+	if s.Municipality == s.CurrentMunicipality {
+		return describe.Municipality(s.CurrentMunicipality)
+	}
+	return l.T("pages.partnership.former_code", "Today", describe.Municipality(s.CurrentMunicipality), "Then", describe.Municipality(s.Municipality))
 }
 
 // ownTimeline draws the partnership as one lane, from its effective
 // events under the view.
-func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, view partnership.View, names map[string]string) renderedTimeline {
+func (p *Pages) ownTimeline(l *locale.Localizer, s partnership.State, entries []partnership.Entry, view partnership.View, names map[string]string) renderedTimeline {
 	effective, err := partnership.Effective(entries, view)
 	if err != nil {
 		return renderedTimeline{}
@@ -511,16 +590,17 @@ func (p *Pages) ownTimeline(s partnership.State, entries []partnership.Entry, vi
 	lane := timeline.Partnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
 	var tes []timeline.Entry
 	for _, e := range effective {
-		tes = append(tes, timeline.Entry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(e.Event, names)})
+		tes = append(tes, timeline.Entry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(l, e.Event, names)})
 	}
 	from := time.Date(s.StartedAt.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	to := time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
-	return renderTimeline(timelineView{Lanes: []timeline.Partnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(kommune.Code(s.CurrentMunicipality)), Single: true})
+	return renderTimeline(timelineView{L: l, Lanes: []timeline.Partnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(l, kommune.Code(s.CurrentMunicipality)), Single: true})
 }
 
-func savedMessage(eventType string) string {
-	if !describe.Known(eventType) || eventType == "" {
+// savedMessage confirms what a form saved (?saved=<event type>).
+func savedMessage(l *locale.Localizer, eventType string) string {
+	if !slices.Contains(partnership.EventTypes(), eventType) {
 		return ""
 	}
-	return "Saved: " + strings.ToLower(describe.Label(eventType)) + "."
+	return l.T("pages.saved", "What", describe.Label(l, eventType))
 }

@@ -11,7 +11,8 @@ import (
 
 // TestFullDiskPageSaysNothingWasSaved: a form posted while the store's
 // disk is full gets a 503 page that says in plain words that nothing was
-// saved and to try again later; once space is freed the same form saves.
+// saved and to try again later, with the form as it was typed; once space
+// is freed the same form saves.
 func TestFullDiskPageSaysNothingWasSaved(t *testing.T) {
 	dir := smallfs.Mount(t, "4m")
 	s := newSiteIn(t, dir, false)
@@ -44,7 +45,7 @@ func TestFullDiskPageSaysNothingWasSaved(t *testing.T) {
 	if refused.Status != http.StatusServiceUnavailable {
 		t.Fatalf("a form posted on a full disk: %d; want 503\n%s", refused.Status, refused.Body)
 	}
-	if !strings.Contains(refused.Body, "Nothing was saved") || !strings.Contains(refused.Body, "Try again later") {
+	if !strings.Contains(refused.Body, "Ingenting ble lagret") || !strings.Contains(refused.Body, "Prøv igjen senere") || !strings.Contains(refused.Body, `value="Møte"`) {
 		t.Errorf("the 503 page does not say that nothing was saved and to try again later:\n%s", refused.Body)
 	}
 	if got := refused.Header.Get("Retry-After"); got != "30" {

@@ -13,6 +13,7 @@ import (
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections/timeline"
 )
 
@@ -112,8 +113,8 @@ type reform struct {
 }
 
 // reformsInto returns the changes that led to today's code, one rule per
-// date, from SSB's change table.
-func reformsInto(code kommune.Code) []reform {
+// date, from SSB's change table, described in l's language.
+func reformsInto(l *locale.Localizer, code kommune.Code) []reform {
 	byDay := map[string]*reform{}
 	var out []*reform
 	for _, ch := range kommune.ChangesInto(code) {
@@ -131,23 +132,25 @@ func reformsInto(code kommune.Code) []reform {
 			r.Title += "; "
 		}
 		if ch.From == ch.To {
-			r.Label += string(ch.From) + " kept"
-			r.Title += from + " kept its code"
+			r.Label += l.T("timeline.reform.kept_short", "From", string(ch.From))
+			r.Title += l.T("timeline.reform.kept", "From", from)
 		} else {
 			r.Label += string(ch.From) + " → " + string(ch.To)
-			r.Title += from + " became " + to
+			r.Title += l.T("timeline.reform.became", "From", from, "To", to)
 		}
 	}
 	res := make([]reform, len(out))
 	for i, r := range out {
 		res[i] = *r
-		res[i].Title = "Municipal reform " + calendar.Day(r.At) + ": " + r.Title
+		res[i].Title = l.T("timeline.reform.title", "Date", l.Date(r.At), "Changes", r.Title)
 	}
 	return res
 }
 
 // timelineView is what the renderer draws.
 type timelineView struct {
+	// L writes the drawing's words and dates.
+	L       *locale.Localizer
 	Lanes   []timeline.Partnership
 	Entries []timeline.Entry
 	// From and To bound the axis; Today ends ongoing spells.
@@ -161,6 +164,60 @@ type timelineView struct {
 	// Single draws one partnership on its own page: no title column and
 	// a narrower axis that fits the page.
 	Single bool
+	// TypesOnly titles markers with their date and type, never the
+	// entries' summaries (which are English on a municipality's
+	// timeline: the read model's).
+	TypesOnly bool
+	// words are L's words, set by renderTimeline.
+	words *timelineWords
+}
+
+// timelineWords are a drawing's words in one language, cut into patterns
+// once per drawing (locale.Pattern): thousands of lanes and markers use
+// them, and a template run per title would cost more than the drawing.
+type timelineWords struct {
+	fromTo, from, oldCode, active, paused locale.Pattern
+	ongoing                               string
+	// labels are the event types' and vocabularies' labels.
+	labels map[string]string
+}
+
+func newTimelineWords(l *locale.Localizer) *timelineWords {
+	w := &timelineWords{
+		fromTo:  l.Pattern("timeline.lane.from_to", "From", "To"),
+		from:    l.Pattern("timeline.lane.from", "From"),
+		oldCode: l.Pattern("timeline.lane.old_code", "Code"),
+		active:  l.Pattern("timeline.spell.active", "From", "To"),
+		paused:  l.Pattern("timeline.spell.paused", "From", "To"),
+		ongoing: l.T("timeline.spell.ongoing"),
+		labels:  map[string]string{},
+	}
+	for _, list := range [][]string{partnership.EventTypes(), partnership.Statuses, partnership.ServiceAreas, partnership.CollaborationModels} {
+		for _, v := range list {
+			w.labels[v] = describe.Label(l, v)
+		}
+	}
+	return w
+}
+
+// label is v's label (v itself when it has none).
+func (w *timelineWords) label(v string) string {
+	if s, ok := w.labels[v]; ok {
+		return s
+	}
+	return v
+}
+
+// appendPattern appends a pattern filled with values, escaped.
+func appendPattern(b []byte, p locale.Pattern, values ...string) []byte {
+	for _, part := range p.Parts {
+		if part.Value < 0 {
+			b = escapeText(b, part.Text)
+		} else if part.Value < len(values) {
+			b = escapeText(b, values[part.Value])
+		}
+	}
+	return b
 }
 
 // shortTitles reports whether there are so many entries that markers'
@@ -200,6 +257,7 @@ func renderTimeline(v timelineView) renderedTimeline {
 	}
 	width := int64(sc.label + sc.plot + rightPad)
 	short := v.shortTitles()
+	v.words = newTimelineWords(v.L)
 
 	// Entries by lane, in the order they occurred (the query's order).
 	byLane := make(map[string][]timeline.Entry, len(v.Lanes))
@@ -240,12 +298,8 @@ func renderTimeline(v timelineView) renderedTimeline {
 	b = strconv.AppendInt(b, width, 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(height), 10)
-	b = append(b, `"><title id="tl-title">Timeline of `...)
-	b = strconv.AppendInt(b, int64(len(lanes)), 10)
-	b = append(b, ` partnerships from `...)
-	b = append(b, calendar.Day(v.From)...)
-	b = append(b, ` to `...)
-	b = append(b, calendar.Day(v.To)...)
+	b = append(b, `"><title id="tl-title">`...)
+	b = escapeText(b, v.L.N("timeline.title", len(lanes), "From", v.L.Date(v.From), "To", v.L.Date(v.To)))
 	b = append(b, `</title>`...)
 	b = append(b, defsMarkup...)
 
@@ -297,8 +351,8 @@ func renderTimeline(v timelineView) renderedTimeline {
 	}
 	if !v.Today.Before(v.From) && !v.Today.After(v.To) {
 		x := sc.x(v.Today)
-		b = append(b, `<g class="today"><title>Today, `...)
-		b = append(b, calendar.Day(v.Today)...)
+		b = append(b, `<g class="today"><title>`...)
+		b = escapeText(b, v.L.T("timeline.today", "Date", v.L.Date(v.Today)))
 		b = append(b, `</title>`...)
 		b = appendLine(b, "", x, axisHeight-6, x, height-footHeight, todayColour, "2 3")
 		b = append(b, `</g>`...)
@@ -309,14 +363,16 @@ func renderTimeline(v timelineView) renderedTimeline {
 	if len(lanes) == 0 {
 		b = append(b, `<text x="8" y="`...)
 		b = strconv.AppendInt(b, int64(y+15), 10)
-		b = append(b, `">No partnerships match.</text>`...)
+		b = append(b, `">`...)
+		b = escapeText(b, v.L.T("timeline.none"))
+		b = append(b, `</text>`...)
 	}
 	for i, l := range lanes {
 		if v.Group != "" && (i == 0 || groupKey(l, v.Group) != groupKey(lanes[i-1], v.Group)) {
 			b = append(b, `<text class="group" x="4" y="`...)
 			b = strconv.AppendInt(b, int64(y+groupGap-8), 10)
 			b = append(b, `">`...)
-			b = escapeText(b, describe.Label(groupKey(l, v.Group)))
+			b = escapeText(b, v.words.label(groupKey(l, v.Group)))
 			b = append(b, `</text>`...)
 			y += groupGap
 		}
@@ -422,20 +478,20 @@ func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v ti
 	b = append(b, `"><title>`...)
 	b = escapeText(b, l.Title)
 	b = append(b, ` – `...)
-	b = escapeText(b, describe.ShortLabel(l.Status))
+	w := v.words
+	b = escapeText(b, w.label(l.Status))
 	b = append(b, `, `...)
-	b = escapeText(b, describe.ShortLabel(l.ServiceArea))
+	b = escapeText(b, w.label(l.ServiceArea))
 	b = append(b, `, `...)
-	b = escapeText(b, describe.ShortLabel(l.CollaborationModel))
-	b = append(b, `, from `...)
-	b = append(b, calendar.Day(l.StartedAt)...)
+	b = escapeText(b, w.label(l.CollaborationModel))
+	b = append(b, `, `...)
 	if l.EndedAt != nil {
-		b = append(b, ` to `...)
-		b = append(b, calendar.Day(*l.EndedAt)...)
+		b = appendPattern(b, w.fromTo, v.L.ShortDate(l.StartedAt), v.L.ShortDate(*l.EndedAt))
+	} else {
+		b = appendPattern(b, w.from, v.L.ShortDate(l.StartedAt))
 	}
 	if old, ok := v.OldCodes[l.ID]; ok && !short {
-		b = append(b, `; recorded under municipality code `...)
-		b = escapeText(b, old)
+		b = appendPattern(b, w.oldCode, old)
 	}
 	b = append(b, `</title><text x="6" y="4">`...)
 	if !v.Single {
@@ -462,18 +518,15 @@ func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v ti
 		b = append(b, `" y="-7" width="`...)
 		b = strconv.AppendInt(b, int64(max(x2-x1, 2)), 10)
 		b = append(b, `" height="14"><title>`...)
+		until := w.ongoing
+		if l.EndedAt != nil || s.to.Before(v.Today) {
+			until = v.L.ShortDate(s.to)
+		}
+		pattern := w.active
 		if s.paused {
-			b = append(b, "Paused "...)
-		} else {
-			b = append(b, "Active "...)
+			pattern = w.paused
 		}
-		b = append(b, calendar.Day(s.from)...)
-		b = append(b, " – "...)
-		if l.EndedAt == nil && !s.to.Before(v.Today) {
-			b = append(b, "ongoing"...)
-		} else {
-			b = append(b, calendar.Day(s.to)...)
-		}
+		b = appendPattern(b, pattern, v.L.ShortDate(s.from), until)
 		b = append(b, `</title></rect>`...)
 	}
 	n := 0
@@ -487,10 +540,10 @@ func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v ti
 		b = append(b, `" x="`...)
 		b = strconv.AppendInt(b, int64(sc.x(e.OccurredAt)), 10)
 		b = append(b, `"><title>`...)
-		b = appendDay(b, e.OccurredAt)
+		b = v.L.AppendShortDate(b, e.OccurredAt)
 		b = append(b, ' ')
-		if short {
-			b = append(b, describe.Label(e.Type)...)
+		if short || v.TypesOnly || e.Summary == "" {
+			b = escapeText(b, w.label(e.Type))
 		} else {
 			b = escapeText(b, truncate(e.Summary, summaryRunes))
 		}
@@ -498,12 +551,6 @@ func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v ti
 		n++
 	}
 	return append(b, `</g>`...), n
-}
-
-// appendDay appends the calendar date of t in Europe/Oslo (calendar.Day
-// without a string per marker).
-func appendDay(b []byte, t time.Time) []byte {
-	return t.In(calendar.Oslo).AppendFormat(b, time.DateOnly)
 }
 
 func appendLine(b []byte, class string, x1, y1, x2, y2 int, stroke, dash string) []byte {
@@ -566,8 +613,8 @@ func escapeText(b []byte, s string) []byte {
 }
 
 // sparkline draws the number of partnerships active in each year as a
-// small SVG line, with the numbers in its <title>.
-func sparkline(lanes []timeline.Partnership, today time.Time) template.HTML {
+// small SVG line, with the numbers in its <title> in l's language.
+func sparkline(l *locale.Localizer, lanes []timeline.Partnership, today time.Time) template.HTML {
 	if len(lanes) == 0 {
 		return ""
 	}
@@ -591,7 +638,8 @@ func sparkline(lanes []timeline.Partnership, today time.Time) template.HTML {
 	}
 	const w, h = 120, 28
 	var pts, title strings.Builder
-	title.WriteString("Partnerships active per year: ")
+	title.WriteString(l.T("timeline.spark"))
+	title.WriteString(" ")
 	for i, c := range counts {
 		x := 2.0
 		if len(counts) > 1 {

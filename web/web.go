@@ -2,7 +2,13 @@
 // on the API's Gin engine (docs/api.md, Web pages). The front page lists the
 // municipalities that have partnerships, /m/{code} draws a municipality's
 // timeline as SVG, /p/{id} shows one partnership (as of a date, as known at
-// a time) with the coordinators' forms, and /p/new initiates a partnership.
+// a time) with the coordinators' forms, /p/{id}/correct corrects one of its
+// entries, and /p/new initiates a partnership.
+//
+// Pages are in bokmål, nynorsk or English (lang.go): every text comes from
+// the message catalogues of package locale, dates and times are written in
+// Europe/Oslo and amounts in kroner the Norwegian way, and the domain's
+// errors are worded from their codes (problems.go).
 //
 // Pages read single partnerships and write every command through
 // app.Service, and read lists and timelines from the projections, exactly
@@ -26,6 +32,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,9 +40,9 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/describe"
-	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/history"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
@@ -134,22 +141,26 @@ func New(cfg Config) (*Pages, error) {
 }
 
 // Register adds the pages and their assets to r: GET /, /m/:code, /p/new,
-// /p/:id, /assets/*file and POST /p/new, /p/:id/:action, and the sign-in
-// pages GET and POST /login and /logout. Everything but the assets and the
-// sign-in pages needs a signed-in token. cmd mounts them beside the API (http.Server.Register).
+// /p/:id, /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
+// the sign-in pages GET and POST /login and /logout, and the language
+// switch POST /lang. Everything but the assets, the sign-in pages and the
+// language switch needs a signed-in token. cmd mounts them beside the API
+// (http.Server.Register).
 func (p *Pages) Register(r gin.IRouter) {
 	r.GET("/assets/*file", serveAsset)
-	open := r.Group("", p.secureHeaders, p.ensureCSRFID)
+	open := r.Group("", p.language, p.secureHeaders, p.ensureCSRFID)
 	open.GET("/login", p.loginForm)
 	open.POST("/login", p.checkCSRF, p.login)
 	open.GET("/logout", p.logoutForm)
 	open.POST("/logout", p.checkCSRF, p.logout)
+	open.POST("/lang", p.checkCSRF, p.setLanguage)
 	g := open.Group("", p.signedIn, p.validText)
 	g.GET("/", p.index)
 	g.GET("/m/:code", p.municipality)
 	g.GET("/p/new", p.newForm)
 	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)
+	g.GET("/p/:id/correct", p.correctForm)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 }
 
@@ -174,35 +185,74 @@ func (p *Pages) validText(c *gin.Context) {
 		values = c.Request.PostForm
 	}
 	if name, bad := edge.InvalidUTF8(values); bad {
-		p.errorPage(c, http.StatusBadRequest, fmt.Sprintf("The field %q holds bytes that are not text (not valid UTF-8). Type it again and send the form anew.", name))
+		p.errorPage(c, http.StatusBadRequest, loc(c).T("errors.not_text", "Field", name))
 	}
 }
 
-// today is the calendar date of now in Europe/Oslo.
-func (p *Pages) today() string { return calendar.Day(p.now()) }
-
-// layoutData is what every page's layout needs.
+// layoutData is what every page's layout needs. Pages fill the first
+// fields; render fills the rest.
 type layoutData struct {
 	Title string
 	// Wide pages (timelines) use the full width of large screens.
 	Wide bool
 	// Crumbs lead back to the front page.
 	Crumbs []crumb
+	// Here is the page the language switch returns to: the request's
+	// path and query for a GET; a page drawn after a post names the page
+	// to return to (a form's GET page).
+	Here string
+
+	// L writes the page's texts in the reader's language.
+	L *locale.Localizer
+	// Langs are the language switch's choices.
+	Langs []langChoice
+	// CSRF is the token of the layout's forms (language, sign-out).
+	CSRF string
+	// SignedIn shows the sign-out link; MayRecord the link to a new
+	// partnership (admins and coordinators).
+	SignedIn, MayRecord bool
 }
+
+// layout returns the page's layoutData for render to fill.
+func (d *layoutData) layout() *layoutData { return d }
+
+// view is a page's data: a struct that embeds layoutData, by pointer.
+type view interface{ layout() *layoutData }
 
 type crumb struct{ Href, Label string }
 
-// render writes a page with status; a template error becomes a 500 page
-// (the buffer keeps a half-written page from reaching the browser).
-func (p *Pages) render(c *gin.Context, status int, name string, data any) {
+// crumbsHome is the first crumb of every page below the front page.
+func crumbsHome(l *locale.Localizer) []crumb {
+	return []crumb{{"/", l.T("pages.crumb.home")}}
+}
+
+// render writes a page with status, in the request's language; a template
+// error becomes a 500 page (the buffer keeps a half-written page from
+// reaching the browser).
+func (p *Pages) render(c *gin.Context, status int, name string, data view) {
+	d := data.layout()
+	d.L = loc(c)
+	d.Langs = langChoices(d.L.Lang())
+	d.CSRF = p.csrfToken(c)
+	pr := principal(c)
+	d.SignedIn = pr.Role != ""
+	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
+	if d.Here == "" {
+		d.Here = "/"
+		if c.Request.Method == http.MethodGet {
+			d.Here = localPath(c.Request.URL.RequestURI())
+		}
+	}
 	var buf bytes.Buffer
 	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		p.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
 		status = http.StatusInternalServerError
 		buf.Reset()
-		_ = pageTemplates["error"].ExecuteTemplate(&buf, "layout", errorPage{layoutData: layoutData{Title: "Something went wrong"}, Status: status, Message: "The page could not be drawn; the error has been logged."})
+		broken := &errorPage{layoutData: layoutData{Title: d.L.T("pages.error.title.500"), L: d.L, Langs: d.Langs, CSRF: d.CSRF, Here: "/"}, Status: status, Message: d.L.T("pages.error.render")}
+		_ = pageTemplates["error"].ExecuteTemplate(&buf, "layout", broken)
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Language", string(d.L.Lang()))
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
@@ -219,7 +269,7 @@ type errorPage struct {
 // own not-found errors (notFound) keep their message.
 func (p *Pages) fail(c *gin.Context, err error) {
 	if errors.Is(err, errNotFound) {
-		p.errorPage(c, http.StatusNotFound, err.Error())
+		p.errorPage(c, http.StatusNotFound, strings.TrimSuffix(err.Error(), ": "+errNotFound.Error()))
 		return
 	}
 	f := edge.Classify(err)
@@ -232,40 +282,57 @@ func (p *Pages) fail(c *gin.Context, err error) {
 	p.errorPage(c, f.Status, failureMessage(c, f))
 }
 
-// failureMessage says what a failure means to the person at the page.
-func failureMessage(c *gin.Context, f edge.Failure) string {
-	switch f.Kind {
-	case edge.KindNotFound:
-		return "There is no such page here: " + f.Detail + "."
-	case edge.KindForbidden:
-		return "You may not make this change: " + edge.ForbiddenReason(principal(c), "") + "."
-	case edge.KindStorageFull:
-		return "Nothing was saved: the server has run out of storage space. Try again later."
-	case edge.KindUnavailable:
-		return "The service is busy or shutting down; try again in a moment."
-	case edge.KindValidation, edge.KindTooLarge:
-		return "The request could not be read: " + f.Detail + "."
-	case edge.KindInternal:
-		return "An unexpected error occurred; it has been logged."
-	}
-	return f.Title + ": " + f.Detail + "."
+// errorPage renders a plain error page, with a way back to the page the
+// request came from where there is one.
+func (p *Pages) errorPage(c *gin.Context, status int, msg string) {
+	p.errorPageBack(c, status, msg, "")
 }
 
-// errorPage renders a plain error page.
-func (p *Pages) errorPage(c *gin.Context, status int, msg string) {
-	p.render(c, status, "error", errorPage{
-		layoutData: layoutData{Title: http.StatusText(status)},
+// errorPageBack is errorPage with a link back to back ("": the page a
+// refused post came from, where there is one).
+func (p *Pages) errorPageBack(c *gin.Context, status int, msg, back string) {
+	l := loc(c)
+	if back == "" && c.Request.Method == http.MethodPost {
+		back = formPage(c.Request.URL.Path)
+	}
+	p.render(c, status, "error", &errorPage{
+		layoutData: layoutData{Title: errorTitle(l, status)},
 		Status:     status,
 		Message:    msg,
+		Back:       back,
 	})
 	c.Abort()
+}
+
+// formPage is the page whose form posts to path: /p/{id} for its forms,
+// /p/new, /login; "" for anything else.
+func formPage(path string) string {
+	switch parts := strings.Split(strings.Trim(path, "/"), "/"); {
+	case path == "/p/new" || path == "/login":
+		return path
+	case len(parts) == 3 && parts[0] == "p" && history.ValidID(parts[1]):
+		return "/p/" + parts[1]
+	}
+	return ""
+}
+
+// errorTitle names an error status in the reader's language.
+func errorTitle(l *locale.Localizer, status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
+		http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusServiceUnavailable:
+		return l.T("pages.error.title." + strconv.Itoa(status))
+	}
+	return l.T("pages.error.title.other")
 }
 
 // errNotFound wraps what a page could not find; its text is shown.
 var errNotFound = errors.New("not found")
 
-func notFound(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), errNotFound)
+// notFound is a page's own not-found error; msg, in the reader's
+// language, is what its page says.
+func notFound(msg string) error {
+	return fmt.Errorf("%s: %w", msg, errNotFound)
 }
 
 // pageTemplates are parsed once from the embedded files; they are part of
@@ -275,7 +342,7 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "partnership", "new", "error", "login", "logout"} {
+	for _, name := range []string{"index", "municipality", "partnership", "new", "correct", "error", "login", "logout"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out
@@ -284,5 +351,4 @@ func mustParseTemplates() map[string]*template.Template {
 var funcs = template.FuncMap{
 	"asset": assetURL,
 	"label": describe.Label,
-	"day":   calendar.Day,
 }

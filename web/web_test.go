@@ -11,6 +11,7 @@ import (
 
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/locale"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/timeline"
 )
@@ -97,7 +98,7 @@ func TestPagesShowDemoData(t *testing.T) {
 			if n := strings.Count(p.Body, `class="legend-marker"`); n != len(markerKinds) {
 				t.Errorf("legend has %d marker kinds, want %d", n, len(markerKinds))
 			}
-			if !strings.Contains(p.Body, `<g class="reform"><title>Municipal reform 2020-01-01`) {
+			if !strings.Contains(p.Body, `<g class="reform"><title>Kommunereform 1. januar 2020`) {
 				t.Errorf("no reform rule for 2020")
 			}
 			if !strings.Contains(p.Body, `class="spell paused"`) {
@@ -203,11 +204,11 @@ func TestPagesShowDemoData(t *testing.T) {
 
 	t.Run("as known at", func(t *testing.T) {
 		// The demo was recorded on demoNow; the day before nothing was.
-		if p := b.get("/p/" + s.example + "?known_at=2026-11-25"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "not yet recorded") {
+		if p := b.get("/p/" + s.example + "?known_at=2026-11-25"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "ikke registrert ennå") {
 			t.Errorf("known at 2026-11-25: %d", p.Status)
 		}
 		p := b.get("/p/" + s.example + "?known_at=2026-11-26&as_of=2020-01-01")
-		if p.Status != http.StatusOK || !strings.Contains(p.Body, "as known at 2026-11-26") {
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "slik det var 1. januar 2020, slik det var kjent 26. november 2026") {
 			t.Errorf("bitemporal view: %d", p.Status)
 		}
 	})
@@ -232,14 +233,14 @@ func TestPagesShowDemoData(t *testing.T) {
 		if (state.CurrentMunicipality == "4203") != email.MatchString(mine.Body) {
 			t.Errorf("an Arendal coordinator on a %s partnership: personal data shown = %v", state.CurrentMunicipality, email.MatchString(mine.Body))
 		}
-		if state.CurrentMunicipality != "4203" && !strings.Contains(mine.Body, "read-only") {
+		if state.CurrentMunicipality != "4203" && !strings.Contains(mine.Body, "Som koordinator kan du bare registrere for Arendal (4203)") {
 			t.Errorf("an Arendal coordinator is offered forms on a %s partnership", state.CurrentMunicipality)
 		}
 	})
 }
 
 func mustFilter(t testing.TB, from, to string) timeline.Filter {
-	f, problems := timelineFilterForm{From: from, To: to}.parse()
+	f, problems := timelineFilterForm{From: from, To: to}.parse(locale.For(locale.Bokmal))
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
@@ -297,8 +298,8 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 			bad[k] = v
 		}
 		bad.Set("csrf_token", "forged")
-		if p := b.post("/p/new", bad); p.Status != http.StatusForbidden {
-			t.Errorf("forged token: %d", p.Status)
+		if p := b.post("/p/new", bad); p.Status != http.StatusForbidden || !strings.Contains(p.Body, `<a href="/p/new">Gå tilbake</a>`) {
+			t.Errorf("forged token: %d, want 403 with a way back to the form", p.Status)
 		}
 		big := url.Values{}
 		for k, v := range initiate {
@@ -322,7 +323,7 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 		}
 		id = strings.TrimPrefix(strings.Split(p.Location, "?")[0], "/p/")
 		p = b.get(p.Location)
-		if !strings.Contains(p.Body, "Saved: initiated.") || !strings.Contains(p.Body, "Leksehjelp på biblioteket") {
+		if !strings.Contains(p.Body, "Lagret: Startet.") || !strings.Contains(p.Body, "Leksehjelp på biblioteket") {
 			t.Fatalf("the new partnership page: %s", p.Body)
 		}
 		token, version := formValues(t, p.Body)
@@ -331,13 +332,20 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 			t.Fatalf("milestone: %d %s", p.Status, p.Body)
 		}
 		p = b.get(p.Location)
-		if !strings.Contains(p.Body, "Meeting: Oppstartsmøte") {
+		if !strings.Contains(p.Body, "Møte: Oppstartsmøte") {
 			t.Errorf("the milestone is not in the history at once")
 		}
-		// The post waited for the projections: the timeline has it too.
+		// The post waited for the projections: the timeline has it too,
+		// titled by its date and type in bokmål, by the read model's
+		// (English) summary in English.
 		p = b.get("/m/4203")
-		if !strings.Contains(p.Body, `<use href="#mk-mile"`) || !strings.Contains(p.Body, "Oppstartsmøte") {
+		if !strings.Contains(p.Body, `<use href="#mk-mile"`) || !strings.Contains(p.Body, "<title>"+s.now().In(osloLoc()).Format("02.01.2006")+" Milepæl</title>") {
 			t.Errorf("the milestone is not on the timeline")
+		}
+		b.setLang("en")
+		defer b.setLang("nb")
+		if p := b.get("/m/4203"); !strings.Contains(p.Body, "meeting: Oppstartsmøte") {
+			t.Errorf("the milestone's summary is not on the English timeline")
 		}
 	})
 
@@ -355,7 +363,7 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 		if p.Status != http.StatusConflict {
 			t.Fatalf("stale post: %d", p.Status)
 		}
-		for _, want := range []string{`id="conflict"`, "Nye venner", `<details class="form" id="goals" open>`, "Paused: Sommerferie"} {
+		for _, want := range []string{`id="conflict"`, "Nye venner", `<details class="form" id="goals" open>`, "Satt på pause: Sommerferie"} {
 			if !strings.Contains(p.Body, want) {
 				t.Errorf("conflict page lacks %q", want)
 			}
@@ -375,11 +383,15 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 			t.Errorf("roles: %d, no error next to the responsibilities", p.Status)
 		}
 		p = b.post("/p/"+id+"/funding", url.Values{"csrf_token": {token}, "version": {version}, "amount_nok": {"12,50"}, "source": {"Stat"}, "period_from": {"2026-01-01"}, "period_until": {"2026-12-31"}})
-		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="funding-amount_nok-err"`) || !strings.Contains(p.Body, "whole number of kroner") {
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="funding-amount_nok-err"`) || !strings.Contains(p.Body, "Skriv beløpet i hele kroner") {
 			t.Errorf("funding: %d", p.Status)
 		}
-		p = b.post("/p/"+id+"/correct", url.Values{"csrf_token": {token}, "version": {version}, "corrected_event_id": {"0196f1a2-0000-7000-8000-000000000000"}, "reason": {"Feil"}})
-		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "This change was refused") {
+		unknown := "0196f1a2-0000-7000-8000-000000000000"
+		if p := b.get("/p/" + id + "/correct?entry=" + unknown); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "kan ikke rettes her") {
+			t.Errorf("the correction form of an unknown entry: %d", p.Status)
+		}
+		p = b.post("/p/"+id+"/correct", url.Values{"csrf_token": {token}, "version": {version}, "entry": {unknown}, "correction_reason": {"Feil"}, "retract": {"1"}, "step": {"confirm"}})
+		if p.Status != http.StatusNotFound || !strings.Contains(p.Body, "kan ikke rettes her") {
 			t.Errorf("correction of an unknown entry: %d", p.Status)
 		}
 		if p := b.post("/p/"+id+"/nonsense", url.Values{"csrf_token": {token}, "version": {version}}); p.Status != http.StatusNotFound {
@@ -410,7 +422,7 @@ func TestFormsWriteThroughTheService(t *testing.T) {
 		p := b.get("/p/" + id)
 		token, version := formValues(t, p.Body)
 		p = b.post("/p/"+id+"/leave", url.Values{"csrf_token": {token}, "version": {version}, "partner_id": {partnerID(t, s, id, "Røde Kors Arendal")}, "reason": {"Flyttet"}, "occurred_at": {today}})
-		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "This change was refused") {
+		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "Endringen ble ikke lagret: Røde Kors Arendal er den siste partneren utenfor kommunen – avslutt samarbeidet i stedet.") {
 			t.Errorf("last external partner leaving: %d", p.Status)
 		}
 	})
@@ -467,7 +479,7 @@ func TestPagesNeedASignedInToken(t *testing.T) {
 	}
 	login := anon.get("/login?next=/m/4203")
 	token, _ := formValues(t, login.Body)
-	if p := anon.post("/login", url.Values{"csrf_token": {token}, "token": {"ssp_wrong"}, "next": {"/m/4203"}}); p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "not valid") {
+	if p := anon.post("/login", url.Values{"csrf_token": {token}, "token": {"ssp_wrong"}, "next": {"/m/4203"}}); p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "Tilgangsnøkkelen er ikke gyldig") {
 		t.Fatalf("bad token: %d", p.Status)
 	}
 	// next must stay on this site.
@@ -479,7 +491,7 @@ func TestPagesNeedASignedInToken(t *testing.T) {
 	}
 	// A viewer reads but may not write; the form posts are refused.
 	page := anon.get("/p/" + s.example)
-	if !strings.Contains(page.Body, "read-only") || strings.Contains(page.Body, `id="form-milestone"`) {
+	if !strings.Contains(page.Body, "kan lese, men ikke registrere") || strings.Contains(page.Body, `id="form-milestone"`) {
 		t.Fatalf("a viewer is offered forms")
 	}
 	csrf, _ := formValues(t, anon.get("/logout").Body)

@@ -55,6 +55,7 @@ var (
 	apiAdmin    = row(401, 401, pass, 403, 403, 403, 403)
 	pageRead    = row(303, 303, pass, pass, pass, pass, pass) // signed out: to /login
 	pageWrite   = row(401, 401, pass, pass, 403, 403, 403)
+	pageCorrect = row(303, 303, pass, pass, 403, 403, 403)    // a form that only writers see: signed out to /login
 	pageSignIn  = row(401, 401, pass, pass, pass, pass, pass) // POST /login with the principal's token
 	authzMatrix = map[string]map[string]outcome{
 		"GET /healthz":                         public,
@@ -66,10 +67,12 @@ var (
 		"POST /login":                          pageSignIn,
 		"GET /logout":                          public,
 		"POST /logout":                         public,
+		"POST /lang":                           public, // the language switch, CSRF-protected like every form
 		"GET /":                                pageRead,
 		"GET /m/:code":                         pageRead,
 		"GET /p/new":                           pageRead,
 		"GET /p/:id":                           pageRead,
+		"GET /p/:id/correct":                   pageCorrect,
 		"POST /p/new":                          pageWrite,
 		"POST /p/:id/:action":                  pageWrite,
 		"GET /api/v1/events":                   apiRead,
@@ -341,6 +344,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"/corrections":            `{"corrected_event_id":"` + event + `","reason":"feil"}`,
 		"/p/new":                  "municipality=4203&title=Ny&service_area=culture&collaboration_model=network&partner_name_0=Kor&partner_kind_0=voluntary_organisation&goals=M%C3%A5l&occurred_at=" + today,
 		"/p/" + id + "/milestone": "kind=meeting&title=M%C3%B8te&occurred_at=" + today,
+		"/lang":                   "lang=nn&back=%2F",
 		"/api/v1/admin/projections/" + summaries.Name + "/rebuild": "",
 	}
 	routes := s.engine.Routes()

@@ -116,7 +116,7 @@ func TestPersonalDataIsSealedRedactedAndErasable(t *testing.T) {
 			}
 			// Everyone sees that the contact exists (pages say so in words).
 			switch {
-			case path == "page" && !strings.Contains(body, "contact person was assigned"):
+			case path == "page" && !strings.Contains(body, "Kontaktperson oppnevnt for"):
 				t.Errorf("the page as %s does not show that the contact exists", who)
 			case path != "page" && !strings.Contains(body, contact):
 				t.Errorf("%s as %s does not show that the contact exists", path, who)

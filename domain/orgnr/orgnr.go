@@ -18,6 +18,70 @@ import (
 // why the input was rejected. Test with errors.Is.
 var ErrInvalid = errors.New("invalid organisasjonsnummer")
 
+// Reason says why Parse rejected an input, in a stable code that a reader's
+// language can word (the Error text is English).
+type Reason string
+
+// The reasons Parse rejects an input.
+const (
+	// ReasonEmpty: nothing but white space.
+	ReasonEmpty Reason = "empty"
+	// ReasonNotText: not valid UTF-8.
+	ReasonNotText Reason = "not_text"
+	// ReasonCharacter: a character other than a digit or a space (Char).
+	ReasonCharacter Reason = "character"
+	// ReasonDoubleSpace: two spaces in a row.
+	ReasonDoubleSpace Reason = "double_space"
+	// ReasonDigitCount: not nine digits (Digits says how many).
+	ReasonDigitCount Reason = "digit_count"
+	// ReasonNoCheckDigit: no check digit exists for the first eight digits.
+	ReasonNoCheckDigit Reason = "no_check_digit"
+	// ReasonCheckDigit: the ninth digit is not the check digit: a typing
+	// error (Got and Want are the digits).
+	ReasonCheckDigit Reason = "check_digit"
+)
+
+// Error is the error Parse returns: the input, the reason and what the
+// reason names. errors.Is(err, ErrInvalid) holds.
+type Error struct {
+	Input  string
+	Reason Reason
+	// Char is the character that is not allowed (ReasonCharacter).
+	Char rune
+	// Digits is how many digits the input has (ReasonDigitCount).
+	Digits int
+	// Got and Want are the check digit given and the one expected
+	// (ReasonCheckDigit).
+	Got, Want int
+}
+
+// Error says in English why the input was rejected, e.g.
+// `organisasjonsnummer "123" must have 9 digits (has 3): invalid
+// organisasjonsnummer`.
+func (e *Error) Error() string {
+	var why string
+	switch e.Reason {
+	case ReasonEmpty:
+		why = "is empty"
+	case ReasonNotText:
+		why = "is not valid UTF-8 text"
+	case ReasonCharacter:
+		why = fmt.Sprintf("contains %q; only digits and single spaces are allowed", e.Char)
+	case ReasonDoubleSpace:
+		why = "has more than one space between digits"
+	case ReasonDigitCount:
+		why = fmt.Sprintf("must have 9 digits (has %d)", e.Digits)
+	case ReasonNoCheckDigit:
+		why = "cannot be valid: no check digit exists for its first eight digits"
+	case ReasonCheckDigit:
+		why = fmt.Sprintf("has wrong check digit %d (expected %d); check for a typing error", e.Got, e.Want)
+	}
+	return fmt.Sprintf("organisasjonsnummer %q %s: %v", e.Input, why, ErrInvalid)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
 // Number is a valid 9-digit organisasjonsnummer in canonical form: nine ASCII
 // digits, no spaces. The zero value "" is not a valid number; obtain values
 // from Parse.
@@ -60,14 +124,15 @@ func CheckDigit(first8 string) (digit int, ok bool) {
 // nine digits, optionally grouped with single spaces ("974 760 673");
 // surrounding white space is ignored. Every error wraps ErrInvalid and names
 // the reason: empty input, invalid UTF-8, a character other than a digit or space, a double
-// space, the wrong number of digits, or a wrong check digit.
+// space, the wrong number of digits, or a wrong check digit; it is an *Error
+// whose Reason says which.
 func Parse(s string) (Number, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return "", invalid(s, "is empty")
+		return "", &Error{Input: s, Reason: ReasonEmpty}
 	}
 	if !utf8.ValidString(t) {
-		return "", invalid(s, "is not valid UTF-8 text")
+		return "", &Error{Input: s, Reason: ReasonNotText}
 	}
 	var digits [9]byte
 	n := 0
@@ -82,27 +147,22 @@ func Parse(s string) (Number, error) {
 			space = false
 		case r == ' ':
 			if space {
-				return "", invalid(s, "has more than one space between digits")
+				return "", &Error{Input: s, Reason: ReasonDoubleSpace}
 			}
 			space = true
 		default:
-			return "", invalid(s, fmt.Sprintf("contains %q; only digits and single spaces are allowed", r))
+			return "", &Error{Input: s, Reason: ReasonCharacter, Char: r}
 		}
 	}
 	if n != len(digits) {
-		return "", invalid(s, fmt.Sprintf("must have 9 digits (has %d)", n))
+		return "", &Error{Input: s, Reason: ReasonDigitCount, Digits: n}
 	}
 	want, ok := CheckDigit(string(digits[:8]))
 	if !ok {
-		return "", invalid(s, "cannot be valid: no check digit exists for its first eight digits")
+		return "", &Error{Input: s, Reason: ReasonNoCheckDigit}
 	}
 	if got := int(digits[8] - '0'); got != want {
-		return "", invalid(s, fmt.Sprintf("has wrong check digit %d (expected %d); check for a typing error", got, want))
+		return "", &Error{Input: s, Reason: ReasonCheckDigit, Got: got, Want: want}
 	}
 	return Number(digits[:]), nil
-}
-
-// invalid wraps ErrInvalid with the input and the reason it was rejected.
-func invalid(s, reason string) error {
-	return fmt.Errorf("organisasjonsnummer %q %s: %w", s, reason, ErrInvalid)
 }

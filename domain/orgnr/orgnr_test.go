@@ -56,25 +56,26 @@ func TestParseInvalid(t *testing.T) {
 	tests := []struct {
 		name, in string
 		reason   string // must appear in the error text
+		code     orgnr.Reason
 	}{
-		{"wrong check digit", "123456786", "wrong check digit 6 (expected 5)"},
-		{"wrong check digit 2", "864139443", "wrong check digit 3 (expected 2)"},
-		{"no check digit exists", "123456700", "no check digit exists"},
-		{"empty", "", "is empty"},
-		{"blank", "   ", "is empty"},
-		{"too short", "123", `"123" must have 9 digits (has 3)`},
-		{"eight digits", "97476067", "must have 9 digits (has 8)"},
-		{"ten digits", "9747606730", "must have 9 digits (has 10)"},
-		{"letter", "12345678x", `contains 'x'`},
-		{"hyphen", "974-760-673", `contains '-'`},
-		{"dot", "974.760.673", `contains '.'`},
-		{"inner tab", "974\t760673", `contains '\t'`},
-		{"double space", "974  760 673", "more than one space"},
-		{"arabic-indic digit", "97476067٣", `contains '٣'`},
-		{"fullwidth digit", "97476067３", `contains '３'`},
-		{"sign", "+974760673", `contains '+'`},
-		{"invalid utf-8", "97476067\xff", "not valid UTF-8"},
-		{"replacement character", "97476067\ufffd", "contains '\ufffd'"},
+		{"wrong check digit", "123456786", "wrong check digit 6 (expected 5)", orgnr.ReasonCheckDigit},
+		{"wrong check digit 2", "864139443", "wrong check digit 3 (expected 2)", orgnr.ReasonCheckDigit},
+		{"no check digit exists", "123456700", "no check digit exists", orgnr.ReasonNoCheckDigit},
+		{"empty", "", "is empty", orgnr.ReasonEmpty},
+		{"blank", "   ", "is empty", orgnr.ReasonEmpty},
+		{"too short", "123", `"123" must have 9 digits (has 3)`, orgnr.ReasonDigitCount},
+		{"eight digits", "97476067", "must have 9 digits (has 8)", orgnr.ReasonDigitCount},
+		{"ten digits", "9747606730", "must have 9 digits (has 10)", orgnr.ReasonDigitCount},
+		{"letter", "12345678x", `contains 'x'`, orgnr.ReasonCharacter},
+		{"hyphen", "974-760-673", `contains '-'`, orgnr.ReasonCharacter},
+		{"dot", "974.760.673", `contains '.'`, orgnr.ReasonCharacter},
+		{"inner tab", "974\t760673", `contains '\t'`, orgnr.ReasonCharacter},
+		{"double space", "974  760 673", "more than one space", orgnr.ReasonDoubleSpace},
+		{"arabic-indic digit", "97476067٣", `contains '٣'`, orgnr.ReasonCharacter},
+		{"fullwidth digit", "97476067３", `contains '３'`, orgnr.ReasonCharacter},
+		{"sign", "+974760673", `contains '+'`, orgnr.ReasonCharacter},
+		{"invalid utf-8", "97476067\xff", "not valid UTF-8", orgnr.ReasonNotText},
+		{"replacement character", "97476067\ufffd", "contains '\ufffd'", orgnr.ReasonCharacter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +89,10 @@ func TestParseInvalid(t *testing.T) {
 			}
 			if !errors.Is(err, orgnr.ErrInvalid) {
 				t.Errorf("Parse(%q) error %v does not wrap ErrInvalid", tt.in, err)
+			}
+			var e *orgnr.Error
+			if !errors.As(err, &e) || e.Reason != tt.code || e.Input != tt.in {
+				t.Errorf("Parse(%q) error %#v, want an *orgnr.Error with reason %s", tt.in, err, tt.code)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, tt.reason) {

@@ -114,7 +114,7 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 	_, initiating := cmd.Event.(PartnershipInitiated)
 	switch {
 	case initiating && (exists || len(history) > 0):
-		return Decision{}, refuse(ErrAlreadyInitiated, "a partnership is initiated once")
+		return Decision{}, refuse(ErrAlreadyInitiated, RuleError{Code: RuleAlreadyInitiated}, "a partnership is initiated once")
 	case !initiating && !exists:
 		return Decision{}, ErrNotFound
 	}
@@ -134,12 +134,12 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 	} else {
 		switch {
 		case occurredAt.After(env.Now.Add(maxFuture)):
-			fields.add("occurred_at", "must not be more than 24 hours in the future")
+			fields.add("occurred_at", FieldError{Code: FieldFuture}, "must not be more than 24 hours in the future")
 		case occurredAt.Before(earliestDate):
-			fields.add("occurred_at", "must not be before %s", calendar.Day(earliestDate))
+			fields.add("occurred_at", FieldError{Code: FieldDateOutOfRange, Min: int64(earliestDate.Year()), Max: int64(latestDate.Year())}, "must not be before %s", calendar.Day(earliestDate))
 		}
 		if exists && occurredAt.Before(current.StartedAt) && !(calendar.DateOnly(occurredAt) && calendar.SameDay(occurredAt, current.StartedAt)) {
-			fields.add("occurred_at", "must not be before the partnership was initiated (%s)", current.StartedAt.Format(time.RFC3339))
+			fields.add("occurred_at", FieldError{Code: FieldBeforeStart, Date: current.StartedAt}, "must not be before the partnership was initiated (%s)", current.StartedAt.Format(time.RFC3339))
 		}
 	}
 	ev.validate(fields, occurredAt)
@@ -147,7 +147,7 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 		return Decision{}, err
 	}
 	if exists && current.Status == StatusEnded && !isCorrection(ev) {
-		return Decision{}, refuse(ErrEnded, "it ended on %s; only corrections are possible", calendar.Day(*current.EndedAt))
+		return Decision{}, refuse(ErrEnded, RuleError{Code: RuleEnded, Date: *current.EndedAt}, "it ended on %s; only corrections are possible", calendar.Day(*current.EndedAt))
 	}
 
 	candidate := Entry{
@@ -170,10 +170,19 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 		if bad.EventID == candidate.EventID && !isCorrection(ev) {
 			return Decision{}, err
 		}
-		return Decision{}, refuse(ErrInvalidHistory, "%s of %s would no longer hold: %v", bad.Event.EventType(), calendar.Day(bad.OccurredAt), err)
+		return Decision{}, refuse(ErrInvalidHistory, RuleError{Code: RuleLaterEntryBreaks, Value: bad.Event.EventType(), Date: bad.OccurredAt, Cause: asRule(err)}, "%s of %s would no longer hold: %v", bad.Event.EventType(), calendar.Day(bad.OccurredAt), err)
 	}
 	after.Version = candidate.Version
 	return Decision{Event: ev, OccurredAt: candidate.OccurredAt, State: after}, nil
+}
+
+// asRule returns the rule error err is, nil if it is none.
+func asRule(err error) *RuleError {
+	var r *RuleError
+	if errors.As(err, &r) {
+		return r
+	}
+	return nil
 }
 
 func isCorrection(e Event) bool {
@@ -246,19 +255,19 @@ func prepareCorrection(history []Entry, c EntryCorrected, env Env, fields fieldE
 	case c.CorrectedEventID == "":
 		return c, nil // reported by validate
 	case target == nil:
-		return nil, refuse(ErrUnknownEntry, "no event %s in this partnership", c.CorrectedEventID)
+		return nil, refuse(ErrUnknownEntry, RuleError{Code: RuleUnknownEntry, Value: c.CorrectedEventID}, "no event %s in this partnership", c.CorrectedEventID)
 	case isCorrection(target.Event):
-		return nil, refuse(ErrUnknownEntry, "event %s is a correction; correct the original entry instead", c.CorrectedEventID)
+		return nil, refuse(ErrUnknownEntry, RuleError{Code: RuleCorrectACorrection, Value: c.CorrectedEventID}, "event %s is a correction; correct the original entry instead", c.CorrectedEventID)
 	}
 	if len(c.Replacement) == 0 {
 		if _, ok := target.Event.(PartnershipInitiated); ok {
-			return nil, refuse(ErrInvalidHistory, "the initiation cannot be retracted; replace its data instead")
+			return nil, refuse(ErrInvalidHistory, RuleError{Code: RuleRetractInitiation}, "the initiation cannot be retracted; replace its data instead")
 		}
 		return c, nil
 	}
 	replacement, err := decodeStrict(target.Event.EventType(), c.Replacement)
 	if err != nil {
-		fields.add("replacement", "must be a %s payload: %v", target.Event.EventType(), err)
+		fields.add("replacement", FieldError{Code: FieldReplacementType, Value: target.Event.EventType()}, "must be a %s payload: %v", target.Event.EventType(), err)
 		return c, nil
 	}
 	replacement = normalized(keepServerIDs(target.Event, replacement), env)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors for states that refuse a command. Each is wrapped in a
@@ -42,11 +43,54 @@ var (
 )
 
 // RuleError is a domain rule refusing a command. It wraps one of the
-// sentinel errors above and adds the detail a user needs.
+// sentinel errors above and adds the detail a user needs: in English
+// (Detail, for the API) and as a Code with the values it names, so that a
+// front door can say it in its reader's language.
 type RuleError struct {
 	Err    error
 	Detail string
+	// Code names the rule (one sentinel may stand for several).
+	Code RuleCode
+	// Date is the day the rule speaks of: when the partnership ended, the
+	// day of the entry refused (ended, not_active, not_paused,
+	// before_initiation, later_entry_breaks).
+	Date time.Time
+	// Name is a partner's name (partner_already_active,
+	// last_external_partner), a status (not_active, not_paused), an
+	// anchoring level (anchoring_unchanged) or a role
+	// (role_partner_not_active).
+	Name string
+	// Value is an id (an event's for unknown_entry and
+	// correct_a_correction, a partner's for partner_not_active and
+	// role_partner_not_active) or an event type (before_initiation,
+	// later_entry_breaks).
+	Value string
+	// Cause is the rule a later entry would break (later_entry_breaks).
+	Cause *RuleError
 }
+
+// RuleCode names a rule that refused a command. The codes are stable: the
+// pages word each one.
+type RuleCode string
+
+// The rules, with the sentinel each wraps.
+const (
+	RuleAlreadyInitiated     RuleCode = "already_initiated"       // ErrAlreadyInitiated
+	RuleEnded                RuleCode = "ended"                   // ErrEnded; Date: the end
+	RuleBeforeInitiation     RuleCode = "before_initiation"       // ErrInvalidHistory; Value: the type, Date: its day
+	RuleLaterEntryBreaks     RuleCode = "later_entry_breaks"      // ErrInvalidHistory; Value, Date: the later entry, Cause
+	RuleRetractInitiation    RuleCode = "retract_initiation"      // ErrInvalidHistory
+	RuleUnknownEntry         RuleCode = "unknown_entry"           // ErrUnknownEntry; Value: the id
+	RuleCorrectACorrection   RuleCode = "correct_a_correction"    // ErrUnknownEntry; Value: the id
+	RulePartnerAlreadyActive RuleCode = "partner_already_active"  // ErrPartnerAlreadyActive; Name
+	RulePartnerNotActive     RuleCode = "partner_not_active"      // ErrPartnerNotActive; Value: the partner id
+	RuleRolePartnerNotActive RuleCode = "role_partner_not_active" // ErrPartnerNotActive; Name: the role, Value: the partner id
+	RuleLastExternalPartner  RuleCode = "last_external_partner"   // ErrLastExternalPartner; Name
+	RuleGoalsUnchanged       RuleCode = "goals_unchanged"         // ErrGoalsUnchanged
+	RuleAnchoringUnchanged   RuleCode = "anchoring_unchanged"     // ErrAnchoringUnchanged; Name: the level
+	RuleNotActive            RuleCode = "not_active"              // ErrNotActive; Name: the status, Date
+	RuleNotPaused            RuleCode = "not_paused"              // ErrNotPaused; Name: the status, Date
+)
 
 func (e *RuleError) Error() string {
 	if e.Detail == "" {
@@ -58,16 +102,76 @@ func (e *RuleError) Error() string {
 // Unwrap returns the sentinel.
 func (e *RuleError) Unwrap() error { return e.Err }
 
-func refuse(err error, format string, args ...any) error {
-	return &RuleError{Err: err, Detail: fmt.Sprintf(format, args...)}
+// refuse returns the rule's error: r with its sentinel and its English
+// detail.
+func refuse(err error, r RuleError, format string, args ...any) error {
+	r.Err, r.Detail = err, fmt.Sprintf(format, args...)
+	return &r
 }
 
 // FieldError is one invalid input field. Field is a JSON path such as
-// "partners[1].org_no".
+// "partners[1].org_no"; Message says what is wrong in English (the API's
+// words), and Code says it in a stable code, with the values a message
+// needs in the fields after it, so that a front door can say it in its
+// reader's language.
 type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string    `json:"field"`
+	Code    FieldCode `json:"code,omitempty"`
+	Message string    `json:"message"`
+	// Min and Max are the bounds of a length, a count, an amount or (for
+	// dates) a year.
+	Min int64 `json:"-"`
+	Max int64 `json:"-"`
+	// Allowed lists the values of a vocabulary (not_in_list).
+	Allowed []string `json:"-"`
+	// Date is the day an error names (before_start, kommune_not_valid_on).
+	Date time.Time `json:"-"`
+	// Value is the input or a value it names: the code of a municipality,
+	// an event type (replacement_type), the character that is not allowed
+	// (orgnr_character).
+	Value string `json:"-"`
+	// Other is a second value: the code that succeeds a municipality
+	// today (kommune_not_valid_on), the expected check digit
+	// (orgnr_check_digit).
+	Other string `json:"-"`
 }
+
+// FieldCode says what is wrong with a field. The codes are stable: the
+// API's answers carry them, and the pages word each one.
+type FieldCode string
+
+// The codes of field errors and the values each fills.
+const (
+	FieldRequired         FieldCode = "required"             // a value is needed
+	FieldNotText          FieldCode = "not_text"             // not valid UTF-8
+	FieldTooShort         FieldCode = "too_short"            // Min characters
+	FieldTooLong          FieldCode = "too_long"             // Max characters
+	FieldNotInList        FieldCode = "not_in_list"          // Allowed
+	FieldNotADate         FieldCode = "not_a_date"           // not YYYY-MM-DD
+	FieldDateOutOfRange   FieldCode = "date_out_of_range"    // years Min to Max
+	FieldEndsBeforeStart  FieldCode = "ends_before_start"    // an end date before its start date
+	FieldFuture           FieldCode = "future"               // more than 24 hours ahead
+	FieldBeforeStart      FieldCode = "before_start"         // before the partnership began (Date)
+	FieldCount            FieldCode = "count"                // a list of Min to Max items
+	FieldTooMany          FieldCode = "too_many"             // at most Max items
+	FieldDuplicate        FieldCode = "duplicate"            // the same value twice
+	FieldNoExternal       FieldCode = "no_external"          // no partner outside the municipality
+	FieldPartnerID        FieldCode = "partner_id"           // not a usable partner id (Max characters)
+	FieldAmountNotPos     FieldCode = "amount_not_positive"  // zero or negative kroner
+	FieldAmountTooLarge   FieldCode = "amount_too_large"     // above Max kroner
+	FieldEmail            FieldCode = "email"                // not a plain e-mail address
+	FieldPhone            FieldCode = "phone"                // not a phone number (Max characters)
+	FieldContactNeeded    FieldCode = "contact_needed"       // neither e-mail nor phone
+	FieldSameRoleTwice    FieldCode = "same_role_twice"      // a partner given the same role twice
+	FieldReplacementType  FieldCode = "replacement_type"     // not a payload of the entry's type (Value)
+	FieldKommuneMalformed FieldCode = "kommune_malformed"    // not four digits (Value)
+	FieldKommuneUnknown   FieldCode = "kommune_unknown"      // no such municipality (Value)
+	FieldKommuneNotValid  FieldCode = "kommune_not_valid_on" // Value not valid on Date; Other today
+	// An organisation number refused by orgnr.Parse: "orgnr_" and the
+	// orgnr.Reason (orgnr_check_digit, orgnr_digit_count with Min the
+	// digits given, orgnr_character with Value the character, ...).
+	FieldOrgNrPrefix FieldCode = "orgnr_"
+)
 
 // ValidationError lists every invalid field of a command. It is returned
 // before any rule is checked.
@@ -107,8 +211,11 @@ func (f fieldErrors) path(name string) string {
 	}
 }
 
-func (f fieldErrors) add(name, format string, args ...any) {
-	*f.list = append(*f.list, FieldError{Field: f.path(name), Message: fmt.Sprintf(format, args...)})
+// add records that the field name is invalid: e with its Field and
+// English Message set.
+func (f fieldErrors) add(name string, e FieldError, format string, args ...any) {
+	e.Field, e.Message = f.path(name), fmt.Sprintf(format, args...)
+	*f.list = append(*f.list, e)
 }
 
 func (f fieldErrors) err() error {

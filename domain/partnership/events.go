@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -198,10 +199,10 @@ func (EntryCorrected) EventType() string        { return TypeEntryCorrected }
 
 func (e PartnershipInitiated) validate(f fieldErrors, occurredAt time.Time) {
 	if e.PartnershipID == "" {
-		f.add("partnership_id", "is required")
+		f.add("partnership_id", FieldError{Code: FieldRequired}, "is required")
 	}
 	if _, err := kommune.ParseValidOn(e.Municipality, occurredAt); err != nil {
-		f.add("municipality", "%s", municipalityMessage(e.Municipality, err))
+		municipalityError(f, e.Municipality, err)
 	}
 	text(f, "title", e.Title, 1, maxTitle)
 	text(f, "description", e.Description, 0, maxLongText)
@@ -214,10 +215,10 @@ func (e PartnershipInitiated) validate(f fieldErrors, occurredAt time.Time) {
 func validatePartners(f fieldErrors, partners []Partner) {
 	switch {
 	case len(partners) == 0:
-		f.add("partners", "at least one partner is required")
+		f.add("partners", FieldError{Code: FieldRequired}, "at least one partner is required")
 		return
 	case len(partners) > maxPartners:
-		f.add("partners", "at most %d partners", maxPartners)
+		f.add("partners", FieldError{Code: FieldTooMany, Max: maxPartners}, "at most %d partners", maxPartners)
 		return
 	}
 	external := false
@@ -230,31 +231,31 @@ func validatePartners(f fieldErrors, partners []Partner) {
 			external = true
 		}
 		if p.PartnerID != "" && ids[p.PartnerID] {
-			pf.add("partner_id", "appears twice")
+			pf.add("partner_id", FieldError{Code: FieldDuplicate}, "appears twice")
 		}
 		ids[p.PartnerID] = true
 		if p.OrgNo != "" {
 			n, _ := orgnr.Parse(p.OrgNo)
 			if n != "" && orgs[string(n)] {
-				pf.add("org_no", "appears twice")
+				pf.add("org_no", FieldError{Code: FieldDuplicate}, "appears twice")
 			}
 			orgs[string(n)] = true
 		}
 	}
 	if !external {
-		f.add("partners", "at least one partner must be outside the municipality (kind other than %s)", KindMunicipalUnit)
+		f.add("partners", FieldError{Code: FieldNoExternal}, "at least one partner must be outside the municipality (kind other than %s)", KindMunicipalUnit)
 	}
 }
 
 func (p Partner) validate(f fieldErrors) {
 	if !validPartnerID(p.PartnerID) {
-		f.add("partner_id", "must be 1 to %d letters, digits, '-', '_' or '.', not starting with '.'", maxPartnerID)
+		f.add("partner_id", FieldError{Code: FieldPartnerID, Max: maxPartnerID}, "must be 1 to %d letters, digits, '-', '_' or '.', not starting with '.'", maxPartnerID)
 	}
 	text(f, "name", p.Name, 1, maxName)
 	vocabulary(f, "kind", p.Kind, PartnerKinds)
 	if p.OrgNo != "" {
 		if _, err := orgnr.Parse(p.OrgNo); err != nil {
-			f.add("org_no", "%v", err)
+			orgNoError(f, "org_no", err)
 		}
 	}
 }
@@ -275,7 +276,7 @@ func validPartnerID(id string) bool {
 
 func validateGoals(f fieldErrors, goals []string) {
 	if len(goals) == 0 || len(goals) > maxGoals {
-		f.add("goals", "must hold 1 to %d goals", maxGoals)
+		f.add("goals", FieldError{Code: FieldCount, Min: 1, Max: maxGoals}, "must hold 1 to %d goals", maxGoals)
 		return
 	}
 	seen := map[string]bool{}
@@ -283,7 +284,7 @@ func validateGoals(f fieldErrors, goals []string) {
 		name := fmt.Sprintf("goals[%d]", i)
 		text(f, name, g, 1, maxGoal)
 		if seen[g] {
-			f.add(name, "appears twice")
+			f.add(name, FieldError{Code: FieldDuplicate}, "appears twice")
 		}
 		seen[g] = true
 	}
@@ -293,30 +294,30 @@ func (e PartnerJoined) validate(f fieldErrors, _ time.Time) { e.Partner.validate
 
 func (e PartnerLeft) validate(f fieldErrors, _ time.Time) {
 	if e.PartnerID == "" {
-		f.add("partner_id", "is required")
+		f.add("partner_id", FieldError{Code: FieldRequired}, "is required")
 	}
 	text(f, "reason", e.Reason, 1, maxText)
 }
 
 func (e RolesAgreed) validate(f fieldErrors, _ time.Time) {
 	if len(e.Roles) == 0 || len(e.Roles) > maxRoles {
-		f.add("roles", "must hold 1 to %d roles", maxRoles)
+		f.add("roles", FieldError{Code: FieldCount, Min: 1, Max: maxRoles}, "must hold 1 to %d roles", maxRoles)
 		return
 	}
 	seen := map[[2]string]bool{}
 	for i, r := range e.Roles {
 		rf := f.at(fmt.Sprintf("roles[%d]", i))
 		if r.PartnerID == "" {
-			rf.add("partner_id", "is required")
+			rf.add("partner_id", FieldError{Code: FieldRequired}, "is required")
 		}
 		vocabulary(rf, "role", r.Role, RoleNames)
 		key := [2]string{r.PartnerID, r.Role}
 		if seen[key] {
-			rf.add("role", "this partner already has this role")
+			rf.add("role", FieldError{Code: FieldSameRoleTwice}, "this partner already has this role")
 		}
 		seen[key] = true
 		if len(r.Responsibilities) > maxResponsib {
-			rf.add("responsibilities", "at most %d responsibilities", maxResponsib)
+			rf.add("responsibilities", FieldError{Code: FieldTooMany, Max: maxResponsib}, "at most %d responsibilities", maxResponsib)
 		}
 		for j, s := range r.Responsibilities {
 			text(rf, fmt.Sprintf("responsibilities[%d]", j), s, 1, maxGoal)
@@ -334,7 +335,7 @@ func (e AgreementSigned) validate(f fieldErrors, _ time.Time) {
 	from, okFrom := requiredDate(f, "valid_from", e.ValidFrom)
 	until, okUntil := optionalDate(f, "valid_until", e.ValidUntil)
 	if okFrom && okUntil && e.ValidUntil != "" && until.Before(from) {
-		f.add("valid_until", "must not be before valid_from")
+		f.add("valid_until", FieldError{Code: FieldEndsBeforeStart}, "must not be before valid_from")
 	}
 	text(f, "reference", e.Reference, 0, maxReference)
 }
@@ -342,15 +343,15 @@ func (e AgreementSigned) validate(f fieldErrors, _ time.Time) {
 func (e FundingRecorded) validate(f fieldErrors, _ time.Time) {
 	switch {
 	case e.AmountNOK <= 0:
-		f.add("amount_nok", "must be a positive whole number of kroner")
+		f.add("amount_nok", FieldError{Code: FieldAmountNotPos}, "must be a positive whole number of kroner")
 	case e.AmountNOK > maxAmountNOK:
-		f.add("amount_nok", "must be at most %d kroner", int64(maxAmountNOK))
+		f.add("amount_nok", FieldError{Code: FieldAmountTooLarge, Max: maxAmountNOK}, "must be at most %d kroner", int64(maxAmountNOK))
 	}
 	text(f, "source", e.Source, 1, maxName)
 	from, okFrom := requiredDate(f, "period_from", e.PeriodFrom)
 	until, okUntil := requiredDate(f, "period_until", e.PeriodUntil)
 	if okFrom && okUntil && until.Before(from) {
-		f.add("period_until", "must not be before period_from")
+		f.add("period_until", FieldError{Code: FieldEndsBeforeStart}, "must not be before period_from")
 	}
 }
 
@@ -367,22 +368,22 @@ func (e MilestoneLogged) validate(f fieldErrors, _ time.Time) {
 
 func (e ContactPersonAssigned) validate(f fieldErrors, _ time.Time) {
 	if e.ContactID == "" {
-		f.add("contact_id", "is required")
+		f.add("contact_id", FieldError{Code: FieldRequired}, "is required")
 	}
 	if e.PartnerID == "" {
-		f.add("partner_id", "is required")
+		f.add("partner_id", FieldError{Code: FieldRequired}, "is required")
 	}
 	text(f, "name", e.Name, 1, maxName)
 	if e.Email != "" {
 		if a, err := mail.ParseAddress(e.Email); err != nil || a.Address != e.Email || len(e.Email) > maxEmail {
-			f.add("email", "must be a plain e-mail address such as kari@example.no")
+			f.add("email", FieldError{Code: FieldEmail}, "must be a plain e-mail address such as kari@example.no")
 		}
 	}
 	if e.Phone != "" && !validPhone(e.Phone) {
-		f.add("phone", "must be digits, spaces and an optional leading +, at most %d characters", maxPhone)
+		f.add("phone", FieldError{Code: FieldPhone, Max: maxPhone}, "must be digits, spaces and an optional leading +, at most %d characters", maxPhone)
 	}
 	if e.Email == "" && e.Phone == "" {
-		f.add("email", "give an e-mail address or a phone number")
+		f.add("email", FieldError{Code: FieldContactNeeded}, "give an e-mail address or a phone number")
 	}
 }
 
@@ -419,7 +420,7 @@ func (e PartnershipEnded) validate(f fieldErrors, _ time.Time) {
 
 func (e EntryCorrected) validate(f fieldErrors, _ time.Time) {
 	if e.CorrectedEventID == "" {
-		f.add("corrected_event_id", "is required")
+		f.add("corrected_event_id", FieldError{Code: FieldRequired}, "is required")
 	}
 	text(f, "reason", e.Reason, 1, maxText)
 }
@@ -430,26 +431,26 @@ func text(f fieldErrors, name, s string, min, max int) {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case !utf8.ValidString(s):
-		f.add(name, "must be valid UTF-8")
+		f.add(name, FieldError{Code: FieldNotText}, "must be valid UTF-8")
 	case min > 0 && strings.TrimSpace(s) == "":
-		f.add(name, "is required")
+		f.add(name, FieldError{Code: FieldRequired}, "is required")
 	case n < min:
-		f.add(name, "must have at least %d characters", min)
+		f.add(name, FieldError{Code: FieldTooShort, Min: int64(min)}, "must have at least %d characters", min)
 	case n > max:
-		f.add(name, "must have at most %d characters", max)
+		f.add(name, FieldError{Code: FieldTooLong, Max: int64(max)}, "must have at most %d characters", max)
 	}
 }
 
 func vocabulary(f fieldErrors, name, v string, list []string) {
 	if !inVocabulary(list, v) {
-		f.add(name, "must be one of %s", strings.Join(list, ", "))
+		f.add(name, FieldError{Code: FieldNotInList, Allowed: list}, "must be one of %s", strings.Join(list, ", "))
 	}
 }
 
 // requiredDate parses a YYYY-MM-DD field that must be given.
 func requiredDate(f fieldErrors, name, s string) (time.Time, bool) {
 	if s == "" {
-		f.add(name, "is required (YYYY-MM-DD)")
+		f.add(name, FieldError{Code: FieldRequired}, "is required (YYYY-MM-DD)")
 		return time.Time{}, false
 	}
 	return date(f, name, s)
@@ -468,26 +469,48 @@ func optionalDate(f fieldErrors, name, s string) (time.Time, bool) {
 func date(f fieldErrors, name, s string) (time.Time, bool) {
 	t, err := time.ParseInLocation(time.DateOnly, s, calendar.Oslo)
 	if err != nil {
-		f.add(name, "must be a date YYYY-MM-DD")
+		f.add(name, FieldError{Code: FieldNotADate}, "must be a date YYYY-MM-DD")
 		return time.Time{}, false
 	}
 	if t.Before(earliestDate) || t.After(latestDate) {
-		f.add(name, "must be a date from %s to %s", calendar.Day(earliestDate), calendar.Day(latestDate))
+		f.add(name, FieldError{Code: FieldDateOutOfRange, Min: int64(earliestDate.Year()), Max: int64(latestDate.Year())}, "must be a date from %s to %s", calendar.Day(earliestDate), calendar.Day(latestDate))
 		return time.Time{}, false
 	}
 	return t, true
 }
 
-func municipalityMessage(code string, err error) string {
+// municipalityError records why code is not a municipality on the day of
+// the initiation.
+func municipalityError(f fieldErrors, code string, err error) {
 	var notValid *kommune.NotValidOnError
 	switch {
 	case errors.As(err, &notValid):
-		return notValid.Error()
+		f.add("municipality", FieldError{Code: FieldKommuneNotValid, Value: string(notValid.Code), Date: notValid.Date, Other: string(notValid.Successor)}, "%s", notValid.Error())
 	case errors.Is(err, kommune.ErrMalformed):
-		return fmt.Sprintf("%q is not a kommunenummer (4 digits)", code)
+		f.add("municipality", FieldError{Code: FieldKommuneMalformed, Value: code}, "%q is not a kommunenummer (4 digits)", code)
 	case errors.Is(err, kommune.ErrUnknown):
-		return fmt.Sprintf("%q is not a municipality in SSB's classification 131", code)
+		f.add("municipality", FieldError{Code: FieldKommuneUnknown, Value: code}, "%q is not a municipality in SSB's classification 131", code)
 	default:
-		return err.Error()
+		f.add("municipality", FieldError{Code: FieldKommuneUnknown, Value: code}, "%s", err.Error())
 	}
+}
+
+// orgNoError records why orgnr.Parse refused an organisation number: the
+// code orgnr_<reason>, with the character not allowed as Value, the
+// digits given as Min, or the expected check digit as Other.
+func orgNoError(f fieldErrors, name string, err error) {
+	e := FieldError{Code: FieldOrgNrPrefix}
+	var o *orgnr.Error
+	if errors.As(err, &o) {
+		e.Code += FieldCode(o.Reason)
+		switch o.Reason {
+		case orgnr.ReasonCharacter:
+			e.Value = string(o.Char)
+		case orgnr.ReasonDigitCount:
+			e.Min = int64(o.Digits)
+		case orgnr.ReasonCheckDigit:
+			e.Other = strconv.Itoa(o.Want)
+		}
+	}
+	f.add(name, e, "%v", err)
 }

@@ -180,56 +180,56 @@ func addKroner(a, b int64) int64 {
 func (s *State) check(e Entry) error {
 	if _, ok := e.Event.(PartnershipInitiated); ok {
 		if s.initiated() {
-			return refuse(ErrAlreadyInitiated, "a partnership is initiated once")
+			return refuse(ErrAlreadyInitiated, RuleError{Code: RuleAlreadyInitiated}, "a partnership is initiated once")
 		}
 		return nil
 	}
 	if !s.initiated() {
-		return refuse(ErrInvalidHistory, "%s on %s would come before the initiation", e.Event.EventType(), calendar.Day(e.OccurredAt))
+		return refuse(ErrInvalidHistory, RuleError{Code: RuleBeforeInitiation, Value: e.Event.EventType(), Date: e.OccurredAt}, "%s on %s would come before the initiation", e.Event.EventType(), calendar.Day(e.OccurredAt))
 	}
 	if s.Status == StatusEnded {
-		return refuse(ErrEnded, "it ended on %s; only corrections are possible", calendar.Day(*s.EndedAt))
+		return refuse(ErrEnded, RuleError{Code: RuleEnded, Date: *s.EndedAt}, "it ended on %s; only corrections are possible", calendar.Day(*s.EndedAt))
 	}
 	switch ev := e.Event.(type) {
 	case PartnerJoined:
 		for _, p := range s.Partners {
 			if p.PartnerID == ev.Partner.PartnerID || (ev.Partner.OrgNo != "" && p.OrgNo == ev.Partner.OrgNo) {
-				return refuse(ErrPartnerAlreadyActive, "%s is already a partner", p.Name)
+				return refuse(ErrPartnerAlreadyActive, RuleError{Code: RulePartnerAlreadyActive, Name: p.Name}, "%s is already a partner", p.Name)
 			}
 		}
 	case PartnerLeft:
 		leaving, ok := s.partner(ev.PartnerID)
 		if !ok {
-			return refuse(ErrPartnerNotActive, "no active partner has id %s", ev.PartnerID)
+			return refuse(ErrPartnerNotActive, RuleError{Code: RulePartnerNotActive, Value: ev.PartnerID}, "no active partner has id %s", ev.PartnerID)
 		}
 		if leaving.Kind != KindMunicipalUnit && s.externalPartners() == 1 {
-			return refuse(ErrLastExternalPartner, "%s is the last partner outside the municipality; end the partnership instead", leaving.Name)
+			return refuse(ErrLastExternalPartner, RuleError{Code: RuleLastExternalPartner, Name: leaving.Name}, "%s is the last partner outside the municipality; end the partnership instead", leaving.Name)
 		}
 	case RolesAgreed:
 		for _, r := range ev.Roles {
 			if _, ok := s.partner(r.PartnerID); !ok {
-				return refuse(ErrPartnerNotActive, "role %s names partner %s, who is not active", r.Role, r.PartnerID)
+				return refuse(ErrPartnerNotActive, RuleError{Code: RuleRolePartnerNotActive, Name: r.Role, Value: r.PartnerID}, "role %s names partner %s, who is not active", r.Role, r.PartnerID)
 			}
 		}
 	case GoalChanged:
 		if slices.Equal(s.Goals, ev.Goals) {
-			return refuse(ErrGoalsUnchanged, "the new goals equal the current ones")
+			return refuse(ErrGoalsUnchanged, RuleError{Code: RuleGoalsUnchanged}, "the new goals equal the current ones")
 		}
 	case AnchoringChanged:
 		if s.AnchoringLevel == ev.Level {
-			return refuse(ErrAnchoringUnchanged, "the anchoring level is already %s", ev.Level)
+			return refuse(ErrAnchoringUnchanged, RuleError{Code: RuleAnchoringUnchanged, Name: ev.Level}, "the anchoring level is already %s", ev.Level)
 		}
 	case ContactPersonAssigned:
 		if _, ok := s.partner(ev.PartnerID); !ok {
-			return refuse(ErrPartnerNotActive, "no active partner has id %s", ev.PartnerID)
+			return refuse(ErrPartnerNotActive, RuleError{Code: RulePartnerNotActive, Value: ev.PartnerID}, "no active partner has id %s", ev.PartnerID)
 		}
 	case PartnershipPaused:
 		if s.Status != StatusActive {
-			return refuse(ErrNotActive, "it is %s on %s", s.Status, calendar.Day(e.OccurredAt))
+			return refuse(ErrNotActive, RuleError{Code: RuleNotActive, Name: s.Status, Date: e.OccurredAt}, "it is %s on %s", s.Status, calendar.Day(e.OccurredAt))
 		}
 	case PartnershipResumed:
 		if s.Status != StatusPaused {
-			return refuse(ErrNotPaused, "it is %s on %s", s.Status, calendar.Day(e.OccurredAt))
+			return refuse(ErrNotPaused, RuleError{Code: RuleNotPaused, Name: s.Status, Date: e.OccurredAt}, "it is %s on %s", s.Status, calendar.Day(e.OccurredAt))
 		}
 	}
 	return nil

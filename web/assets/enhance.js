@@ -4,6 +4,8 @@
 // - On a timeline, ArrowUp/ArrowDown move between lane links; Home/End jump
 //   to the first and last lane.
 // - A form that came back with errors scrolls its error summary into view.
+// - "Add a partner" adds a partner row in the browser instead of sending
+//   the form to draw it again (which is what happens without this file).
 (function () {
   "use strict";
   var tip = null;
@@ -44,6 +46,43 @@
     if (e.key === "End") { next = links.length - 1; }
     if (e.key === "Escape") { hide(); }
     if (next >= 0) { e.preventDefault(); links[next].focus(); }
+  });
+  // addRow copies the last row of the button's form, empty, with the next
+  // number in its names, ids and legend, and counts it in partner_rows.
+  function addRow(button) {
+    var form = button.form;
+    var rows = form.querySelectorAll("fieldset[data-row]");
+    if (!rows.length) { return false; }
+    var last = rows[rows.length - 1];
+    var n = rows.length;
+    if (n >= 50) { return false; } // the server's limit: it says so
+    var row = last.cloneNode(true);
+    var rename = function (s) { return s.replace(/partner_\d+_/, "partner_" + n + "_"); };
+    Array.prototype.forEach.call(row.querySelectorAll("[name], [id], [for], [aria-describedby]"), function (el) {
+      ["name", "id", "for", "aria-describedby"].forEach(function (a) {
+        if (el.hasAttribute(a)) { el.setAttribute(a, rename(el.getAttribute(a))); }
+      });
+      if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") { el.value = ""; }
+      if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+      el.removeAttribute("aria-invalid");
+    });
+    Array.prototype.forEach.call(row.querySelectorAll(".field-error, .req, [id$='_name-hint']"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(row.querySelectorAll(".field.invalid"), function (el) { el.classList.remove("invalid"); });
+    Array.prototype.forEach.call(row.querySelectorAll("[aria-describedby]"), function (el) {
+      if (!row.querySelector("[id='" + el.getAttribute("aria-describedby") + "']")) { el.removeAttribute("aria-describedby"); }
+    });
+    var legend = row.querySelector("legend");
+    if (legend && row.dataset.legend) { legend.textContent = row.dataset.legend.replace("{n}", String(n + 1)); }
+    last.after(row);
+    var count = form.querySelector("input[name=partner_rows]");
+    if (count) { count.value = String(n + 1); }
+    var first = row.querySelector("input, select, textarea");
+    if (first) { first.focus(); }
+    return true;
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-add-row]");
+    if (b && addRow(b)) { e.preventDefault(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     var s = document.querySelector(".error-summary, #conflict");
