@@ -38,9 +38,6 @@ var (
 	typeUnavailable      = problemType(edge.KindUnavailable)
 	typeStorageFull      = problemType(edge.KindStorageFull)
 	typeInternal         = problemType(edge.KindInternal)
-	typeUnauthorized     = problemType(edge.KindUnauthorized)
-	typeForbidden        = problemType(edge.KindForbidden)
-	typeErased           = problemType(edge.KindErased)
 )
 
 // problemFor is the problem of an error, as edge.Classify, the one mapping
