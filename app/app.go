@@ -137,7 +137,10 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 		return Result{}, partnership.ErrNotFound
 	}
 	for attempt := 0; ; attempt++ {
-		stream, err := s.history.Load(ctx, id)
+		// Most commands record what happened last: the current state is
+		// all they need. The others (a correction, an event logged late)
+		// read the whole stream.
+		stream, err := s.history.Latest(ctx, id)
 		if err != nil {
 			return Result{}, err
 		}
@@ -157,6 +160,12 @@ func (s *Service) Execute(ctx context.Context, id string, cmd partnership.Comman
 			}
 		}
 		decision, err := s.decide(stream, cmd, meta)
+		if errors.Is(err, partnership.ErrNeedEntries) {
+			if stream, err = s.history.Load(ctx, id); err != nil {
+				return Result{}, err
+			}
+			decision, err = s.decide(stream, cmd, meta)
+		}
 		if err != nil {
 			return Result{}, err
 		}

@@ -69,7 +69,8 @@ func Entries(recorded []eventstore.RecordedEvent) ([]partnership.Entry, error) {
 
 // Stream is one read of a partnership's stream: its events as stored and
 // as the domain sees them, with their current state. The zero Stream is a
-// partnership that does not exist (yet).
+// partnership that does not exist (yet). A Stream of Store.Latest may hold
+// the current state alone (no Recorded, a partnership.StateOnly history).
 type Stream struct {
 	// Recorded are the stored events, in version order.
 	Recorded []eventstore.RecordedEvent
@@ -81,7 +82,7 @@ type Stream struct {
 func (s Stream) ID() string { return s.History.Current().ID }
 
 // Version is the stream's version: its number of events.
-func (s Stream) Version() uint64 { return uint64(len(s.Recorded)) }
+func (s Stream) Version() uint64 { return s.History.Version() }
 
 // UpTo returns the stream as it was at version v (at most its own).
 func (s Stream) UpTo(v uint64) (Stream, error) {

@@ -97,6 +97,21 @@ func (s *Store) Load(ctx context.Context, id string) (Stream, error) {
 	return Stream{Recorded: recorded, History: h}, nil
 }
 
+// Latest returns what a command on the partnership needs to start from:
+// its current state alone (a partnership.StateOnly history), brought up to
+// date from the stream's tail, when a state of it is kept; else Load.
+// Decide answers partnership.ErrNeedEntries when the command needs more,
+// and the caller then Loads.
+func (s *Store) Latest(ctx context.Context, id string) (Stream, error) {
+	if !ValidID(id) {
+		return Stream{}, nil
+	}
+	if state, ok, err := s.brought(ctx, id); ok || err != nil {
+		return Stream{History: partnership.StateOnly(state)}, err
+	}
+	return s.Load(ctx, id)
+}
+
 // Keep remembers a partnership's state (a command's result), unless a
 // newer one is kept.
 func (s *Store) Keep(state partnership.State) { s.states.Keep(state) }

@@ -51,10 +51,25 @@ type Decision struct {
 // version order, with the state they replay to now. A command decides on
 // it without replaying the stream again: make one with NewHistory (one
 // replay) or, when the current state is known (a cache, the last
-// decision), with HistoryOf.
+// decision), with HistoryOf; or, without the events, with StateOnly.
 type History struct {
 	entries []Entry
 	current State
+	// partial is set when entries are not held (StateOnly).
+	partial bool
+}
+
+// ErrNeedEntries means Decide was given a StateOnly history and the
+// command needs the stored events: a correction, or an event that does not
+// go last in the order things occurred. Decide again with them.
+var ErrNeedEntries = errors.New("decide: the command needs the partnership's stored events")
+
+// StateOnly returns the History of a partnership known only by its current
+// state (whose Version counts its events): enough to decide an event that
+// goes last in the order things occurred, which is checked against the
+// current state alone. For anything else Decide answers ErrNeedEntries.
+func StateOnly(current State) History {
+	return History{current: current, partial: true}
 }
 
 // NewHistory replays entries (in version order, as stored) into the
@@ -77,7 +92,8 @@ func HistoryOf(entries []Entry, current State) History {
 	return History{entries: entries, current: current}
 }
 
-// Entries returns the stored events (shared: do not modify).
+// Entries returns the stored events (shared: do not modify); nil for a
+// StateOnly history.
 func (h History) Entries() []Entry { return h.entries }
 
 // Current returns the partnership's state now; the zero State (ID "")
@@ -85,7 +101,12 @@ func (h History) Entries() []Entry { return h.entries }
 func (h History) Current() State { return h.current }
 
 // Version is the stream's version: the number of stored events.
-func (h History) Version() uint64 { return uint64(len(h.entries)) }
+func (h History) Version() uint64 {
+	if h.partial {
+		return h.current.Version
+	}
+	return uint64(len(h.entries))
+}
 
 // With returns the History with the decided event stored as entry
 // (its EventID, Version and RecordedAt as stored).
@@ -126,6 +147,9 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 	}
 	fields := newFieldErrors()
 	if correction, ok := ev.(EntryCorrected); ok {
+		if h.partial {
+			return Decision{}, ErrNeedEntries
+		}
 		occurredAt = env.Now
 		ev, err = prepareCorrection(history, correction, env, fields)
 		if err != nil {
@@ -164,6 +188,9 @@ func Decide(h History, cmd Command, env Env) (Decision, error) {
 			return Decision{}, err
 		}
 		return Decision{Event: ev, OccurredAt: candidate.OccurredAt, State: next}, nil
+	}
+	if h.partial {
+		return Decision{}, ErrNeedEntries
 	}
 	after, bad, err := validated(append(history[:len(history):len(history)], candidate))
 	if err != nil {

@@ -43,6 +43,22 @@ func (f *fixture) try(e Event, occurred string) error {
 	if err != nil {
 		f.t.Fatalf("replay: %v", err)
 	}
+	// Known only by its state, the partnership decides the same, or asks
+	// for its events.
+	if len(f.history) > 0 {
+		ids := f.ids
+		partial, perr := Decide(StateOnly(h.Current()), Command{Event: e, OccurredAt: at}, f.env())
+		f.ids = ids
+		full, ferr := Decide(h, Command{Event: e, OccurredAt: at}, f.env())
+		f.ids = ids
+		switch {
+		case errors.Is(perr, ErrNeedEntries):
+		case (perr == nil) != (ferr == nil) || perr != nil && perr.Error() != ferr.Error():
+			f.t.Fatalf("%s: from the state alone: %v; from the history: %v", e.EventType(), perr, ferr)
+		case perr == nil && !reflect.DeepEqual(partial, full):
+			f.t.Fatalf("%s: from the state alone:\n %+v\nfrom the history:\n %+v", e.EventType(), partial, full)
+		}
+	}
 	d, err := Decide(h, Command{Event: e, OccurredAt: at}, f.env())
 	if err != nil {
 		return err
