@@ -235,15 +235,10 @@ func (p *Pages) chooseEntry(c *gin.Context) {
 		p.errorPageBack(c, http.StatusForbidden, forbiddenMessage(l, who), "/p/"+url.PathEscape(id))
 		return
 	}
-	shower := p.hist.ShowTo(who)
-	shower.Known(history.StreamID(id), state.CurrentMunicipality)
-	entries := make([]partnership.Entry, len(events))
-	for i := range events {
-		if events[i], err = shower.ShowEntry(ctx, events[i]); err != nil {
-			p.fail(c, err)
-			return
-		}
-		entries[i] = events[i].Entry
+	entries, err := p.show(ctx, who, state, events)
+	if err != nil {
+		p.fail(c, err)
+		return
 	}
 	p.render(c, http.StatusOK, "correct", &correctPage{
 		layoutData: layoutData{Title: l.T("pages.correct.title"), Crumbs: append(crumbsHome(l), crumb{"/p/" + url.PathEscape(id), state.Title})},

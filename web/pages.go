@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
@@ -436,16 +437,10 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 		p.fail(c, err)
 		return
 	}
-	// Contact persons' personal data only for those who may see it here.
-	shower := p.hist.ShowTo(principal(c))
-	shower.Known(history.StreamID(id), state.CurrentMunicipality)
-	entries := make([]partnership.Entry, len(events))
-	for i := range events {
-		if events[i], err = shower.ShowEntry(ctx, events[i]); err != nil {
-			p.fail(c, err)
-			return
-		}
-		entries[i] = events[i].Entry
+	entries, err := p.show(ctx, principal(c), state, events)
+	if err != nil {
+		p.fail(c, err)
+		return
 	}
 	page := &partnershipPage{
 		layoutData: layoutData{Title: state.Title, Crumbs: append(crumbsHome(l), crumb{"/m/" + state.CurrentMunicipality, kommune.Code(state.CurrentMunicipality).Name()}), Here: "/p/" + url.PathEscape(id)},
@@ -603,4 +598,22 @@ func savedMessage(l *locale.Localizer, eventType string) string {
 		return ""
 	}
 	return l.T("pages.saved", "What", describe.Label(l, eventType))
+}
+
+// show turns a partnership's history into what the reader may see of it,
+// in place (contact persons' personal data and who recorded each entry
+// only for those who may see them: history.Shower), and returns the
+// entries as the domain sees what is shown.
+func (p *Pages) show(ctx context.Context, reader auth.Principal, state partnership.State, events []history.HistoryEntry) ([]partnership.Entry, error) {
+	shower := p.hist.ShowTo(reader)
+	shower.Known(history.StreamID(state.ID), state.CurrentMunicipality)
+	entries := make([]partnership.Entry, len(events))
+	for i := range events {
+		var err error
+		if events[i], err = shower.ShowEntry(ctx, events[i]); err != nil {
+			return nil, err
+		}
+		entries[i] = events[i].Entry
+	}
+	return entries, nil
 }
