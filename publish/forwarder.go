@@ -16,6 +16,7 @@ import (
 
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/pubsub"
+	"github.com/samspill/samspill/internal/backoff"
 	"github.com/samspill/samspill/personal"
 )
 
@@ -165,7 +166,7 @@ func (f *Forwarder) run(ctx context.Context) {
 		if !f.rewinding.Swap(false) {
 			f.log.Error("the NATS forwarder's router stopped; restarting it", "err", err, "retry_in", wait)
 		}
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return
 		}
 		wait = min(2*wait, f.cfg.MaxBackoff)
@@ -206,7 +207,7 @@ func (f *Forwarder) connect(ctx context.Context) (*nats.Conn, error) {
 			conn.Close()
 		}
 		f.log.Error("cannot connect to NATS; retrying", "err", err, "retry_in", wait)
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return nil, ctx.Err()
 		}
 		wait = min(2*wait, f.cfg.MaxBackoff)
@@ -282,7 +283,7 @@ func (f *Forwarder) handle(msg *message.Message) error {
 		f.failures.Add(1)
 		f.failing = true
 		f.log.Warn("publish to NATS failed; retrying", "position", e.Position, "event_id", e.EventID, "retry_in", wait, "err", explain(err))
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, f.cfg.MaxBackoff)
@@ -384,16 +385,4 @@ func explain(err error) error {
 		return fmt.Errorf("not connected to NATS: %w", err)
 	}
 	return err
-}
-
-// sleep waits for d; false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

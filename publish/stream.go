@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/samspill/samspill/eventstore/pubsub"
+	"github.com/samspill/samspill/internal/backoff"
 )
 
 // streamCheckpoints is the checkpoint of the forwarder's subscription: the
@@ -49,7 +50,7 @@ func (f *Forwarder) syncTail(ctx context.Context) bool {
 		if err == nil && settle > 0 && !settled {
 			f.log.Info("the stream's last events are gone (purged or deleted?); publishing them again once its duplicate window has passed",
 				"position", t.position, "sequence", t.seq, "wait", settle)
-			if !sleep(ctx, settle) {
+			if !backoff.Sleep(ctx, settle) {
 				return false
 			}
 			settled = true
@@ -65,7 +66,7 @@ func (f *Forwarder) syncTail(ctx context.Context) bool {
 			return false
 		}
 		f.log.Warn("cannot read the JetStream stream; retrying", "err", explain(err), "retry_in", wait)
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return false
 		}
 		wait = min(2*wait, f.cfg.MaxBackoff)

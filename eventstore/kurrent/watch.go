@@ -3,7 +3,7 @@ package kurrent
 import (
 	"context"
 
-	"github.com/samspill/samspill/eventstore/internal/headwatch"
+	"github.com/samspill/samspill/internal/backoff"
 )
 
 // HeadMoved returns a channel that is closed as soon as an event of the
@@ -21,7 +21,7 @@ func (s *Store) HeadMoved() <-chan struct{} { return s.moved.HeadMoved() }
 // the position after which it starts: the end of $all when the store was
 // opened.
 func (s *Store) watch(ctx context.Context, from uint64) {
-	wait := headwatch.NewBackoff(s.backoff[0], s.backoff[1])
+	wait := backoff.New(s.backoff[0], s.backoff[1])
 	for ctx.Err() == nil {
 		c, err := s.current()
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/samspill/samspill/eventstore/internal/headwatch"
+	"github.com/samspill/samspill/internal/backoff"
 )
 
 // HeadMoved returns a channel that is closed as soon as an event with a
@@ -23,7 +23,7 @@ func (s *Store) HeadMoved() <-chan struct{} { return s.moved.HeadMoved() }
 
 // listen runs the LISTEN connection behind HeadMoved until ctx ends.
 func (s *Store) listen(ctx context.Context) {
-	wait := headwatch.NewBackoff(s.backoff[0], s.backoff[1])
+	wait := backoff.New(s.backoff[0], s.backoff[1])
 	for first := true; ctx.Err() == nil; first = false {
 		err := s.listenOnce(ctx, func() {
 			wait.Reset()

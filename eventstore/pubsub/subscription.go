@@ -9,6 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/internal/backoff"
 )
 
 // Backoff bounds for retrying a failed ReadAll or Checkpoints.Save: the
@@ -144,7 +145,7 @@ func (s *subscription) read(ctx context.Context, after uint64) ([]eventstore.Rec
 			return nil, false
 		}
 		s.log.Error("read events failed, retrying", err, watermill.LogFields{"after": after, "retry_in": wait})
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return nil, false
 		}
 		wait = min(2*wait, maxBackoff)
@@ -214,7 +215,7 @@ func (s *subscription) deliver(ctx context.Context, position uint64, next func()
 		case <-msg.Nacked():
 			cancel()
 			s.log.Trace("message nacked, redelivering", watermill.LogFields{"position": position, "uuid": msg.UUID})
-			if !sleep(ctx, s.nackDelay) {
+			if !backoff.Sleep(ctx, s.nackDelay) {
 				return false
 			}
 		case <-ctx.Done():
@@ -241,21 +242,9 @@ func (s *subscription) commit(ctx context.Context, position uint64) bool {
 			return false
 		}
 		s.log.Error("save checkpoint failed, retrying", err, watermill.LogFields{"position": position, "retry_in": wait})
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return false
 		}
 		wait = min(2*wait, maxBackoff)
-	}
-}
-
-// sleep waits for d; false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -6,9 +6,7 @@
 package headwatch
 
 import (
-	"context"
 	"sync"
-	"time"
 )
 
 // Broadcaster hands out the channels of HeadMoved. Its methods are safe
@@ -81,37 +79,4 @@ func (b *Broadcaster) Close() {
 		b.ch = make(chan struct{})
 	}
 	close(b.ch)
-}
-
-// Backoff paces the attempts to re-establish what feeds a Broadcaster:
-// the first wait is the shortest, each next one twice the one before, up
-// to the longest, until Reset. It is not safe for concurrent use.
-type Backoff struct {
-	shortest, longest time.Duration
-	wait              time.Duration
-}
-
-// NewBackoff returns a Backoff whose waits run from shortest to longest.
-func NewBackoff(shortest, longest time.Duration) Backoff {
-	return Backoff{shortest: shortest, longest: longest, wait: shortest}
-}
-
-// Next is how long the next Sleep waits.
-func (b *Backoff) Next() time.Duration { return b.wait }
-
-// Reset makes the next wait the shortest again: the feed works.
-func (b *Backoff) Reset() { b.wait = b.shortest }
-
-// Sleep waits Next, then doubles the wait, up to the longest. It returns
-// false, at once, when ctx ends first.
-func (b *Backoff) Sleep(ctx context.Context) bool {
-	t := time.NewTimer(b.wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		b.wait = min(2*b.wait, b.longest)
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -1,9 +1,7 @@
 package headwatch
 
 import (
-	"context"
 	"testing"
-	"time"
 )
 
 func closed(ch <-chan struct{}) bool {
@@ -55,34 +53,6 @@ func TestCloseClosesNowAndLater(t *testing.T) {
 	idle.Close()
 	if !closed(idle.HeadMoved()) {
 		t.Fatal("after Close, HeadMoved channels must be closed")
-	}
-}
-
-func TestBackoffDoublesUpToTheLongestUntilReset(t *testing.T) {
-	b := NewBackoff(time.Millisecond, 3*time.Millisecond)
-	var waits []time.Duration
-	for range 4 {
-		waits = append(waits, b.Next())
-		if !b.Sleep(t.Context()) {
-			t.Fatal("Sleep returned false with a live context")
-		}
-	}
-	want := []time.Duration{time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 3 * time.Millisecond}
-	for i := range want {
-		if waits[i] != want[i] {
-			t.Fatalf("waits %v, want %v", waits, want)
-		}
-	}
-	b.Reset()
-	if b.Next() != time.Millisecond {
-		t.Fatalf("after Reset the wait is %v, want the shortest", b.Next())
-	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	long := NewBackoff(time.Hour, time.Hour)
-	if long.Sleep(ctx) {
-		t.Fatal("Sleep returned true with a done context")
 	}
 }
 
