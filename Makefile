@@ -52,16 +52,21 @@ crash: ## kill -9 the server under load 20 times; verify acknowledged writes, re
 	$(GO) test -tags crash -run '^TestCrash' -count=1 -timeout 5m -v ./cmd/samspill/
 
 # Debian packages of the tests that go beyond Go: R's survival package (the
-# spells export is fitted with coxph) and Chromium (the browser test). The
+# spells export is fitted with coxph) and Chromium (the browser test), and
+# axe-core from the npm registry (the accessibility test). The
 # tests skip with a message where these are missing; CI installs them.
 TEST_DEBS := r-base-core r-cran-survival chromium
 
-test-deps: ## install R survival and Chromium from Debian's packages (for the R and browser tests)
+test-deps: ## install R survival and Chromium from Debian's packages, axe-core from npm (for the R, browser and accessibility tests)
 	@if command -v Rscript >/dev/null && Rscript -e 'library(survival)' >/dev/null 2>&1 && command -v chromium >/dev/null; then \
 	  echo "test dependencies present"; \
 	else \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(TEST_DEBS); \
+	fi
+	@if [ ! -f web/testdata/axe/node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix web/testdata/axe --no-audit --no-fund; \
+	  else echo "npm not found: the accessibility test (axe-core) will be skipped"; fi; \
 	fi
 
 lint: fmt depcheck ## gofmt, go vet, staticcheck (pinned), the dependency rules and govulncheck (offline)

@@ -65,9 +65,14 @@ func coordinatorWalk(t *testing.T, lang string) {
 	if lang == "nb" {
 		shots = screenshotsDir()
 	}
-	// page checks the page in the browser: in lang, no sideways scroll.
+	// page checks the page in the browser: in lang, no sideways scroll,
+	// no accessibility violation (axe-core, where make test-deps put it).
+	axe, _ := os.ReadFile(axePath)
 	page := func(what string) {
 		t.Helper()
+		if len(axe) > 0 {
+			checkAccessibility(t, ctx, string(axe), what)
+		}
 		if got := eval[string](t, ctx, `document.documentElement.lang`); got != lang {
 			t.Errorf("%s: <html lang=%q>, want %s", what, got, lang)
 		}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// axePath is axe-core, installed from the npm registry by make test-deps
+// (web/testdata/axe/package-lock.json pins it).
+var axePath = filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js")
+
+// axeSource returns axe-core's script, or skips the test without it.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Skipf("axe-core not installed (%s): run make test-deps (npm ci in web/testdata/axe) to check the pages' accessibility", axePath)
+	}
+	return string(b)
+}
+
+// axeViolation is one rule axe-core finds broken on a page.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core on the page the browser shows and fails
+// the test on any violation, of any impact. The script is added to the
+// page through the DevTools protocol, which the pages' content security
+// policy does not restrict.
+func checkAccessibility(t *testing.T, ctx context.Context, source, what string) {
+	t.Helper()
+	script := `(async () => {
+		if (!window.axe) { ` + source + ` }
+		const r = await window.axe.run(document, {resultTypes: ["violations"]});
+		return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => ({target: n.target}))}));
+	})()`
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe on %s: %v", what, err)
+	}
+	for _, v := range violations {
+		var targets []string
+		for _, n := range v.Nodes {
+			targets = append(targets, fmt.Sprint(n.Target...))
+		}
+		t.Errorf("%s: accessibility: %s (%s): %s; at %s", what, v.ID, v.Impact, v.Help, strings.Join(targets, ", "))
+	}
+}
+
+// TestPagesAreAccessible visits every kind of page, signed out and signed
+// in, in bokmål and nynorsk, at a desktop's width and a phone's, and runs
+// axe-core on each.
+func TestPagesAreAccessible(t *testing.T) {
+	t.Parallel()
+	source := axeSource(t)
+	for _, lang := range []string{"nb", "nn"} {
+		t.Run(lang, func(t *testing.T) {
+			ctx := newBrowser(t, 1280, 900)
+			s := newSite(t, true)
+			base := s.srv.URL
+			do(t, ctx, "sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#token")))
+			if lang != "nb" {
+				do(t, ctx, "language", chromedp.Click(chromedp.CSS(`form.lang button[value="`+lang+`"]`)))
+				waitUntil(t, ctx, "the sign-in page in "+lang, `document.documentElement.lang === "`+lang+`" && !!document.querySelector("#token")`)
+			}
+			checkAccessibility(t, ctx, source, "the sign-in page")
+			do(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), s.tokens["admin"]), chromedp.Click(chromedp.CSS("#form-login button")))
+			waitUntil(t, ctx, "signed in", `!document.querySelector("#token")`)
+			for _, path := range []string{
+				"/",
+				"/m/4203",
+				"/m/5006?from=2019-01-01&to=2020-06-30",
+				"/p/" + s.example,
+				"/p/" + s.example + "?as_of=2019-06-30",
+				"/p/" + s.example + "/correct",
+				"/p/new",
+				"/logout",
+				"/p/00000000-0000-7000-8000-000000000000",
+			} {
+				for _, width := range []int64{1280, phoneWidth} {
+					do(t, ctx, "open "+path, chromedp.EmulateViewport(width, 900), chromedp.Navigate(base+path))
+					waitUntil(t, ctx, path, `!!document.querySelector("main")`)
+					checkAccessibility(t, ctx, source, fmt.Sprintf("%s at %d px", path, width))
+				}
+			}
+			// A form sent with errors, shown again with them.
+			do(t, ctx, "the new form", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/p/new"))
+			waitUntil(t, ctx, "the new form", `!!document.querySelector("#form-new")`)
+			// The browser's own checks would stop an empty form; the
+			// server's are the ones shown to people without them.
+			eval[bool](t, ctx, `(() => { document.querySelector("#form-new").noValidate = true; return true })()`)
+			do(t, ctx, "send it empty", chromedp.Click(chromedp.CSS(`#new-submit`)))
+			waitUntil(t, ctx, "the errors", `!!document.querySelector(".errors, [role=alert]")`)
+			checkAccessibility(t, ctx, source, "the new form with errors")
+		})
+	}
+}
