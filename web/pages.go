@@ -317,7 +317,7 @@ func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f timeline.Filt
 		return out, nil
 	}
 	page, err := p.sums.Partnerships(ctx, summaries.ListFilter{
-		Municipality: string(code), Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
+		Municipalities: []string{string(code)}, Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
 		Limit: len(lanes) + 1,
 	})
 	if err != nil {
