@@ -54,7 +54,7 @@ func (p *Pages) index(c *gin.Context) {
 		return
 	}
 	l := loc(c)
-	page := &indexPage{layoutData: layoutData{Title: l.T("pages.index.title")}, Query: q}
+	page := &indexPage{layoutData: layoutData{Title: l.T("pages.index.title"), Section: sectionMunicipalities}, Query: q}
 	needle := strings.ToLower(q)
 	for _, m := range all {
 		if m.Partnerships == 0 {
