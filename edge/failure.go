@@ -127,7 +127,7 @@ func Classify(err error) Failure {
 		return Failure{Kind: KindIdempotency, Status: http.StatusUnprocessableEntity, Title: "Idempotency key reused", Detail: "this Idempotency-Key was first used with a different request"}
 	case errors.Is(err, projections.ErrBadCursor):
 		return Failure{Kind: KindValidation, Status: http.StatusBadRequest, Title: "Invalid request", Detail: "the request has invalid parameters",
-			Fields: []partnership.FieldError{{Field: "cursor", Message: "is not a cursor of this list; pass next_cursor as given"}}}
+			Fields: []partnership.FieldError{{Field: "cursor", Message: "is not a cursor of this list in this sort; pass next_cursor or prev_cursor as given"}}}
 	case errors.Is(err, kommune.ErrUnknown):
 		// Only a path reaches here; query parameters report unknown codes
 		// as field errors.

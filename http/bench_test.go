@@ -115,7 +115,7 @@ func BenchmarkListLargeMunicipality(b *testing.B) {
 	h, r := benchServer(b)
 	sums := summaries.NewQueries(r)
 	benchQuery(b, h, "/api/v1/partnerships?municipality=4203", func() error {
-		_, err := sums.Partnerships(context.Background(), summaries.ListFilter{Municipality: "4203", Limit: 50})
+		_, err := sums.Partnerships(context.Background(), summaries.ListFilter{Municipalities: []string{"4203"}, Limit: 50})
 		return err
 	})
 }

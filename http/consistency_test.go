@@ -237,6 +237,13 @@ func TestMinPositionTimeout(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
 	a.newPartnership()
+	// The head is reached before the checks: a first fold under -race on
+	// a loaded machine can take longer than the shortened wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.cfg.Projections.WaitFor(ctx, a.head()); err != nil {
+		t.Fatal(err)
+	}
 	v := a.variant(func(c *Config) { c.MinPositionTimeout = 20 * time.Millisecond }, nil)
 	for _, path := range projectionReads {
 		r := v.do("GET", withMinPosition(path, a.head()+100), nil)

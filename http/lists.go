@@ -32,20 +32,33 @@ const (
 )
 
 // listPartnerships answers GET /partnerships: partnership summaries (their
-// derived state), newest start first, filtered by municipality (any code
-// the municipality ever had), status, service_area, collaboration_model and
-// q (title and partner names, case-insensitive), one page of limit at a
-// time. Invalid parameters are one 400 naming each.
+// derived state), filtered by municipality (any code the municipality ever
+// had), status, service_area, collaboration_model, started_from and
+// started_to (bounds of started_at: a date's start, a date's end, or
+// instants) and q (title and partner names, case-insensitive, and
+// organisation numbers with or without spaces), in sort (newest start
+// first by default), one page of limit at a time. Invalid parameters are
+// one 400 naming each.
 func (s *Server) listPartnerships(c *gin.Context) {
 	q := queryParams{c: c}
+	var municipalities []string
+	if m := q.municipality("municipality"); m != "" {
+		municipalities = []string{m}
+	}
 	f := summaries.ListFilter{
-		Municipality:       q.municipality("municipality"),
+		Municipalities:     municipalities,
 		Status:             q.oneOf("status", partnership.Statuses),
 		ServiceArea:        q.oneOf("service_area", partnership.ServiceAreas),
 		CollaborationModel: q.oneOf("collaboration_model", partnership.CollaborationModels),
+		StartedFrom:        q.instant("started_from", calendar.ParseTime),
+		StartedTo:          q.instant("started_to", calendar.ParseCutoff),
 		Query:              c.Query("q"),
+		Sort:               q.oneOf("sort", summaries.Sorts),
 		Limit:              q.limit("limit", defaultListLimit, maxListLimit),
 		Cursor:             c.Query("cursor"),
+	}
+	if f.StartedFrom != nil && f.StartedTo != nil && f.StartedFrom.After(*f.StartedTo) {
+		q.invalid("started_from", "must not be after started_to")
 	}
 	if err := q.err(); err != nil {
 		s.fail(c, err)

@@ -22,6 +22,7 @@ import (
 type listBody struct {
 	Items      []stateBody `json:"items"`
 	NextCursor *string     `json:"next_cursor"`
+	PrevCursor *string     `json:"prev_cursor"`
 }
 
 func (l listBody) ids() []string {
@@ -222,6 +223,75 @@ func TestListPartnershipsFilters(t *testing.T) {
 	}
 }
 
+// TestListPartnershipsSortsStartedAndOrgNumbers checks sort (each order
+// both ways), started_from and started_to (dates bound whole days in
+// Europe/Oslo, instants exactly) and q on an organisation number typed with
+// spaces, and that prev_cursor leads back to the page before.
+func TestListPartnershipsSortsStartedAndOrgNumbers(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	f := newListFixture(a)
+	// The oldest partnership gets the latest entry.
+	f.last = a.write("POST", f.steinkjerOld.path+"/milestones", obj{"kind": "meeting", "title": "Jubileum", "occurred_at": "2024-06-01"}, http.StatusOK)
+	at := "&min_position=" + strconv.FormatUint(f.last, 10)
+	byTitle := []string{f.arendal.ID, f.steinkjer.ID, f.steinkjerOld.ID, f.oslo.ID, f.arendalOld.ID} // Besøksvenn, Kulturkveld, Leksehjelp, Møteplass, Ærlig
+	byLast := []string{f.arendalOld.ID, f.arendal.ID, f.steinkjer.ID, f.oslo.ID, f.steinkjerOld.ID}
+	oldest := slices.Clone(f.newest())
+	slices.Reverse(oldest)
+	reversed := func(ids []string) []string {
+		out := slices.Clone(ids)
+		slices.Reverse(out)
+		return out
+	}
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"sort=-started_at", f.newest()},
+		{"sort=started_at", oldest},
+		{"sort=title", byTitle},
+		{"sort=-title", reversed(byTitle)},
+		{"sort=last_occurred_at", byLast},
+		{"sort=-last_occurred_at", reversed(byLast)},
+		{"sort=", f.newest()},
+		{"started_from=2022-02-01", []string{f.oslo.ID, f.steinkjer.ID, f.arendal.ID}},
+		{"started_to=2022-02-01", []string{f.arendal.ID, f.arendalOld.ID, f.steinkjerOld.ID}},
+		{"started_to=2022-01-31", []string{f.arendalOld.ID, f.steinkjerOld.ID}},
+		{"started_to=2022-01-31T23:00:00Z", []string{f.arendal.ID, f.arendalOld.ID, f.steinkjerOld.ID}}, // 00:00 in Oslo
+		{"started_to=2022-01-31T22:59:59Z", []string{f.arendalOld.ID, f.steinkjerOld.ID}},
+		{"started_from=2019-05-01&started_to=2023-09-01&sort=title", []string{f.arendal.ID, f.steinkjer.ID, f.arendalOld.ID}},
+		{"started_from=2023-09-01&started_to=2023-09-01", []string{f.steinkjer.ID}},
+		{"q=" + orgLag, []string{f.oslo.ID}},
+		{"q=" + url.QueryEscape("974 760 673"), []string{f.oslo.ID}},
+		{"q=" + url.QueryEscape(" 760 673"), []string{f.oslo.ID}},
+		{"q=" + url.QueryEscape("974 760 674"), nil},
+	} {
+		l := getJSON[listBody](a, "/api/v1/partnerships?"+c.query+at)
+		if got := l.ids(); !slices.Equal(got, c.want) {
+			t.Errorf("?%s: ids %v, want %v", c.query, got, c.want)
+		}
+	}
+
+	// Two pages by title, and back.
+	first := getJSON[listBody](a, "/api/v1/partnerships?sort=title&limit=3"+at)
+	if !slices.Equal(first.ids(), byTitle[:3]) || first.NextCursor == nil || first.PrevCursor != nil {
+		t.Fatalf("first page by title: %v (next %v, prev %v)", first.ids(), first.NextCursor, first.PrevCursor)
+	}
+	second := getJSON[listBody](a, "/api/v1/partnerships?sort=title&limit=3&cursor="+url.QueryEscape(*first.NextCursor)+at)
+	if !slices.Equal(second.ids(), byTitle[3:]) || second.NextCursor != nil || second.PrevCursor == nil {
+		t.Fatalf("second page by title: %v (next %v, prev %v)", second.ids(), second.NextCursor, second.PrevCursor)
+	}
+	back := getJSON[listBody](a, "/api/v1/partnerships?sort=title&limit=3&cursor="+url.QueryEscape(*second.PrevCursor)+at)
+	if !slices.Equal(back.ids(), first.ids()) || back.PrevCursor != nil || back.NextCursor == nil {
+		t.Errorf("back from the second page: %v (next %v, prev %v)", back.ids(), back.NextCursor, back.PrevCursor)
+	}
+	// A cursor keeps to its sort.
+	r := a.do("GET", "/api/v1/partnerships?sort=-title&limit=3&cursor="+url.QueryEscape(*first.NextCursor), nil)
+	if pr := wantProblem(t, r, http.StatusBadRequest, typeValidation); !slices.Equal(pr.fields(), []string{"cursor"}) {
+		t.Errorf("a title cursor with sort=-title: errors name %q", pr.fields())
+	}
+}
+
 // TestListPartnershipsBadInput checks that each invalid parameter is a 400
 // naming it, all of them at once.
 func TestListPartnershipsBadInput(t *testing.T) {
@@ -253,7 +323,15 @@ func TestListPartnershipsBadInput(t *testing.T) {
 		{"limit=-1", []string{"limit"}},
 		{"cursor=abc", []string{"cursor"}},
 		{"cursor=" + url.QueryEscape(*tl.NextCursor), []string{"cursor"}},
+		{"sort=newest", []string{"sort"}},
+		{"sort=title+desc", []string{"sort"}},
+		{"sort=-id", []string{"sort"}},
+		{"started_from=yesterday", []string{"started_from"}},
+		{"started_from=01.02.2024", []string{"started_from"}},
+		{"started_to=2024-13-01", []string{"started_to"}},
+		{"started_from=2024-02-02&started_to=2024-02-01", []string{"started_from"}},
 		{"status=x&service_area=y&limit=0&municipality=1", []string{"municipality", "status", "service_area", "limit"}},
+		{"sort=x&started_from=y&started_to=z&status=ended", []string{"started_from", "started_to", "sort"}},
 	} {
 		r := a.do("GET", "/api/v1/partnerships?"+c.query, nil)
 		pr := wantProblem(t, r, http.StatusBadRequest, typeValidation)
@@ -271,7 +349,7 @@ func TestListPartnershipsPagination(t *testing.T) {
 
 	// Nothing yet: an empty page, exactly.
 	r := a.getOK("/api/v1/partnerships")
-	if got := string(bytes.TrimSpace(r.Body)); got != `{"items":[],"next_cursor":null}` {
+	if got := string(bytes.TrimSpace(r.Body)); got != `{"items":[],"next_cursor":null,"prev_cursor":null}` {
 		t.Errorf("empty list = %s", got)
 	}
 
@@ -348,7 +426,7 @@ func TestListPartnershipsPagination(t *testing.T) {
 	if len(rest.Items) != 0 || rest.NextCursor != nil {
 		t.Errorf("cursor with another municipality: %v", rest.ids())
 	}
-	if r := a.getOK("/api/v1/partnerships?status=ended" + at); string(bytes.TrimSpace(r.Body)) != `{"items":[],"next_cursor":null}` {
+	if r := a.getOK("/api/v1/partnerships?status=ended" + at); string(bytes.TrimSpace(r.Body)) != `{"items":[],"next_cursor":null,"prev_cursor":null}` {
 		t.Errorf("no match = %s", r.Body)
 	}
 }

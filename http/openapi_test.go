@@ -494,6 +494,7 @@ var vocabularies = map[string][]string{
 	"EndReason":          partnership.EndReasons,
 	"PartnershipStatus":  partnership.Statuses,
 	"EventType":          partnership.EventTypes(),
+	"ListSort":           summaries.Sorts,
 }
 
 // TestOpenAPIEnums checks that every enum of the document is one of the

@@ -12,7 +12,7 @@ import (
 // to spread a statement's fixed cost (binding, a round trip through
 // database/sql and the driver) over many rows, few enough to stay far
 // below both databases' limits on parameters (SQLite 32,766, PostgreSQL
-// 65,535) with the widest table (10 columns).
+// 65,535) with the widest table (12 columns).
 const RowsPerStatement = 128
 
 // MultiRow writes rows with statements of many rows each (an INSERT with

@@ -204,7 +204,7 @@ var englishWords = regexp.MustCompile(`(?i)(?:^|[^\pL])(` + strings.Join([]strin
 }, "|") + `)(?:$|[^\pL])`)
 
 // messageID matches a message id that reached a page untranslated.
-var messageID = regexp.MustCompile(`\b(pages|forms|errors|describe|timeline|format|lang)\.[a-z_]+(\.[A-Za-z_-]+)*\b`)
+var messageID = regexp.MustCompile(`\b(pages|forms|errors|describe|timeline|format|lang|list)\.[a-z_]+(\.[A-Za-z_-]+)*\b`)
 
 // englishOnly are the literal pieces of the English catalogues that the
 // bokmål and nynorsk messages of the same id do not hold: text that can
@@ -334,6 +334,7 @@ func englishOn(t *testing.T, body string, data []string, pieces []*regexp.Regexp
 func TestNoEnglishOnNorwegianPages(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, true)
+	addPartnerships(t, s, 30) // Arendal's list gets a second page
 	pieces := englishOnly(t)
 	for _, lang := range []string{"nb", "nn"} {
 		t.Run(lang, func(t *testing.T) {
@@ -393,6 +394,24 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	want("partnership as known at", admin.get("/p/"+s.example+"?known_at=2026-11-26T12:30:00Z&as_of=2024-01-01"), http.StatusOK)
 	want("bad as-of date (400)", admin.get("/p/"+s.example+"?as_of=31.12.2019"), http.StatusBadRequest)
 	want("unknown partnership (404)", admin.get("/p/0196f1a2-0000-7000-8000-000000000000"), http.StatusNotFound)
+
+	// The lists.
+	want("municipalities", admin.get("/m"), http.StatusOK)
+	want("mine, the coordinator's front page", arendal.get("/"), http.StatusOK)
+	want("mine, searched, filtered and sorted", arendal.get("/mine?q=lesevenn&status=active&started_from=2025-03-01&sort=-last_occurred_at"), http.StatusOK)
+	want("mine, no match", arendal.get("/mine?q=ingen+slik"), http.StatusOK)
+	want("mine, a viewer has none", viewer.get("/mine"), http.StatusOK)
+	want("mine download, an admin has none (404)", admin.get("/mine.csv"), http.StatusNotFound)
+	want("municipality list", admin.get("/m/4203/list?sort=title"), http.StatusOK)
+	want("municipality list, second page", admin.get(listLink(t, out["municipality list"].Body, nextLinkRe)), http.StatusOK)
+	want("municipality list, empty", admin.get("/m/0301/list"), http.StatusOK)
+	want("list with a bad filter (400)", admin.get("/m/4203/list?started_from=igår&started_to=2020-13-01&sort=tilfeldig&service_area=sailing"), http.StatusBadRequest)
+	want("list with a bad cursor (400)", admin.get("/m/4203/list?cursor=nonsense"), http.StatusBadRequest)
+	want("unknown municipality's list (404)", admin.get("/m/9999/list"), http.StatusNotFound)
+	s.pages.workbookRows = 1
+	want("list above the workbook's bound", arendal.get("/mine"), http.StatusOK)
+	want("workbook above its bound (400)", arendal.get("/mine.xlsx"), http.StatusBadRequest)
+	s.pages.workbookRows = maxWorkbookRows
 	want("not yet recorded (404)", admin.get("/p/"+s.example+"?known_at=2026-11-25"), http.StatusNotFound)
 
 	// Initiating.
@@ -485,4 +504,14 @@ func failurePage(t *testing.T, s *site, lang string, err error) page {
 	s.pages.language(c)
 	s.pages.fail(c, err)
 	return page{Status: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
+}
+
+// listLink is the link re finds on a list page; the test fails without one.
+func listLink(t *testing.T, body string, re *regexp.Regexp) string {
+	t.Helper()
+	l := link(re, body)
+	if l == "" {
+		t.Fatalf("no link %s on the page", re)
+	}
+	return l
 }

@@ -55,7 +55,7 @@ func (p *Pages) index(c *gin.Context) {
 		return
 	}
 	l := loc(c)
-	page := &indexPage{layoutData: layoutData{Title: l.T("pages.index.title")}, Query: q}
+	page := &indexPage{layoutData: layoutData{Title: l.T("pages.index.title"), Section: sectionMunicipalities}, Query: q}
 	needle := strings.ToLower(q)
 	for _, m := range all {
 		if m.Partnerships == 0 {
@@ -318,7 +318,7 @@ func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f timeline.Filt
 		return out, nil
 	}
 	page, err := p.sums.Partnerships(ctx, summaries.ListFilter{
-		Municipality: string(code), Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
+		Municipalities: []string{string(code)}, Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
 		Limit: len(lanes) + 1,
 	})
 	if err != nil {

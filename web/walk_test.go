@@ -28,11 +28,13 @@ const phoneWidth, phoneHeight = 390, 844
 // partners (a third row added and left empty), log a milestone, change
 // the goals, add a partner, correct the milestone through its form and
 // preview, and end the partnership on the day of a milestone logged with
-// a time of day (through the service, as the API would). Every page must
-// be in the chosen language and fit the phone's width. With
+// a time of day (through the service, as the API would); then, signed in
+// as Arendal's coordinator, find it by search from the front page ("Mine
+// samarbeid") and download the list as a workbook (walkLists). Every page
+// must be in the chosen language and fit the phone's width. With
 // SAMSPILL_SCREENSHOTS=dir it writes the documentation's screenshots (in
-// bokmål) of the initiation form, the correction preview and the
-// partnership page at 1280 and 390 px.
+// bokmål) of the initiation form, the correction preview, the partnership
+// page and the coordinator's list at 1280 and 390 px.
 func TestCoordinatorWalk(t *testing.T) {
 	t.Parallel()
 	for _, lang := range []string{"nb", "nn"} {
@@ -228,4 +230,7 @@ func coordinatorWalk(t *testing.T, lang string) {
 		do(t, ctx, path, chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS("footer")))
 		page(path)
 	}
+
+	// The lists, as Arendal's coordinator (list_walk_test.go).
+	walkLists(t, ctx, s, lang, id, "Nattvandring i sentrum", page, shoot)
 }

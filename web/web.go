@@ -1,9 +1,12 @@
 // Package web is samspill's browser interface: server-rendered HTML pages
-// on the API's Gin engine (docs/api.md, Web pages). The front page lists the
-// municipalities that have partnerships, /m/{code} draws a municipality's
-// timeline as SVG, /p/{id} shows one partnership (as of a date, as known at
-// a time) with the coordinators' forms, /p/{id}/correct corrects one of its
-// entries, and /p/new initiates a partnership.
+// on the API's Gin engine (docs/api.md, Web pages). The front page is a
+// coordinator's own partnerships (/mine) and, for everyone else, the
+// municipalities that have partnerships (/m); /m/{code} draws a
+// municipality's timeline as SVG and /m/{code}/list lists its partnerships
+// (searched, filtered, sorted, paged, downloaded as CSV or Excel), /p/{id}
+// shows one partnership (as of a date, as known at a time) with the
+// coordinators' forms, /p/{id}/correct corrects one of its entries, and
+// /p/new initiates a partnership.
 //
 // Pages are in bokmål, nynorsk or English (lang.go): every text comes from
 // the message catalogues of package locale, dates and times are written in
@@ -94,6 +97,9 @@ type Pages struct {
 	now      func() time.Time
 	csrfKey  []byte
 	projWait time.Duration
+	// workbookRows bounds the Excel download: maxWorkbookRows (the tests
+	// lower it).
+	workbookRows int
 }
 
 // Validate reports every required field that is missing.
@@ -113,7 +119,7 @@ func New(cfg Config) (*Pages, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait}
+	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
 	if p.hist == nil {
 		p.hist = p.svc.History()
 	}
@@ -140,8 +146,10 @@ func New(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
-// Register adds the pages and their assets to r: GET /, /m/:code, /p/new,
-// /p/:id, /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
+// Register adds the pages and their assets to r: GET /, /m, /m/:code,
+// /m/:code/list (and its .csv and .xlsx), /mine (and its .csv and .xlsx),
+// /p/new, /p/:id, /p/:id/correct, /assets/*file and POST /p/new,
+// /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
 // language switch needs a signed-in token. cmd mounts them beside the API
@@ -155,8 +163,15 @@ func (p *Pages) Register(r gin.IRouter) {
 	open.POST("/logout", p.checkCSRF, p.logout)
 	open.POST("/lang", p.checkCSRF, p.setLanguage)
 	g := open.Group("", p.signedIn, p.validText)
-	g.GET("/", p.index)
+	g.GET("/", p.start)
+	g.GET("/m", p.index)
 	g.GET("/m/:code", p.municipality)
+	g.GET("/m/:code/list", p.withMunicipality(p.showList))
+	g.GET("/m/:code/list.csv", p.withMunicipality(p.downloadCSV))
+	g.GET("/m/:code/list.xlsx", p.withMunicipality(p.downloadXLSX))
+	g.GET("/mine", p.mine)
+	g.GET("/mine.csv", p.withMine(p.downloadCSV))
+	g.GET("/mine.xlsx", p.withMine(p.downloadXLSX))
 	g.GET("/p/new", p.newForm)
 	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)
@@ -208,9 +223,13 @@ type layoutData struct {
 	Langs []langChoice
 	// CSRF is the token of the layout's forms (language, sign-out).
 	CSRF string
-	// SignedIn shows the sign-out link; MayRecord the link to a new
-	// partnership (admins and coordinators).
-	SignedIn, MayRecord bool
+	// SignedIn shows the sign-out link and the municipalities; Mine the
+	// link to the reader's own partnerships (coordinators); MayRecord the
+	// link to a new partnership (admins and coordinators).
+	SignedIn, Mine, MayRecord bool
+	// Section is the part of the site the navigation marks as the
+	// current one (sectionMine, sectionMunicipalities), if any.
+	Section string
 }
 
 // layout returns the page's layoutData for render to fill.
@@ -221,9 +240,10 @@ type view interface{ layout() *layoutData }
 
 type crumb struct{ Href, Label string }
 
-// crumbsHome is the first crumb of every page below the front page.
+// crumbsHome is the first crumb of every page below the municipalities:
+// the municipalities (the front page of all but coordinators).
 func crumbsHome(l *locale.Localizer) []crumb {
-	return []crumb{{"/", l.T("pages.crumb.home")}}
+	return []crumb{{"/m", l.T("pages.crumb.home")}}
 }
 
 // render writes a page with status, in the request's language; a template
@@ -236,6 +256,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.CSRF = p.csrfToken(c)
 	pr := principal(c)
 	d.SignedIn = pr.Role != ""
+	d.Mine = len(ownMunicipalities(pr)) > 0
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
 	if d.Here == "" {
 		d.Here = "/"
@@ -342,7 +363,7 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "partnership", "new", "correct", "error", "login", "logout"} {
+	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out

@@ -69,7 +69,14 @@ var (
 		"POST /logout":                         public,
 		"POST /lang":                           public, // the language switch, CSRF-protected like every form
 		"GET /":                                pageRead,
+		"GET /m":                               pageRead,
 		"GET /m/:code":                         pageRead,
+		"GET /m/:code/list":                    pageRead,
+		"GET /m/:code/list.csv":                pageRead,
+		"GET /m/:code/list.xlsx":               pageRead,
+		"GET /mine":                            pageRead, // every reader; without municipalities of one's own it says so
+		"GET /mine.csv":                        pageRead, // 404 without municipalities of one's own
+		"GET /mine.xlsx":                       pageRead,
 		"GET /p/new":                           pageRead,
 		"GET /p/:id":                           pageRead,
 		"GET /p/:id/correct":                   pageCorrect,
