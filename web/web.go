@@ -140,7 +140,8 @@ func New(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
-// Register adds the pages and their assets to r: GET /, /m/:code, /p/new,
+// Register adds the pages and their assets to r: GET /, /m/:code (with its
+// downloads /m/:code/timeline.svg and .png), /p/new,
 // /p/:id, /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
@@ -157,6 +158,8 @@ func (p *Pages) Register(r gin.IRouter) {
 	g := open.Group("", p.signedIn, p.validText)
 	g.GET("/", p.index)
 	g.GET("/m/:code", p.municipality)
+	g.GET("/m/:code/timeline.svg", p.timelineSVG)
+	g.GET("/m/:code/timeline.png", p.timelinePNG)
 	g.GET("/p/new", p.newForm)
 	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type LanePage struct {
 	Total int
 	// Groups counts them by GroupBy's value; nil without GroupBy.
 	Groups map[string]int
+	// Earliest is when the first of them started, on every page (zero
+	// when there are none): pages of one timeline can share an axis.
+	Earliest time.Time
 }
 
 // LanePage returns one page of the lanes of the municipality with today's
@@ -61,31 +65,41 @@ func (q *Queries) LanePage(ctx context.Context, code string, lq LaneQuery) (Lane
 	lanes, args = spanWhere(lanes, args, f)
 	where := strings.Join(lanes, " AND ")
 	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
-		if lq.GroupBy == "" {
-			if err := db.QueryRowContext(ctx, t.SQL(`SELECT count(*) FROM {p}partnerships p WHERE `+where), args...).Scan(&out.Total); err != nil {
+		// One row per group, or one for all.
+		counts := `SELECT '', count(*), min(p.started_at) FROM {p}partnerships p WHERE ` + where
+		if lq.GroupBy != "" {
+			counts = `SELECT p.` + lq.GroupBy + `, count(*), min(p.started_at) FROM {p}partnerships p WHERE ` + where + ` GROUP BY p.` + lq.GroupBy
+		}
+		rows, err := db.QueryContext(ctx, t.SQL(counts), args...)
+		if err != nil {
+			return err
+		}
+		earliest := ""
+		for rows.Next() {
+			var key string
+			var n int
+			var first sql.NullString
+			if err := rows.Scan(&key, &n, &first); err != nil {
+				rows.Close()
 				return err
 			}
-		} else {
-			rows, err := db.QueryContext(ctx, t.SQL(`SELECT p.`+lq.GroupBy+`, count(*) FROM {p}partnerships p WHERE `+where+` GROUP BY p.`+lq.GroupBy), args...)
-			if err != nil {
-				return err
+			if out.Groups != nil {
+				out.Groups[key] = n
 			}
-			for rows.Next() {
-				var group string
-				var n int
-				if err := rows.Scan(&group, &n); err != nil {
-					rows.Close()
-					return err
-				}
-				out.Groups[group] = n
-				out.Total += n
+			out.Total += n
+			if first.Valid && (earliest == "" || first.String < earliest) {
+				earliest = first.String
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if earliest != "" {
+			if out.Earliest, err = time.Parse(projections.SortableTime, earliest); err != nil {
 				return err
 			}
 		}
-		var err error
 		if out.Partnerships, err = scanLanes(ctx, db, t.SQL(`SELECT `+laneColumns+` FROM {p}partnerships p WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`),
 			append(args, max(lq.Limit, 1), max(lq.Offset, 0))...); err != nil {
 			return err
@@ -104,7 +118,7 @@ func (q *Queries) LanePage(ctx context.Context, code string, lq LaneQuery) (Lane
 		if f.To != nil {
 			entries, entryArgs = append(entries, "e.occurred_at <= ?"), append(entryArgs, projections.Sortable(*f.To))
 		}
-		rows, err := db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.summary, e.data, e.names
+		rows, err = db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.summary, e.data, e.names
 FROM {p}entries e WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_id, e.version`), entryArgs...)
 		if err != nil {
 			return err

@@ -209,6 +209,9 @@ func TestLanePagesCoverTheTimeline(t *testing.T) {
 				if page.Total != len(whole.Partnerships) {
 					t.Fatalf("%s at %d: total %d, want %d", tc.code, offset, page.Total, len(whole.Partnerships))
 				}
+				if !page.Earliest.Equal(whole.Partnerships[0].StartedAt) {
+					t.Fatalf("%s at %d: earliest start %v, want %v", tc.code, offset, page.Earliest, whole.Partnerships[0].StartedAt)
+				}
 				if tc.groupBy != "" {
 					sum := 0
 					for _, n := range page.Groups {
