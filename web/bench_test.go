@@ -141,7 +141,7 @@ func BenchmarkDrawTimelinePage(b *testing.B) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		size = len(pageTimeline(layoutTimeline(v), "Tidslinje", "Hendelser"))
+		size = len(pageTimeline(layoutTimeline(v), pageWords{Region: "Tidslinje", Show: "Vis", List: "Hendelser"}))
 	}
 	b.ReportMetric(float64(size), "html_bytes")
 }

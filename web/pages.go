@@ -387,7 +387,7 @@ func (p *Pages) timelinePage(ctx context.Context, l *locale.Localizer, q timelin
 		Code:       string(q.code), Name: q.code.Name(),
 		Filter:   q.form,
 		Drawing:  d,
-		Timeline: pageTimeline(d, l.T("pages.municipality.timeline_region"), l.N("timeline.events.summary", d.Markers)),
+		Timeline: pageTimeline(d, pageWords{Region: l.T("pages.municipality.timeline_region"), Show: l.N("timeline.events.show", d.Markers), List: l.T("timeline.events.title")}),
 		Legend:   legend(l),
 		Reforms:  v.Reforms,
 		Options: filterOptions{

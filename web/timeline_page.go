@@ -5,6 +5,10 @@ import (
 	"strconv"
 )
 
+// pageWords are the words pageTimeline writes around the drawing: the
+// frame's name, the link that shows the list, the list's heading.
+type pageWords struct{ Region, Show, List string }
+
 // pageTimeline writes a municipality's drawing for its page:
 //
 //	div.tl
@@ -16,15 +20,19 @@ import (
 //	        svg.tl-rules          years, months, reforms, today, behind the rows
 //	        div.tl-row            h3.tl-group: a group's heading, or
 //	        div.tl-row            a.tl-label (sticks to the left) + svg.tl-lane
-//	  details.tl-events           every marker's description, by lane
+//	  p.tl-events-link            shows the list
+//	  section.tl-events           every marker's description, by lane
 //
 // A marker is a link to its description in the list (#ev-N), named by it
 // (aria-labelledby): Tab reaches every marker, lane by lane, and a screen
-// reader says the event in full; following the link shows it without a
-// mouse. With the script, hovering or focusing a marker shows it at once.
+// reader says the event in full. The list is out of sight until a link
+// leads into it (CSS :target), so following a marker shows its
+// description without a mouse. (It is not a closed <details>: Chromium
+// names nothing by an element inside one.) With the script, hovering or
+// focusing a marker shows its description beside it at once.
 // Heights are fixed (laneHeight, groupGap) so that the labels' HTML rows
 // and the lanes' SVGs line up.
-func pageTimeline(d drawing, region, listSummary string) template.HTML {
+func pageTimeline(d drawing, words pageWords) template.HTML {
 	n := 0
 	for _, r := range d.Rows {
 		n += len(r.Markers)
@@ -34,7 +42,7 @@ func pageTimeline(d drawing, region, listSummary string) template.HTML {
 	b = append(b, `<div class="tl"><svg class="tl-defs" width="0" height="0" aria-hidden="true" focusable="false">`...)
 	b = append(b, defsMarkup...)
 	b = append(b, `</svg><div class="tl-frame" tabindex="0" role="region" aria-label="`...)
-	b = escapeText(b, region)
+	b = escapeText(b, words.Region)
 	b = append(b, `"><div class="tl-grid"><div class="tl-head"><div class="tl-corner"></div><svg class="tl-axis" aria-hidden="true" width="`...)
 	b = strconv.AppendInt(b, plot, 10)
 	b = append(b, `" height="`...)
@@ -103,9 +111,11 @@ func pageTimeline(d drawing, region, listSummary string) template.HTML {
 	b = append(b, `</div></div></div>`...)
 
 	if event > 0 {
-		b = append(b, `<details class="tl-events" id="tl-events"><summary>`...)
-		b = escapeText(b, listSummary)
-		b = append(b, `</summary><ul>`...)
+		b = append(b, `<p class="tl-events-link"><a href="#tl-events">`...)
+		b = escapeText(b, words.Show)
+		b = append(b, `</a></p><section class="tl-events" id="tl-events" aria-labelledby="tl-events-h"><h2 id="tl-events-h">`...)
+		b = escapeText(b, words.List)
+		b = append(b, `</h2><ul>`...)
 		event = 0
 		for _, r := range d.Rows {
 			if len(r.Markers) == 0 {
@@ -129,7 +139,7 @@ func pageTimeline(d drawing, region, listSummary string) template.HTML {
 			}
 			b = append(b, `</ol></li>`...)
 		}
-		b = append(b, `</ul></details>`...)
+		b = append(b, `</ul></section>`...)
 	}
 	b = append(b, `</div>`...)
 	// The bytes are built from escaped text and fixed markup only.

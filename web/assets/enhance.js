@@ -3,8 +3,6 @@
 //   and keyboard focus, without the browser's delay: a municipality's
 //   marker the text of the list item that names it (aria-labelledby), any
 //   other its <title>.
-// - Following a marker's link opens the list of descriptions it points
-//   into, for browsers that do not open a <details> for a #fragment.
 // - On a municipality's timeline, ArrowUp/ArrowDown move between the lanes'
 //   titles; Home/End jump to the first and last.
 // - A form that came back with errors scrolls its error summary into view.
@@ -46,11 +44,6 @@
       var r = a.getBoundingClientRect();
       show(a, r.left, r.bottom - 10);
     } else { hide(); }
-  });
-  document.addEventListener("click", function (e) {
-    var a = e.target.closest && e.target.closest(".tl-lane a");
-    var list = a && document.getElementById("tl-events");
-    if (list) { list.open = true; }
   });
   document.addEventListener("keydown", function (e) {
     var a = e.target.closest && e.target.closest("a.tl-label");
