@@ -126,7 +126,6 @@ const (
 	gridColour    = "#d0d0d0" // decoration only
 	monthColour   = "#e6e6e6" // decoration only
 	textColour    = "#1a1a1a"
-	linkColour    = "#0b4f9c"
 )
 
 // svgShape is a marker kind's element in <defs>.
@@ -663,7 +662,6 @@ text{fill:` + textColour + `}
 .axis text{font-weight:600}
 .reform text{fill:` + reformColour + `;font-weight:600}
 text.group{font-weight:700;font-size:13px}
-a text{fill:` + linkColour + `}
 rect.spell{fill:` + spellFill + `;stroke:` + spellOutline + `}
 rect.spell.paused{fill:url(#hatch);stroke:` + pausedOutline + `;stroke-dasharray:4 2}
 </style>`

@@ -120,7 +120,7 @@ func paintPNG(d drawing) ([]byte, error) {
 		}
 		cy := y + laneHeight/2
 		if d.Label > labelWidth/2 {
-			p.text(f.text, 6, cy+4, laneText(r), rgb(linkColour), d.Label-4)
+			p.text(f.text, 6, cy+4, laneText(r), rgb(textColour), d.Label-4)
 		}
 		for _, s := range r.Spells {
 			x2 := max(s.X2, s.X1+2)
