@@ -158,12 +158,15 @@ func TestPagesShowDemoData(t *testing.T) {
 
 	t.Run("bad input", func(t *testing.T) {
 		for path, want := range map[string]int{
-			"/m/0906":                      http.StatusMovedPermanently,
-			"/m/12":                        http.StatusNotFound,
-			"/m/9999":                      http.StatusNotFound,
-			"/m/4203?from=yesterday":       http.StatusBadRequest,
-			"/m/4203?service_area=sailing": http.StatusBadRequest,
-			"/p/not-a-uuid":                http.StatusNotFound,
+			"/m/0906":                                 http.StatusMovedPermanently,
+			"/m/12":                                   http.StatusNotFound,
+			"/m/9999":                                 http.StatusNotFound,
+			"/m/4203?from=yesterday":                  http.StatusBadRequest,
+			"/m/4203?service_area=sailing":            http.StatusBadRequest,
+			"/m/0906/timeline.png?page=2":             http.StatusMovedPermanently,
+			"/m/9999/timeline.svg":                    http.StatusNotFound,
+			"/m/4203/timeline.svg?page=x":             http.StatusBadRequest,
+			"/p/not-a-uuid":                           http.StatusNotFound,
 			"/p/0196f1a2-0000-7000-8000-000000000000": http.StatusNotFound,
 			"/p/" + s.example + "?as_of=31.12.2019":   http.StatusBadRequest,
 			"/p/" + s.example + "?as_of=2001-01-01":   http.StatusNotFound,
@@ -178,6 +181,9 @@ func TestPagesShowDemoData(t *testing.T) {
 		}
 		if p := b.get("/m/0906"); p.Location != "/m/4203" {
 			t.Errorf("old code redirects to %q", p.Location)
+		}
+		if p := b.get("/m/0906/timeline.png?page=2"); p.Location != "/m/4203/timeline.png?page=2" {
+			t.Errorf("old code's download redirects to %q", p.Location)
 		}
 	})
 
