@@ -1,7 +1,8 @@
 // Package web is samspill's browser interface: server-rendered HTML pages
 // on the API's Gin engine (docs/api.md, Web pages). The front page lists the
 // municipalities that have partnerships, /m/{code} draws a municipality's
-// timeline as SVG, /p/{id} shows one partnership (as of a date, as known at
+// timeline a page of lanes at a time (timeline.go; downloads as SVG and
+// PNG), /p/{id} shows one partnership (as of a date, as known at
 // a time) with the coordinators' forms, /p/{id}/correct corrects one of its
 // entries, and /p/new initiates a partnership.
 //
