@@ -80,7 +80,12 @@ func TestPagesAreAccessible(t *testing.T) {
 			waitUntil(t, ctx, "signed in", `!document.querySelector("#token")`)
 			for _, path := range []string{
 				"/",
+				"/m",
+				"/mine",
+				"/m/4203/list",
+				"/m/4203/list?q=leksehjelp&sort=title&status=active",
 				"/m/4203",
+				"/m/4203?group=service_area",
 				"/m/5006?from=2019-01-01&to=2020-06-30",
 				"/p/" + s.example,
 				"/p/" + s.example + "?as_of=2019-06-30",

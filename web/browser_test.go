@@ -169,12 +169,12 @@ func TestBrowser(t *testing.T) {
 	// The front page and a municipality.
 	do(t, ctx, "front page", chromedp.WaitVisible(chromedp.CSS(`a[href="/m/4203"]`)))
 	screenshot(t, ctx, dir, "01-front.png")
-	do(t, ctx, "follow Arendal", chromedp.Click(chromedp.CSS(`a[href="/m/4203"]`)), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	do(t, ctx, "follow Arendal", chromedp.Click(chromedp.CSS(`a[href="/m/4203"]`)), chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
 	all := timelineOf(t, s, "4203", timeline.Filter{})
-	if got := count(t, ctx, "svg.timeline g.lane"); got != len(all.Partnerships) {
+	if got := count(t, ctx, ".tl-lane"); got != len(all.Partnerships) {
 		t.Errorf("%d lanes in the browser, want %d", got, len(all.Partnerships))
 	}
-	if got := count(t, ctx, "svg.timeline g.lane use"); got != len(all.Entries) {
+	if got := count(t, ctx, ".tl-lane use"); got != len(all.Entries) {
 		t.Errorf("%d markers in the browser, want %d", got, len(all.Entries))
 	}
 	if got := count(t, ctx, ".legend li.legend-marker"); got != len(markerKinds) {
@@ -189,15 +189,15 @@ func TestBrowser(t *testing.T) {
 	// A filter, through the GET form.
 	do(t, ctx, "filter", chromedp.SetValue(chromedp.CSS("#f-area"), "culture"), chromedp.Click(chromedp.CSS("form.filters button")))
 	waitUntil(t, ctx, "filtered page", `location.search.includes("service_area=culture")`)
-	do(t, ctx, "filtered timeline", chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	do(t, ctx, "filtered timeline", chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
 	culture := timelineOf(t, s, "4203", timeline.Filter{ServiceArea: "culture"})
-	if got := count(t, ctx, "svg.timeline g.lane"); got != len(culture.Partnerships) || got >= len(all.Partnerships) {
+	if got := count(t, ctx, ".tl-lane"); got != len(culture.Partnerships) || got >= len(all.Partnerships) {
 		t.Errorf("filtered: %d lanes, want %d (of %d)", got, len(culture.Partnerships), len(all.Partnerships))
 	}
 
 	// A partnership, opened from its lane, then as of its first day.
-	do(t, ctx, "back to Arendal", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
-	do(t, ctx, "open partnership", chromedp.Click(chromedp.CSS(fmt.Sprintf(`g.lane a[href="/p/%s"]`, s.example))))
+	do(t, ctx, "back to Arendal", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
+	do(t, ctx, "open partnership", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a.tl-label[href="/p/%s"]`, s.example))))
 	waitUntil(t, ctx, "partnership page", fmt.Sprintf(`location.pathname == "/p/%s" && !!document.querySelector("#history")`, s.example))
 	total := count(t, ctx, "ol.history li.entry")
 	hist, _, err := s.svc.History().Events(context.Background(), s.example, partnership.View{})
@@ -242,8 +242,8 @@ func TestBrowser(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector("ol.history").textContent`); !strings.Contains(got, "Første vandring") {
 		t.Errorf("the milestone is not in the history")
 	}
-	do(t, ctx, "timeline", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
-	if got := count(t, ctx, fmt.Sprintf(`g.lane:has(a[href="/p/%s"]) use[href="#mk-mile"]`, id)); got != 1 {
+	do(t, ctx, "timeline", chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
+	if got := count(t, ctx, fmt.Sprintf(`.tl-row:has(a.tl-label[href="/p/%s"]) use[href="#mk-mile"]`, id)); got != 1 {
 		t.Errorf("the new lane has %d milestone markers, want 1", got)
 	}
 
@@ -280,11 +280,11 @@ func TestBrowser(t *testing.T) {
 
 	// 360 px wide: the page does not overflow; the timeline scrolls inside
 	// its frame.
-	do(t, ctx, "narrow", chromedp.EmulateViewport(360, 740), chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	do(t, ctx, "narrow", chromedp.EmulateViewport(360, 740), chromedp.Navigate(base+"/m/4203"), chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
 	if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`); over {
 		t.Errorf("the page is wider than 360 px")
 	}
-	if !eval[bool](t, ctx, `(() => { const f = document.querySelector(".timeline-scroll"); return f.scrollWidth > f.clientWidth })()`) {
+	if !eval[bool](t, ctx, `(() => { const f = document.querySelector(".tl-frame"); return f.scrollWidth > f.clientWidth })()`) {
 		t.Errorf("the timeline does not scroll inside its frame at 360 px")
 	}
 	screenshot(t, ctx, dir, "06-timeline-360px.png")
@@ -303,11 +303,16 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx := newBrowser(t, 1920, 1080)
+	ctx := newBrowser(t, 1280, 900)
 	s := newSite(t, true)
 	signIn(t, ctx, s, "/m/5006?group=service_area")
-	do(t, ctx, "timeline", chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	do(t, ctx, "timeline", chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
 	screenshot(t, ctx, dir, "timeline-steinkjer.png")
+	// On a phone: the drawing scrolled sideways, the lanes' titles still
+	// in view.
+	do(t, ctx, "timeline on a phone", chromedp.EmulateViewport(phoneWidth, phoneHeight), chromedp.Navigate(s.srv.URL+"/m/5006?group=service_area"), chromedp.WaitVisible(chromedp.CSS(".tl-frame")))
+	eval[float64](t, ctx, `document.querySelector(".tl-frame").scrollLeft = 500`)
+	screenshot(t, ctx, dir, "timeline-steinkjer-390.png")
 	// The top of the partnership page (state, timeline); the whole page is
 	// a long history.
 	do(t, ctx, "partnership", chromedp.EmulateViewport(1280, 1400), chromedp.Navigate(s.srv.URL+"/p/"+s.example), chromedp.WaitVisible(chromedp.CSS("#history")))

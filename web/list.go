@@ -83,7 +83,7 @@ type listHandler func(c *gin.Context, s listScope, f listForm, filter summaries.
 func (p *Pages) mine(c *gin.Context) {
 	if len(ownMunicipalities(principal(c))) == 0 {
 		l := loc(c)
-		p.render(c, http.StatusOK, "list", &listPage{layoutData: layoutData{Title: l.T("list.mine.title"), Section: sectionMine}, NoneOwn: true})
+		p.render(c, http.StatusOK, "list", &listPage{layoutData: layoutData{Title: l.T("list.mine.title"), Section: sectionMine}, Heading: l.T("list.mine.title"), NoneOwn: true})
 		return
 	}
 	p.withMine(p.showList)(c)
@@ -154,7 +154,7 @@ func readListForm(c *gin.Context) listForm {
 // vocabularies are read as the timeline's filter reads them, with its
 // words.
 func (f listForm) filter(l *locale.Localizer, codes []string) (summaries.ListFilter, []string) {
-	tf, problems := timelineFilterForm{From: f.StartedFrom, To: f.StartedTo, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel, Status: f.Status}.parse(l)
+	tf, _, problems := timelineFilterForm{From: f.StartedFrom, To: f.StartedTo, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel, Status: f.Status}.parse(l)
 	if f.Sort != "" && !slices.Contains(summaries.Sorts, f.Sort) {
 		problems = append(problems, l.T("pages.filter.choice", "Field", l.T("list.filter.sort"), "Value", f.Sort))
 	}

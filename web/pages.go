@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,13 +21,8 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/locale"
-	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
 )
-
-// timelinePage is how many entries one projection query returns; a page
-// loops over the cursors until it has every marker in range.
-const timelinePage = 50000
 
 // ---- front page ----
 
@@ -90,23 +86,47 @@ func (p *Pages) index(c *gin.Context) {
 
 // ---- municipality timeline ----
 
+// lanesPerPage is how many lanes a municipality's timeline draws at a
+// time: 50 lanes and their few hundred markers are a page of ~100 KB that
+// a phone draws at once; a municipality of 2,000 partnerships is 40 such
+// pages, with the same axis.
+const lanesPerPage = 50
+
 type municipalityPage struct {
 	layoutData
 	Code, Name string
 	Filter     timelineFilterForm
-	Timeline   renderedTimeline
+	Timeline   template.HTML
+	Drawing    drawing
+	Pager      pager
 	Legend     []legendItem
 	Reforms    []reform
-	Errors     []string
-	// OldCodes counts lanes recorded under a former code.
+	// OldCodes counts the lanes shown that were recorded under a former
+	// code.
 	OldCodes int
 	Options  filterOptions
+	// SVG and PNG download the drawing as shown.
+	SVG, PNG string
+}
+
+// pager moves through a timeline's pages of lanes, keeping the filters.
+type pager struct {
+	// Showing says which lanes of how many are shown.
+	Showing string
+	// Page and Pages say where this page is, when there are several.
+	Page, Pages int
+	Where       string
+	// Prev and Next are the neighbours' addresses ("" at either end),
+	// PrevText and NextText their links' words; Label names the pager.
+	Prev, Next, PrevText, NextText, Label string
 }
 
 type legendItem struct{ ID, Label string }
 
+// timelineFilterForm is the timeline's query as given: the filters, the
+// grouping and the page of lanes.
 type timelineFilterForm struct {
-	From, To, ServiceArea, CollaborationModel, Status, Group string
+	From, To, ServiceArea, CollaborationModel, Status, Group, Page string
 }
 
 type filterOptions struct {
@@ -137,36 +157,110 @@ func legend(l *locale.Localizer) []legendItem {
 	return out
 }
 
-// municipality draws the timeline of one municipality (today's code; a
-// former code redirects to its successor).
-func (p *Pages) municipality(c *gin.Context) {
+// timelineQuery is a municipality's timeline as a request asks for it.
+type timelineQuery struct {
+	code   kommune.Code
+	form   timelineFilterForm
+	filter timeline.Filter
+	page   int // from 1
+}
+
+// parseTimelineQuery reads the municipality and the timeline's query of a
+// request. A former code redirects (301) to today's with the same query,
+// keeping the rest of the path; an unknown code is a 404 page, a bad
+// filter a 400 page. False when the answer has been written.
+func (p *Pages) parseTimelineQuery(c *gin.Context, rest string) (timelineQuery, bool) {
 	l := loc(c)
 	raw := c.Param("code")
 	code, err := kommune.Parse(raw)
 	if err != nil {
 		p.fail(c, notFound(l.T("pages.municipality.unknown", "Code", raw)))
-		return
+		return timelineQuery{}, false
 	}
 	if cur := code.Current(); cur != code {
-		c.Redirect(http.StatusMovedPermanently, "/m/"+url.PathEscape(string(cur))+queryString(c.Request.URL.RawQuery))
-		return
+		c.Redirect(http.StatusMovedPermanently, "/m/"+url.PathEscape(string(cur))+rest+queryString(c.Request.URL.RawQuery))
+		return timelineQuery{}, false
 	}
-	f := timelineFilterForm{
+	q := timelineQuery{code: code, form: timelineFilterForm{
 		From: c.Query("from"), To: c.Query("to"),
 		ServiceArea: c.Query("service_area"), CollaborationModel: c.Query("collaboration_model"),
-		Status: c.Query("status"), Group: c.Query("group"),
-	}
-	filter, problems := f.parse(l)
+		Status: c.Query("status"), Group: c.Query("group"), Page: c.Query("page"),
+	}}
+	var problems []string
+	q.filter, q.page, problems = q.form.parse(l)
 	if len(problems) > 0 {
 		p.errorPageBack(c, http.StatusBadRequest, l.T("pages.municipality.bad_filter", "Problems", strings.Join(problems, "; ")), "/m/"+string(code))
+		return timelineQuery{}, false
+	}
+	return q, true
+}
+
+// municipality draws the timeline of one municipality (today's code; a
+// former code redirects to its successor), a page of lanes at a time.
+func (p *Pages) municipality(c *gin.Context) {
+	q, ok := p.parseTimelineQuery(c, "")
+	if !ok {
 		return
 	}
-	page, err := p.timelinePage(c.Request.Context(), l, code, f, filter)
+	page, err := p.timelinePage(c.Request.Context(), loc(c), q)
 	if err != nil {
 		p.fail(c, err)
 		return
 	}
 	p.render(c, http.StatusOK, "municipality", page)
+}
+
+// timelineSVG answers a municipality's timeline, as its page draws it
+// (the same filters and page of lanes), as a standalone SVG file with its
+// styles and fonts inside.
+func (p *Pages) timelineSVG(c *gin.Context) {
+	d, name, ok := p.timelineFile(c, "/timeline.svg")
+	if !ok {
+		return
+	}
+	p.sendFile(c, name+".svg", "image/svg+xml", appendSVG(nil, d, svgOptions{Style: svgFontStyle(), Standalone: true}))
+}
+
+// timelinePNG answers a municipality's timeline, as its page draws it, as
+// a PNG painted on the server (a pixel per CSS pixel of the drawing).
+func (p *Pages) timelinePNG(c *gin.Context) {
+	d, name, ok := p.timelineFile(c, "/timeline.png")
+	if !ok {
+		return
+	}
+	body, err := paintPNG(d)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	p.sendFile(c, name+".png", "image/png", body)
+}
+
+// timelineFile lays out the timeline a download asks for and names its
+// file; false when the answer has been written (a redirect, an error
+// page).
+func (p *Pages) timelineFile(c *gin.Context, suffix string) (drawing, string, bool) {
+	q, ok := p.parseTimelineQuery(c, suffix)
+	if !ok {
+		return drawing{}, "", false
+	}
+	v, _, page, err := p.loadTimelineView(c.Request.Context(), loc(c), q)
+	if err != nil {
+		p.fail(c, err)
+		return drawing{}, "", false
+	}
+	return layoutTimeline(v), "samspill-" + string(q.code) + "-" + strconv.Itoa(page), true
+}
+
+// sendFile answers a download: an attachment that is never cached, whose
+// content security policy lets an SVG use the styles and fonts inside it
+// and nothing else.
+func (p *Pages) sendFile(c *gin.Context, name, ctype string, body []byte) {
+	h := c.Writer.Header()
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'none'")
+	c.Data(http.StatusOK, ctype, body)
 }
 
 func queryString(raw string) string {
@@ -177,8 +271,8 @@ func queryString(raw string) string {
 }
 
 // parse checks the filter form; problems are plain sentences in l's
-// language.
-func (f timelineFilterForm) parse(l *locale.Localizer) (timeline.Filter, []string) {
+// language. The page is 1 when not given.
+func (f timelineFilterForm) parse(l *locale.Localizer) (timeline.Filter, int, []string) {
 	var out timeline.Filter
 	var problems []string
 	if f.From != "" {
@@ -208,125 +302,125 @@ func (f timelineFilterForm) parse(l *locale.Localizer) (timeline.Filter, []strin
 	check("pages.filter.status", f.Status, partnership.Statuses)
 	check("pages.filter.group", f.Group, []string{"service_area", "collaboration_model"})
 	out.ServiceArea, out.CollaborationModel, out.Status = f.ServiceArea, f.CollaborationModel, f.Status
-	return out, problems
-}
-
-// loadTimeline reads every lane and every entry in range, following the
-// projection's cursors a page of timelinePage entries at a time.
-func (p *Pages) loadTimeline(ctx context.Context, code kommune.Code, filter timeline.Filter) (timeline.Timeline, error) {
-	filter.Limit = timelinePage
-	tl, err := p.lines.Timeline(ctx, string(code), filter)
-	if err != nil {
-		return tl, fmt.Errorf("timeline of %s: %w", code, err)
-	}
-	for tl.NextCursor != nil {
-		filter.Cursor = *tl.NextCursor
-		more, err := p.lines.Timeline(ctx, string(code), filter)
-		if err != nil {
-			return tl, fmt.Errorf("timeline of %s: %w", code, err)
+	page := 1
+	if f.Page != "" {
+		n, err := strconv.Atoi(f.Page)
+		if err != nil || n < 1 || n > 1_000_000 {
+			problems = append(problems, l.T("timeline.pager.bad", "Value", f.Page))
 		}
-		tl.Entries = append(tl.Entries, more.Entries...)
-		tl.NextCursor = more.NextCursor
+		page = n
 	}
-	return tl, nil
+	return out, page, problems
 }
 
-// timelinePage gathers and draws a municipality's timeline.
-func (p *Pages) timelinePage(ctx context.Context, l *locale.Localizer, code kommune.Code, f timelineFilterForm, filter timeline.Filter) (*municipalityPage, error) {
-	tl, err := p.loadTimeline(ctx, code, filter)
+// values are the form's query parameters, page left out.
+func (f timelineFilterForm) values() url.Values {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"from", f.From}, {"to", f.To}, {"service_area", f.ServiceArea},
+		{"collaboration_model", f.CollaborationModel}, {"status", f.Status}, {"group", f.Group}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v
+}
+
+// address is path with the form's query and page (1: none).
+func (f timelineFilterForm) address(path string, page int) string {
+	v := f.values()
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return path + queryString(v.Encode())
+}
+
+// loadTimelineView reads the page of lanes q asks for (the last page when
+// it asks for one past the end) and lays it out for l: the axis spans from
+// the 1st of January of the year the first of all the lanes under the
+// filter began (not only this page's: every page shares the axis), or the
+// filter's from, to the filter's to or the end of this year.
+func (p *Pages) loadTimelineView(ctx context.Context, l *locale.Localizer, q timelineQuery) (timelineView, timeline.LanePage, int, error) {
+	lq := timeline.LaneQuery{Filter: q.filter, GroupBy: q.form.Group, Offset: (q.page - 1) * lanesPerPage, Limit: lanesPerPage}
+	lp, err := p.lines.LanePage(ctx, string(q.code), lq)
 	if err != nil {
-		return nil, err
+		return timelineView{}, lp, 0, fmt.Errorf("timeline of %s: %w", q.code, err)
+	}
+	pages := max(1, (lp.Total+lanesPerPage-1)/lanesPerPage)
+	page := q.page
+	if page > pages {
+		page = pages
+		lq.Offset = (page - 1) * lanesPerPage
+		if lp, err = p.lines.LanePage(ctx, string(q.code), lq); err != nil {
+			return timelineView{}, lp, 0, fmt.Errorf("timeline of %s: %w", q.code, err)
+		}
 	}
 	today := p.now()
-	v := timelineView{L: l, Lanes: tl.Partnerships, Entries: tl.Entries, Today: today, Group: f.Group, Reforms: reformsInto(l, code)}
-	// The read model's summaries are English (they are the API's): in
-	// another language a marker is titled by its date and type, and the
-	// partnership's page tells the rest.
-	v.TypesOnly = l.Lang() != locale.English
-	if filter.From != nil {
-		v.From = *filter.From
+	v := timelineView{L: l, Code: string(q.code), Lanes: lp.Partnerships, Entries: lp.Entries, Today: today,
+		Group: q.form.Group, Groups: lp.Groups, Total: lp.Total, Reforms: reformsInto(l, q.code)}
+	if q.filter.From != nil {
+		v.From = *q.filter.From
 	} else {
 		v.From = today
-		for _, l := range tl.Partnerships {
-			v.From = earlier(v.From, l.StartedAt)
+		if !lp.Earliest.IsZero() {
+			v.From = earlier(v.From, lp.Earliest)
 		}
 		// Start on the 1st of January so the first year has its tick.
 		v.From = time.Date(v.From.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	}
-	if filter.To != nil {
-		v.To = *filter.To
+	if q.filter.To != nil {
+		v.To = *q.filter.To
 	} else {
 		v.To = time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	}
-	v.OldCodes, err = p.oldCodes(ctx, code, filter, tl.Partnerships)
+	return v, lp, page, nil
+}
+
+// timelinePage gathers and draws a municipality's timeline page.
+func (p *Pages) timelinePage(ctx context.Context, l *locale.Localizer, q timelineQuery) (*municipalityPage, error) {
+	v, lp, page, err := p.loadTimelineView(ctx, l, q)
 	if err != nil {
 		return nil, err
 	}
-	page := &municipalityPage{
-		layoutData: layoutData{Title: l.T("pages.municipality.title", "Name", code.Name(), "Code", string(code)), Wide: true, Crumbs: crumbsHome(l)},
-		Code:       string(code), Name: code.Name(),
-		Filter:   f,
-		Timeline: renderTimeline(v),
+	d := layoutTimeline(v)
+	path := "/m/" + string(q.code)
+	out := &municipalityPage{
+		layoutData: layoutData{Title: l.T("pages.municipality.title", "Name", q.code.Name(), "Code", string(q.code)), Wide: true, Crumbs: crumbsHome(l)},
+		Code:       string(q.code), Name: q.code.Name(),
+		Filter:   q.form,
+		Drawing:  d,
+		Timeline: pageTimeline(d, pageWords{Region: l.T("pages.municipality.timeline_region"), Show: l.N("timeline.events.show", d.Markers), List: l.T("timeline.events.title")}),
 		Legend:   legend(l),
 		Reforms:  v.Reforms,
-		OldCodes: len(v.OldCodes),
 		Options: filterOptions{
-			ServiceAreas:        options(l, partnership.ServiceAreas, f.ServiceArea),
-			CollaborationModels: options(l, partnership.CollaborationModels, f.CollaborationModel),
-			Statuses:            options(l, partnership.Statuses, f.Status),
-			Groups:              options(l, []string{"service_area", "collaboration_model"}, f.Group),
+			ServiceAreas:        options(l, partnership.ServiceAreas, q.form.ServiceArea),
+			CollaborationModels: options(l, partnership.CollaborationModels, q.form.CollaborationModel),
+			Statuses:            options(l, partnership.Statuses, q.form.Status),
+			Groups:              options(l, []string{"service_area", "collaboration_model"}, q.form.Group),
 		},
+		SVG: q.form.address(path+"/timeline.svg", page),
+		PNG: q.form.address(path+"/timeline.png", page),
 	}
-	page.Options.Groups[0].Label, page.Options.Groups[1].Label = l.T("pages.filter.service_area"), l.T("pages.filter.collaboration_model")
-	return page, nil
-}
-
-// maxResolvedLanes bounds the lanes whose former code oldCodes looks up in
-// the summaries; beyond it (a large municipality formed by a merger) the
-// lookup would cost as much as the whole timeline.
-const maxResolvedLanes = 300
-
-// oldCodes finds the lanes recorded under a former code. The timeline's
-// lanes do not carry the recorded code, so it is derived from SSB's change
-// table: the codes that led to today's and were valid on the day the
-// partnership began. When only one was (Arendal: 0906 before 2020), that
-// is it, with no query. When several were (Steinkjer 1702 or Verran 1724
-// before 2018), the partnership summaries say which, in one query, for up
-// to maxResolvedLanes such lanes; beyond that those lanes go unmarked.
-func (p *Pages) oldCodes(ctx context.Context, code kommune.Code, f timeline.Filter, lanes []timeline.Partnership) (map[string]string, error) {
-	out := map[string]string{}
-	chain := predecessors(code)
-	if len(chain) == 1 {
-		return out, nil
-	}
-	ambiguous := 0
-	for _, l := range lanes {
-		var valid []kommune.Code
-		for _, c := range chain {
-			if c.ValidOn(l.StartedAt) {
-				valid = append(valid, c)
-			}
-		}
-		switch {
-		case len(valid) == 1 && valid[0] != code:
-			out[l.ID] = string(valid[0])
-		case len(valid) > 1:
-			ambiguous++
+	for _, r := range d.Rows {
+		if r.OldCode != "" {
+			out.OldCodes++
 		}
 	}
-	if ambiguous == 0 || ambiguous > maxResolvedLanes {
-		return out, nil
+	out.Options.Groups[0].Label, out.Options.Groups[1].Label = l.T("pages.filter.service_area"), l.T("pages.filter.collaboration_model")
+	pages := max(1, (lp.Total+lanesPerPage-1)/lanesPerPage)
+	first := (page-1)*lanesPerPage + 1
+	out.Pager = pager{Page: page, Pages: pages}
+	if lp.Total > 0 {
+		out.Pager.Showing = l.N("timeline.pager.showing", lp.Total, "First", l.Number(int64(first)), "Last", l.Number(int64(first+len(lp.Partnerships)-1)),
+			"Total", l.Number(int64(lp.Total)), "Markers", l.Number(int64(d.Markers)))
 	}
-	page, err := p.sums.Partnerships(ctx, summaries.ListFilter{
-		Municipalities: []string{string(code)}, Status: f.Status, ServiceArea: f.ServiceArea, CollaborationModel: f.CollaborationModel,
-		Limit: len(lanes) + 1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("summaries of %s: %w", code, err)
-	}
-	for _, s := range page.Items {
-		if s.Municipality != string(code) {
-			out[s.ID] = s.Municipality
+	if pages > 1 {
+		out.Pager.Where = l.T("timeline.pager.where", "Page", l.Number(int64(page)), "Pages", l.Number(int64(pages)))
+		out.Pager.Label, out.Pager.PrevText, out.Pager.NextText = l.T("timeline.pager.label"), l.T("timeline.pager.previous"), l.T("timeline.pager.next")
+		if page > 1 {
+			out.Pager.Prev = q.form.address(path, page-1)
+		}
+		if page < pages {
+			out.Pager.Next = q.form.address(path, page+1)
 		}
 	}
 	return out, nil
@@ -352,7 +446,7 @@ type partnershipPage struct {
 	Roles         []string
 	Agreements    []string
 	History       []historyRow
-	Timeline      renderedTimeline
+	Timeline      template.HTML
 	Legend        []legendItem
 	Forms         []formView
 	// Correct is the form that opens an entry's correction.
@@ -573,23 +667,24 @@ func municipalityLabel(l *locale.Localizer, s partnership.State) string {
 
 // ownTimeline draws the partnership as one lane, from its effective
 // events under the view.
-func (p *Pages) ownTimeline(l *locale.Localizer, s partnership.State, entries []partnership.Entry, view partnership.View, names map[string]string) renderedTimeline {
+func (p *Pages) ownTimeline(l *locale.Localizer, s partnership.State, entries []partnership.Entry, view partnership.View, names map[string]string) template.HTML {
 	effective, err := partnership.Effective(entries, view)
 	if err != nil {
-		return renderedTimeline{}
+		return ""
 	}
 	today := p.now()
 	if view.AsOf != nil && view.AsOf.Before(today) {
 		today = *view.AsOf
 	}
-	lane := timeline.Partnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt}
+	lane := timeline.Partnership{ID: s.ID, Title: s.Title, ServiceArea: s.ServiceArea, CollaborationModel: s.CollaborationModel, Status: s.Status, StartedAt: s.StartedAt, EndedAt: s.EndedAt, Municipality: s.Municipality}
 	var tes []timeline.Entry
 	for _, e := range effective {
-		tes = append(tes, timeline.Entry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Summary: describe.Event(l, e.Event, names)})
+		tes = append(tes, timeline.Entry{PartnershipID: s.ID, EventID: e.EventID, Type: e.Event.EventType(), OccurredAt: e.OccurredAt, Event: e.Event, Names: names})
 	}
 	from := time.Date(s.StartedAt.In(calendar.Oslo).Year(), 1, 1, 0, 0, 0, 0, calendar.Oslo)
 	to := time.Date(today.In(calendar.Oslo).Year()+1, 1, 1, 0, 0, 0, 0, calendar.Oslo)
-	return renderTimeline(timelineView{L: l, Lanes: []timeline.Partnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(l, kommune.Code(s.CurrentMunicipality)), Single: true})
+	d := layoutTimeline(timelineView{L: l, Code: s.CurrentMunicipality, Lanes: []timeline.Partnership{lane}, Entries: tes, From: from, To: to, Today: today, Reforms: reformsInto(l, kommune.Code(s.CurrentMunicipality)), Single: true})
+	return template.HTML(appendSVG(nil, d, svgOptions{Class: "single"})) //nolint:gosec // escaped by appendSVG
 }
 
 // savedMessage confirms what a form saved (?saved=<event type>).

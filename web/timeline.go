@@ -17,63 +17,86 @@ import (
 	"github.com/samspill/samspill/projections/timeline"
 )
 
-// The timeline is drawn on the server as one SVG: a year axis, one lane per
-// partnership (its title links to the partnership), a bar per spell
-// (active: light fill with a dark outline; paused: hatched with a dashed
-// outline), one marker per event in force (a distinct shape per event type,
-// so colour is never the only signal, each with a <title>), vertical rules
-// for municipal reforms and for today. It is written straight into a byte
-// buffer rather than through html/template: 2,000 lanes with 20,000
-// markers must render in well under 100 ms and stay under 2 MB, so every
-// marker is one <use> of a shape defined once, positioned by x alone
-// inside its lane's group. Every piece of text goes through escapeText.
+// A timeline is laid out once (layoutTimeline: a drawing, in CSS pixels)
+// and written three ways from that one layout:
+//
+//   - on a municipality's page (timeline_page.go): HTML rows, each a lane's
+//     title as a link beside the lane's own small SVG, under a year axis of
+//     its own, so that the axis stays in view while the lanes scroll up and
+//     the titles while the drawing scrolls sideways (CSS position: sticky),
+//     with every marker a link named by its description, and a list of the
+//     descriptions below;
+//   - as one standalone SVG (appendSVG): the partnership page's own
+//     timeline, and the "download SVG" of a municipality's;
+//   - as a PNG (timeline_png.go), drawn on the server.
+//
+// A lane has a bar per spell (active: light fill with a dark outline;
+// paused: hatched with a dashed outline) and one marker per event in force,
+// a distinct shape per event type, so colour is never the only signal.
+// Vertical rules mark the years (months, when the axis spans under two
+// years), municipal reforms and today. The page draws a page of lanes
+// (lanesPerPage): a municipality of 2,000 partnerships is 40 pages of 50,
+// not one drawing of 2,000. Everything is written straight into a byte
+// buffer rather than through html/template; every piece of text goes
+// through escapeText.
 
-// Layout in SVG user units (CSS pixels at natural size).
+// Layout in CSS pixels (SVG user units at natural size).
 const (
-	labelWidth = 250  // the lane titles
-	plotWidth  = 1100 // the time axis
-	rightPad   = 24
-	axisHeight = 62 // years on the first row, reforms on the second and third
+	labelWidth = 220 // the lane titles
+	plotWidth  = 960 // the time axis
+	rightPad   = 20
+	axisHeight = 66 // years, months, and reforms on two rows
 	laneHeight = 22
 	groupGap   = 28 // a group heading
-	footHeight = 24
+	footHeight = 8
 	// singlePlotWidth is the axis of one partnership's own timeline.
 	singlePlotWidth = 640
-	// laneTitleRunes is how much of a title fits beside the plot.
+	// laneTitleRunes is how much of a title the standalone SVG writes
+	// beside its lane (the page cuts titles with CSS).
 	laneTitleRunes = 34
-	// fullTitlesUpTo: up to this many markers, their <title>s carry the
-	// entry's summary; beyond it only date and type, to keep a large
-	// municipality's page under 2 MB (the partnership page has it all).
-	fullTitlesUpTo = 4000
-	summaryRunes   = 90
+	// minYearGap and minMonthGap are the least room between two labels
+	// on the axis; closer ones are left out (every other, every fifth…).
+	minYearGap  = 38
+	minMonthGap = 30
+	// monthsUnder is the longest axis that gets month ticks.
+	monthsUnder = 2 * 365 * 24 * time.Hour
 )
 
-// markerKind is how one event type is drawn.
+// markerKind is how one event type is drawn: a shape made of polygons (or
+// a circle), written into the SVG's <defs> and filled the same way in the
+// PNG.
 type markerKind struct {
 	Type  string // event type
 	ID    string // id of its shape in <defs>
 	Color string // fill; contrast ≥ 3:1 against white (TestColourContrast)
-	Shape string // SVG element drawing it, centred on 0,0
+	// Polys are closed polygons centred on 0,0; Circle a radius instead.
+	Polys [][]point
+	// Circle is a disc of this radius; Ring draws it as a white disc with
+	// an outline of the colour.
+	Circle float64
+	Ring   bool
 }
+
+type point struct{ X, Y float64 }
 
 // markerKinds lists every event type's marker, in legend order.
 var markerKinds = []markerKind{
-	{partnership.TypePartnershipInitiated, "mk-init", "#1d4e89", `<circle id="mk-init" r="4.5" fill="#fff" stroke="#1d4e89" stroke-width="2.5"/>`},
-	{partnership.TypeGoalChanged, "mk-goal", "#a34700", `<path id="mk-goal" d="M0-6.5L6.5 0 0 6.5-6.5 0Z" fill="#a34700" stroke="#fff"/>`},
-	{partnership.TypeRolesAgreed, "mk-roles", "#6a3d9a", `<path id="mk-roles" d="M-5-5H5V5H-5Z" fill="#6a3d9a" stroke="#fff"/>`},
-	{partnership.TypePartnerJoined, "mk-join", "#1b6e30", `<path id="mk-join" d="M0-6.5L6.5 5.5H-6.5Z" fill="#1b6e30" stroke="#fff"/>`},
-	{partnership.TypePartnerLeft, "mk-left", "#a50026", `<path id="mk-left" d="M0 6.5L6.5-5.5H-6.5Z" fill="#a50026" stroke="#fff"/>`},
-	{partnership.TypeAgreementSigned, "mk-agree", "#00468b", `<path id="mk-agree" d="M-3.5-6.5H3.5L7 0 3.5 6.5H-3.5L-7 0Z" fill="#00468b" stroke="#fff"/>`},
-	{partnership.TypeFundingRecorded, "mk-fund", "#7a5a00", `<circle id="mk-fund" r="5.5" fill="#7a5a00" stroke="#fff"/>`},
-	{partnership.TypeAnchoringChanged, "mk-anchor", "#006064", `<path id="mk-anchor" d="M-2-6.5H2V-2H6.5V2H2V6.5H-2V2H-6.5V-2H-2Z" fill="#006064" stroke="#fff"/>`},
-	{partnership.TypeMilestoneLogged, "mk-mile", "#222222", `<path id="mk-mile" d="M0-7L1.9-2.3 6.7-2.2 2.9 0.9 4.2 5.7 0 2.9-4.2 5.7-2.9 0.9-6.7-2.2-1.9-2.3Z" fill="#222222" stroke="#fff" stroke-width=".8"/>`},
-	{partnership.TypeContactPersonAssigned, "mk-contact", "#555555", `<path id="mk-contact" d="M-6-5L0 0-6 5ZM6-5L0 0 6 5Z" fill="#555555" stroke="#fff" stroke-width=".8"/>`},
-	{partnership.TypePartnershipPaused, "mk-pause", "#8a4b08", `<path id="mk-pause" d="M-5-6H-1V6H-5ZM1-6H5V6H1Z" fill="#8a4b08" stroke="#fff" stroke-width=".8"/>`},
-	{partnership.TypePartnershipResumed, "mk-resume", "#8a4b08", `<path id="mk-resume" d="M-5-6.5L6.5 0-5 6.5Z" fill="#8a4b08" stroke="#fff" stroke-width=".8"/>`},
-	{partnership.TypePartnershipEnded, "mk-end", "#000000", `<path id="mk-end" d="M-6-4L-4-6 0-2 4-6 6-4 2 0 6 4 4 6 0 2-4 6-6 4-2 0Z" fill="#000000" stroke="#fff" stroke-width=".8"/>`},
+	{Type: partnership.TypePartnershipInitiated, ID: "mk-init", Color: "#1d4e89", Circle: 5.75, Ring: true},
+	{Type: partnership.TypeGoalChanged, ID: "mk-goal", Color: "#a34700", Polys: [][]point{{{0, -6.5}, {6.5, 0}, {0, 6.5}, {-6.5, 0}}}},
+	{Type: partnership.TypeRolesAgreed, ID: "mk-roles", Color: "#6a3d9a", Polys: [][]point{{{-5, -5}, {5, -5}, {5, 5}, {-5, 5}}}},
+	{Type: partnership.TypePartnerJoined, ID: "mk-join", Color: "#1b6e30", Polys: [][]point{{{0, -6.5}, {6.5, 5.5}, {-6.5, 5.5}}}},
+	{Type: partnership.TypePartnerLeft, ID: "mk-left", Color: "#a50026", Polys: [][]point{{{0, 6.5}, {6.5, -5.5}, {-6.5, -5.5}}}},
+	{Type: partnership.TypeAgreementSigned, ID: "mk-agree", Color: "#00468b", Polys: [][]point{{{-3.5, -6.5}, {3.5, -6.5}, {7, 0}, {3.5, 6.5}, {-3.5, 6.5}, {-7, 0}}}},
+	{Type: partnership.TypeFundingRecorded, ID: "mk-fund", Color: "#7a5a00", Circle: 5.5},
+	{Type: partnership.TypeAnchoringChanged, ID: "mk-anchor", Color: "#006064", Polys: [][]point{{{-2, -6.5}, {2, -6.5}, {2, -2}, {6.5, -2}, {6.5, 2}, {2, 2}, {2, 6.5}, {-2, 6.5}, {-2, 2}, {-6.5, 2}, {-6.5, -2}, {-2, -2}}}},
+	{Type: partnership.TypeMilestoneLogged, ID: "mk-mile", Color: "#222222", Polys: [][]point{{{0, -7}, {1.9, -2.3}, {6.7, -2.2}, {2.9, 0.9}, {4.2, 5.7}, {0, 2.9}, {-4.2, 5.7}, {-2.9, 0.9}, {-6.7, -2.2}, {-1.9, -2.3}}}},
+	{Type: partnership.TypeContactPersonAssigned, ID: "mk-contact", Color: "#555555", Polys: [][]point{{{-6, -5}, {0, 0}, {-6, 5}}, {{6, -5}, {0, 0}, {6, 5}}}},
+	{Type: partnership.TypePartnershipPaused, ID: "mk-pause", Color: "#8a4b08", Polys: [][]point{{{-5, -6}, {-1, -6}, {-1, 6}, {-5, 6}}, {{1, -6}, {5, -6}, {5, 6}, {1, 6}}}},
+	{Type: partnership.TypePartnershipResumed, ID: "mk-resume", Color: "#8a4b08", Polys: [][]point{{{-5, -6.5}, {6.5, 0}, {-5, 6.5}}}},
+	{Type: partnership.TypePartnershipEnded, ID: "mk-end", Color: "#000000", Polys: [][]point{{{-6, -4}, {-4, -6}, {0, -2}, {4, -6}, {6, -4}, {2, 0}, {6, 4}, {4, 6}, {0, 2}, {-4, 6}, {-6, 4}, {-2, 0}}}},
 }
 
-// markerIDs maps an event type to its shape.
+// markerIDs maps an event type to its shape's id.
 var markerIDs = func() map[string]string {
 	m := make(map[string]string, len(markerKinds))
 	for _, k := range markerKinds {
@@ -82,28 +105,71 @@ var markerIDs = func() map[string]string {
 	return m
 }()
 
+// markerByID maps a shape's id to its kind.
+var markerByID = func() map[string]*markerKind {
+	m := make(map[string]*markerKind, len(markerKinds))
+	for i := range markerKinds {
+		m[markerKinds[i].ID] = &markerKinds[i]
+	}
+	return m
+}()
+
 // Colours of the bars and rules (contrast against white in
 // TestColourContrast).
 const (
-	spellOutline  = "#1d4e89" // 8.4:1; the light fill #cfe2f3 is decoration
+	spellFill     = "#cfe2f3" // decoration; the outline carries the contrast
+	spellOutline  = "#1d4e89" // 8.4:1
+	pausedFill    = "#fdf0dc" // decoration, under the hatching
 	pausedOutline = "#8a4b08" // 6.8:1, dashed, hatched fill
 	reformColour  = "#6a1b9a" // 9.4:1
 	todayColour   = "#b00020" // 7.3:1
 	gridColour    = "#d0d0d0" // decoration only
+	monthColour   = "#e6e6e6" // decoration only
+	textColour    = "#1a1a1a"
 )
 
-// svgDefs are the shapes and patterns every timeline uses once.
-func svgDefs() string {
+// svgShape is a marker kind's element in <defs>.
+func svgShape(k markerKind) string {
+	var b []byte
+	switch {
+	case k.Ring:
+		b = append(b, `<circle id="`+k.ID+`" r="`...)
+		b = strconv.AppendFloat(b, k.Circle-1.25, 'f', -1, 64)
+		b = append(b, `" fill="#fff" stroke="`+k.Color+`" stroke-width="2.5"/>`...)
+	case k.Circle > 0:
+		b = append(b, `<circle id="`+k.ID+`" r="`...)
+		b = strconv.AppendFloat(b, k.Circle, 'f', -1, 64)
+		b = append(b, `" fill="`+k.Color+`" stroke="#fff"/>`...)
+	default:
+		b = append(b, `<path id="`+k.ID+`" d="`...)
+		for _, poly := range k.Polys {
+			for i, p := range poly {
+				if i == 0 {
+					b = append(b, 'M')
+				} else {
+					b = append(b, 'L')
+				}
+				b = strconv.AppendFloat(b, p.X, 'f', -1, 64)
+				b = append(b, ' ')
+				b = strconv.AppendFloat(b, p.Y, 'f', -1, 64)
+			}
+			b = append(b, 'Z')
+		}
+		b = append(b, `" fill="`+k.Color+`" stroke="#fff" stroke-width=".8"/>`...)
+	}
+	return string(b)
+}
+
+// defsMarkup are the shapes and patterns every timeline uses once.
+var defsMarkup = func() string {
 	var b strings.Builder
-	b.WriteString(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fdf0dc"/><line x1="1" y1="0" x2="1" y2="6" stroke="` + pausedOutline + `" stroke-width="2"/></pattern>`)
+	b.WriteString(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="` + pausedFill + `"/><line x1="1" y1="0" x2="1" y2="6" stroke="` + pausedOutline + `" stroke-width="2"/></pattern>`)
 	for _, k := range markerKinds {
-		b.WriteString(k.Shape)
+		b.WriteString(svgShape(k))
 	}
 	b.WriteString(`</defs>`)
 	return b.String()
-}
-
-var defsMarkup = svgDefs()
+}()
 
 // reform is a municipal change drawn as a vertical rule.
 type reform struct {
@@ -147,50 +213,134 @@ func reformsInto(l *locale.Localizer, code kommune.Code) []reform {
 	return res
 }
 
-// timelineView is what the renderer draws.
+// timelineView is what a timeline shows.
 type timelineView struct {
 	// L writes the drawing's words and dates.
-	L       *locale.Localizer
+	L *locale.Localizer
+	// Code is the municipality's code today: a lane recorded under
+	// another is marked with that code.
+	Code    string
 	Lanes   []timeline.Partnership
 	Entries []timeline.Entry
 	// From and To bound the axis; Today ends ongoing spells.
 	From, To, Today time.Time
-	// Group is "", "service_area" or "collaboration_model".
-	Group   string
+	// Group is "", "service_area" or "collaboration_model"; Groups count
+	// each group's lanes on every page (nil: count those shown).
+	Group  string
+	Groups map[string]int
+	// Total counts the lanes on every page (0: those shown).
+	Total   int
 	Reforms []reform
-	// OldCodes maps a lane to the code it was recorded under, when that
-	// is not today's.
-	OldCodes map[string]string
 	// Single draws one partnership on its own page: no title column and
 	// a narrower axis that fits the page.
 	Single bool
-	// TypesOnly titles markers with their date and type, never the
-	// entries' summaries (which are English on a municipality's
-	// timeline: the read model's).
-	TypesOnly bool
-	// words are L's words, set by renderTimeline.
-	words *timelineWords
 }
 
+// drawing is a timeline laid out in CSS pixels: what every writer draws.
+type drawing struct {
+	// Title names the drawing (its SVG <title>, the region's label).
+	Title string
+	// Label and Plot are the widths of the title column (0: none) and
+	// of the time axis; the drawing is Label+Plot+rightPad wide.
+	Label, Plot int
+	Years       []tick
+	// Months tick the axis when it spans under two years.
+	Months  []tick
+	Reforms []reformMark
+	// Today is the rule of today, nil when today is off the axis.
+	Today *todayMark
+	Rows  []laneRow
+	// None is the text of a drawing without lanes.
+	None string
+	// Lanes and Markers count what is drawn.
+	Lanes, Markers int
+}
+
+// tick is a place on the axis; Text is its label, "" for a rule alone.
+type tick struct {
+	X    int
+	Text string
+}
+
+type reformMark struct {
+	X, Row      int // Row 0 or 1: the label's row
+	Text, Title string
+}
+
+type todayMark struct {
+	X     int
+	Title string
+}
+
+// laneRow is a group's heading (Heading set) or a lane.
+type laneRow struct {
+	Heading string
+	ID      string
+	Status  string
+	// Name is the partnership's title; OldCode the code it was recorded
+	// under when that is not today's ("" otherwise); Title is what the
+	// lane's title says on hover: status, area, model, dates.
+	Name, OldCode, Title string
+	Spells               []spellMark
+	Markers              []markerMark
+}
+
+type spellMark struct {
+	X1, X2 int
+	Paused bool
+	Title  string
+}
+
+type markerMark struct {
+	X    int
+	Kind *markerKind
+	// Text is the event described in full: date, type, what happened.
+	Text string
+}
+
+// width is the drawing's width.
+func (d *drawing) width() int { return d.Label + d.Plot + rightPad }
+
+// rowsHeight is the height of the lanes and headings.
+func (d *drawing) rowsHeight() int {
+	h := 0
+	for _, r := range d.Rows {
+		if r.Heading != "" {
+			h += groupGap
+		} else {
+			h += laneHeight
+		}
+	}
+	if len(d.Rows) == 0 {
+		h = laneHeight
+	}
+	return h
+}
+
+// height is the standalone drawing's height.
+func (d *drawing) height() int { return axisHeight + d.rowsHeight() + footHeight }
+
 // timelineWords are a drawing's words in one language, cut into patterns
-// once per drawing (locale.Pattern): thousands of lanes and markers use
+// once per drawing (locale.Pattern): hundreds of lanes and markers use
 // them, and a template run per title would cost more than the drawing.
 type timelineWords struct {
-	fromTo, from, oldCode, active, paused locale.Pattern
-	ongoing                               string
+	fromTo, from, oldCode, active, paused, marker, markerTyped locale.Pattern
+	ongoing                                                    string
 	// labels are the event types' and vocabularies' labels.
 	labels map[string]string
 }
 
 func newTimelineWords(l *locale.Localizer) *timelineWords {
 	w := &timelineWords{
-		fromTo:  l.Pattern("timeline.lane.from_to", "From", "To"),
-		from:    l.Pattern("timeline.lane.from", "From"),
-		oldCode: l.Pattern("timeline.lane.old_code", "Code"),
-		active:  l.Pattern("timeline.spell.active", "From", "To"),
-		paused:  l.Pattern("timeline.spell.paused", "From", "To"),
-		ongoing: l.T("timeline.spell.ongoing"),
-		labels:  map[string]string{},
+		fromTo:      l.Pattern("timeline.lane.from_to", "From", "To"),
+		from:        l.Pattern("timeline.lane.from", "From"),
+		oldCode:     l.Pattern("timeline.lane.old_code", "Code"),
+		active:      l.Pattern("timeline.spell.active", "From", "To"),
+		paused:      l.Pattern("timeline.spell.paused", "From", "To"),
+		marker:      l.Pattern("timeline.marker", "Date", "Description"),
+		markerTyped: l.Pattern("timeline.marker_typed", "Date", "Type", "Description"),
+		ongoing:     l.T("timeline.spell.ongoing"),
+		labels:      map[string]string{},
 	}
 	for _, list := range [][]string{partnership.EventTypes(), partnership.Statuses, partnership.ServiceAreas, partnership.CollaborationModels} {
 		for _, v := range list {
@@ -208,29 +358,16 @@ func (w *timelineWords) label(v string) string {
 	return v
 }
 
-// appendPattern appends a pattern filled with values, escaped.
+// appendPattern appends a pattern filled with values, unescaped.
 func appendPattern(b []byte, p locale.Pattern, values ...string) []byte {
 	for _, part := range p.Parts {
 		if part.Value < 0 {
-			b = escapeText(b, part.Text)
+			b = append(b, part.Text...)
 		} else if part.Value < len(values) {
-			b = escapeText(b, values[part.Value])
+			b = append(b, values[part.Value]...)
 		}
 	}
 	return b
-}
-
-// shortTitles reports whether there are so many entries that markers'
-// titles leave out the summary (and lanes' titles the old code).
-func (v timelineView) shortTitles() bool { return len(v.Entries) > fullTitlesUpTo }
-
-// renderedTimeline is the SVG and what it shows.
-type renderedTimeline struct {
-	SVG     template.HTML
-	Lanes   int
-	Markers int
-	// ShortTitles is true when markers' titles leave out the summary.
-	ShortTitles bool
 }
 
 // scale maps instants to x.
@@ -246,85 +383,30 @@ func (s scale) x(t time.Time) int {
 	return s.label + int(f*float64(s.plot)+0.5)
 }
 
-// renderTimeline draws v as SVG.
-func renderTimeline(v timelineView) renderedTimeline {
+// layoutTimeline lays v out.
+func layoutTimeline(v timelineView) drawing {
 	if !v.To.After(v.From) {
 		v.To = v.From.AddDate(1, 0, 0)
 	}
-	sc := scale{from: v.From.Unix(), span: float64(v.To.Unix() - v.From.Unix()), label: labelWidth, plot: plotWidth}
+	d := drawing{Label: labelWidth, Plot: plotWidth}
 	if v.Single {
-		sc.label, sc.plot = 12, singlePlotWidth
+		d.Label, d.Plot = 12, singlePlotWidth
 	}
-	width := int64(sc.label + sc.plot + rightPad)
-	short := v.shortTitles()
-	v.words = newTimelineWords(v.L)
+	sc := scale{from: v.From.Unix(), span: float64(v.To.Unix() - v.From.Unix()), label: d.Label, plot: d.Plot}
+	l := v.L
+	w := newTimelineWords(l)
+	total := v.Total
+	if total == 0 {
+		total = len(v.Lanes)
+	}
+	d.Title = l.N("timeline.title", total, "From", l.Date(v.From), "To", l.Date(v.To))
 
-	// Entries by lane, in the order they occurred (the query's order).
-	byLane := make(map[string][]timeline.Entry, len(v.Lanes))
-	for _, e := range v.Entries {
-		byLane[e.PartnershipID] = append(byLane[e.PartnershipID], e)
+	d.Years = yearTicks(v.From, v.To, sc)
+	if v.To.Sub(v.From) < monthsUnder {
+		d.Months = monthTicks(l, v.From, v.To, sc)
 	}
-	lanes := slices.Clone(v.Lanes)
-	if v.Group != "" {
-		slices.SortStableFunc(lanes, func(a, b timeline.Partnership) int {
-			return cmp.Compare(groupKey(a, v.Group), groupKey(b, v.Group))
-		})
-	}
-	groups := 0
-	for i := range lanes {
-		if v.Group != "" && (i == 0 || groupKey(lanes[i], v.Group) != groupKey(lanes[i-1], v.Group)) {
-			groups++
-		}
-	}
-	height := axisHeight + len(lanes)*laneHeight + groups*groupGap + footHeight
-	if len(lanes) == 0 {
-		height += laneHeight
-	}
-
-	perEntry := 60
-	if !short {
-		perEntry = 140
-	}
-	b := make([]byte, 0, 8192+len(lanes)*480+len(v.Entries)*perEntry)
-	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" class="timeline`...)
-	if v.Single {
-		b = append(b, ` single`...)
-	}
-	b = append(b, `" role="group" aria-labelledby="tl-title" width="`...)
-	b = strconv.AppendInt(b, width, 10)
-	b = append(b, `" height="`...)
-	b = strconv.AppendInt(b, int64(height), 10)
-	b = append(b, `" viewBox="0 0 `...)
-	b = strconv.AppendInt(b, width, 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(height), 10)
-	b = append(b, `"><title id="tl-title">`...)
-	b = escapeText(b, v.L.N("timeline.title", len(lanes), "From", v.L.Date(v.From), "To", v.L.Date(v.To)))
-	b = append(b, `</title>`...)
-	b = append(b, defsMarkup...)
-
-	// Year axis and grid.
-	b = append(b, `<g class="axis">`...)
-	for y := v.From.In(calendar.Oslo).Year(); y <= v.To.In(calendar.Oslo).Year()+1; y++ {
-		jan1 := time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Oslo)
-		if jan1.Before(v.From) || jan1.After(v.To) {
-			continue
-		}
-		x := sc.x(jan1)
-		b = appendLine(b, "grid", x, axisHeight-6, x, height-footHeight, gridColour, "")
-		if x > sc.label+sc.plot-30 {
-			continue // no room for the label of a year that has just begun
-		}
-		b = append(b, `<text x="`...)
-		b = strconv.AppendInt(b, int64(x+3), 10)
-		b = append(b, `" y="16">`...)
-		b = strconv.AppendInt(b, int64(y), 10)
-		b = append(b, `</text>`...)
-	}
-	b = append(b, `</g>`...)
-
-	// Reforms and today, drawn under the lanes. A reform's label goes on
-	// the first of two rows where it does not run into the one before.
+	// A reform's label goes on the first of two rows where it does not
+	// run into the one before.
 	var rowEnd [2]int
 	for _, r := range v.Reforms {
 		if r.At.Before(v.From) || r.At.After(v.To) {
@@ -337,60 +419,168 @@ func renderTimeline(v timelineView) renderedTimeline {
 			row = 1
 		}
 		rowEnd[row] = x + 8 + 7*utf8.RuneCountInString(text)
-		b = append(b, `<g class="reform"><title>`...)
-		b = escapeText(b, r.Title)
-		b = append(b, `</title>`...)
-		b = appendLine(b, "", x, 22, x, height-footHeight, reformColour, "6 3")
-		b = append(b, `<text x="`...)
-		b = strconv.AppendInt(b, int64(x+3), 10)
-		b = append(b, `" y="`...)
-		b = strconv.AppendInt(b, int64(34+row*16), 10)
-		b = append(b, `">`...)
-		b = escapeText(b, text)
-		b = append(b, `</text></g>`...)
+		d.Reforms = append(d.Reforms, reformMark{X: x, Row: row, Text: text, Title: r.Title})
 	}
 	if !v.Today.Before(v.From) && !v.Today.After(v.To) {
-		x := sc.x(v.Today)
-		b = append(b, `<g class="today"><title>`...)
-		b = escapeText(b, v.L.T("timeline.today", "Date", v.L.Date(v.Today)))
-		b = append(b, `</title>`...)
-		b = appendLine(b, "", x, axisHeight-6, x, height-footHeight, todayColour, "2 3")
-		b = append(b, `</g>`...)
+		d.Today = &todayMark{X: sc.x(v.Today), Title: l.T("timeline.today", "Date", l.Date(v.Today))}
+	}
+	if len(v.Lanes) == 0 {
+		d.None = l.T("timeline.none")
 	}
 
-	markers := 0
-	y := axisHeight
-	if len(lanes) == 0 {
-		b = append(b, `<text x="8" y="`...)
-		b = strconv.AppendInt(b, int64(y+15), 10)
-		b = append(b, `">`...)
-		b = escapeText(b, v.L.T("timeline.none"))
-		b = append(b, `</text>`...)
+	// Entries by lane, in the order they occurred (the query's order).
+	byLane := make(map[string][]timeline.Entry, len(v.Lanes))
+	for _, e := range v.Entries {
+		byLane[e.PartnershipID] = append(byLane[e.PartnershipID], e)
 	}
-	for i, l := range lanes {
-		if v.Group != "" && (i == 0 || groupKey(l, v.Group) != groupKey(lanes[i-1], v.Group)) {
-			b = append(b, `<text class="group" x="4" y="`...)
-			b = strconv.AppendInt(b, int64(y+groupGap-8), 10)
-			b = append(b, `">`...)
-			b = escapeText(b, v.words.label(groupKey(l, v.Group)))
-			b = append(b, `</text>`...)
-			y += groupGap
+	lanes := slices.Clone(v.Lanes)
+	if v.Group != "" {
+		slices.SortStableFunc(lanes, func(a, b timeline.Partnership) int {
+			return cmp.Compare(groupKey(a, v.Group), groupKey(b, v.Group))
+		})
+	}
+	for i, lane := range lanes {
+		if key := groupKey(lane, v.Group); v.Group != "" && (i == 0 || key != groupKey(lanes[i-1], v.Group)) {
+			n, ok := v.Groups[key]
+			if !ok {
+				for _, other := range lanes {
+					if groupKey(other, v.Group) == key {
+						n++
+					}
+				}
+			}
+			d.Rows = append(d.Rows, laneRow{Heading: l.N("timeline.group", n, "Group", w.label(key), "Number", l.Number(int64(n)))})
 		}
-		var n int
-		b, n = appendLane(b, l, byLane[l.ID], v, sc, y+laneHeight/2)
-		markers += n
-		y += laneHeight
+		row := layoutLane(lane, byLane[lane.ID], v, w, sc)
+		d.Markers += len(row.Markers)
+		d.Rows = append(d.Rows, row)
 	}
-	b = append(b, `</svg>`...)
-	// The bytes are built from escaped text and fixed markup only.
-	return renderedTimeline{SVG: template.HTML(b), Lanes: len(lanes), Markers: markers, ShortTitles: short} //nolint:gosec // escaped above
+	d.Lanes = len(lanes)
+	return d
+}
+
+// yearTicks are the 1sts of January on the axis, every one a rule and
+// every k-th labelled, k the least that leaves minYearGap between labels.
+func yearTicks(from, to time.Time, sc scale) []tick {
+	var out []tick
+	first, last := from.In(calendar.Oslo).Year(), to.In(calendar.Oslo).Year()
+	step := 1
+	if years := last - first + 1; years > 0 {
+		for float64(sc.plot)*float64(step)/float64(years) < minYearGap && step < years {
+			step++
+		}
+	}
+	for y := first; y <= last; y++ {
+		jan1 := time.Date(y, 1, 1, 0, 0, 0, 0, calendar.Oslo)
+		if jan1.Before(from) || jan1.After(to) {
+			continue
+		}
+		t := tick{X: sc.x(jan1)}
+		// No room for the label of a year that has just begun.
+		if y%step == 0 && t.X <= sc.label+sc.plot-30 {
+			t.Text = strconv.Itoa(y)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// monthTicks are the 1sts of the months on the axis but January's (the
+// year's rule), labelled with the months' short names where there is room.
+func monthTicks(l *locale.Localizer, from, to time.Time, sc scale) []tick {
+	var out []tick
+	f := from.In(calendar.Oslo)
+	m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, calendar.Oslo)
+	months := int(to.Sub(from).Hours()/(24*30.4)) + 1
+	step := 1
+	for float64(sc.plot)*float64(step)/float64(months) < minMonthGap && step < 12 {
+		step++
+	}
+	for ; !m.After(to); m = m.AddDate(0, 1, 0) {
+		if m.Before(from) || m.Month() == time.January {
+			continue
+		}
+		t := tick{X: sc.x(m)}
+		if (int(m.Month())-1)%step == 0 && t.X <= sc.label+sc.plot-24 {
+			t.Text = l.T("timeline.month." + strconv.Itoa(int(m.Month())))
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func groupKey(l timeline.Partnership, group string) string {
-	if group == "collaboration_model" {
+	switch group {
+	case "collaboration_model":
 		return l.CollaborationModel
+	case "service_area":
+		return l.ServiceArea
 	}
-	return l.ServiceArea
+	return ""
+}
+
+// layoutLane lays out one lane: its titles, spells and markers.
+func layoutLane(lane timeline.Partnership, entries []timeline.Entry, v timelineView, w *timelineWords, sc scale) laneRow {
+	l := v.L
+	row := laneRow{ID: lane.ID, Status: lane.Status, Name: lane.Title}
+	if lane.Municipality != "" && v.Code != "" && lane.Municipality != v.Code {
+		row.OldCode = lane.Municipality
+	}
+	t := make([]byte, 0, 160)
+	t = append(t, lane.Title...)
+	t = append(t, " – "...)
+	t = append(t, w.label(lane.Status)...)
+	t = append(t, ", "...)
+	t = append(t, w.label(lane.ServiceArea)...)
+	t = append(t, ", "...)
+	t = append(t, w.label(lane.CollaborationModel)...)
+	t = append(t, ", "...)
+	if lane.EndedAt != nil {
+		t = appendPattern(t, w.fromTo, l.ShortDate(lane.StartedAt), l.ShortDate(*lane.EndedAt))
+	} else {
+		t = appendPattern(t, w.from, l.ShortDate(lane.StartedAt))
+	}
+	if row.OldCode != "" {
+		t = appendPattern(t, w.oldCode, row.OldCode)
+	}
+	row.Title = string(t)
+
+	for _, s := range spells(lane, entries, v) {
+		until := w.ongoing
+		if lane.EndedAt != nil || s.to.Before(v.Today) {
+			until = l.ShortDate(s.to)
+		}
+		pattern := w.active
+		if s.paused {
+			pattern = w.paused
+		}
+		row.Spells = append(row.Spells, spellMark{X1: sc.x(s.from), X2: sc.x(s.to), Paused: s.paused,
+			Title: string(appendPattern(nil, pattern, l.ShortDate(s.from), until))})
+	}
+	for _, e := range entries {
+		id, ok := markerIDs[e.Type]
+		if !ok {
+			continue
+		}
+		row.Markers = append(row.Markers, markerMark{X: sc.x(e.OccurredAt), Kind: markerByID[id], Text: entryText(l, w, e)})
+	}
+	return row
+}
+
+// entryText describes an entry in full in l's language: its date, its
+// type, and what happened (describe.Event), the type left out where the
+// description begins with it.
+func entryText(l *locale.Localizer, w *timelineWords, e timeline.Entry) string {
+	date := l.Date(e.OccurredAt)
+	label := w.label(e.Type)
+	if e.Event == nil {
+		return string(appendPattern(nil, w.marker, date, label))
+	}
+	line := describe.Event(l, e.Event, e.Names)
+	if strings.HasPrefix(line, label) {
+		return string(appendPattern(nil, w.marker, date, line))
+	}
+	return string(appendPattern(nil, w.markerTyped, date, label, line))
 }
 
 // spell is a stretch of a lane that was active or paused.
@@ -463,94 +653,220 @@ func earlier(a, b time.Time) time.Time {
 	return b
 }
 
-// appendLane draws one lane centred on cy and returns its marker count.
-// The lane's title is written beside it unless v is a single
-// partnership's (whose page names it); with v.shortTitles, markers are
-// titled with their type only.
-func appendLane(b []byte, l timeline.Partnership, entries []timeline.Entry, v timelineView, sc scale, cy int) ([]byte, int) {
-	short := v.shortTitles()
-	b = append(b, `<g class="lane `...)
-	b = escapeText(b, l.Status)
-	b = append(b, `" transform="translate(0 `...)
-	b = strconv.AppendInt(b, int64(cy), 10)
-	b = append(b, `)"><a href="/p/`...)
-	b = escapeText(b, l.ID)
-	b = append(b, `"><title>`...)
-	b = escapeText(b, l.Title)
-	b = append(b, ` – `...)
-	w := v.words
-	b = escapeText(b, w.label(l.Status))
-	b = append(b, `, `...)
-	b = escapeText(b, w.label(l.ServiceArea))
-	b = append(b, `, `...)
-	b = escapeText(b, w.label(l.CollaborationModel))
-	b = append(b, `, `...)
-	if l.EndedAt != nil {
-		b = appendPattern(b, w.fromTo, v.L.ShortDate(l.StartedAt), v.L.ShortDate(*l.EndedAt))
-	} else {
-		b = appendPattern(b, w.from, v.L.ShortDate(l.StartedAt))
-	}
-	if old, ok := v.OldCodes[l.ID]; ok && !short {
-		b = appendPattern(b, w.oldCode, old)
-	}
-	b = append(b, `</title><text x="6" y="4">`...)
-	if !v.Single {
-		title := truncate(l.Title, laneTitleRunes)
-		if old, ok := v.OldCodes[l.ID]; ok {
-			title = truncate(l.Title, laneTitleRunes-7) + " (" + old + ")"
-		}
-		b = escapeText(b, title)
-	}
-	b = append(b, `</text></a>`...)
+// svgStyle is the stylesheet a downloaded SVG carries inside it (the page's
+// rules for the drawing, style.css): the file shows the same anywhere,
+// with no reference outside it.
+const svgStyle = `<style>
+svg{font-family:"Go","Noto Sans","Liberation Sans",Arial,sans-serif;font-size:12px}
+text{fill:` + textColour + `}
+.axis text{font-weight:600}
+.reform text{fill:` + reformColour + `;font-weight:600}
+text.group{font-weight:700;font-size:13px}
+rect.spell{fill:` + spellFill + `;stroke:` + spellOutline + `}
+rect.spell.paused{fill:url(#hatch);stroke:` + pausedOutline + `;stroke-dasharray:4 2}
+</style>`
 
-	for _, s := range spells(l, entries, v) {
-		x1, x2 := sc.x(s.from), sc.x(s.to)
+// svgOptions are how appendSVG writes a drawing.
+type svgOptions struct {
+	// Class is the <svg>'s class beside "timeline".
+	Class string
+	// Style is written into the SVG ("": the page's stylesheet styles
+	// it).
+	Style string
+	// Standalone adds the XML declaration and titles the lanes with
+	// text instead of links (a file has no pages to link to).
+	Standalone bool
+}
+
+// appendSVG writes d as one SVG: the partnership page's timeline and the
+// downloaded file. Lanes are groups translated to their row, markers one
+// <use> of a shape defined once, positioned by x alone, each titled with
+// its description.
+func appendSVG(b []byte, d drawing, o svgOptions) []byte {
+	width, height := int64(d.width()), int64(d.height())
+	if o.Standalone {
+		b = append(b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"...)
+	}
+	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" class="timeline`...)
+	if o.Class != "" {
+		b = append(b, ' ')
+		b = append(b, o.Class...)
+	}
+	b = append(b, `" role="group" aria-labelledby="tl-title" width="`...)
+	b = strconv.AppendInt(b, width, 10)
+	b = append(b, `" height="`...)
+	b = strconv.AppendInt(b, height, 10)
+	b = append(b, `" viewBox="0 0 `...)
+	b = strconv.AppendInt(b, width, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, height, 10)
+	b = append(b, `"><title id="tl-title">`...)
+	b = escapeText(b, d.Title)
+	b = append(b, `</title>`...)
+	b = append(b, o.Style...)
+	b = append(b, defsMarkup...)
+	if o.Standalone {
+		b = append(b, `<rect width="100%" height="100%" fill="#fff"/>`...)
+	}
+	bottom := axisHeight + d.rowsHeight()
+	b = appendAxis(b, d, 0)
+	b = appendRules(b, d, 0, axisHeight-6, bottom)
+
+	y := axisHeight
+	if d.None != "" {
+		b = append(b, `<text x="8" y="`...)
+		b = strconv.AppendInt(b, int64(y+15), 10)
+		b = append(b, `">`...)
+		b = escapeText(b, d.None)
+		b = append(b, `</text>`...)
+	}
+	for _, r := range d.Rows {
+		if r.Heading != "" {
+			b = append(b, `<text class="group" x="4" y="`...)
+			b = strconv.AppendInt(b, int64(y+groupGap-8), 10)
+			b = append(b, `">`...)
+			b = escapeText(b, r.Heading)
+			b = append(b, `</text>`...)
+			y += groupGap
+			continue
+		}
+		b = append(b, `<g class="lane `...)
+		b = escapeText(b, r.Status)
+		b = append(b, `" transform="translate(0 `...)
+		b = strconv.AppendInt(b, int64(y+laneHeight/2), 10)
+		b = append(b, `)">`...)
+		if d.Label > labelWidth/2 {
+			if !o.Standalone {
+				b = append(b, `<a href="/p/`...)
+				b = escapeText(b, r.ID)
+				b = append(b, `">`...)
+			}
+			b = append(b, `<text x="6" y="4"><title>`...)
+			b = escapeText(b, r.Title)
+			b = append(b, `</title>`...)
+			b = escapeText(b, laneText(r))
+			b = append(b, `</text>`...)
+			if !o.Standalone {
+				b = append(b, `</a>`...)
+			}
+		}
+		b = appendLaneBody(b, r, 0)
+		b = append(b, `</g>`...)
+		y += laneHeight
+	}
+	return append(b, `</svg>`...)
+}
+
+// laneText is a lane's title as the SVG writes it beside the lane: cut to
+// fit, with the code it was recorded under.
+func laneText(r laneRow) string {
+	if r.OldCode != "" {
+		return truncate(r.Name, laneTitleRunes-7) + " (" + r.OldCode + ")"
+	}
+	return truncate(r.Name, laneTitleRunes)
+}
+
+// appendAxis writes the year (and month) labels and the reforms' labels,
+// dx added to every x.
+func appendAxis(b []byte, d drawing, dx int) []byte {
+	b = append(b, `<g class="axis">`...)
+	for _, t := range d.Years {
+		if t.Text != "" {
+			b = appendText(b, t.X+dx+3, 14, t.Text)
+		}
+	}
+	b = append(b, `</g>`...)
+	if len(d.Months) > 0 {
+		b = append(b, `<g class="months">`...)
+		for _, t := range d.Months {
+			if t.Text != "" {
+				b = appendText(b, t.X+dx+3, 29, t.Text)
+			}
+		}
+		b = append(b, `</g>`...)
+	}
+	for _, r := range d.Reforms {
+		b = append(b, `<g class="reform"><title>`...)
+		b = escapeText(b, r.Title)
+		b = append(b, `</title>`...)
+		b = appendLine(b, "", r.X+dx, 34, r.X+dx, axisHeight, reformColour, "6 3")
+		b = appendText(b, r.X+dx+3, 45+r.Row*15, r.Text)
+		b = append(b, `</g>`...)
+	}
+	return b
+}
+
+// appendRules writes the vertical rules from y1 to y2: years, months,
+// reforms and today, dx added to every x.
+func appendRules(b []byte, d drawing, dx, y1, y2 int) []byte {
+	b = append(b, `<g class="rules">`...)
+	for _, t := range d.Months {
+		b = appendLine(b, "month", t.X+dx, y1, t.X+dx, y2, monthColour, "")
+	}
+	for _, t := range d.Years {
+		b = appendLine(b, "grid", t.X+dx, y1, t.X+dx, y2, gridColour, "")
+	}
+	for _, r := range d.Reforms {
+		b = appendLine(b, "", r.X+dx, y1, r.X+dx, y2, reformColour, "6 3")
+	}
+	if d.Today != nil {
+		b = append(b, `<g class="today"><title>`...)
+		b = escapeText(b, d.Today.Title)
+		b = append(b, `</title>`...)
+		b = appendLine(b, "", d.Today.X+dx, y1, d.Today.X+dx, y2, todayColour, "2 3")
+		b = append(b, `</g>`...)
+	}
+	return append(b, `</g>`...)
+}
+
+// appendLaneBody writes a lane's spells and markers, centred on y = 0 of
+// its group, dx added to every x; markers are titled with their
+// descriptions.
+func appendLaneBody(b []byte, r laneRow, dx int) []byte {
+	b = appendSpells(b, r, dx, -7)
+	for _, m := range r.Markers {
+		b = append(b, `<use href="#`...)
+		b = append(b, m.Kind.ID...)
+		b = append(b, `" x="`...)
+		b = strconv.AppendInt(b, int64(m.X+dx), 10)
+		b = append(b, `"><title>`...)
+		b = escapeText(b, m.Text)
+		b = append(b, `</title></use>`...)
+	}
+	return b
+}
+
+// appendSpells writes a lane's bars, their tops at y.
+func appendSpells(b []byte, r laneRow, dx, y int) []byte {
+	for _, s := range r.Spells {
 		b = append(b, `<rect class="`...)
-		// Fill and outline come from the stylesheet (.spell, .spell.paused):
-		// 2,000 lanes would repeat them otherwise.
-		if s.paused {
+		// Fill and outline come from the stylesheet (.spell, .spell.paused).
+		if s.Paused {
 			b = append(b, `spell paused`...)
 		} else {
 			b = append(b, `spell`...)
 		}
 		b = append(b, `" x="`...)
-		b = strconv.AppendInt(b, int64(x1), 10)
-		b = append(b, `" y="-7" width="`...)
-		b = strconv.AppendInt(b, int64(max(x2-x1, 2)), 10)
+		b = strconv.AppendInt(b, int64(s.X1+dx), 10)
+		b = append(b, `" y="`...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, `" width="`...)
+		b = strconv.AppendInt(b, int64(max(s.X2-s.X1, 2)), 10)
 		b = append(b, `" height="14"><title>`...)
-		until := w.ongoing
-		if l.EndedAt != nil || s.to.Before(v.Today) {
-			until = v.L.ShortDate(s.to)
-		}
-		pattern := w.active
-		if s.paused {
-			pattern = w.paused
-		}
-		b = appendPattern(b, pattern, v.L.ShortDate(s.from), until)
+		b = escapeText(b, s.Title)
 		b = append(b, `</title></rect>`...)
 	}
-	n := 0
-	for _, e := range entries {
-		id, ok := markerIDs[e.Type]
-		if !ok {
-			continue
-		}
-		b = append(b, `<use href="#`...)
-		b = append(b, id...)
-		b = append(b, `" x="`...)
-		b = strconv.AppendInt(b, int64(sc.x(e.OccurredAt)), 10)
-		b = append(b, `"><title>`...)
-		b = v.L.AppendShortDate(b, e.OccurredAt)
-		b = append(b, ' ')
-		if short || v.TypesOnly || e.Summary == "" {
-			b = escapeText(b, w.label(e.Type))
-		} else {
-			b = escapeText(b, truncate(e.Summary, summaryRunes))
-		}
-		b = append(b, `</title></use>`...)
-		n++
-	}
-	return append(b, `</g>`...), n
+	return b
+}
+
+func appendText(b []byte, x, y int, s string) []byte {
+	b = append(b, `<text x="`...)
+	b = strconv.AppendInt(b, int64(x), 10)
+	b = append(b, `" y="`...)
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, `">`...)
+	b = escapeText(b, s)
+	return append(b, `</text>`...)
 }
 
 func appendLine(b []byte, class string, x1, y1, x2, y2 int, stroke, dash string) []byte {

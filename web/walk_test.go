@@ -83,7 +83,7 @@ func coordinatorWalk(t *testing.T, lang string) {
 			if (d.scrollWidth <= d.clientWidth) { return ""; }
 			const out = [];
 			for (const el of document.querySelectorAll("body *")) {
-				if (el.closest(".timeline-scroll")) { continue; }
+				if (el.closest(".timeline-scroll, .tl-frame")) { continue; }
 				const r = el.getBoundingClientRect();
 				if (r.right > d.clientWidth + 1) { out.push(el.tagName + "." + el.className + "#" + el.id + " " + Math.round(r.right)); }
 			}

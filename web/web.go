@@ -2,7 +2,8 @@
 // on the API's Gin engine (docs/api.md, Web pages). The front page is a
 // coordinator's own partnerships (/mine) and, for everyone else, the
 // municipalities that have partnerships (/m); /m/{code} draws a
-// municipality's timeline as SVG and /m/{code}/list lists its partnerships
+// municipality's timeline a page of lanes at a time (timeline.go;
+// downloads as SVG and PNG) and /m/{code}/list lists its partnerships
 // (searched, filtered, sorted, paged, downloaded as CSV or Excel), /p/{id}
 // shows one partnership (as of a date, as known at a time) with the
 // coordinators' forms, /p/{id}/correct corrects one of its entries, and
@@ -146,10 +147,10 @@ func New(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
-// Register adds the pages and their assets to r: GET /, /m, /m/:code,
-// /m/:code/list (and its .csv and .xlsx), /mine (and its .csv and .xlsx),
-// /p/new, /p/:id, /p/:id/correct, /assets/*file and POST /p/new,
-// /p/:id/:action,
+// Register adds the pages and their assets to r: GET /, /m, /m/:code (with
+// its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
+// .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
+// /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
 // language switch needs a signed-in token. cmd mounts them beside the API
@@ -172,6 +173,8 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/mine", p.mine)
 	g.GET("/mine.csv", p.withMine(p.downloadCSV))
 	g.GET("/mine.xlsx", p.withMine(p.downloadXLSX))
+	g.GET("/m/:code/timeline.svg", p.timelineSVG)
+	g.GET("/m/:code/timeline.png", p.timelinePNG)
 	g.GET("/p/new", p.newForm)
 	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)

@@ -109,6 +109,10 @@ var (
 		"POST /api/v1/partnerships/:id/resume":                     apiWrite,
 		"POST /api/v1/partnerships/:id/end":                        apiWrite,
 		"POST /api/v1/partnerships/:id/corrections":                apiWrite,
+
+		// A timeline's downloads are read as its page is.
+		"GET /m/:code/timeline.svg": pageRead,
+		"GET /m/:code/timeline.png": pageRead,
 	}
 )
 

@@ -11,6 +11,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/projections"
 )
 
@@ -97,6 +98,9 @@ type Partnership struct {
 	Status             string     `json:"status"`
 	StartedAt          time.Time  `json:"started_at"`
 	EndedAt            *time.Time `json:"ended_at"`
+	// Municipality is the code the partnership was recorded under (a
+	// former code of today's); not part of the API's answer.
+	Municipality string `json:"-"`
 }
 
 // Entry is one event in force on a timeline.
@@ -105,7 +109,14 @@ type Entry struct {
 	EventID       string    `json:"event_id"`
 	Type          string    `json:"type"`
 	OccurredAt    time.Time `json:"occurred_at"`
-	Summary       string    `json:"summary"`
+	// Summary is one line in English, the API's.
+	Summary string `json:"summary"`
+	// Event and Names are what describe.Event needs to describe the entry
+	// in a reader's language: its event (a contact person's fields left
+	// out) and the names of the partners it refers to, by id. Only
+	// LanePage sets them; they are not part of the API's answer.
+	Event partnership.Event `json:"-"`
+	Names map[string]string `json:"-"`
 }
 
 type entryCursor struct {
@@ -198,25 +209,8 @@ func (q *Queries) read(ctx context.Context, code string, f Filter) (Timeline, er
 		}
 		cursor = &c
 	}
-	lanes := []string{"p.current_municipality = ?"}
-	laneArgs := []any{code}
-	if f.ServiceArea != "" {
-		lanes, laneArgs = append(lanes, "p.service_area = ?"), append(laneArgs, f.ServiceArea)
-	}
-	if f.CollaborationModel != "" {
-		lanes, laneArgs = append(lanes, "p.collaboration_model = ?"), append(laneArgs, f.CollaborationModel)
-	}
-	if f.Status != "" {
-		lanes, laneArgs = append(lanes, "p.status = ?"), append(laneArgs, f.Status)
-	}
-	partnerships := slices.Clone(lanes)
-	partnershipArgs := slices.Clone(laneArgs)
-	if f.To != nil {
-		partnerships, partnershipArgs = append(partnerships, "p.started_at <= ?"), append(partnershipArgs, projections.Sortable(*f.To))
-	}
-	if f.From != nil {
-		partnerships, partnershipArgs = append(partnerships, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(partnershipArgs, projections.Sortable(*f.From))
-	}
+	lanes, laneArgs := laneWhere(code, f)
+	partnerships, partnershipArgs := spanWhere(lanes, laneArgs, f)
 
 	// Entries carry their municipality; the lanes' table is joined only
 	// to filter by the lanes' other columns. The join keeps entries in the
@@ -246,31 +240,13 @@ func (q *Queries) read(ctx context.Context, code string, f Filter) (Timeline, er
 		if joined {
 			entrySource += " " + t.Dialect().OuterJoin() + " {p}partnerships p ON p.id = e.partnership_id"
 		}
-		rows, err := db.QueryContext(ctx, t.SQL(`SELECT p.id, p.title, p.service_area, p.collaboration_model, p.status, p.started_at, p.ended_at
-FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.started_at, p.id`), partnershipArgs...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var p Partnership
-			var started string
-			var ended sql.NullString
-			if err := rows.Scan(&p.ID, &p.Title, &p.ServiceArea, &p.CollaborationModel, &p.Status, &started, &ended); err != nil {
-				rows.Close()
-				return err
-			}
-			if p.StartedAt, p.EndedAt, err = projections.ParseSpan(started, ended); err != nil {
-				rows.Close()
-				return err
-			}
-			tl.Partnerships = append(tl.Partnerships, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if tl.Partnerships, err = scanLanes(ctx, db, t.SQL(`SELECT `+laneColumns+`
+FROM {p}partnerships p WHERE `+strings.Join(partnerships, " AND ")+` ORDER BY p.started_at, p.id`), partnershipArgs...); err != nil {
 			return err
 		}
 
-		rows, err = db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.version, e.summary
+		rows, err := db.QueryContext(ctx, t.SQL(`SELECT e.partnership_id, e.event_id, e.type, e.occurred_at, e.version, e.summary
 FROM `+entrySource+`
 WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_id, e.version LIMIT ?`), entryArgs...)
 		if err != nil {
@@ -299,4 +275,61 @@ WHERE `+strings.Join(entries, " AND ")+` ORDER BY e.occurred_at, e.partnership_i
 		return rows.Err()
 	})
 	return tl, err
+}
+
+// laneWhere is the condition on a municipality's lanes (alias p) that f's
+// service area, model and status make, with its arguments; the first
+// clause is the municipality's.
+func laneWhere(code string, f Filter) ([]string, []any) {
+	lanes := []string{"p.current_municipality = ?"}
+	args := []any{code}
+	if f.ServiceArea != "" {
+		lanes, args = append(lanes, "p.service_area = ?"), append(args, f.ServiceArea)
+	}
+	if f.CollaborationModel != "" {
+		lanes, args = append(lanes, "p.collaboration_model = ?"), append(args, f.CollaborationModel)
+	}
+	if f.Status != "" {
+		lanes, args = append(lanes, "p.status = ?"), append(args, f.Status)
+	}
+	return lanes, args
+}
+
+// spanWhere adds to a lane condition that the partnership was active at
+// some time between f's bounds.
+func spanWhere(lanes []string, args []any, f Filter) ([]string, []any) {
+	lanes, args = slices.Clone(lanes), slices.Clone(args)
+	if f.To != nil {
+		lanes, args = append(lanes, "p.started_at <= ?"), append(args, projections.Sortable(*f.To))
+	}
+	if f.From != nil {
+		lanes, args = append(lanes, "(p.ended_at IS NULL OR p.ended_at >= ?)"), append(args, projections.Sortable(*f.From))
+	}
+	return lanes, args
+}
+
+// laneColumns are the columns scanLanes reads, of the lanes' table as p.
+const laneColumns = `p.id, p.title, p.service_area, p.collaboration_model, p.status, p.started_at, p.ended_at, p.municipality`
+
+// scanLanes runs a query of laneColumns and returns its lanes.
+func scanLanes(ctx context.Context, db projections.Querier, query string, args ...any) ([]Partnership, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Partnership{}
+	for rows.Next() {
+		var p Partnership
+		var started string
+		var ended sql.NullString
+		if err := rows.Scan(&p.ID, &p.Title, &p.ServiceArea, &p.CollaborationModel, &p.Status, &started, &ended, &p.Municipality); err != nil {
+			return nil, err
+		}
+		if p.StartedAt, p.EndedAt, err = projections.ParseSpan(started, ended); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

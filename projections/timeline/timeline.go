@@ -42,7 +42,11 @@ func (Projection) Name() string { return Name }
 // their index by partnership (a correction deletes a partnership's
 // entries by the positions of its events), states became a rowid table.
 // Version 3: a stored state keeps its last dated day (partnership.Stored).
-func (Projection) SchemaVersion() int { return 3 }
+// Version 4: an entry keeps its event's payload and the partners' names it
+// refers to (the pages describe it in the reader's language), a lane the
+// code it was recorded under, and entries are indexed by partnership (the
+// pages read a page of lanes).
+func (Projection) SchemaVersion() int { return 4 }
 
 // Tables implements projections.Definition.
 func (Projection) Tables() []string { return []string{"partnerships", "states", "entries"} }
@@ -62,6 +66,7 @@ CREATE TABLE {p}partnerships (
 	collaboration_model  TEXT NOT NULL,
 	status               TEXT NOT NULL,
 	ended_at             TEXT,
+	municipality         TEXT NOT NULL,
 	-- Clustered by municipality and start: a timeline's lanes are one
 	-- range of the table, read in order without lookups.
 	PRIMARY KEY (current_municipality, started_at, id)
@@ -82,7 +87,9 @@ CREATE TABLE {p}entries (
 	current_municipality TEXT    NOT NULL,
 	type                 TEXT    NOT NULL,
 	occurred_at          TEXT    NOT NULL,
-	summary              TEXT    NOT NULL
+	summary              TEXT    NOT NULL,
+	data                 BLOB    NOT NULL,
+	names                TEXT    NOT NULL
 ) STRICT;`
 }
 
@@ -98,6 +105,7 @@ CREATE TABLE {p}partnerships (
 	collaboration_model  TEXT NOT NULL,
 	status               TEXT NOT NULL,
 	ended_at             TEXT COLLATE "C",
+	municipality         TEXT NOT NULL,
 	PRIMARY KEY (current_municipality, started_at, id)
 );
 CREATE UNIQUE INDEX {p}partnerships_by_id ON {p}partnerships (id);
@@ -113,41 +121,45 @@ CREATE TABLE {p}entries (
 	current_municipality TEXT COLLATE "C" NOT NULL,
 	type                 TEXT   NOT NULL,
 	occurred_at          TEXT COLLATE "C" NOT NULL,
-	summary              TEXT   NOT NULL
+	summary              TEXT   NOT NULL,
+	data                 BYTEA  NOT NULL,
+	names                TEXT   NOT NULL
 );`
 
 // Indexes implements projections.Definition: the timeline's order of
-// entries. The lanes' index by id is part of the schema: the writer's
-// upserts need it.
+// entries, and a partnership's entries for a page of lanes. The lanes'
+// index by id is part of the schema: the writer's upserts need it.
 func (Projection) Indexes(projections.Dialect) string {
 	return `
-CREATE INDEX IF NOT EXISTS {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);`
+CREATE INDEX IF NOT EXISTS {p}entries_by_municipality ON {p}entries (current_municipality, occurred_at, partnership_id, version);
+CREATE INDEX IF NOT EXISTS {p}entries_by_partnership ON {p}entries (partnership_id, occurred_at, version);`
 }
 
 // StatesQuery implements projections.StateKeeper.
 func (Projection) StatesQuery() string { return `SELECT id, state FROM {p}states WHERE id IN` }
 
 const (
-	insertEntries = `INSERT INTO {p}entries (position, event_id, partnership_id, current_municipality, type, occurred_at, version, summary) VALUES `
+	insertEntries = `INSERT INTO {p}entries (position, event_id, partnership_id, current_municipality, type, occurred_at, version, summary, data, names) VALUES `
 
 	upsertLanes = `
-INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at)
+INSERT INTO {p}partnerships (id, current_municipality, title, service_area, collaboration_model, status, started_at, ended_at, municipality)
 VALUES `
 	upsertLanesTail = `
 ON CONFLICT (id) DO UPDATE SET
 	current_municipality = excluded.current_municipality, title = excluded.title,
 	service_area = excluded.service_area, collaboration_model = excluded.collaboration_model,
-	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`
+	status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
+	municipality = excluded.municipality`
 )
 
 // NewWriter implements projections.Definition.
 func (Projection) NewWriter(ctx context.Context, db *sql.DB, t projections.Tables) (projections.Writer, error) {
 	w := &writer{t: t}
 	var err error
-	if w.insertEntries, err = projections.NewMultiRow(ctx, db, t, insertEntries, "", 8); err != nil {
+	if w.insertEntries, err = projections.NewMultiRow(ctx, db, t, insertEntries, "", 10); err != nil {
 		return nil, err
 	}
-	if w.upsertLanes, err = projections.NewMultiRow(ctx, db, t, upsertLanes, upsertLanesTail, 8); err != nil {
+	if w.upsertLanes, err = projections.NewMultiRow(ctx, db, t, upsertLanes, upsertLanesTail, 9); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -165,8 +177,9 @@ type writer struct {
 
 // entryRow is one row of the entries table.
 type entryRow struct {
-	eventID, partnershipID, municipality, eventType, occurredAt, summary string
-	version                                                              uint64
+	eventID, partnershipID, municipality, eventType, occurredAt, summary, names string
+	data                                                                        []byte
+	version                                                                     uint64
 }
 
 // Write adds an entry per event (rewriting a partnership's entries after
@@ -188,7 +201,11 @@ func (w *writer) Write(ctx context.Context, tx *sql.Tx, page *projections.Page) 
 			deletes = append(deletes, dropped...)
 			continue
 		}
-		entries[f.Recorded.Position] = newEntryRow(f.Next, f.Entry, partnerNames(f.Prev.Partners))
+		r, err := newEntryRow(f.Next, f.Entry, partnerNames(f.Prev.Partners))
+		if err != nil {
+			return err
+		}
+		entries[f.Recorded.Position] = r
 	}
 	for len(deletes) > 0 {
 		n := min(len(deletes), projections.RowsPerStatement)
@@ -198,20 +215,20 @@ func (w *writer) Write(ctx context.Context, tx *sql.Tx, page *projections.Page) 
 		deletes = deletes[n:]
 	}
 	positions := slices.Sorted(maps.Keys(entries))
-	args := make([]any, 0, 8*len(positions))
+	args := make([]any, 0, 10*len(positions))
 	for _, p := range positions {
 		r := entries[p]
-		args = append(args, p, r.eventID, r.partnershipID, r.municipality, r.eventType, r.occurredAt, r.version, r.summary)
+		args = append(args, p, r.eventID, r.partnershipID, r.municipality, r.eventType, r.occurredAt, r.version, r.summary, r.data, r.names)
 	}
 	if err := w.insertEntries.Exec(ctx, tx, args); err != nil {
 		return fmt.Errorf("store timeline entries: %w", err)
 	}
-	lanes := make([]any, 0, 8*len(page.Changed))
+	lanes := make([]any, 0, 9*len(page.Changed))
 	states := make([]any, 0, 2*len(page.Changed))
 	for _, c := range page.Changed {
 		s := c.State
 		lanes = append(lanes, s.ID, s.CurrentMunicipality, s.Title, s.ServiceArea, s.CollaborationModel,
-			s.Status, projections.Sortable(s.StartedAt), projections.SortableOrNull(s.EndedAt))
+			s.Status, projections.Sortable(s.StartedAt), projections.SortableOrNull(s.EndedAt), s.Municipality)
 		states = append(states, s.ID, c.JSON)
 	}
 	if err := w.upsertLanes.Exec(ctx, tx, lanes); err != nil {
@@ -234,9 +251,15 @@ func (w *writer) Close() error {
 	return errors.Join(errs...)
 }
 
-func newEntryRow(s partnership.State, e partnership.Entry, names map[string]string) entryRow {
+// newEntryRow is the row of entry e of the partnership in state s; names
+// are the partners' names by id before the event.
+func newEntryRow(s partnership.State, e partnership.Entry, names map[string]string) (entryRow, error) {
+	data, refs, err := kept(e.Event, names)
+	if err != nil {
+		return entryRow{}, fmt.Errorf("timeline entry %s: %w", e.EventID, err)
+	}
 	return entryRow{eventID: e.EventID, partnershipID: s.ID, municipality: s.CurrentMunicipality, eventType: e.Event.EventType(),
-		occurredAt: projections.Sortable(e.OccurredAt), version: e.Version, summary: entrySummary(e.Event, names)}
+		occurredAt: projections.Sortable(e.OccurredAt), version: e.Version, summary: entrySummary(e.Event, names), data: data, names: refs}, nil
 }
 
 // rewrite replaces the partnership's entries with the events in force
@@ -259,7 +282,11 @@ func rewrite(entries map[uint64]entryRow, f projections.Folded) (deletes []any, 
 	}
 	names := partnership.PartnerNames(effective)
 	for _, h := range effective {
-		entries[f.Stream.Recorded[h.Version-1].Position] = newEntryRow(f.Next, h, names)
+		r, err := newEntryRow(f.Next, h, names)
+		if err != nil {
+			return nil, err
+		}
+		entries[f.Stream.Recorded[h.Version-1].Position] = r
 	}
 	return deletes, nil
 }

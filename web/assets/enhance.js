@@ -1,44 +1,54 @@
 // Progressive enhancement only: the pages work without this file.
-// - Timeline markers and bars show their <title> as a tooltip on hover and
-//   keyboard focus, without the browser's delay.
-// - On a timeline, ArrowUp/ArrowDown move between lane links; Home/End jump
-//   to the first and last lane.
+// - Timeline markers and bars show their description as a tooltip on hover
+//   and keyboard focus, without the browser's delay: a municipality's
+//   marker the text of the list item that names it (aria-labelledby), any
+//   other its <title>.
+// - On a municipality's timeline, ArrowUp/ArrowDown move between the lanes'
+//   titles; Home/End jump to the first and last.
 // - A form that came back with errors scrolls its error summary into view.
 // - "Add a partner" adds a partner row in the browser instead of sending
 //   the form to draw it again (which is what happens without this file).
 (function () {
   "use strict";
   var tip = null;
-  function show(el, x, y) {
+  function describe(el) {
+    var by = el.getAttribute("aria-labelledby");
+    var target = by && document.getElementById(by);
+    if (target) { return target.textContent; }
     var t = el.querySelector(":scope > title");
-    if (!t) { return; }
+    return t ? t.textContent : "";
+  }
+  function show(el, x, y) {
+    var text = describe(el);
+    if (!text) { return; }
     if (!tip) {
       tip = document.createElement("div");
       tip.className = "tooltip";
-      tip.setAttribute("role", "tooltip");
+      tip.setAttribute("aria-hidden", "true");
       document.body.appendChild(tip);
     }
-    tip.textContent = t.textContent;
-    tip.style.left = Math.min(x + 12, window.innerWidth - 260) + "px";
+    tip.textContent = text;
+    tip.style.left = Math.max(4, Math.min(x + 12, window.innerWidth - 360)) + "px";
     tip.style.top = (y + 14) + "px";
     tip.hidden = false;
   }
   function hide() { if (tip) { tip.hidden = true; } }
+  var pointed = "svg.timeline use, svg.timeline rect.spell, svg.timeline .reform, .tl-lane a, .tl-lane rect.spell, .tl-axis .reform, .tl-rules .today";
   document.addEventListener("mouseover", function (e) {
-    var el = e.target.closest && e.target.closest("svg.timeline use, svg.timeline rect.spell, svg.timeline .reform");
+    var el = e.target.closest && e.target.closest(pointed);
     if (el) { show(el, e.clientX, e.clientY); } else { hide(); }
   });
   document.addEventListener("focusin", function (e) {
-    var a = e.target.closest && e.target.closest("svg.timeline a");
+    var a = e.target.closest && e.target.closest(".tl-lane a");
     if (a) {
       var r = a.getBoundingClientRect();
       show(a, r.left, r.bottom - 10);
     } else { hide(); }
   });
   document.addEventListener("keydown", function (e) {
-    var a = e.target.closest && e.target.closest("svg.timeline a");
+    var a = e.target.closest && e.target.closest("a.tl-label");
     if (!a) { if (e.key === "Escape") { hide(); } return; }
-    var links = Array.prototype.slice.call(a.ownerSVGElement.querySelectorAll("g.lane > a"));
+    var links = Array.prototype.slice.call(document.querySelectorAll("a.tl-label"));
     var i = links.indexOf(a), next = -1;
     if (e.key === "ArrowDown") { next = Math.min(i + 1, links.length - 1); }
     if (e.key === "ArrowUp") { next = Math.max(i - 1, 0); }
