@@ -24,7 +24,6 @@ import (
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
-	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
@@ -36,7 +35,7 @@ type Config struct {
 	Service *app.Service
 	// History answers the live reads of single partnerships and shows
 	// events to their readers; Service.History() if nil.
-	History *history.Store
+	History Partnerships
 	// Store is probed by /readyz. Required.
 	Store eventstore.Store
 	// Logger receives one line per failed request; slog.Default() if nil.
@@ -55,12 +54,12 @@ type Config struct {
 	// Projections answer the lists, timelines and stats, and are reported
 	// by /readyz and /admin/projections. Required: without them those
 	// routes answer 500 and /readyz 503.
-	Projections *projections.Runner
-	// Summaries and Timeline are the read models' queries over
-	// Projections; summaries.NewQueries and timeline.NewQueries of
-	// Projections if nil.
-	Summaries *summaries.Queries
-	Timeline  *timeline.Queries
+	Projections ReadModels
+	// Summaries and Timeline are the read models' queries; when nil and
+	// Projections is a projections.Runner, summaries.NewQueries and
+	// timeline.NewQueries of it.
+	Summaries Summaries
+	Timeline  Timelines
 	// MinPositionTimeout is how long a read with ?min_position waits for
 	// its projections; defaultMinPositionTimeout (5 s) if not positive.
 	MinPositionTimeout time.Duration
@@ -81,7 +80,7 @@ type Config struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	svc   *app.Service
-	hist  *history.Store
+	hist  Partnerships
 	store eventstore.Store
 	log   *slog.Logger
 
@@ -90,9 +89,9 @@ type Server struct {
 	streamsDone     <-chan struct{}
 	streamKeepalive time.Duration
 
-	proj               *projections.Runner
-	summaries          *summaries.Queries
-	timeline           *timeline.Queries
+	proj               ReadModels
+	summaries          Summaries
+	timeline           Timelines
 	minPositionTimeout time.Duration
 
 	tokens         auth.TokenStore
@@ -137,11 +136,12 @@ func New(cfg Config) (*Server, error) {
 		s.streamKeepalive = defaultStreamKeepalive
 	}
 	s.proj, s.summaries, s.timeline = cfg.Projections, cfg.Summaries, cfg.Timeline
-	if s.summaries == nil && s.proj != nil {
-		s.summaries = summaries.NewQueries(s.proj)
+	runner, _ := s.proj.(*projections.Runner)
+	if s.summaries == nil && runner != nil {
+		s.summaries = summaries.NewQueries(runner)
 	}
-	if s.timeline == nil && s.proj != nil {
-		s.timeline = timeline.NewQueries(s.proj)
+	if s.timeline == nil && runner != nil {
+		s.timeline = timeline.NewQueries(runner)
 	}
 	s.minPositionTimeout = cfg.MinPositionTimeout
 	if s.minPositionTimeout <= 0 {

@@ -58,14 +58,14 @@ type Config struct {
 	Service *app.Service
 	// History reads single partnerships live and shows their events to
 	// the signed-in reader; Service.History() if nil.
-	History *history.Store
+	History Partnerships
 	// Projections answer the municipality list and the timelines. Required.
-	Projections *projections.Runner
-	// Summaries and Timeline are the read models' queries over
-	// Projections; summaries.NewQueries and timeline.NewQueries of
-	// Projections if nil.
-	Summaries *summaries.Queries
-	Timeline  *timeline.Queries
+	Projections ReadModels
+	// Summaries and Timeline are the read models' queries; when nil and
+	// Projections is a projections.Runner, summaries.NewQueries and
+	// timeline.NewQueries of it.
+	Summaries Summaries
+	Timeline  Timelines
 	// Tokens signs people in and keeps their sessions. Without it no one
 	// can sign in: the pages are never open.
 	Tokens auth.SessionStore
@@ -89,10 +89,10 @@ type Config struct {
 // Pages serves the browser pages. It is safe for concurrent use.
 type Pages struct {
 	svc      *app.Service
-	hist     *history.Store
-	proj     *projections.Runner
-	sums     *summaries.Queries
-	lines    *timeline.Queries
+	hist     Partnerships
+	proj     ReadModels
+	sums     Summaries
+	lines    Timelines
 	tokens   auth.SessionStore
 	log      *slog.Logger
 	now      func() time.Time
@@ -112,6 +112,13 @@ func (cfg Config) Validate() error {
 	if cfg.Projections == nil {
 		errs = append(errs, errors.New("web: Config.Projections is required"))
 	}
+	_, runner := cfg.Projections.(*projections.Runner)
+	if cfg.Summaries == nil && !runner {
+		errs = append(errs, errors.New("web: Config.Summaries is required unless Projections is a projections.Runner"))
+	}
+	if cfg.Timeline == nil && !runner {
+		errs = append(errs, errors.New("web: Config.Timeline is required unless Projections is a projections.Runner"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -125,11 +132,12 @@ func New(cfg Config) (*Pages, error) {
 		p.hist = p.svc.History()
 	}
 	p.sums, p.lines = cfg.Summaries, cfg.Timeline
-	if p.sums == nil {
-		p.sums = summaries.NewQueries(p.proj)
+	runner, _ := p.proj.(*projections.Runner)
+	if p.sums == nil && runner != nil {
+		p.sums = summaries.NewQueries(runner)
 	}
-	if p.lines == nil {
-		p.lines = timeline.NewQueries(p.proj)
+	if p.lines == nil && runner != nil {
+		p.lines = timeline.NewQueries(runner)
 	}
 	if p.log == nil {
 		p.log = slog.Default()

@@ -188,7 +188,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	}
 	streamsDone := make(chan struct{})
 	handler, err := site{
-		store: store, runner: runner, summaries: summaries.NewQueries(runner), timeline: timeline.NewQueries(runner),
+		store: store, runner: runner,
 		tokens: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 	}.handler()
 	if err != nil {
@@ -265,8 +265,6 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 type site struct {
 	store       eventstore.Store
 	runner      *projections.Runner
-	summaries   *summaries.Queries
-	timeline    *timeline.Queries
 	tokens      auth.SessionStore
 	keys        personal.KeyStore
 	secret      []byte
@@ -284,13 +282,14 @@ func (s site) handler() (http.Handler, error) {
 	research := derivedKey(s.secret, "spells partnership_key")
 	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
 	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
+	sums, lines := summaries.NewQueries(s.runner), timeline.NewQueries(s.runner)
 	api, err := httpapi.New(httpapi.Config{
 		Service:        svc,
 		History:        hist,
 		Store:          s.store,
 		Projections:    s.runner,
-		Summaries:      s.summaries,
-		Timeline:       s.timeline,
+		Summaries:      sums,
+		Timeline:       lines,
 		Tokens:         s.tokens,
 		Logger:         s.log,
 		Registry:       s.registry,
@@ -301,7 +300,7 @@ func (s site) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: s.summaries, Timeline: s.timeline,
+	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	if err != nil {
 		return nil, err
