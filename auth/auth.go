@@ -155,6 +155,12 @@ type Spec struct {
 	Name           string
 	Role           string
 	Municipalities []string // codes as given; old codes mean today's
+	// Owner is the user id (IsUserID) of the person who answers for the
+	// token, or empty for a service account's token, which the name
+	// names. A token of a disabled or erased user does not authenticate.
+	Owner string
+	// ExpiresAt is when the token stops authenticating; zero for never.
+	ExpiresAt time.Time
 }
 
 // Validate checks the spec and returns today's codes of its
@@ -162,6 +168,9 @@ type Spec struct {
 func (s Spec) Validate() ([]kommune.Code, error) {
 	if !slices.Contains(Roles, s.Role) {
 		return nil, fmt.Errorf("%w: role %q is not one of %s", ErrInvalidSpec, s.Role, strings.Join(Roles, ", "))
+	}
+	if s.Owner != "" && !IsUserID(s.Owner) {
+		return nil, fmt.Errorf("%w: owner %q is not a user id", ErrInvalidSpec, s.Owner)
 	}
 	if s.Name == "" || len(s.Name) > 64 || strings.ContainsFunc(s.Name, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return nil, fmt.Errorf("%w: name must be 1 to 64 characters without spaces", ErrInvalidSpec)
@@ -189,6 +198,8 @@ type Token struct {
 	Name           string
 	Role           string
 	Municipalities []kommune.Code
+	Owner          string    // a user id, or empty for a service account
+	ExpiresAt      time.Time // zero for never
 	CreatedAt      time.Time
 	LastUsedAt     *time.Time
 }
