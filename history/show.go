@@ -23,6 +23,8 @@ type Shower struct {
 	store        *Store
 	reader       auth.Principal
 	municipality map[string]string // by stream id
+	// users are the users Author looked up, by id.
+	users map[string]auth.User
 }
 
 // ShowTo returns a Shower for the reader.

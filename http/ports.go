@@ -22,6 +22,7 @@ import (
 type Partnerships interface {
 	State(ctx context.Context, id string, v partnership.View) (partnership.State, uint64, error)
 	Events(ctx context.Context, id string, v partnership.View) ([]history.HistoryEntry, uint64, error)
+	Read(ctx context.Context, id string, v partnership.View) (partnership.State, []history.HistoryEntry, uint64, error)
 	ShowTo(reader auth.Principal) *history.Shower
 	Keys() personal.KeyStore
 }
@@ -46,6 +47,10 @@ type Summaries interface {
 type Timelines interface {
 	Timeline(ctx context.Context, code string, f timeline.Filter) (timeline.Timeline, error)
 }
+
+// Users looks personal users up by id (auth.UserStore), to name the
+// people behind user ids to the readers who may know them.
+type Users = history.Users
 
 // What cmd hands in answers the ports.
 var (

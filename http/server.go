@@ -67,6 +67,12 @@ type Config struct {
 	// and the OpenAPI document. Without it those are the only routes that
 	// answer anything but 401: the API is never open by default.
 	Tokens auth.TokenStore
+	// Users names the people behind user ids to the readers who may know
+	// them (the audit view); Admin if nil; nil: their ids alone.
+	Users Users
+	// Admin is the store the admin routes manage (users, tokens,
+	// sessions, the audit log); nil: those routes answer 404.
+	Admin auth.UserStore
 	// Version is samspill's version, named in research exports.
 	Version string
 	// ResearchSecret is the installation's key for the pseudonymous
@@ -95,6 +101,8 @@ type Server struct {
 	minPositionTimeout time.Duration
 
 	tokens         auth.TokenStore
+	users          Users
+	admin          auth.UserStore
 	version        string
 	researchSecret []byte
 	now            func() time.Time
@@ -148,6 +156,10 @@ func New(cfg Config) (*Server, error) {
 		s.minPositionTimeout = defaultMinPositionTimeout
 	}
 	s.tokens, s.version, s.researchSecret, s.now = cfg.Tokens, cfg.Version, cfg.ResearchSecret, cfg.Now
+	s.users, s.admin = cfg.Users, cfg.Admin
+	if s.users == nil && s.admin != nil {
+		s.users = s.admin
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -206,6 +218,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.POST("/admin/contacts/:contact_id/erase", admin, s.eraseContact)
 	v1.GET("/partnerships/:id", read, s.getPartnership)
 	v1.GET("/partnerships/:id/history", read, s.getHistory)
+	v1.GET("/partnerships/:id/audit", read, s.getAudit)
 	v1.POST("/partnerships/:id/partners", write, command[joinPartnerRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/partners/:partner_id/leave", write, command[leavePartnerRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/roles", write, command[agreeRolesRequest](s, s.toPartnership))

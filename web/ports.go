@@ -44,6 +44,10 @@ type Timelines interface {
 	LanePage(ctx context.Context, code string, lq timeline.LaneQuery) (timeline.LanePage, error)
 }
 
+// Users looks personal users up by id (auth.UserStore), to name the
+// people behind user ids to the readers who may know them.
+type Users = history.Users
+
 // What cmd hands in answers the ports.
 var (
 	_ Partnerships = (*history.Store)(nil)

@@ -69,6 +69,12 @@ type Config struct {
 	// Tokens signs people in and keeps their sessions. Without it no one
 	// can sign in: the pages are never open.
 	Tokens auth.SessionStore
+	// Users names the people behind user ids to the readers who may know
+	// them (the audit views); nil shows their ids.
+	Users Users
+	// Admin is the store the admin pages manage (users, tokens, sessions,
+	// the audit log); nil: the admin pages answer 404.
+	Admin auth.UserStore
 	// Logger receives one line per failed request; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock that dates "today" on timelines and the default date
@@ -94,6 +100,8 @@ type Pages struct {
 	sums     Summaries
 	lines    Timelines
 	tokens   auth.SessionStore
+	users    Users
+	admin    auth.UserStore
 	log      *slog.Logger
 	now      func() time.Time
 	csrfKey  []byte
@@ -127,7 +135,10 @@ func New(cfg Config) (*Pages, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
+	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, users: cfg.Users, admin: cfg.Admin, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
+	if p.users == nil && p.admin != nil {
+		p.users = p.admin
+	}
 	if p.hist == nil {
 		p.hist = p.svc.History()
 	}
@@ -158,7 +169,7 @@ func New(cfg Config) (*Pages, error) {
 // Register adds the pages and their assets to r: GET /, /m, /m/:code (with
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
-// /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
+// /p/:id/correct, /p/:id/audit, /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
 // language switch needs a signed-in token. cmd mounts them beside the API
@@ -187,6 +198,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.POST("/p/new", p.checkCSRF, p.validText, p.initiate)
 	g.GET("/p/:id", p.partnership)
 	g.GET("/p/:id/correct", p.correctForm)
+	g.GET("/p/:id/audit", p.audit)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 }
 
@@ -374,7 +386,7 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout"} {
+	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out
