@@ -169,7 +169,8 @@ func New(cfg Config) (*Pages, error) {
 // Register adds the pages and their assets to r: GET /, /m, /m/:code (with
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
-// /p/:id/correct, /p/:id/audit, /assets/*file and POST /p/new, /p/:id/:action,
+// /p/:id/correct, /p/:id/audit, the admin pages under /admin (admin.go),
+// /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
 // language switch needs a signed-in token. cmd mounts them beside the API
@@ -200,6 +201,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/p/:id/correct", p.correctForm)
 	g.GET("/p/:id/audit", p.audit)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
+	p.registerAdmin(g)
 }
 
 // secureHeaders sets the pages' content security policy (no inline
@@ -250,6 +252,9 @@ type layoutData struct {
 	// link to the reader's own partnerships (coordinators); MayRecord the
 	// link to a new partnership (admins and coordinators).
 	SignedIn, Mine, MayRecord bool
+	// Admin shows the link to the admin pages (admins, when there are
+	// users to manage).
+	Admin bool
 	// Section is the part of the site the navigation marks as the
 	// current one (sectionMine, sectionMunicipalities), if any.
 	Section string
@@ -281,6 +286,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.SignedIn = pr.Role != ""
 	d.Mine = len(ownMunicipalities(pr)) > 0
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
+	d.Admin = pr.IsAdmin() && p.admin != nil
 	if d.Here == "" {
 		d.Here = "/"
 		if c.Request.Method == http.MethodGet {
@@ -388,6 +394,10 @@ func mustParseTemplates() map[string]*template.Template {
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
 	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
+	}
+	// The admin pages share their navigation (admin_nav.html).
+	for _, name := range []string{"admin_users", "admin_user", "admin_tokens", "admin_sessions", "admin_audit"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/admin_nav.html", "templates/"+name+".html"))
 	}
 	return out
 }
