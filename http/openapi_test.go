@@ -315,6 +315,8 @@ var requestTypes = map[string]reflect.Type{
 	"POST /api/v1/partnerships/{id}/resume":                      reflect.TypeFor[resumeRequest](),
 	"POST /api/v1/partnerships/{id}/end":                         reflect.TypeFor[endRequest](),
 	"POST /api/v1/partnerships/{id}/corrections":                 reflect.TypeFor[correctEntryRequest](),
+	"POST /api/v1/admin/users/{id}/grant":                        reflect.TypeFor[grantRequest](),
+	"POST /api/v1/admin/tokens":                                  reflect.TypeFor[createTokenRequest](),
 }
 
 var (
@@ -448,6 +450,16 @@ func TestOpenAPIResponseSchemas(t *testing.T) {
 		"AuditEntry":       reflect.TypeFor[auditItem](),
 		"AuditCorrects":    reflect.TypeFor[auditCorrects](),
 		"Author":           reflect.TypeFor[history.Author](),
+		"AdminUser":        reflect.TypeFor[userResponse](),
+		"AdminUserList":    reflect.TypeFor[usersResponse](),
+		"Token":            reflect.TypeFor[tokenResponse](),
+		"TokenList":        reflect.TypeFor[tokensResponse](),
+		"CreatedToken":     reflect.TypeFor[createdTokenResponse](),
+		"Session":          reflect.TypeFor[sessionResponse](),
+		"SessionList":      reflect.TypeFor[sessionsResponse](),
+		"AuditGrant":       reflect.TypeFor[auditGrant](),
+		"AuditLogEntry":    reflect.TypeFor[auditLogEntry](),
+		"AuditLog":         reflect.TypeFor[auditLogResponse](),
 		"Correction":       reflect.TypeFor[partnership.Correction](),
 		"Problem":          reflect.TypeFor[Problem](),
 		"FieldError":       reflect.TypeFor[partnership.FieldError](),

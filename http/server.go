@@ -216,6 +216,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.GET("/admin/projections", admin, s.listProjections)
 	v1.POST("/admin/projections/:name/rebuild", admin, s.rebuildProjection)
 	v1.POST("/admin/contacts/:contact_id/erase", admin, s.eraseContact)
+	s.registerAdminUsers(v1, admin)
 	v1.GET("/partnerships/:id", read, s.getPartnership)
 	v1.GET("/partnerships/:id/history", read, s.getHistory)
 	v1.GET("/partnerships/:id/audit", read, s.getAudit)
