@@ -57,15 +57,15 @@ func (p *Pages) registerAdmin(g *gin.RouterGroup) {
 }
 
 // adminOnly lets admins through; everyone else gets the 403 page, and
-// every admin page is a 404 page when there is no user store.
+// for admins every admin page is a 404 page when there is no user store.
 func (p *Pages) adminOnly(c *gin.Context) {
 	l := loc(c)
-	if p.admin == nil {
-		p.fail(c, notFound(l.T("admin.unavailable")))
-		return
-	}
 	if !principal(c).IsAdmin() {
 		p.errorPageBack(c, http.StatusForbidden, l.T("admin.forbidden"), "/")
+		return
+	}
+	if p.admin == nil {
+		p.fail(c, notFound(l.T("admin.unavailable")))
 	}
 }
 
