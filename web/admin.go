@@ -328,6 +328,9 @@ func (p *Pages) adminUserAction(c *gin.Context) {
 	case errors.Is(err, auth.ErrInvalidSpec):
 		p.showUser(c, http.StatusBadRequest, l.T("admin.error.invalid_grant"), nil)
 		return
+	case errors.Is(err, auth.ErrUserErased):
+		p.showUser(c, http.StatusConflict, l.T("admin.error.erased"), nil)
+		return
 	case err != nil:
 		p.fail(c, err)
 		return

@@ -108,21 +108,7 @@ func TestAuditAPI(t *testing.T) {
 	recordAsPerson(t, s, id, user)
 	get := func(token, lang string) (*http.Response, []map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/api/v1/partnerships/"+id+"/audit", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept-Language", lang)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var body struct {
-			Items []map[string]any `json:"items"`
-		}
-		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-			t.Fatal(err)
-		}
-		return res, body.Items
+		return getAudit(t, s, id, token, "Accept-Language", lang)
 	}
 	res, items := get(s.tokens["admin"], "nn")
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Language") != "nn" || res.Header.Get("ETag") != `"2"` || len(items) != 2 {
@@ -151,4 +137,27 @@ func TestAuditAPI(t *testing.T) {
 			t.Errorf("a viewer sees the actor %v", a)
 		}
 	}
+}
+
+// getAudit reads GET /api/v1/partnerships/{id}/audit with the token and
+// headers (name, value, ...), and returns the answer and its items.
+func getAudit(t *testing.T, s *site, id, token string, headers ...string) (*http.Response, []map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/api/v1/partnerships/"+id+"/audit", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return res, body.Items
 }
