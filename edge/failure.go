@@ -104,6 +104,21 @@ func Classify(err error) Failure {
 		return Failure{Kind: KindUnauthorized, Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "send a valid token: Authorization: Bearer <token> (samspill token create)"}
 	case errors.Is(err, auth.ErrForbidden):
 		return Failure{Kind: KindForbidden, Status: http.StatusForbidden, Title: "Forbidden", Detail: err.Error()}
+	// Who may do what (auth.UserStore): the admin API's and pages'. An
+	// erased user's error is also personal.ErrErased (its sealed data),
+	// so it comes first.
+	case errors.Is(err, auth.ErrUserErased):
+		return Failure{Kind: KindRule, Status: http.StatusConflict, Title: "Command refused", Detail: "the user's personal data has been erased; it can no longer be changed"}
+	case errors.Is(err, auth.ErrUserNotFound):
+		return Failure{Kind: KindNotFound, Status: http.StatusNotFound, Title: "User not found", Detail: "no user has this id"}
+	case errors.Is(err, auth.ErrTokenNotFound):
+		return Failure{Kind: KindNotFound, Status: http.StatusNotFound, Title: "Token not found", Detail: "no token has this name"}
+	case errors.Is(err, auth.ErrSessionNotFound):
+		return Failure{Kind: KindNotFound, Status: http.StatusNotFound, Title: "Session not found", Detail: "no live session has this handle"}
+	case errors.Is(err, auth.ErrInvalidSpec):
+		return Failure{Kind: KindValidation, Status: http.StatusBadRequest, Title: "Invalid request", Detail: err.Error()}
+	case errors.Is(err, auth.ErrTokenExists):
+		return Failure{Kind: KindRule, Status: http.StatusConflict, Title: "Command refused", Detail: "a token of that name already exists"}
 	case errors.Is(err, personal.ErrErased):
 		return Failure{Kind: KindErased, Status: http.StatusConflict, Title: "Contact erased", Detail: "the contact's personal data has been erased; it can no longer be corrected"}
 	case errors.Is(err, personal.ErrUnknownContact):

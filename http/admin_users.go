@@ -52,31 +52,6 @@ func (s *Server) needUsers(c *gin.Context) {
 	}
 }
 
-// adminFail answers the errors of the user store that edge.Classify does
-// not know: an unknown user, token or session is a 404, a grant or token
-// that cannot be given a 400, a token name taken or an erased user a 409.
-func (s *Server) adminFail(c *gin.Context, err error) {
-	notFound := func(title, detail string) {
-		writeProblem(c, Problem{Type: typeNotFound, Title: title, Status: http.StatusNotFound, Detail: detail})
-	}
-	switch {
-	case errors.Is(err, auth.ErrUserNotFound):
-		notFound("User not found", "no user has this id")
-	case errors.Is(err, auth.ErrTokenNotFound):
-		notFound("Token not found", "no token has this name")
-	case errors.Is(err, auth.ErrSessionNotFound):
-		notFound("Session not found", "no live session has this handle")
-	case errors.Is(err, auth.ErrInvalidSpec):
-		writeProblem(c, Problem{Type: typeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()})
-	case errors.Is(err, auth.ErrTokenExists):
-		writeProblem(c, Problem{Type: typeRule, Title: "Command refused", Status: http.StatusConflict, Detail: "a token of that name already exists"})
-	case errors.Is(err, auth.ErrUserErased):
-		writeProblem(c, Problem{Type: typeRule, Title: "Command refused", Status: http.StatusConflict, Detail: "the user's personal data has been erased; it can no longer be changed"})
-	default:
-		s.fail(c, err)
-	}
-}
-
 // userResponse is a personal user as the admin API shows it.
 type userResponse struct {
 	ID             string     `json:"id"`
@@ -135,7 +110,7 @@ func (s *Server) listUsers(c *gin.Context) {
 	}
 	users, err := s.admin.Users(c.Request.Context(), f)
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := usersResponse{Items: make([]userResponse, len(users))}
@@ -149,7 +124,7 @@ func (s *Server) listUsers(c *gin.Context) {
 func (s *Server) getUser(c *gin.Context) {
 	u, err := s.admin.User(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, newUserResponse(u))
@@ -189,7 +164,7 @@ func (s *Server) grantUser(c *gin.Context) {
 		return
 	}
 	if _, err := g.Validate(); err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	s.changed(c, s.admin.SetGrant(c.Request.Context(), principal(c), c.Param("id"), g))
@@ -206,7 +181,7 @@ func (s *Server) userChange(change func(auth.UserStore, context.Context, auth.Pr
 // is, or the change's error.
 func (s *Server) changed(c *gin.Context, err error) {
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	s.getUser(c)
@@ -215,7 +190,7 @@ func (s *Server) changed(c *gin.Context, err error) {
 // eraseUser destroys the user's personal data and disables it; 204.
 func (s *Server) eraseUser(c *gin.Context) {
 	if err := s.admin.EraseUser(c.Request.Context(), principal(c), c.Param("id")); err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -249,7 +224,7 @@ func newTokenResponse(t auth.Token) tokenResponse {
 func (s *Server) listTokens(c *gin.Context) {
 	tokens, err := s.admin.List(c.Request.Context())
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := tokensResponse{Items: make([]tokenResponse, len(tokens))}
@@ -305,12 +280,12 @@ func (s *Server) createToken(c *gin.Context) {
 	ctx := c.Request.Context()
 	secret, err := s.admin.CreateToken(ctx, principal(c), spec)
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	tokens, err := s.admin.List(ctx)
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	for _, t := range tokens {
@@ -326,7 +301,7 @@ func (s *Server) createToken(c *gin.Context) {
 // revokeToken revokes the named token (ending its sessions); 204.
 func (s *Server) revokeToken(c *gin.Context) {
 	if err := s.admin.RevokeToken(c.Request.Context(), principal(c), c.Param("name")); err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -352,7 +327,7 @@ type sessionsResponse struct {
 func (s *Server) listSessions(c *gin.Context) {
 	sessions, err := s.admin.Sessions(c.Request.Context(), s.now())
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := sessionsResponse{Items: make([]sessionResponse, len(sessions))}
@@ -365,7 +340,7 @@ func (s *Server) listSessions(c *gin.Context) {
 // endSession ends the session of the handle; 204.
 func (s *Server) endSession(c *gin.Context) {
 	if err := s.admin.EndSessionByHandle(c.Request.Context(), principal(c), c.Param("handle")); err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -429,7 +404,7 @@ func (s *Server) getAuditLog(c *gin.Context) {
 	}
 	entries, err := s.admin.Audit(c.Request.Context(), f)
 	if err != nil {
-		s.adminFail(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := auditLogResponse{Items: make([]auditLogEntry, len(entries))}
