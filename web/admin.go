@@ -398,14 +398,16 @@ func (p *Pages) newTokenRow(c *gin.Context, t auth.Token) tokenRow {
 
 // adminTokens lists the tokens, with the form that makes one.
 func (p *Pages) adminTokens(c *gin.Context) {
-	p.showTokens(c, http.StatusOK, &adminTokensPage{})
+	p.showTokens(c, http.StatusOK, &adminTokensPage{}, "")
 }
 
-func (p *Pages) showTokens(c *gin.Context, status int, page *adminTokensPage) {
+// showTokens draws the tokens page; problem is why a new token was
+// refused.
+func (p *Pages) showTokens(c *gin.Context, status int, page *adminTokensPage, problem string) {
 	l := loc(c)
 	page.adminLayout = p.adminLayout(c, l.T("admin.tokens.title"), "/admin/tokens")
 	page.Here = "/admin/tokens"
-	page.Error = c.GetString("admin.error")
+	page.Error = problem
 	tokens, err := p.admin.List(c.Request.Context())
 	if err != nil {
 		p.fail(c, err)
@@ -449,7 +451,7 @@ func (p *Pages) adminCreateToken(c *gin.Context) {
 		secret, err := p.admin.CreateToken(c.Request.Context(), principal(c), spec)
 		switch {
 		case err == nil:
-			p.showTokens(c, http.StatusCreated, &adminTokensPage{Secret: secret, NewName: spec.Name})
+			p.showTokens(c, http.StatusCreated, &adminTokensPage{Secret: secret, NewName: spec.Name}, "")
 			return
 		case errors.Is(err, auth.ErrTokenExists):
 			problems = append(problems, l.T("admin.error.token_exists", "Name", spec.Name))
@@ -462,8 +464,7 @@ func (p *Pages) adminCreateToken(c *gin.Context) {
 			return
 		}
 	}
-	c.Set("admin.error", strings.Join(problems, " "))
-	p.showTokens(c, http.StatusBadRequest, page)
+	p.showTokens(c, http.StatusBadRequest, page, strings.Join(problems, " "))
 }
 
 // tokenProblem says in the reader's language why a token cannot be made
