@@ -41,7 +41,7 @@ func (r rows) FindSession(ctx context.Context, hash auth.Hash) (auth.SessionRow,
 		WHERE s.hash = ? AND s.principal_kind = ? AND (t.owner IS NULL OR (o.disabled = 0 AND o.erased = 0))
 		UNION ALL
 		SELECT s.hash, s.principal_kind, s.created_at, s.last_used_at, s.expires_at, u.id, u.role, u.municipalities, NULL
-		FROM sessions s JOIN users u ON CAST(u.id AS BLOB) = s.principal_ref
+		FROM sessions s JOIN users u ON u.id = CAST(s.principal_ref AS TEXT)
 		WHERE s.hash = ? AND s.principal_kind = ? AND u.disabled = 0 AND u.erased = 0`,
 		hash[:], auth.PrincipalToken, hash[:], auth.PrincipalUser).
 		Scan(&row.Hash, &row.Kind, &created, &used, &expires, &row.Principal.Subject, &row.Principal.Role, &codes, &principalExpires)

@@ -303,7 +303,7 @@ func (t *Tokens) Sessions(ctx context.Context, now time.Time) ([]auth.SessionInf
 	rows, err := t.db.QueryContext(ctx, `SELECT s.hash, s.principal_kind, COALESCE(t.name, u.id, ''), s.created_at, s.last_used_at, s.expires_at
 		FROM sessions s
 		LEFT JOIN tokens t ON s.principal_kind = ? AND t.hash = s.principal_ref
-		LEFT JOIN users u ON s.principal_kind = ? AND CAST(u.id AS BLOB) = s.principal_ref
+		LEFT JOIN users u ON s.principal_kind = ? AND u.id = CAST(s.principal_ref AS TEXT)
 		WHERE s.expires_at > ? AND (t.name IS NOT NULL OR u.id IS NOT NULL)
 		ORDER BY s.created_at DESC, s.hash`, auth.PrincipalToken, auth.PrincipalUser, formatTime(now))
 	if err != nil {
