@@ -54,7 +54,9 @@ type rows struct{ db *sql.DB }
 
 // Open opens (and creates) the token store at path.
 func Open(ctx context.Context, path string, opts ...Option) (*Tokens, error) {
-	db, err := sqlitedb.Open(ctx, path, migrations)
+	// secure_delete: an erased user's subject hash and sealed profile
+	// must not linger in free pages (EraseUser also checkpoints the WAL).
+	db, err := sqlitedb.Open(ctx, path, migrations, "secure_delete(ON)")
 	if err != nil {
 		return nil, fmt.Errorf("token store: %w", err)
 	}

@@ -295,7 +295,34 @@ func (t *Tokens) EraseUser(ctx context.Context, actor auth.Principal, userID str
 	if err := t.sealer.Erase(ctx, userID); err != nil {
 		return fmt.Errorf("erase user %s: destroy its key: %w", userID, err)
 	}
+	if err := t.checkpoint(ctx); err != nil {
+		return fmt.Errorf("erase user %s: %w", userID, err)
+	}
 	return nil
+}
+
+// checkpoint copies the WAL into the database and truncates it, so that
+// the erased row's old contents are in no file (secure_delete zeroes the
+// database's freed pages). A reader holding an old snapshot can block it;
+// it is tried again for a while.
+func (t *Tokens) checkpoint(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		var busy, logFrames, checkpointed int
+		if err := t.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 50 {
+			return errors.New("the token store stayed busy: the user is erased, but its old row may linger in the WAL until the next checkpoint (erase again to retry)")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Sessions lists the live sessions, newest first.

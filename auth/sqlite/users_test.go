@@ -44,7 +44,9 @@ func TestUserContract(t *testing.T) {
 }
 
 // TestNoPersonalDataInTheFile: the users' names, e-mails and subjects are
-// in no file of the token store, before or after erasing.
+// in no file of the token store, before or after erasing; after erasing,
+// neither are the subject's hash and the sealed profile (secure_delete and
+// a checkpoint).
 func TestNoPersonalDataInTheFile(t *testing.T) {
 	s, path := openUsers(t)
 	id := auth.Identity{Provider: "idporten", Subject: "subject-0123456789", Name: "Kari Nordmann", Email: "kari@example.no"}
@@ -65,6 +67,11 @@ func TestNoPersonalDataInTheFile(t *testing.T) {
 		}
 	}
 	check()
+	var sealed []byte
+	if err := s.db.QueryRowContext(t.Context(), `SELECT profile FROM users WHERE id = ?`, u.ID).Scan(&sealed); err != nil || len(sealed) < 16 {
+		t.Fatalf("the sealed profile: %x, %v", sealed, err)
+	}
+	subject := auth.SubjectHash(id.Provider, id.Subject)
 	var hashes int
 	if err := s.db.QueryRowContext(t.Context(), `SELECT count(*) FROM users WHERE subject_hash IS NOT NULL AND profile IS NOT NULL`).Scan(&hashes); err != nil || hashes != 1 {
 		t.Fatalf("users with a subject hash and a profile: %d, %v", hashes, err)
@@ -76,6 +83,15 @@ func TestNoPersonalDataInTheFile(t *testing.T) {
 		t.Fatalf("erased users with a subject hash or a profile: %d, %v", hashes, err)
 	}
 	check()
+	// Neither the subject's hash nor the sealed profile is left in a free
+	// page or the WAL.
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if bytes.Contains(b, subject[:]) || bytes.Contains(b, sealed) {
+			t.Fatalf("%s still holds the erased user's subject hash or sealed profile", f)
+		}
+	}
 }
 
 func t0() time.Time { return time.Date(2026, time.December, 1, 8, 0, 0, 0, time.UTC) }
