@@ -14,7 +14,7 @@ import (
 )
 
 // sealer returns a real user sealer over a key store in dir.
-func sealer(t *testing.T, dir string) personal.UserSealer {
+func sealer(t testing.TB, dir string) personal.UserSealer {
 	t.Helper()
 	keys, err := personalsqlite.Open(t.Context(), filepath.Join(dir, "keys.db"))
 	if err != nil {
@@ -34,6 +34,17 @@ func openUsers(t *testing.T) (*Tokens, string) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s, path
+}
+
+// benchStore opens a user store for a benchmark.
+func benchStore(b *testing.B) *Tokens {
+	dir := b.TempDir()
+	s, err := Open(b.Context(), filepath.Join(dir, "tokens.db"), WithSealer(sealer(b, dir)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func TestUserContract(t *testing.T) {
