@@ -1,11 +1,14 @@
-// Package postgres keeps samspill's tokens and the pages' sign-in sessions
-// in PostgreSQL, so that several samspill instances share them: names,
-// roles, municipalities and the SHA-256 of each token, and the SHA-256 of
-// each session id with the hash of the token it stands for, never a token
-// or a session id itself. It behaves as auth/sqlite does; the shared suite
-// auth/authtest holds both to the same contract.
+// Package postgres keeps samspill's tokens, the pages' sign-in sessions,
+// the personal users and the audit log in PostgreSQL, so that several
+// samspill instances share them: names, roles, municipalities, owners,
+// expiries and the SHA-256 of each token, the SHA-256 of each session id
+// with the hash of the token or the id of the user it stands for, never a
+// token or a session id itself; each user's provider, the SHA-256 of its
+// subject and its name and e-mail sealed by an auth.Sealer (WithSealer).
+// It behaves as auth/sqlite does; the shared suites of auth/authtest hold
+// both to the same contract.
 //
-// The tables (auth_tokens, auth_sessions) live in the connection's current
+// The tables (auth_tokens, auth_sessions, auth_users, auth_audit) live in the connection's current
 // schema, the first existing one of its search_path. Open creates them if
 // need be, under an advisory lock keyed on that schema, so instances that
 // start at the same time do not trip over each other.

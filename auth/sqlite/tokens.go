@@ -1,8 +1,10 @@
-// Package sqlite keeps samspill's tokens and the pages' sign-in sessions
-// in their own SQLite file in the data folder (tokens.db): names, roles,
-// municipalities and the SHA-256 of each token, and the SHA-256 of each
-// session id with the hash of the token it stands for, never a token or a
-// session id itself.
+// Package sqlite keeps samspill's tokens, the pages' sign-in sessions, the
+// personal users and the audit log in their own SQLite file in the data
+// folder (tokens.db): names, roles, municipalities, owners, expiries and
+// the SHA-256 of each token, the SHA-256 of each session id with the hash
+// of the token or the id of the user it stands for, never a token or a
+// session id itself; each user's provider, the SHA-256 of its subject and
+// its name and e-mail sealed by an auth.Sealer (WithSealer).
 package sqlite
 
 import (
