@@ -149,7 +149,9 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := cfg.openTokens(ctx)
+	// The users' names and e-mails are sealed under keys among the
+	// contacts' (personal.UserSealer).
+	tokens, err := cfg.openTokens(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -189,7 +191,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	streamsDone := make(chan struct{})
 	handler, err := site{
 		store: store, runner: runner,
-		tokens: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
+		tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 	}.handler()
 	if err != nil {
 		return err
@@ -263,9 +265,12 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 
 // site is what the API and the pages are built from.
 type site struct {
-	store       eventstore.Store
-	runner      *projections.Runner
-	tokens      auth.SessionStore
+	store  eventstore.Store
+	runner *projections.Runner
+	tokens auth.SessionStore
+	// users is the same store as tokens, as the store of personal users,
+	// their sign-ins and the audit log (for the sign-in and admin pages).
+	users       auth.UserStore
 	keys        personal.KeyStore
 	secret      []byte
 	log         *slog.Logger
