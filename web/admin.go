@@ -36,7 +36,7 @@ const auditPageSize = 50
 
 // adminActions are the audit log's actions, in the filter's order.
 var adminActions = []string{
-	auth.AuditUserCreated, auth.AuditUserSignedIn, auth.AuditUserGranted, auth.AuditUserToMappings,
+	auth.AuditUserCreated, auth.AuditUserSignedIn, auth.AuditUserSignInRefused, auth.AuditUserGranted, auth.AuditUserToMappings,
 	auth.AuditUserDisabled, auth.AuditUserEnabled, auth.AuditUserErased,
 	auth.AuditTokenCreated, auth.AuditTokenRevoked, auth.AuditSessionEnded,
 }

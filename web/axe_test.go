@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/samspill/samspill/auth"
 )
 
 // axePath is axe-core, installed from the npm registry by make test-deps
@@ -69,6 +71,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			ctx := newBrowser(t, 1280, 900)
 			s := newSite(t, true)
+			_, kari := s.person(t, "Kari Nordmann", "kari@example.no", auth.Grant{Role: auth.RoleViewer})
 			base := s.srv.URL
 			do(t, ctx, "sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#token")))
 			if lang != "nb" {
@@ -90,6 +93,13 @@ func TestPagesAreAccessible(t *testing.T) {
 				"/p/" + s.example,
 				"/p/" + s.example + "?as_of=2019-06-30",
 				"/p/" + s.example + "/correct",
+				"/p/" + s.example + "/audit",
+				"/admin/users",
+				"/admin/users?q=zzz",
+				"/admin/users/" + kari.ID,
+				"/admin/tokens",
+				"/admin/sessions",
+				"/admin/audit",
 				"/p/new",
 				"/logout",
 				"/p/00000000-0000-7000-8000-000000000000",
@@ -109,6 +119,23 @@ func TestPagesAreAccessible(t *testing.T) {
 			do(t, ctx, "send it empty", chromedp.Click(chromedp.CSS(`#new-submit`)))
 			waitUntil(t, ctx, "the errors", `!!document.querySelector(".errors, [role=alert]")`)
 			checkAccessibility(t, ctx, source, "the new form with errors")
+			// The admin pages drawn after a post: the erase confirmation, a
+			// new token's secret, a refused grant.
+			do(t, ctx, "a user", chromedp.Navigate(base+"/admin/users/"+kari.ID))
+			waitUntil(t, ctx, "the user's page", `!!document.querySelector("#form-erase")`)
+			do(t, ctx, "erase", chromedp.Click(chromedp.CSS(`#form-erase button`)))
+			waitUntil(t, ctx, "the confirmation", `!!document.querySelector("#form-erase-confirm")`)
+			checkAccessibility(t, ctx, source, "the erase confirmation")
+			do(t, ctx, "a user", chromedp.Navigate(base+"/admin/users/"+kari.ID))
+			waitUntil(t, ctx, "the user's page", `!!document.querySelector("#form-grant")`)
+			do(t, ctx, "a refused grant", chromedp.SetValue(chromedp.CSS("#grant-role"), auth.RoleCoordinator), chromedp.Click(chromedp.CSS(`#form-grant button`)))
+			waitUntil(t, ctx, "the refusal", `!!document.querySelector("#admin-error")`)
+			checkAccessibility(t, ctx, source, "a refused grant")
+			do(t, ctx, "the tokens", chromedp.Navigate(base+"/admin/tokens"))
+			waitUntil(t, ctx, "the tokens page", `!!document.querySelector("#form-token")`)
+			do(t, ctx, "make a token", chromedp.SetValue(chromedp.CSS("#token-name"), "axe"), chromedp.Click(chromedp.CSS(`#form-token button`)))
+			waitUntil(t, ctx, "the new token", `!!document.querySelector("#token-secret")`)
+			checkAccessibility(t, ctx, source, "a new token's secret")
 		})
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	httpapi "github.com/samspill/samspill/http"
+	"github.com/samspill/samspill/personal"
+	personalsqlite "github.com/samspill/samspill/personal/sqlite"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
 )
@@ -41,11 +43,14 @@ type site struct {
 	tokensPath string            // the token store's file (tokens.db)
 	skew       atomic.Int64      // how far advance has moved the clock, in nanoseconds
 	store      *sqlite.Store
-	svc        *app.Service
-	proj       *projections.Runner
-	pages      *Pages
-	now        func() time.Time
-	example    string
+	// users keeps the tokens, sessions, personal users and audit log
+	// (the admin pages' store).
+	users   *authsqlite.Tokens
+	svc     *app.Service
+	proj    *projections.Runner
+	pages   *Pages
+	now     func() time.Time
+	example string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and
@@ -84,11 +89,17 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 	s.proj = projectionstest.Start(t, store, logger)
 	s.svc = app.New(store, app.WithClock(now), app.WithLogger(logger))
 	s.tokensPath = filepath.Join(t.TempDir(), "tokens.db")
-	tokens, err := authsqlite.Open(ctx, s.tokensPath)
+	keys, err := personalsqlite.Open(ctx, filepath.Join(dir, "keys.db"))
+	if err != nil {
+		t.Fatalf("open keys: %v", err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	tokens, err := authsqlite.Open(ctx, s.tokensPath, authsqlite.WithSealer(personal.UserSealer{Keys: keys}))
 	if err != nil {
 		t.Fatalf("open tokens: %v", err)
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
+	s.users = tokens
 	s.tokens = map[string]string{}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -99,10 +110,10 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 			t.Fatal(err)
 		}
 	}
-	if s.pages, err = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Logger: logger, Now: now}); err != nil {
+	if s.pages, err = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Logger: logger})
+	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

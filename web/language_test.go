@@ -18,6 +18,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/net/html"
 
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 )
@@ -297,6 +298,14 @@ func dataStrings(t *testing.T, s *site) []string {
 			after = e.Position
 		}
 	}
+	// Tokens' names are data too (the admin pages show them).
+	tokens, err := s.users.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tokens {
+		walk(tk.Name)
+	}
 	// Longest first, so that a title goes before a word inside it.
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return slices.Compact(out)
@@ -490,6 +499,26 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	}
 	want("corrected history", admin.get("/p/"+id+"?saved=EntryCorrected"), http.StatusOK)
 	want("municipality after the changes", admin.get("/m/4203"), http.StatusOK)
+
+	// The audit views and the admin pages.
+	want("audit view", admin.get("/p/"+id+"/audit"), http.StatusOK)
+	want("audit view, viewer", viewer.get("/p/"+id+"/audit"), http.StatusOK)
+	_, kari := s.person(t, "Kari Nordmann", "kari@example.no", auth.Grant{Role: auth.RoleViewer})
+	user := "/admin/users/" + kari.ID
+	want("admin users", admin.get("/admin/users"), http.StatusOK)
+	want("admin users, none match", admin.get("/admin/users?q=ingen+slik"), http.StatusOK)
+	want("admin users, bad filter (400)", admin.get("/admin/users?role=konge"), http.StatusBadRequest)
+	want("admin user", admin.get(user), http.StatusOK)
+	want("admin grant refused (400)", admin.postForm(user, user+"/grant", url.Values{"role": {auth.RoleCoordinator}}), http.StatusBadRequest)
+	want("admin erase, confirm", admin.postForm(user, user+"/erase", url.Values{}), http.StatusOK)
+	want("admin unknown user (404)", admin.get("/admin/users/"+auth.NewUserID()), http.StatusNotFound)
+	want("admin tokens", admin.get("/admin/tokens"), http.StatusOK)
+	want("admin token made (201)", admin.postForm("/admin/tokens", "/admin/tokens", url.Values{"name": {"skript-" + lang}, "role": {auth.RoleViewer}}), http.StatusCreated)
+	want("admin token refused (400)", admin.postForm("/admin/tokens", "/admin/tokens", url.Values{"name": {"skript-" + lang}, "role": {auth.RoleViewer}}), http.StatusBadRequest)
+	want("admin sessions", admin.get("/admin/sessions"), http.StatusOK)
+	want("admin audit", admin.get("/admin/audit"), http.StatusOK)
+	want("admin audit, bad filter (400)", admin.get("/admin/audit?from=igår"), http.StatusBadRequest)
+	want("admin page, not an admin (403)", viewer.get("/admin/users"), http.StatusForbidden)
 
 	// Error pages made from failures a test cannot cause through the
 	// network: a full disk (503), an unexpected error (500).

@@ -296,6 +296,7 @@ func (s site) handler() (http.Handler, error) {
 		Summaries:      sums,
 		Timeline:       lines,
 		Tokens:         s.tokens,
+		Admin:          s.users,
 		Logger:         s.log,
 		Registry:       s.registry,
 		StreamsDone:    s.streamsDone,
@@ -306,7 +307,7 @@ func (s site) handler() (http.Handler, error) {
 		return nil, err
 	}
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
-		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+		Tokens: s.tokens, Admin: s.users, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
 	if err != nil {
 		return nil, err
 	}
