@@ -10,33 +10,59 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/auth"
+	authpostgres "github.com/samspill/samspill/auth/postgres"
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
+	"github.com/samspill/samspill/internal/pgtest"
 	"github.com/samspill/samspill/personal"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
 )
 
 // adminAPI is a test server whose token store keeps personal users (a real
-// SQLite user store with a real key store), with tokens of its own.
+// user store with a real key store), with tokens of its own.
 type adminAPI struct {
 	*testAPI
-	users  *authsqlite.Tokens
+	users  auth.UserStore
 	tokens map[string]string // admin, arendal (coordinator of 4203), viewer
 }
 
-func newAdminAPI(t *testing.T) *adminAPI {
+// userStores open a real user store of each kind on fresh storage: SQLite
+// in a temporary folder, PostgreSQL on a fresh schema (skipped without
+// SAMSPILL_TEST_POSTGRES_URL); the sealer's keys in a temporary folder.
+var userStores = map[string]func(t *testing.T, sealer personal.UserSealer) auth.UserStore{
+	"sqlite": func(t *testing.T, sealer personal.UserSealer) auth.UserStore {
+		s, err := authsqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokens.db"), authsqlite.WithSealer(sealer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	},
+	"postgres": func(t *testing.T, sealer personal.UserSealer) auth.UserStore {
+		s, err := authpostgres.Open(context.Background(), pgtest.URL(t), authpostgres.WithSealer(sealer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	},
+}
+
+// eachUserStore runs test against a server over each kind of user store.
+func eachUserStore(t *testing.T, test func(t *testing.T, a *adminAPI)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) { test(t, newAdminAPI(t, kind)) })
+	}
+}
+
+func newAdminAPI(t *testing.T, kind string) *adminAPI {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	keys, err := personalsqlite.Open(ctx, filepath.Join(dir, "keys.db"))
+	keys, err := personalsqlite.Open(ctx, filepath.Join(t.TempDir(), "keys.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = keys.Close() })
-	users, err := authsqlite.Open(ctx, filepath.Join(dir, "tokens.db"), authsqlite.WithSealer(personal.UserSealer{Keys: keys}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = users.Close() })
+	users := userStores[kind](t, personal.UserSealer{Keys: keys})
 	a := &adminAPI{users: users, tokens: map[string]string{}}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -70,7 +96,7 @@ func (a *adminAPI) person(t *testing.T, name string, mapped auth.Grant) (string,
 // TestAdminAPIIsForAdminsOnly: every admin route answers 401 without a
 // token and 403 to a coordinator and a viewer, changing nothing.
 func TestAdminAPIIsForAdminsOnly(t *testing.T) {
-	a := newAdminAPI(t)
+	a := newAdminAPI(t, "sqlite")
 	_, kari := a.person(t, "Kari Nordmann", auth.Grant{Role: auth.RoleViewer})
 	routes := [][2]string{
 		{"GET", "/api/v1/admin/users"}, {"GET", "/api/v1/admin/users/" + kari.ID},
@@ -95,8 +121,9 @@ func TestAdminAPIIsForAdminsOnly(t *testing.T) {
 // TestAdminAPIUsers: list, grant (refused grants are 400 problems),
 // mappings, disable, enable, erase; an unknown user is a 404 problem and
 // an erased one cannot be changed (409).
-func TestAdminAPIUsers(t *testing.T) {
-	a := newAdminAPI(t)
+func TestAdminAPIUsers(t *testing.T) { eachUserStore(t, testAdminAPIUsers) }
+
+func testAdminAPIUsers(t *testing.T, a *adminAPI) {
 	sid, kari := a.person(t, "Kari Nordmann", auth.Grant{Role: auth.RoleViewer})
 	a.person(t, "Ola Hansen", auth.Grant{})
 	list := func(query string) []string {
@@ -167,8 +194,9 @@ func TestAdminAPIUsers(t *testing.T) {
 // secret once and works; listed without it; refused as the spec says;
 // revoked. A live session is listed and ended. The audit log has each
 // change, newest first, names the admin's token, and pages by before.
-func TestAdminAPITokensAndSessions(t *testing.T) {
-	a := newAdminAPI(t)
+func TestAdminAPITokensAndSessions(t *testing.T) { eachUserStore(t, testAdminAPITokensAndSessions) }
+
+func testAdminAPITokensAndSessions(t *testing.T, a *adminAPI) {
 	_, kari := a.person(t, "Kari Nordmann", auth.Grant{Role: auth.RoleViewer})
 	expires := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
 	r := a.as("admin", "POST", "/api/v1/admin/tokens", map[string]any{"name": "skript", "role": "coordinator", "municipalities": []string{"4203"}, "owner": kari.ID, "expires_at": expires})
