@@ -16,7 +16,7 @@ import (
 
 // auditActors returns the actor cell of each row of an audit page, by
 // version.
-func auditActors(t *testing.T, body string) map[string]string {
+func auditActors(t testing.TB, body string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?s)<tr id="v(\d+)" class="audit-row[^"]*".*?<td data-label="[^"]*" class="actor actor-(\w+)">([^<]*)</td>`).FindAllStringSubmatch(body, -1) {
