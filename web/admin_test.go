@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -427,6 +428,26 @@ func TestAuditViewNamesPeople(t *testing.T) {
 	viewer := s.browserAs(t, "viewer").get("/p/" + id + "/audit").Body
 	if strings.Contains(viewer, "Kari") || strings.Contains(viewer, kari.ID) {
 		t.Errorf("a viewer sees who the person is")
+	}
+	// The partnership's own history says who recorded each entry, by the
+	// same rule.
+	by := regexp.MustCompile(`<span class="recorded-by">([^<]*)</span>`)
+	for who, want := range map[string][]string{
+		"admin":   {"av Nøkkel «arendal» (koordinator)", "av Kari Nordmann (koordinator)"},
+		"arendal": {"av Nøkkel «arendal» (koordinator)", "av Kari Nordmann (koordinator)"},
+	} {
+		var got []string
+		for _, m := range by.FindAllStringSubmatch(s.browserAs(t, who).get("/p/"+id).Body, -1) {
+			got = append(got, html.UnescapeString(m[1]))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s's partnership page: recorded by %q, want %q", who, got, want)
+		}
+	}
+	page := s.browserAs(t, "viewer").get("/p/" + id).Body
+	if ms := by.FindAllStringSubmatch(page, -1); len(ms) != 2 || strings.Contains(page, "Kari") || strings.Contains(page, "arendal") ||
+		!regexp.MustCompile(`^av actor-[0-9a-f]{16} \(koordinator\)$`).MatchString(ms[1][1]) {
+		t.Errorf("a viewer's partnership page: recorded by %q", ms)
 	}
 	res, items := getAudit(t, s, id, s.tokens["admin"])
 	if a := items[1]["actor"].(map[string]any); res.StatusCode != http.StatusOK || a["name"] != "Kari Nordmann" || a["kind"] != "user" {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/describe"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
@@ -87,7 +89,7 @@ func (p *Pages) audit(c *gin.Context) {
 			Action:     "recorded",
 			Label:      describe.Label(l, r.Type),
 			Summary:    describe.Event(l, r.Entry.Event, names),
-			Role:       l.T("pages.role." + roleKey(r.Author.Role)),
+			Role:       authorRole(l, r.Author.Role),
 			Actor:      authorName(l, r.Author),
 			ActorKind:  r.Author.Kind,
 		}
@@ -97,6 +99,15 @@ func (p *Pages) audit(c *gin.Context) {
 		page.Rows = append(page.Rows, row)
 	}
 	p.render(c, http.StatusOK, "partnership_audit", page)
+}
+
+// authorRole names the role an entry was recorded in: one of the roles,
+// or the system (the demo data set, imports).
+func authorRole(l *locale.Localizer, role string) string {
+	if slices.Contains(auth.Roles, role) {
+		return l.T("pages.role." + role)
+	}
+	return l.T("admin.actor.system")
 }
 
 // authorName is how a page names who recorded an entry: the person's

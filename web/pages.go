@@ -473,6 +473,10 @@ type historyRow struct {
 	Label      string
 	OccurredAt string
 	RecordedAt string
+	// RecordedBy is who recorded the entry, as the reader may know it
+	// (history.Shower.Author): a name, a token's name or a pseudonym, and
+	// the role.
+	RecordedBy string
 	Summary    string
 	// Correction says how a later correction changed this entry, and
 	// Replacement is the entry as corrected ("" when retracted).
@@ -565,8 +569,16 @@ func (p *Pages) showPartnership(c *gin.Context, status int, post *posted, confli
 	for i, h := range events {
 		byID[h.EventID] = i
 	}
+	authors := p.hist.ShowTo(principal(c))
+	authors.Known(history.StreamID(state.ID), state.CurrentMunicipality)
 	for i, h := range events {
 		row := historyRow{EventID: h.EventID, Version: h.Version, Type: h.Type, Label: describe.Label(l, h.Type), OccurredAt: when(l, h.OccurredAt), RecordedAt: l.DateTime(h.RecordedAt)}
+		author, err := authors.Author(ctx, p.users, h.RecordedEvent)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		row.RecordedBy = l.T("admin.history.by", "Who", authorName(l, author), "Role", authorRole(l, author.Role))
 		row.Summary = describe.Event(l, entries[i].Event, names)
 		if ev, ok := entries[i].Event.(partnership.ContactPersonAssigned); ok && h.CorrectedBy == nil {
 			contacts[ev.PartnerID]++
