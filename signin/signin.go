@@ -333,12 +333,47 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 	return Result{Identity: id, Grant: Grant(s.mappings, groups), Next: f.Next, IDToken: tokens.IDToken}, nil
 }
 
-// LogoutURL is the provider's end-session URL for RP-initiated logout,
-// with the ID token as hint and this site's /login as the post-logout
-// redirect; "" when the provider has no end_session_endpoint or cannot be
-// reached now (the samspill session is ended either way).
-func (s *Service) LogoutURL(ctx context.Context, name, idToken string) string {
-	p, err := s.provider(name)
+// hint is what the logout needs of a sign-in: the provider and its ID
+// token. web keeps it, sealed, in a cookie of its own.
+type hint struct {
+	Provider string `json:"p"`
+	IDToken  string `json:"t,omitempty"`
+}
+
+// maxHintToken bounds the ID token kept for the logout: a browser drops a
+// cookie over 4 kB, and a token that large (many groups) is left out; the
+// logout then names the client alone.
+const maxHintToken = 2800
+
+// Hint seals what the logout at the provider needs of this sign-in, for a
+// cookie; LogoutURL opens it.
+func (s *Service) Hint(res Result) string {
+	h := hint{Provider: res.Identity.Provider, IDToken: res.IDToken}
+	if len(h.IDToken) > maxHintToken {
+		h.IDToken = ""
+	}
+	plain, _ := json.Marshal(h) // strings only
+	return s.sealBytes(plain, hintCookieAD)
+}
+
+// hintCookieAD binds a sealed hint to its use.
+const hintCookieAD = "samspill_oidc_logout"
+
+// LogoutURL is the provider's end-session URL for RP-initiated logout of
+// the sealed hint's sign-in, with its ID token as id_token_hint, the
+// client id, and this site's /login as the post-logout redirect; "" when
+// the hint is not ours, the provider has no end_session_endpoint or cannot
+// be reached now (the samspill session is ended either way).
+func (s *Service) LogoutURL(ctx context.Context, sealed string) string {
+	plain, err := s.openBytes(sealed, hintCookieAD)
+	if err != nil {
+		return ""
+	}
+	var h hint
+	if json.Unmarshal(plain, &h) != nil {
+		return ""
+	}
+	p, err := s.provider(h.Provider)
 	if err != nil {
 		return ""
 	}
@@ -351,8 +386,8 @@ func (s *Service) LogoutURL(ctx context.Context, name, idToken string) string {
 		return ""
 	}
 	q := u.Query()
-	if idToken != "" {
-		q.Set("id_token_hint", idToken)
+	if h.IDToken != "" {
+		q.Set("id_token_hint", h.IDToken)
 	}
 	q.Set("client_id", p.cfg.ClientID)
 	q.Set("post_logout_redirect_uri", p.cfg.postLogoutURL())
@@ -422,23 +457,36 @@ func (s *Service) seal(f flow) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("seal the sign-in flow: %w", err)
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(flowCookie))), nil
+	return s.sealBytes(plain, flowCookie), nil
 }
 
 func (s *Service) open(v string) (flow, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(raw) < s.aead.NonceSize() {
-		return flow{}, errors.New("the sign-in cookie is malformed")
-	}
-	plain, err := s.aead.Open(nil, raw[:s.aead.NonceSize()], raw[s.aead.NonceSize():], []byte(flowCookie))
+	plain, err := s.openBytes(v, flowCookie)
 	if err != nil {
-		return flow{}, errors.New("the sign-in cookie is not ours")
+		return flow{}, err
 	}
 	var f flow
 	if err := json.Unmarshal(plain, &f); err != nil {
 		return flow{}, fmt.Errorf("the sign-in cookie: %w", err)
 	}
 	return f, nil
+}
+
+// sealBytes seals plain for a cookie, bound to ad (the cookie's name).
+func (s *Service) sealBytes(plain []byte, ad string) string {
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(ad)))
+}
+
+func (s *Service) openBytes(v, ad string) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(raw) < s.aead.NonceSize() {
+		return nil, errors.New("the sign-in cookie is malformed")
+	}
+	plain, err := s.aead.Open(nil, raw[:s.aead.NonceSize()], raw[s.aead.NonceSize():], []byte(ad))
+	if err != nil {
+		return nil, errors.New("the sign-in cookie is not ours")
+	}
+	return plain, nil
 }

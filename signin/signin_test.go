@@ -296,7 +296,7 @@ func TestLogoutURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := r.svc.LogoutURL(context.Background(), "oslo", res.IDToken)
+	u := r.svc.LogoutURL(context.Background(), r.svc.Hint(res))
 	noFollow := *r.hc
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noFollow.Get(u)
@@ -310,8 +310,13 @@ func TestLogoutURL(t *testing.T) {
 	if got := r.op.Ended(); !slices.Equal(got, []string{kari.Subject}) {
 		t.Errorf("sessions ended at the provider: %v, want [%s]", got, kari.Subject)
 	}
-	if r.svc.LogoutURL(context.Background(), "nowhere", res.IDToken) != "" {
-		t.Error("an unknown provider has a logout URL")
+	if r.svc.LogoutURL(context.Background(), "forged") != "" {
+		t.Error("a hint not sealed by the service has a logout URL")
+	}
+	other := newRig(t, true, "")
+	other.svc, _ = signin.New(signin.Config{CookieKey: []byte("another key of thirty-two bytes!")})
+	if other.svc.LogoutURL(context.Background(), r.svc.Hint(res)) != "" {
+		t.Error("a hint sealed under another key has a logout URL")
 	}
 }
 
