@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,10 @@ type Provider struct {
 type Options struct {
 	// Addr is the address to listen on; a free port of 127.0.0.1 if "".
 	Addr string
+	// Host names the provider in its issuer URL instead of the address's
+	// IP, e.g. "localhost", so that a browser sees it as another site than
+	// a relying party on 127.0.0.1 (as a real provider is).
+	Host string
 	// RedirectURIs and PostLogoutURIs are the client's registered URIs.
 	RedirectURIs, PostLogoutURIs []string
 }
@@ -106,6 +111,9 @@ func New(t testing.TB, opts Options, users ...User) *Provider {
 		t.Fatalf("oidctest: listen: %v", err)
 	}
 	p := &Provider{Issuer: "http://" + ln.Addr().String()}
+	if opts.Host != "" {
+		p.Issuer = "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
 	us := userStore{byID: map[string]*storage.User{}, groups: map[string][]string{}}
 	for _, u := range users {
 		us.byID[u.Subject] = &storage.User{
