@@ -207,7 +207,11 @@ func (s *Service) relyingParty(ctx context.Context, p *provider) (rp.RelyingPart
 	defer cancel()
 	party, err := rp.NewRelyingPartyOIDC(ctx, p.cfg.Issuer, p.cfg.ClientID, p.cfg.ClientSecret, p.cfg.RedirectURL, p.cfg.Scopes,
 		rp.WithHTTPClient(s.client),
-		rp.WithPKCEFromDiscovery(nil),
+		// PKCE always, whatever discovery says (Entra ID supports it without
+		// listing it); a provider without it ignores the parameters. The
+		// flow cookie keeps the verifier, so the library's cookies are
+		// not used.
+		rp.WithPKCE(nil),
 		rp.WithSigningAlgsFromDiscovery(),
 		rp.WithVerifierOpts(
 			rp.WithIssuedAtOffset(ClockSkew),
@@ -246,12 +250,8 @@ func (s *Service) Begin(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return "", err
 	}
-	f := flow{Provider: p.cfg.Name, State: random(), Nonce: random(), Next: next, Expires: now.Add(flowLifetime)}
-	opts := []rp.AuthURLOpt{rp.AuthURLOpt(rp.WithURLParam("nonce", f.Nonce))}
-	if party.IsPKCE() {
-		f.Verifier = random() + random()
-		opts = append(opts, rp.WithCodeChallenge(oidc.NewSHACodeChallenge(f.Verifier)))
-	}
+	f := flow{Provider: p.cfg.Name, State: random(), Nonce: random(), Verifier: random() + random(), Next: next, Expires: now.Add(flowLifetime)}
+	opts := []rp.AuthURLOpt{rp.AuthURLOpt(rp.WithURLParam("nonce", f.Nonce)), rp.WithCodeChallenge(oidc.NewSHACodeChallenge(f.Verifier))}
 	sealed, err := s.seal(f)
 	if err != nil {
 		return "", err
@@ -307,11 +307,7 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return Result{}, err
 	}
-	var opts []rp.CodeExchangeOpt
-	if f.Verifier != "" {
-		opts = append(opts, rp.WithCodeVerifier(f.Verifier))
-	}
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.WithValue(ctx, nonceKey{}, f.Nonce), q.Get("code"), party, opts...)
+	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.WithValue(ctx, nonceKey{}, f.Nonce), q.Get("code"), party, rp.WithCodeVerifier(f.Verifier))
 	if err != nil {
 		return Result{}, classify(p.cfg.Name, "code exchange", err)
 	}

@@ -146,6 +146,19 @@ func (r *rig) callback(cb string) (signin.Result, error) {
 
 func TestSignInMapsGroups(t *testing.T) {
 	r := newRig(t, true, "")
+	// The authorisation request asks for PKCE (S256), a nonce and a state.
+	noFollow := *r.hc
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(r.site.URL + "/login/oidc/oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	authURL, _ := url.Parse(resp.Header.Get("Location"))
+	q := authURL.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("nonce")) < 22 || len(q.Get("state")) < 22 || q.Get("response_type") != "code" {
+		t.Errorf("authorisation request %s lacks PKCE, nonce or state", authURL)
+	}
 	res, err := r.callback(r.login(kari))
 	if err != nil {
 		t.Fatalf("sign-in: %v", err)

@@ -67,6 +67,13 @@ func (f *signinFlags) validate() error {
 	default:
 		return &usageError{command: "serve ", err: fmt.Errorf("--token-sign-in %q: want any, admin or off", f.tokenSignIn)}
 	}
+	seen := map[string]bool{}
+	for _, p := range f.providers {
+		if seen[p.Name] {
+			return &usageError{command: "serve ", err: fmt.Errorf("--oidc-provider %q is configured twice", p.Name)}
+		}
+		seen[p.Name] = true
+	}
 	if f.tokenSignIn == web.TokenSignInOff && len(f.providers) == 0 {
 		return &usageError{command: "serve ", err: errors.New("--token-sign-in off needs an --oidc-provider: no one could sign in on the pages")}
 	}
