@@ -278,7 +278,8 @@ type Result struct {
 // against the flow cookie (and deletes the cookie), exchanges the code with
 // the PKCE verifier, verifies the ID token (signature, issuer, audience,
 // expiry, nonce), reads the userinfo endpoint for what the ID token lacks,
-// and maps the groups.
+// and maps the groups. On a failure after the flow cookie was read, the
+// Result names the provider alone.
 func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.Request, now time.Time) (Result, error) {
 	c, err := r.Cookie(flowCookie)
 	if err != nil {
@@ -289,27 +290,29 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrStale, err)
 	}
+	// From here on a failure names the provider (for its page).
+	failed := Result{Identity: auth.Identity{Provider: f.Provider}}
 	q := r.URL.Query()
 	if q.Get("state") != f.State {
-		return Result{}, fmt.Errorf("%w: the state does not match", ErrStale)
+		return failed, fmt.Errorf("%w: the state does not match", ErrStale)
 	}
 	if now.After(f.Expires) {
-		return Result{}, fmt.Errorf("%w: started at %s, too long ago", ErrStale, f.Expires.Add(-flowLifetime).Format(time.RFC3339))
+		return failed, fmt.Errorf("%w: started at %s, too long ago", ErrStale, f.Expires.Add(-flowLifetime).Format(time.RFC3339))
 	}
 	p, err := s.provider(f.Provider)
 	if err != nil {
-		return Result{}, err
+		return failed, err
 	}
 	if e := q.Get("error"); e != "" {
-		return Result{}, fmt.Errorf("%w: %s refused: %s %s", ErrRejected, p.cfg.Name, e, q.Get("error_description"))
+		return failed, fmt.Errorf("%w: %s refused: %s %s", ErrRejected, p.cfg.Name, e, q.Get("error_description"))
 	}
 	party, err := s.relyingParty(ctx, p)
 	if err != nil {
-		return Result{}, err
+		return failed, err
 	}
 	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.WithValue(ctx, nonceKey{}, f.Nonce), q.Get("code"), party, rp.WithCodeVerifier(f.Verifier))
 	if err != nil {
-		return Result{}, classify(p.cfg.Name, "code exchange", err)
+		return failed, classify(p.cfg.Name, "code exchange", err)
 	}
 	claims := tokens.IDTokenClaims
 	id := auth.Identity{Provider: p.cfg.Name, Subject: claims.Subject, Name: claims.Name, Email: claims.Email}
@@ -317,7 +320,7 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 	if (id.Name == "" || id.Email == "" || !inToken) && party.UserinfoEndpoint() != "" {
 		info, err := rp.Userinfo[*oidc.UserInfo](ctx, tokens.AccessToken, tokens.TokenType, claims.Subject, party)
 		if err != nil {
-			return Result{}, classify(p.cfg.Name, "userinfo", err)
+			return failed, classify(p.cfg.Name, "userinfo", err)
 		}
 		id.Name = cmpOr(id.Name, info.Name, info.PreferredUsername)
 		id.Email = cmpOr(id.Email, info.Email)

@@ -82,7 +82,7 @@ func (p *Pages) finishSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	res, err := p.signin.Complete(ctx, c.Writer, c.Request, p.now())
 	if err != nil {
-		p.signInFailed(c, "", err)
+		p.signInFailed(c, res.Identity.Provider, err)
 		return
 	}
 	id, u, err := p.users.SignIn(ctx, res.Identity, res.Grant, p.now())
