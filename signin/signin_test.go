@@ -24,7 +24,7 @@ import (
 // GET /login/oidc/{name} begins, GET /login/oidc/callback completes and
 // keeps the result or error.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	svc      *signin.Service
 	op       *oidctest.Provider
 	site     *httptest.Server
@@ -38,7 +38,7 @@ var (
 	ola  = oidctest.User{Username: "ola", Subject: "sub-ola-2", First: "Ola", Last: "Hansen", Email: "ola@oslo.kommune.no", Groups: []string{"alle-ansatte"}}
 )
 
-func mappings(t *testing.T) []signin.Mapping {
+func mappings(t testing.TB) []signin.Mapping {
 	t.Helper()
 	var out []signin.Mapping
 	for _, s := range []string{"samspill-koord-oslo=coordinator:0301", "samspill-admin=admin", "alle-ansatte=viewer"} {
@@ -53,7 +53,7 @@ func mappings(t *testing.T) []signin.Mapping {
 
 // newRig starts the site and the provider; providerAddr pins the
 // provider's address ("" for any).
-func newRig(t *testing.T, startProvider bool, providerAddr string) *rig {
+func newRig(t testing.TB, startProvider bool, providerAddr string) *rig {
 	t.Helper()
 	r := &rig{t: t, results: make(chan signin.Result, 4), failures: make(chan error, 4)}
 	mux := http.NewServeMux()
@@ -101,7 +101,7 @@ func newRig(t *testing.T, startProvider bool, providerAddr string) *rig {
 	return r
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -174,6 +174,7 @@ func TestSignInMapsGroups(t *testing.T) {
 	if res.Next != "/mine" || res.IDToken == "" {
 		t.Errorf("next = %q, id token %d bytes", res.Next, len(res.IDToken))
 	}
+	t.Logf("ID token %d bytes, its sealed logout hint %d bytes", len(res.IDToken), len(r.svc.Hint(res)))
 	// Ola is in a group mapped to viewer only.
 	r2 := newRig(t, true, "")
 	res, err = r2.callback(r2.login(ola))
@@ -355,5 +356,28 @@ func TestConfig(t *testing.T) {
 	}
 	if got := signin.SecretEnv("oslo-kommune"); got != "SAMSPILL_OIDC_OSLO_KOMMUNE_CLIENT_SECRET" {
 		t.Errorf("SecretEnv = %q", got)
+	}
+}
+
+// BenchmarkSignIn is a whole sign-in against the provider in the process:
+// Begin, the provider's login page and its redirects, and Complete (code
+// exchange, ID token verification with cached keys, userinfo).
+func BenchmarkSignIn(b *testing.B) {
+	r := newRig(b, true, "")
+	for b.Loop() {
+		cb, err := oidctest.Login(context.Background(), r.hc, r.site.URL+"/login/oidc/oslo", kari.Username)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := r.hc.Get(cb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		select {
+		case <-r.results:
+		case err := <-r.failures:
+			b.Fatal(err)
+		}
 	}
 }
