@@ -120,7 +120,7 @@ func (p *Pages) showLogin(c *gin.Context, status int, problem string) {
 		IdleHours: int(auth.SessionIdleTimeout.Hours()), LifetimeHours: int(auth.SessionLifetime.Hours()),
 		TokenForm: mode != TokenSignInOff, AdminOnly: mode == TokenSignInAdmin,
 	}
-	if p.signin != nil && p.users != nil {
+	if p.signin != nil && p.userStore != nil {
 		for _, pr := range p.signin.Providers() {
 			page.Providers = append(page.Providers, providerButton{
 				Href:        "/login/oidc/" + url.PathEscape(pr.Name) + "?next=" + url.QueryEscape(next),

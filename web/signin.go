@@ -50,7 +50,7 @@ func (p *Pages) tokenSignIn() string {
 
 // beginSignIn sends the browser to the provider's login page.
 func (p *Pages) beginSignIn(c *gin.Context) {
-	if p.signin == nil || p.users == nil {
+	if p.signin == nil || p.userStore == nil {
 		p.errorPageBack(c, http.StatusNotFound, loc(c).T("signin.error.unknown"), "/login")
 		return
 	}
@@ -75,7 +75,7 @@ type finishPage struct {
 
 // finishSignIn is the callback.
 func (p *Pages) finishSignIn(c *gin.Context) {
-	if p.signin == nil || p.users == nil {
+	if p.signin == nil || p.userStore == nil {
 		p.errorPageBack(c, http.StatusNotFound, loc(c).T("signin.error.unknown"), "/login")
 		return
 	}
@@ -85,7 +85,7 @@ func (p *Pages) finishSignIn(c *gin.Context) {
 		p.signInFailed(c, res.Identity.Provider, err)
 		return
 	}
-	id, u, err := p.users.SignIn(ctx, res.Identity, res.Grant, p.now())
+	id, u, err := p.userStore.SignIn(ctx, res.Identity, res.Grant, p.now())
 	switch {
 	case errors.Is(err, auth.ErrUserDisabled), errors.Is(err, auth.ErrUserErased):
 		p.log.InfoContext(ctx, "sign-in refused", "provider", res.Identity.Provider, "err", err)

@@ -70,19 +70,6 @@ type Config struct {
 	// Tokens signs people in and keeps their sessions. Without it no one
 	// can sign in: the pages are never open.
 	Tokens auth.SessionStore
-	// SignIn signs people in through identity providers (OpenID
-	// Connect); nil or without providers: tokens only. It needs Users.
-	SignIn *signin.Service
-	// Users keeps the people who sign in through a provider; cmd hands
-	// the same store as Tokens.
-	Users auth.UserStore
-	// TokenSignIn is whether tokens sign in on the pages: TokenSignInAny,
-	// TokenSignInAdmin (break-glass) or TokenSignInOff; "" for any
-	// without providers and admin with.
-	TokenSignIn string
-	// AccessContact is the operator's words on whom to ask for access,
-	// shown to a signed-in person without a role ("" for a general text).
-	AccessContact string
 	// Logger receives one line per failed request; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock that dates "today" on timelines and the default date
@@ -98,28 +85,42 @@ type Config struct {
 	// shows it at once; 3 s if not positive. The partnership page reads
 	// live and never waits.
 	ProjectionWait time.Duration
+	// SignIn signs people in through identity providers (OpenID
+	// Connect); nil or without providers: tokens only. It needs UserStore.
+	SignIn *signin.Service
+	// UserStore keeps the people who sign in through a provider
+	// (UserStore.SignIn); cmd hands the same store as Tokens.
+	UserStore auth.UserStore
+	// TokenSignIn is whether tokens sign in on the pages: TokenSignInAny,
+	// TokenSignInAdmin (break-glass) or TokenSignInOff; "" for any
+	// without providers and admin with.
+	TokenSignIn string
+	// AccessContact is the operator's words on whom to ask for access,
+	// shown to a signed-in person without a role ("" for a general text).
+	AccessContact string
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
 type Pages struct {
-	svc    *app.Service
-	hist   Partnerships
-	proj   ReadModels
-	sums   Summaries
-	lines  Timelines
-	tokens auth.SessionStore
-	signin *signin.Service
-	users  auth.UserStore
-	// tokenMode and accessContact are Config.TokenSignIn and
-	// Config.AccessContact.
-	tokenMode, accessContact string
-	log                      *slog.Logger
-	now                      func() time.Time
-	csrfKey                  []byte
-	projWait                 time.Duration
+	svc      *app.Service
+	hist     Partnerships
+	proj     ReadModels
+	sums     Summaries
+	lines    Timelines
+	tokens   auth.SessionStore
+	log      *slog.Logger
+	now      func() time.Time
+	csrfKey  []byte
+	projWait time.Duration
 	// workbookRows bounds the Excel download: maxWorkbookRows (the tests
 	// lower it).
 	workbookRows int
+
+	// signin, userStore, tokenMode and accessContact are Config.SignIn,
+	// .UserStore, .TokenSignIn and .AccessContact.
+	signin                   *signin.Service
+	userStore                auth.UserStore
+	tokenMode, accessContact string
 }
 
 // Validate reports every required field that is missing.
@@ -140,8 +141,8 @@ func (cfg Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("web: Config.TokenSignIn %q is not any, admin or off", cfg.TokenSignIn))
 	}
-	if cfg.SignIn != nil && len(cfg.SignIn.Providers()) > 0 && cfg.Users == nil {
-		errs = append(errs, errors.New("web: Config.Users is required with identity providers"))
+	if cfg.SignIn != nil && len(cfg.SignIn.Providers()) > 0 && cfg.UserStore == nil {
+		errs = append(errs, errors.New("web: Config.UserStore is required with identity providers"))
 	}
 	if cfg.Timeline == nil && !runner {
 		errs = append(errs, errors.New("web: Config.Timeline is required unless Projections is a projections.Runner"))
@@ -154,7 +155,8 @@ func New(cfg Config) (*Pages, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, signin: cfg.SignIn, users: cfg.Users, tokenMode: cfg.TokenSignIn, accessContact: cfg.AccessContact, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
+	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
+	p.signin, p.userStore, p.tokenMode, p.accessContact = cfg.SignIn, cfg.UserStore, cfg.TokenSignIn, cfg.AccessContact
 	if p.hist == nil {
 		p.hist = p.svc.History()
 	}
@@ -186,10 +188,9 @@ func New(cfg Config) (*Pages, error) {
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
 // /p/:id/correct, /assets/*file and POST /p/new, /p/:id/:action,
-// the sign-in pages GET and POST /login and /logout, GET
-// /login/oidc/:provider and /login/oidc/callback (signin.go), and the
-// language switch POST /lang. Everything but the assets, the sign-in pages
-// and the language switch needs a signed-in token or user. cmd mounts them beside the API
+// the sign-in pages GET and POST /login and /logout, and the language
+// switch POST /lang. Everything but the assets, the sign-in pages and the
+// language switch needs a signed-in token. cmd mounts them beside the API
 // (http.Server.Register).
 func (p *Pages) Register(r gin.IRouter) {
 	r.GET("/assets/*file", serveAsset)
@@ -198,6 +199,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	open.POST("/login", p.checkCSRF, p.login)
 	open.GET("/logout", p.logoutForm)
 	open.POST("/logout", p.checkCSRF, p.logout)
+	// Sign-in through an identity provider (signin.go): GET
+	// /login/oidc/:provider and /login/oidc/callback, open as /login is;
+	// the pages below also take a signed-in user.
 	open.GET(signin.CallbackPath, p.finishSignIn)
 	open.GET(signin.StartPath+":provider", p.beginSignIn)
 	open.POST("/lang", p.checkCSRF, p.setLanguage)
@@ -407,7 +411,11 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "finish", "noaccess", "logoutprovider"} {
+	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
+	}
+	// The sign-in's own pages (signin.go).
+	for _, name := range []string{"finish", "noaccess", "logoutprovider"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out
