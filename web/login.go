@@ -181,7 +181,7 @@ func (p *Pages) login(c *gin.Context) {
 // session, and gives it a new CSRF id: the same for every way of signing
 // in. False when it failed (the error page is drawn).
 func (p *Pages) startSession(c *gin.Context, id string) bool {
-	if old, err := c.Cookie(sessionCookie); err == nil {
+	if old, err := c.Cookie(sessionCookie); err == nil && p.tokens != nil {
 		if err := p.tokens.EndSession(c.Request.Context(), old); err != nil {
 			p.fail(c, err)
 			return false

@@ -141,8 +141,8 @@ func (cfg Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("web: Config.TokenSignIn %q is not any, admin or off", cfg.TokenSignIn))
 	}
-	if cfg.SignIn != nil && len(cfg.SignIn.Providers()) > 0 && cfg.UserStore == nil {
-		errs = append(errs, errors.New("web: Config.UserStore is required with identity providers"))
+	if cfg.SignIn != nil && len(cfg.SignIn.Providers()) > 0 && (cfg.UserStore == nil || cfg.Tokens == nil) {
+		errs = append(errs, errors.New("web: Config.UserStore and Config.Tokens are required with identity providers"))
 	}
 	if cfg.Timeline == nil && !runner {
 		errs = append(errs, errors.New("web: Config.Timeline is required unless Projections is a projections.Runner"))
