@@ -175,6 +175,11 @@ func (s Spec) Validate() ([]kommune.Code, error) {
 	if s.Name == "" || len(s.Name) > 64 || strings.ContainsFunc(s.Name, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return nil, fmt.Errorf("%w: name must be 1 to 64 characters without spaces", ErrInvalidSpec)
 	}
+	if IsUserID(s.Name) {
+		// The audit log and events tell people from tokens by the form
+		// of the name.
+		return nil, fmt.Errorf("%w: name %q has the form of a user id", ErrInvalidSpec, s.Name)
+	}
 	var codes []kommune.Code
 	for _, m := range s.Municipalities {
 		c, err := kommune.Parse(m)

@@ -21,6 +21,10 @@ type TokenRow struct {
 	// Principal is the token's name (as Subject), role and
 	// municipalities.
 	Principal Principal
+	// ExpiresAt is when the token stops authenticating; zero for never.
+	// (A token whose owner is disabled or erased is no row at all: the
+	// store's statement leaves it out.)
+	ExpiresAt time.Time
 }
 
 // SessionRow is a session's row, with its token's current row, as a store
@@ -32,9 +36,15 @@ type SessionRow struct {
 	// Created, LastUsed and Expires are the session's times; a zero
 	// Expires (a time the store could not read) has expired.
 	Created, LastUsed, Expires time.Time
-	// Principal is the session's token's principal, read from its row as
-	// it is now.
+	// Kind is the session's principal's kind (PrincipalToken or
+	// PrincipalUser): only a token's use is recorded on the token.
+	Kind string
+	// Principal is the session's token's or user's principal, read from
+	// its row as it is now.
 	Principal Principal
+	// PrincipalExpires is when the session's token expires; zero for
+	// never (and for users). The session ends with it.
+	PrincipalExpires time.Time
 }
 
 // TokenRows are a SessionStore adapter's own statements on its token and
@@ -107,6 +117,9 @@ func (c *Credentials) Authenticate(ctx context.Context, token string) (Principal
 	if subtle.ConstantTimeCompare(row.Hash, hash[:]) != 1 {
 		return Principal{}, ErrUnauthenticated
 	}
+	if !row.ExpiresAt.IsZero() && !c.now().Before(row.ExpiresAt) {
+		return Principal{}, ErrUnauthenticated
+	}
 	c.touchToken(ctx, row.Principal.Subject)
 	return row.Principal, nil
 }
@@ -170,7 +183,11 @@ func (c *Credentials) Session(ctx context.Context, id string, now time.Time) (Pr
 	if subtle.ConstantTimeCompare(row.Hash, hash[:]) != 1 {
 		return Principal{}, ErrUnauthenticated
 	}
-	if !now.Before(row.Expires) {
+	expires := row.Expires
+	if !row.PrincipalExpires.IsZero() && row.PrincipalExpires.Before(expires) {
+		expires = row.PrincipalExpires
+	}
+	if !now.Before(expires) {
 		// Failing to delete it changes nothing for the request: it has
 		// expired either way, and the next sign-in deletes it.
 		_ = c.rows.DeleteSession(ctx, hash)
@@ -183,7 +200,9 @@ func (c *Credentials) Session(ctx context.Context, id string, now time.Time) (Pr
 		// have recorded a later use meanwhile: the later one stays.
 		_ = c.rows.TouchSession(ctx, hash, at, SessionExpiry(row.Created, at))
 	}
-	c.touchToken(ctx, row.Principal.Subject)
+	if row.Kind != PrincipalUser {
+		c.touchToken(ctx, row.Principal.Subject)
+	}
 	return row.Principal, nil
 }
 

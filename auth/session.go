@@ -15,12 +15,13 @@ import (
 // instance sharing the tokens shares the sessions too.
 //
 // A session record names its principal by kind and reference, not by a
-// token's columns: today the kind is always PrincipalToken and the
-// reference the token's hash (never its name, which can be revoked and
-// made again for someone else). The role and municipalities are read from
-// the token's current row on every use, so revoking the token ends the
-// session at once and any change to the row applies at once. A later kind
-// (a personal user signed in with OpenID Connect) fits the same record.
+// token's columns: PrincipalToken and the token's hash (never its name,
+// which can be revoked and made again for someone else), or PrincipalUser
+// and the user's id (a person signed in with OpenID Connect, UserStore).
+// The role and municipalities are read from the token's or user's current
+// row on every use, so revoking the token, or disabling or erasing the
+// user, ends the session at once and any change to the row applies at
+// once.
 //
 // Every session ends at the earlier of two limits (SessionExpiry): idle
 // for SessionIdleTimeout, or SessionLifetime after sign-in however busy.

@@ -165,16 +165,19 @@ type SessionInfo struct {
 
 // Audit actions: what an AuditEntry records.
 const (
-	AuditUserCreated    = "user.created"
-	AuditUserSignedIn   = "user.signed_in"
-	AuditUserGranted    = "user.granted"
-	AuditUserToMappings = "user.to_mappings"
-	AuditUserDisabled   = "user.disabled"
-	AuditUserEnabled    = "user.enabled"
-	AuditUserErased     = "user.erased"
-	AuditTokenCreated   = "token.created"
-	AuditTokenRevoked   = "token.revoked"
-	AuditSessionEnded   = "session.ended"
+	AuditUserCreated  = "user.created"
+	AuditUserSignedIn = "user.signed_in"
+	// AuditUserSignInRefused is a sign-in of a disabled user: the only
+	// thing such a sign-in writes.
+	AuditUserSignInRefused = "user.sign_in_refused"
+	AuditUserGranted       = "user.granted"
+	AuditUserToMappings    = "user.to_mappings"
+	AuditUserDisabled      = "user.disabled"
+	AuditUserEnabled       = "user.enabled"
+	AuditUserErased        = "user.erased"
+	AuditTokenCreated      = "token.created"
+	AuditTokenRevoked      = "token.revoked"
+	AuditSessionEnded      = "session.ended"
 )
 
 // AuditEntry is one change to who may do what. It holds no personal data:

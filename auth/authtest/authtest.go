@@ -1,6 +1,7 @@
 // Package authtest is the contract every auth.SessionStore adapter (a
-// token store that also keeps the pages' sign-in sessions) must pass. An
-// adapter's test calls Run with a function that opens a fresh, empty
+// token store that also keeps the pages' sign-in sessions) must pass, and
+// (RunUsers, users.go) every auth.UserStore adapter too. An adapter's test
+// calls Run (and RunUsers) with a function that opens a fresh, empty
 // store; the suite runs each rule as a parallel subtest.
 //
 //	func TestContract(t *testing.T) {

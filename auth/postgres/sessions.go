@@ -30,19 +30,29 @@ func (r rows) InsertSession(ctx context.Context, hash, tokenHash auth.Hash, now,
 	return tag.RowsAffected() > 0, nil
 }
 
-// FindSession reads the session's row joined with its token's.
+// FindSession reads the session's row joined with its principal's: its
+// token's (whose owner, if any, is neither disabled nor erased) or its
+// user's (neither disabled nor erased). The CASE keeps a token's hash,
+// which is no UTF-8, from being read as a user's id.
 func (r rows) FindSession(ctx context.Context, hash auth.Hash) (auth.SessionRow, error) {
 	var (
-		row   auth.SessionRow
-		codes []string
+		row     auth.SessionRow
+		codes   []string
+		expires *time.Time
 	)
-	err := r.pool.QueryRow(ctx, `SELECT s.hash, s.created_at, s.last_used_at, s.expires_at, t.name, t.role, t.municipalities
-		FROM auth_sessions s JOIN auth_tokens t ON t.hash = s.principal_ref
-		WHERE s.hash = $1 AND s.principal_kind = $2`, hash[:], auth.PrincipalToken).
-		Scan(&row.Hash, &row.Created, &row.LastUsed, &row.Expires, &row.Principal.Subject, &row.Principal.Role, &codes)
+	err := r.pool.QueryRow(ctx, `SELECT s.hash, s.principal_kind, s.created_at, s.last_used_at, s.expires_at, t.name, t.role, t.municipalities, t.expires_at
+		FROM auth_sessions s JOIN auth_tokens t ON t.hash = s.principal_ref LEFT JOIN auth_users o ON o.id = t.owner
+		WHERE s.hash = $1 AND s.principal_kind = $2 AND (t.owner IS NULL OR (NOT o.disabled AND NOT o.erased))
+		UNION ALL
+		SELECT s.hash, s.principal_kind, s.created_at, s.last_used_at, s.expires_at, u.id, u.role, u.municipalities, NULL
+		FROM auth_sessions s JOIN auth_users u ON u.id = CASE WHEN s.principal_kind = $3 THEN convert_from(s.principal_ref, 'UTF8') END
+		WHERE s.hash = $1 AND s.principal_kind = $3 AND NOT u.disabled AND NOT u.erased`,
+		hash[:], auth.PrincipalToken, auth.PrincipalUser).
+		Scan(&row.Hash, &row.Kind, &row.Created, &row.LastUsed, &row.Expires, &row.Principal.Subject, &row.Principal.Role, &codes, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.SessionRow{}, auth.ErrUnauthenticated
 	}
+	row.PrincipalExpires = fromNullTime(expires)
 	row.Principal.Municipalities = kommuneCodes(codes)
 	return row, err
 }

@@ -1,11 +1,14 @@
-// Package postgres keeps samspill's tokens and the pages' sign-in sessions
-// in PostgreSQL, so that several samspill instances share them: names,
-// roles, municipalities and the SHA-256 of each token, and the SHA-256 of
-// each session id with the hash of the token it stands for, never a token
-// or a session id itself. It behaves as auth/sqlite does; the shared suite
-// auth/authtest holds both to the same contract.
+// Package postgres keeps samspill's tokens, the pages' sign-in sessions,
+// the personal users and the audit log in PostgreSQL, so that several
+// samspill instances share them: names, roles, municipalities, owners,
+// expiries and the SHA-256 of each token, the SHA-256 of each session id
+// with the hash of the token or the id of the user it stands for, never a
+// token or a session id itself; each user's provider, the SHA-256 of its
+// subject and its name and e-mail sealed by an auth.Sealer (WithSealer).
+// It behaves as auth/sqlite does; the shared suites of auth/authtest hold
+// both to the same contract.
 //
-// The tables (auth_tokens, auth_sessions) live in the connection's current
+// The tables (auth_tokens, auth_sessions, auth_users, auth_audit) live in the connection's current
 // schema, the first existing one of its search_path. Open creates them if
 // need be, under an advisory lock keyed on that schema, so instances that
 // start at the same time do not trip over each other.
@@ -47,11 +50,20 @@ type Tokens struct {
 	// statements of rows.
 	*auth.Credentials
 
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool   *pgxpool.Pool
+	now    func() time.Time
+	sealer auth.Sealer
 }
 
-var _ auth.SessionStore = (*Tokens)(nil)
+var _ auth.UserStore = (*Tokens)(nil)
+
+// Option configures Open.
+type Option func(*Tokens)
+
+// WithSealer seals the users' names and e-mails with s; without it the
+// store keeps tokens and sessions, and its user methods fail with
+// auth.ErrNoSealer.
+func WithSealer(s auth.Sealer) Option { return func(t *Tokens) { t.sealer = s } }
 
 // rows are the store's statements that auth.Credentials calls
 // (auth.TokenRows).
@@ -61,7 +73,7 @@ type rows struct{ pool *pgxpool.Pool }
 // pairs, as pgx reads them; pool_max_conns and the other pgxpool settings
 // work too) and creates the token table in the current schema if it is
 // not there. Concurrent Opens on one schema are safe.
-func Open(ctx context.Context, connString string) (*Tokens, error) {
+func Open(ctx context.Context, connString string, opts ...Option) (*Tokens, error) {
 	pool, err := pgdb.Open(ctx, connString, pgdb.Store{
 		Name:         "auth/postgres",
 		Application:  applicationName,
@@ -73,6 +85,9 @@ func Open(ctx context.Context, connString string) (*Tokens, error) {
 		return nil, fmt.Errorf("token store: %w", err)
 	}
 	t := &Tokens{pool: pool, now: time.Now}
+	for _, o := range opts {
+		o(t)
+	}
 	t.Credentials = auth.NewCredentials(rows{pool}, func() time.Time { return t.now() })
 	return t, nil
 }
@@ -88,26 +103,48 @@ func (t *Tokens) Close() error {
 	return nil
 }
 
-// Create makes and stores a new token. A name already taken (also by
-// another instance) is auth.ErrTokenExists; an invalid spec is
-// auth.ErrInvalidSpec.
+// Create makes and stores a new token, done by the CLI
+// (auth.SystemActor). A name already taken (also by another instance) is
+// auth.ErrTokenExists; an invalid spec is auth.ErrInvalidSpec.
 func (t *Tokens) Create(ctx context.Context, spec auth.Spec) (string, error) {
+	return t.CreateToken(ctx, auth.SystemPrincipal, spec)
+}
+
+// CreateToken makes and stores a new token and its audit entry in one
+// transaction. An owner that names no user is auth.ErrUserNotFound.
+func (t *Tokens) CreateToken(ctx context.Context, actor auth.Principal, spec auth.Spec) (string, error) {
 	codes, err := spec.Validate()
 	if err != nil {
 		return "", err
 	}
 	token, hash := auth.NewToken()
-	_, err = t.pool.Exec(ctx, `INSERT INTO auth_tokens (name, hash, role, municipalities, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		spec.Name, hash[:], spec.Role, codeStrings(codes), t.now().UTC().Truncate(time.Second))
-	if err != nil {
+	now := t.now().UTC().Truncate(time.Second)
+	err = pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO auth_tokens (name, hash, role, municipalities, created_at, owner, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			spec.Name, hash[:], spec.Role, codeStrings(codes), now, nullString(spec.Owner), nullTime(spec.ExpiresAt))
 		var pg *pgconn.PgError
-		if errors.As(err, &pg) && pg.Code == uniqueViolation && pg.ConstraintName == "auth_tokens_pkey" {
-			return "", fmt.Errorf("%w: %s", auth.ErrTokenExists, spec.Name)
+		switch {
+		case errors.As(err, &pg) && pg.Code == uniqueViolation && pg.ConstraintName == "auth_tokens_pkey":
+			return fmt.Errorf("%w: %s", auth.ErrTokenExists, spec.Name)
+		case errors.As(err, &pg) && pg.Code == foreignKeyViolation:
+			return fmt.Errorf("%w: %s", auth.ErrUserNotFound, spec.Owner)
+		case err != nil:
+			return err
+		}
+		return audit(ctx, tx, now, actor, auth.AuditTokenCreated, spec.Name, nil)
+	})
+	if err != nil {
+		if errors.Is(err, auth.ErrTokenExists) || errors.Is(err, auth.ErrUserNotFound) {
+			return "", err
 		}
 		return "", fmt.Errorf("create token: %w", err)
 	}
 	return token, nil
 }
+
+// foreignKeyViolation is PostgreSQL's SQLSTATE for a reference to no row
+// (a token's owner that is no user).
+const foreignKeyViolation = "23503"
 
 // uniqueViolation is PostgreSQL's SQLSTATE for a unique constraint that a
 // write would break.
@@ -116,15 +153,20 @@ const uniqueViolation = "23505"
 // FindToken reads the row of the token's hash.
 func (r rows) FindToken(ctx context.Context, hash auth.Hash) (auth.TokenRow, error) {
 	var (
-		row   auth.TokenRow
-		codes []string
+		row     auth.TokenRow
+		codes   []string
+		expires *time.Time
 	)
-	err := r.pool.QueryRow(ctx, `SELECT name, hash, role, municipalities FROM auth_tokens WHERE hash = $1`, hash[:]).
-		Scan(&row.Principal.Subject, &row.Hash, &row.Principal.Role, &codes)
+	// A token of a disabled or erased owner is no row.
+	err := r.pool.QueryRow(ctx, `SELECT t.name, t.hash, t.role, t.municipalities, t.expires_at FROM auth_tokens t
+		LEFT JOIN auth_users u ON u.id = t.owner
+		WHERE t.hash = $1 AND (t.owner IS NULL OR (NOT u.disabled AND NOT u.erased))`, hash[:]).
+		Scan(&row.Principal.Subject, &row.Hash, &row.Principal.Role, &codes, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.TokenRow{}, auth.ErrUnauthenticated
 	}
 	row.Principal.Municipalities = kommuneCodes(codes)
+	row.ExpiresAt = fromNullTime(expires)
 	return row, err
 }
 
@@ -139,7 +181,7 @@ func (r rows) TouchToken(ctx context.Context, name string, at time.Time) error {
 
 // List returns every token, by name (byte order, as auth/sqlite).
 func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
-	rows, err := t.pool.Query(ctx, `SELECT name, role, municipalities, created_at, last_used_at FROM auth_tokens ORDER BY name COLLATE "C"`)
+	rows, err := t.pool.Query(ctx, `SELECT name, role, municipalities, created_at, last_used_at, owner, expires_at FROM auth_tokens ORDER BY name COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -150,12 +192,18 @@ func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
 			tok      auth.Token
 			codes    []string
 			lastUsed *time.Time
+			owner    *string
+			expires  *time.Time
 		)
-		if err := rows.Scan(&tok.Name, &tok.Role, &codes, &tok.CreatedAt, &lastUsed); err != nil {
+		if err := rows.Scan(&tok.Name, &tok.Role, &codes, &tok.CreatedAt, &lastUsed, &owner, &expires); err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)
 		}
 		tok.Municipalities = kommuneCodes(codes)
 		tok.CreatedAt = tok.CreatedAt.UTC()
+		tok.ExpiresAt = fromNullTime(expires)
+		if owner != nil {
+			tok.Owner = *owner
+		}
 		if lastUsed != nil {
 			at := lastUsed.UTC()
 			tok.LastUsedAt = &at
@@ -168,10 +216,16 @@ func (t *Tokens) List(ctx context.Context) ([]auth.Token, error) {
 	return out, nil
 }
 
-// Revoke deletes the named token and its sessions in one transaction, or
-// returns auth.ErrTokenNotFound. Every instance refuses the token and its
-// sessions from its next request on.
+// Revoke deletes the named token and its sessions, done by the CLI
+// (auth.SystemActor).
 func (t *Tokens) Revoke(ctx context.Context, name string) error {
+	return t.RevokeToken(ctx, auth.SystemPrincipal, name)
+}
+
+// RevokeToken deletes the named token and its sessions and writes the
+// audit entry in one transaction, or returns auth.ErrTokenNotFound. Every
+// instance refuses the token and its sessions from its next request on.
+func (t *Tokens) RevokeToken(ctx context.Context, actor auth.Principal, name string) error {
 	err := pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
 		var hash []byte
 		err := tx.QueryRow(ctx, `DELETE FROM auth_tokens WHERE name = $1 RETURNING hash`, name).Scan(&hash)
@@ -184,7 +238,7 @@ func (t *Tokens) Revoke(ctx context.Context, name string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM auth_sessions WHERE principal_kind = $1 AND principal_ref = $2`, auth.PrincipalToken, hash); err != nil {
 			return fmt.Errorf("end its sessions: %w", err)
 		}
-		return nil
+		return audit(ctx, tx, t.now(), actor, auth.AuditTokenRevoked, name, nil)
 	})
 	if err != nil && !errors.Is(err, auth.ErrTokenNotFound) {
 		return fmt.Errorf("revoke token: %w", err)
@@ -222,4 +276,29 @@ func kommuneCodes(s []string) []kommune.Code {
 		out[i] = kommune.Code(c)
 	}
 	return out
+}
+
+// nullTime is t as a parameter: NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
+
+// fromNullTime reads a nullable time: the zero time for NULL.
+func fromNullTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// nullString is s as a parameter: NULL for "".
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
@@ -126,6 +127,10 @@ type testSite struct {
 	runner *projections.Runner
 	keys   personal.KeyStore
 	dir    string
+	// users is the store as a UserStore; userGrants the grant each
+	// principal's personal user signs in with (viaUser).
+	users      auth.UserStore
+	userGrants map[string]auth.Grant
 }
 
 func newTestSite(t *testing.T) *testSite {
@@ -145,7 +150,7 @@ func newTestSite(t *testing.T) *testSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = keys.Close() })
-	tokens, err := b.openTokens(ctx)
+	tokens, err := b.openTokens(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +168,18 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := site{store: store, runner: runner, tokens: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
+	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testSite{engine: handler.(*gin.Engine), tokens: map[string]string{badToken: "ssp_" + strings.Repeat("A", 43)}, store: store, runner: runner, keys: keys, dir: dir}
+	s := &testSite{engine: handler.(*gin.Engine), tokens: map[string]string{badToken: "ssp_" + strings.Repeat("A", 43)}, store: store, runner: runner, keys: keys, dir: dir,
+		users: tokens, userGrants: map[string]auth.Grant{
+			admin:      {Role: auth.RoleAdmin},
+			inScope:    {Role: auth.RoleCoordinator, Municipalities: []kommune.Code{"0906"}},
+			outOfScope: {Role: auth.RoleCoordinator, Municipalities: []kommune.Code{"5006"}},
+			researcher: {Role: auth.RoleResearcher},
+			viewer:     {Role: auth.RoleViewer},
+		}}
 	for name, spec := range map[string]auth.Spec{
 		admin:      {Name: "admin", Role: auth.RoleAdmin},
 		inScope:    {Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"0906"}}, // an old code means today's 4203
@@ -185,10 +197,14 @@ func newTestSite(t *testing.T) *testSite {
 }
 
 // The credentials a request can carry: the API's bearer header, or the
-// cookie of a sign-in session (the pages' way).
+// cookie of a sign-in session (the pages' way), made by signing in with
+// the principal's token or by a personal user with the principal's grant
+// signing in through the store (auth.UserStore.SignIn, as the OpenID
+// Connect sign-in does).
 const (
 	viaBearer  = "bearer"
 	viaSession = "session"
+	viaUser    = "user"
 )
 
 // caller sends requests as one principal: with its bearer token, or with a
@@ -208,6 +224,14 @@ func (s *testSite) as(t *testing.T, who, via string) caller {
 	switch {
 	case via == viaBearer:
 		c.bearer = s.tokens[who]
+	case via == viaUser && who != noToken && who != badToken:
+		id := auth.Identity{Provider: "test", Subject: who, Name: who, Email: strings.ReplaceAll(who, " ", ".") + "@example.no"}
+		sid, _, err := s.users.SignIn(t.Context(), id, s.userGrants[who], time.Now())
+		if err != nil {
+			t.Fatalf("sign in the user %s: %v", who, err)
+		}
+		u, _ := url.Parse(s.srv.URL)
+		jar.SetCookies(u, []*http.Cookie{{Name: "samspill_session", Value: sid, Path: "/"}})
 	case who == badToken:
 		u, _ := url.Parse(s.srv.URL)
 		forged, _ := auth.NewSessionID()
@@ -329,9 +353,10 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // TestAuthorizationMatrix sends every route of the real server's route
 // table as each principal and checks the matrix: a route without a row
 // fails, so no endpoint can be added without deciding who may use it.
-// Every route is sent twice, with the principal's bearer token and with a
-// sign-in session of it: the pages take either, the API only the token (a
-// session gets 401 wherever a token is needed).
+// Every route is sent three times, with the principal's bearer token,
+// with a sign-in session of it, and with the session of a personal user
+// granted the principal's role: the pages take any, the API only the token
+// (a session gets 401 wherever a token is needed).
 func TestAuthorizationMatrix(t *testing.T) {
 	s := newTestSite(t)
 	id, partner, event, contact := s.initiate(t)
@@ -383,7 +408,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			}
 			api := strings.HasPrefix(path, "/api/")
-			for _, via := range []string{viaBearer, viaSession} {
+			for _, via := range []string{viaBearer, viaSession, viaUser} {
 				c := s.as(t, who, via)
 				var got answer
 				if r.Method == http.MethodPost && !api {
@@ -392,7 +417,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					got = c.do(t, r.Method, s.srv.URL+path, contentType, body)
 				}
 				w := want[who]
-				if via == viaSession && api && want[noToken] != pass {
+				if via != viaBearer && api && want[noToken] != pass {
 					w = http.StatusUnauthorized
 				}
 				switch {

@@ -186,17 +186,29 @@ func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.S
 	return store, nil
 }
 
-// tokenStore is a token and session store that must be closed.
+// tokenStore is the token, session and user store that must be closed.
 type tokenStore interface {
-	auth.SessionStore
+	auth.UserStore
 	Close() error
 }
 
 // openTokens opens (and creates) the token store, which keeps the pages'
-// sign-in sessions too.
-func (b backend) openTokens(ctx context.Context) (tokenStore, error) {
+// sign-in sessions, the personal users and the audit log too. Without
+// keys it keeps tokens and sessions only: its user methods, which seal and
+// open the users' names and e-mails, fail with auth.ErrNoSealer. With
+// keys (the store openKeys returned) the users' are sealed under a key of
+// their own among them (personal.UserSealer).
+func (b backend) openTokens(ctx context.Context, keys ...personal.KeyStore) (tokenStore, error) {
+	var sealer auth.Sealer
+	if len(keys) > 0 {
+		sealer = personal.UserSealer{Keys: keys[0]}
+	}
 	if b.readModel == readModelPostgres {
-		tokens, err := authpostgres.Open(ctx, b.postgres)
+		var opts []authpostgres.Option
+		if sealer != nil {
+			opts = append(opts, authpostgres.WithSealer(sealer))
+		}
+		tokens, err := authpostgres.Open(ctx, b.postgres, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("open tokens in PostgreSQL: %w", err)
 		}
@@ -206,7 +218,11 @@ func (b backend) openTokens(ctx context.Context) (tokenStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := authsqlite.Open(ctx, path)
+	var opts []authsqlite.Option
+	if sealer != nil {
+		opts = append(opts, authsqlite.WithSealer(sealer))
+	}
+	tokens, err := authsqlite.Open(ctx, path, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open tokens in %s: %w", b.data, err)
 	}

@@ -175,7 +175,9 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		// logged and tried again at its next sign-in.
 		go signIn.Discover(ctx)
 	}
-	tokens, err := cfg.openTokens(ctx)
+	// The users' names and e-mails are sealed under keys among the
+	// contacts' (personal.UserSealer).
+	tokens, err := cfg.openTokens(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -215,7 +217,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	streamsDone := make(chan struct{})
 	handler, err := site{
 		store: store, runner: runner,
-		tokens: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
+		tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
 	}.handler()
 	if err != nil {
@@ -290,9 +292,12 @@ func firstAdminToken(ctx context.Context, tokens auth.TokenStore, env environmen
 
 // site is what the API and the pages are built from.
 type site struct {
-	store       eventstore.Store
-	runner      *projections.Runner
-	tokens      auth.SessionStore
+	store  eventstore.Store
+	runner *projections.Runner
+	tokens auth.SessionStore
+	// users is the same store as tokens, as the store of personal users,
+	// their sign-ins and the audit log (for the sign-in and admin pages).
+	users       auth.UserStore
 	keys        personal.KeyStore
 	secret      []byte
 	log         *slog.Logger
@@ -333,7 +338,7 @@ func (s site) handler() (http.Handler, error) {
 	}
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
-		SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
+		UserStore: s.users, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,14 +30,18 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		}
 		return nil
 	})
-	usageWithEnv(fs, "samspill token create --role ROLE [--municipality CODE]... [--name NAME] [--data ./samspill-data]\n"+
+	owner := fs.String("owner", "", "create: the user id (usr-…, see 'samspill user list') of the person who answers for the token; its token stops when the user is disabled or erased (default none: a service account's)")
+	expires := fs.String("expires", "", "create: when the token stops working: a number of days (90d) or a date (2027-03-01, midnight UTC) (default never)")
+	usageWithEnv(fs, "samspill token create --role ROLE [--municipality CODE]... [--name NAME] [--owner USER_ID] [--expires 90d|2027-03-01] [--data ./samspill-data]\n"+
 		"       samspill token list [--data ./samspill-data]\n"+
 		"       samspill token revoke NAME [--data ./samspill-data]\n"+
 		"       (with --readmodel postgres --postgres URL: the tokens every instance shares)\n\n"+
 		"create prints the new token alone on the last line of stdout; it is shown only\n"+
-		"then (the store keeps its SHA-256). list shows names, roles, municipalities and\n"+
-		"when each token was made and last used, never a token. revoke deletes one and\n"+
-		"ends the pages' sign-in sessions made with it, at once, also for a running server.")
+		"then (the store keeps its SHA-256). list shows names, roles, municipalities,\n"+
+		"when each token was made and last used, its owner and when it expires, never a\n"+
+		"token. revoke deletes one and ends the pages' sign-in sessions made with it, at\n"+
+		"once, also for a running server. create and revoke are in the audit log\n"+
+		"('samspill audit') as done by \"system\".")
 	return func(ctx context.Context, args []string) error {
 		usage := func(err error) error { return &usageError{command: "token ", err: err} }
 		if len(args) == 0 {
@@ -54,13 +59,20 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		default:
 			return usage(fmt.Errorf("unknown subcommand %q: want create, list or revoke", sub))
 		}
-		if sub != "create" && (*role != "" || *name != "" || len(municipalities) > 0) {
-			return usage(errors.New("--role, --name and --municipality apply to create only"))
+		if sub != "create" && (*role != "" || *name != "" || len(municipalities) > 0 || *owner != "" || *expires != "") {
+			return usage(errors.New("--role, --name, --municipality, --owner and --expires apply to create only"))
 		}
 		// A create the store would refuse anyway is refused before the
 		// store is opened (or made).
-		spec := auth.Spec{Name: *name, Role: *role, Municipalities: municipalities}
+		spec := auth.Spec{Name: *name, Role: *role, Municipalities: municipalities, Owner: *owner}
 		if sub == "create" {
+			if *expires != "" {
+				at, err := parseExpiry(*expires, time.Now())
+				if err != nil {
+					return usage(err)
+				}
+				spec.ExpiresAt = at
+			}
 			if spec.Name == "" {
 				spec.Name = *role + "-" + randomSuffix()
 			}
@@ -89,7 +101,7 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 				return err
 			}
 			w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tROLE\tMUNICIPALITIES\tCREATED\tLAST USED")
+			fmt.Fprintln(w, "NAME\tROLE\tMUNICIPALITIES\tCREATED\tLAST USED\tOWNER\tEXPIRES")
 			for _, t := range list {
 				codes := make([]string, len(t.Municipalities))
 				for i, c := range t.Municipalities {
@@ -99,7 +111,14 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 				if t.LastUsedAt != nil {
 					used = t.LastUsedAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, strings.Join(codes, ","), t.CreatedAt.Format(time.RFC3339), used)
+				owner, expires := "-", "never"
+				if t.Owner != "" {
+					owner = t.Owner
+				}
+				if !t.ExpiresAt.IsZero() {
+					expires = t.ExpiresAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, strings.Join(codes, ","), t.CreatedAt.Format(time.RFC3339), used, owner, expires)
 			}
 			return w.Flush()
 		case "revoke":
@@ -110,6 +129,29 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		}
 		return nil
 	}
+}
+
+// parseExpiry reads --expires: a number of days from now ("90d") or a
+// date ("2027-03-01", its midnight in UTC). It must be in the future.
+func parseExpiry(v string, now time.Time) (time.Time, error) {
+	var at time.Time
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 36500 {
+			return time.Time{}, fmt.Errorf("--expires %q: want a number of days such as 90d, or a date such as 2027-03-01", v)
+		}
+		at = now.UTC().Truncate(time.Second).AddDate(0, 0, n)
+	} else {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--expires %q: want a number of days such as 90d, or a date such as 2027-03-01", v)
+		}
+		at = d
+	}
+	if !at.After(now) {
+		return time.Time{}, fmt.Errorf("--expires %q is not in the future", v)
+	}
+	return at, nil
 }
 
 func randomSuffix() string {
