@@ -19,6 +19,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -322,8 +323,8 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err != nil {
 			return failed, classify(p.cfg.Name, "userinfo", err)
 		}
-		id.Name = cmpOr(id.Name, info.Name, info.PreferredUsername)
-		id.Email = cmpOr(id.Email, info.Email)
+		id.Name = cmp.Or(id.Name, info.Name, info.PreferredUsername)
+		id.Email = cmp.Or(id.Email, info.Email)
 		if !inToken {
 			groups, _ = claimStrings(info.Claims, p.cfg.GroupsClaim)
 		}
@@ -426,15 +427,6 @@ func claimStrings(claims map[string]any, name string) ([]string, bool) {
 		return v, true
 	}
 	return nil, true
-}
-
-func cmpOr(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // random is 128 random bits, base64url.
