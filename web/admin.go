@@ -22,7 +22,7 @@ import (
 // (their grants, the mappings, disabling, erasing), API tokens, live
 // sessions, and the audit log of every such change. They are for admins
 // only (others get a 403 page) and need a store that keeps users
-// (Config.Admin; without it they are 404 pages). Every change posts a
+// (Config.UserStore; without it they are 404 pages). Every change posts a
 // form with the CSRF token and redirects back (POST/redirect/GET), except
 // a new token, whose secret is shown on the answer to the post only: it
 // is never in a URL. The store writes each change to the audit log, in the
@@ -64,7 +64,7 @@ func (p *Pages) adminOnly(c *gin.Context) {
 		p.errorPageBack(c, http.StatusForbidden, l.T("admin.forbidden"), "/")
 		return
 	}
-	if p.admin == nil {
+	if p.userStore == nil {
 		p.fail(c, notFound(l.T("admin.unavailable")))
 	}
 }
@@ -182,7 +182,7 @@ func (p *Pages) adminUsers(c *gin.Context) {
 		p.errorPageBack(c, http.StatusBadRequest, strings.Join(problems, " "), "/admin/users")
 		return
 	}
-	users, err := p.admin.Users(c.Request.Context(), f)
+	users, err := p.userStore.Users(c.Request.Context(), f)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -220,7 +220,7 @@ func (p *Pages) adminUser(c *gin.Context) {
 func (p *Pages) showUser(c *gin.Context, status int, problem string, form *auth.Grant) {
 	ctx := c.Request.Context()
 	l := loc(c)
-	u, err := p.admin.User(ctx, c.Param("id"))
+	u, err := p.userStore.User(ctx, c.Param("id"))
 	if errors.Is(err, auth.ErrUserNotFound) {
 		p.fail(c, notFound(l.T("admin.error.no_user")))
 		return
@@ -248,7 +248,7 @@ func (p *Pages) showUser(c *gin.Context, status int, problem string, form *auth.
 		codes[i] = string(m)
 	}
 	page.Codes = strings.Join(codes, ", ")
-	tokens, err := p.admin.List(ctx)
+	tokens, err := p.userStore.List(ctx)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -304,19 +304,19 @@ func (p *Pages) adminUserAction(c *gin.Context) {
 			p.showUser(c, http.StatusBadRequest, problem, &g)
 			return
 		}
-		err = p.admin.SetGrant(ctx, actor, id, g)
+		err = p.userStore.SetGrant(ctx, actor, id, g)
 	case "mappings":
-		err = p.admin.UseMappings(ctx, actor, id)
+		err = p.userStore.UseMappings(ctx, actor, id)
 	case "disable":
-		err = p.admin.Disable(ctx, actor, id)
+		err = p.userStore.Disable(ctx, actor, id)
 	case "enable":
-		err = p.admin.Enable(ctx, actor, id)
+		err = p.userStore.Enable(ctx, actor, id)
 	case "erase":
 		if c.PostForm("confirm") != "yes" {
 			p.confirmErase(c)
 			return
 		}
-		err = p.admin.EraseUser(ctx, actor, id)
+		err = p.userStore.EraseUser(ctx, actor, id)
 	default:
 		p.fail(c, notFound(l.T("pages.no_such_form")))
 		return
@@ -343,7 +343,7 @@ func (p *Pages) adminUserAction(c *gin.Context) {
 func (p *Pages) confirmErase(c *gin.Context) {
 	ctx := c.Request.Context()
 	l := loc(c)
-	u, err := p.admin.User(ctx, c.Param("id"))
+	u, err := p.userStore.User(ctx, c.Param("id"))
 	if errors.Is(err, auth.ErrUserNotFound) {
 		p.fail(c, notFound(l.T("admin.error.no_user")))
 		return
@@ -382,7 +382,7 @@ func (p *Pages) newTokenRow(c *gin.Context, t auth.Token) tokenRow {
 	l := loc(c)
 	r := tokenRow{Name: t.Name, Role: roleLabel(l, t.Role), Municipalities: municipalityNames(t.Municipalities), Owner: t.Owner, Created: l.DateTime(t.CreatedAt)}
 	if t.Owner != "" {
-		if u, err := p.admin.User(c.Request.Context(), t.Owner); err == nil {
+		if u, err := p.userStore.User(c.Request.Context(), t.Owner); err == nil {
 			r.OwnerName = newUserRow(l, u).Name
 		}
 	}
@@ -408,7 +408,7 @@ func (p *Pages) showTokens(c *gin.Context, status int, page *adminTokensPage, pr
 	page.adminLayout = p.adminLayout(c, l.T("admin.tokens.title"), "/admin/tokens")
 	page.Here = "/admin/tokens"
 	page.Error = problem
-	tokens, err := p.admin.List(c.Request.Context())
+	tokens, err := p.userStore.List(c.Request.Context())
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -448,7 +448,7 @@ func (p *Pages) adminCreateToken(c *gin.Context) {
 		problems = append(problems, tokenProblem(l, spec))
 	}
 	if len(problems) == 0 {
-		secret, err := p.admin.CreateToken(c.Request.Context(), principal(c), spec)
+		secret, err := p.userStore.CreateToken(c.Request.Context(), principal(c), spec)
 		switch {
 		case err == nil:
 			p.showTokens(c, http.StatusCreated, &adminTokensPage{Secret: secret, NewName: spec.Name}, "")
@@ -491,7 +491,7 @@ func tokenProblem(l *locale.Localizer, s auth.Spec) string {
 
 // adminRevokeToken revokes a token (and ends its sessions).
 func (p *Pages) adminRevokeToken(c *gin.Context) {
-	err := p.admin.RevokeToken(c.Request.Context(), principal(c), c.Param("name"))
+	err := p.userStore.RevokeToken(c.Request.Context(), principal(c), c.Param("name"))
 	if errors.Is(err, auth.ErrTokenNotFound) {
 		p.fail(c, notFound(loc(c).T("admin.error.no_token")))
 		return
@@ -522,7 +522,7 @@ func (p *Pages) adminSessions(c *gin.Context) {
 	ctx := c.Request.Context()
 	l := loc(c)
 	page := &adminSessionsPage{adminLayout: p.adminLayout(c, l.T("admin.sessions.title"), "/admin/sessions")}
-	sessions, err := p.admin.Sessions(ctx, p.now())
+	sessions, err := p.userStore.Sessions(ctx, p.now())
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -531,7 +531,7 @@ func (p *Pages) adminSessions(c *gin.Context) {
 		r := sessionRow{Handle: s.Handle, Kind: l.T("admin.sessions.kind." + s.Kind), Subject: s.Subject,
 			Created: l.DateTime(s.Created), LastUsed: l.DateTime(s.LastUsed), Expires: l.DateTime(s.Expires)}
 		if s.Kind == auth.PrincipalUser {
-			if u, err := p.admin.User(ctx, s.Subject); err == nil {
+			if u, err := p.userStore.User(ctx, s.Subject); err == nil {
 				r.Name = newUserRow(l, u).Name
 			}
 		}
@@ -542,7 +542,7 @@ func (p *Pages) adminSessions(c *gin.Context) {
 
 // adminEndSession ends a session an admin picked from the list.
 func (p *Pages) adminEndSession(c *gin.Context) {
-	err := p.admin.EndSessionByHandle(c.Request.Context(), principal(c), c.Param("handle"))
+	err := p.userStore.EndSessionByHandle(c.Request.Context(), principal(c), c.Param("handle"))
 	if errors.Is(err, auth.ErrSessionNotFound) {
 		p.fail(c, notFound(loc(c).T("admin.error.no_session")))
 		return
@@ -614,7 +614,7 @@ func (p *Pages) adminAudit(c *gin.Context) {
 		p.errorPageBack(c, http.StatusBadRequest, strings.Join(problems, " "), "/admin/audit")
 		return
 	}
-	entries, err := p.admin.Audit(ctx, f)
+	entries, err := p.userStore.Audit(ctx, f)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -631,7 +631,7 @@ func (p *Pages) adminAudit(c *gin.Context) {
 		if n, ok := names[id]; ok {
 			return n
 		}
-		u, err := p.admin.User(ctx, id)
+		u, err := p.userStore.User(ctx, id)
 		if err == nil {
 			names[id] = newUserRow(l, u).Name
 		}

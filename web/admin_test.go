@@ -21,7 +21,7 @@ import (
 func (s *site) person(t testing.TB, name, email string, mapped auth.Grant) (string, auth.User) {
 	t.Helper()
 	id := auth.Identity{Provider: "entra", Subject: "subject-" + strings.ToLower(strings.ReplaceAll(name, " ", "-")), Name: name, Email: email}
-	sid, u, err := s.users.SignIn(context.Background(), id, mapped, s.now())
+	sid, u, err := s.userStore.SignIn(context.Background(), id, mapped, s.now())
 	if err != nil {
 		t.Fatalf("sign in %s: %v", name, err)
 	}
@@ -99,10 +99,10 @@ func TestAdminPagesAreForAdminsOnly(t *testing.T) {
 			}
 		}
 	}
-	if u, err := s.users.User(context.Background(), kari.ID); err != nil || u.Disabled || u.Erased || u.GrantedByAdmin {
+	if u, err := s.userStore.User(context.Background(), kari.ID); err != nil || u.Disabled || u.Erased || u.GrantedByAdmin {
 		t.Fatalf("a refused post changed the user: %+v %v", u, err)
 	}
-	if _, err := s.users.Authenticate(context.Background(), s.tokens["admin"]); err != nil {
+	if _, err := s.userStore.Authenticate(context.Background(), s.tokens["admin"]); err != nil {
 		t.Fatalf("a refused post revoked the admin's token: %v", err)
 	}
 	admin := s.browser(t)
@@ -169,7 +169,7 @@ func TestAdminGrantsAndManagesAUser(t *testing.T) {
 			t.Errorf("grant %s %q: %d, want 400 saying %q with the codes kept", c.role, c.codes, p.Status, c.want)
 		}
 	}
-	if u, _ := s.users.User(ctx, kari.ID); u.GrantedByAdmin {
+	if u, _ := s.userStore.User(ctx, kari.ID); u.GrantedByAdmin {
 		t.Fatal("a refused grant was saved")
 	}
 
@@ -178,7 +178,7 @@ func TestAdminGrantsAndManagesAUser(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != page+"?saved=grant" {
 		t.Fatalf("grant: %d %q\n%s", p.Status, p.Location, p.Body)
 	}
-	u, err := s.users.User(ctx, kari.ID)
+	u, err := s.userStore.User(ctx, kari.ID)
 	if err != nil || !u.GrantedByAdmin || u.Grant.Role != auth.RoleCoordinator || fmt.Sprint(u.Grant.Municipalities) != "[4203]" {
 		t.Fatalf("after the grant: %+v %v", u, err)
 	}
@@ -224,7 +224,7 @@ func TestAdminGrantsAndManagesAUser(t *testing.T) {
 		if p := admin.postForm(page, page+"/"+step.action, url.Values{}); p.Status != http.StatusSeeOther || p.Location != page+"?saved="+step.action {
 			t.Fatalf("%s: %d %q", step.action, p.Status, p.Location)
 		}
-		if u, _ := s.users.User(ctx, kari.ID); !step.check(u) {
+		if u, _ := s.userStore.User(ctx, kari.ID); !step.check(u) {
 			t.Errorf("after %s: %+v", step.action, u)
 		}
 	}
@@ -236,14 +236,14 @@ func TestAdminGrantsAndManagesAUser(t *testing.T) {
 	if confirm.Status != http.StatusOK || !strings.Contains(confirm.Body, `id="form-erase-confirm"`) || !strings.Contains(confirm.Body, "Vil du slette personopplysningene til Kari Nordmann?") {
 		t.Fatalf("erase did not ask to confirm: %d", confirm.Status)
 	}
-	if u, _ := s.users.User(ctx, kari.ID); u.Erased {
+	if u, _ := s.userStore.User(ctx, kari.ID); u.Erased {
 		t.Fatal("erased before the confirmation")
 	}
 	values := hiddenValues(t, confirm.Body, "form-erase-confirm")
 	if p := admin.post(page+"/erase", values); p.Status != http.StatusSeeOther {
 		t.Fatalf("confirm erase: %d", p.Status)
 	}
-	if u, _ := s.users.User(ctx, kari.ID); !u.Erased || !u.Disabled || u.Name != "" || u.Email != "" {
+	if u, _ := s.userStore.User(ctx, kari.ID); !u.Erased || !u.Disabled || u.Name != "" || u.Email != "" {
 		t.Errorf("after erasing: %+v", u)
 	}
 	if person.signedIn() {
@@ -382,7 +382,7 @@ func TestAdminAuditLogPages(t *testing.T) {
 	s := newSite(t, false)
 	actor := auth.Principal{Subject: "admin", Role: auth.RoleAdmin}
 	for i := range 60 {
-		if _, err := s.users.CreateToken(ctx, actor, auth.Spec{Name: fmt.Sprintf("skript-%02d", i), Role: auth.RoleViewer}); err != nil {
+		if _, err := s.userStore.CreateToken(ctx, actor, auth.Spec{Name: fmt.Sprintf("skript-%02d", i), Role: auth.RoleViewer}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -453,7 +453,7 @@ func TestAuditViewNamesPeople(t *testing.T) {
 	if a := items[1]["actor"].(map[string]any); res.StatusCode != http.StatusOK || a["name"] != "Kari Nordmann" || a["kind"] != "user" {
 		t.Errorf("the API names the person as %v", a)
 	}
-	if err := s.users.EraseUser(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin}, kari.ID); err != nil {
+	if err := s.userStore.EraseUser(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin}, kari.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := auditActors(t, s.browserAs(t, "admin").get("/p/"+id+"/audit").Body)["2"]; got != "user:(slettet bruker)" {

@@ -49,7 +49,7 @@ func TestAdminWalk(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector("#user-role").textContent`); !strings.HasPrefix(got, "koordinator – Arendal") {
 		t.Errorf("the user's role reads %q", got)
 	}
-	if u, err := s.users.User(context.Background(), kari.ID); err != nil || u.Grant.Role != auth.RoleCoordinator || !u.GrantedByAdmin {
+	if u, err := s.userStore.User(context.Background(), kari.ID); err != nil || u.Grant.Role != auth.RoleCoordinator || !u.GrantedByAdmin {
 		t.Fatalf("the grant is not stored: %+v %v", u, err)
 	}
 	do(t, ctx, "the audit log", chromedp.Click(chromedp.CSS(`nav.admin-nav a[href="/admin/audit"]`)))
@@ -69,12 +69,12 @@ func TestAdminWalk(t *testing.T) {
 	waitUntil(t, ctx, "the new token", `!!document.querySelector("#token-secret")`)
 	check("the new token")
 	secret := eval[string](t, ctx, `document.querySelector("#token-secret").textContent`)
-	if _, err := s.users.Authenticate(context.Background(), secret); err != nil {
+	if _, err := s.userStore.Authenticate(context.Background(), secret); err != nil {
 		t.Fatalf("the secret shown does not authenticate: %v", err)
 	}
 	do(t, ctx, "revoke it", chromedp.Click(chromedp.CSS(`#revoke-import-skript button`)))
 	waitUntil(t, ctx, "revoked", `location.search === "?saved=revoke" && !document.querySelector('tr[data-token="import-skript"]')`)
-	if _, err := s.users.Authenticate(context.Background(), secret); err == nil {
+	if _, err := s.userStore.Authenticate(context.Background(), secret); err == nil {
 		t.Error("the revoked token still authenticates")
 	}
 

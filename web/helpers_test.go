@@ -28,6 +28,7 @@ import (
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
+	"github.com/samspill/samspill/signin"
 )
 
 // demoNow is the day the demo data set is loaded up to; the test clock
@@ -43,14 +44,12 @@ type site struct {
 	tokensPath string            // the token store's file (tokens.db)
 	skew       atomic.Int64      // how far advance has moved the clock, in nanoseconds
 	store      *sqlite.Store
-	// users keeps the tokens, sessions, personal users and audit log
-	// (the admin pages' store).
-	users   *authsqlite.Tokens
-	svc     *app.Service
-	proj    *projections.Runner
-	pages   *Pages
-	now     func() time.Time
-	example string
+	svc        *app.Service
+	proj       *projections.Runner
+	pages      *Pages
+	userStore  auth.UserStore
+	now        func() time.Time
+	example    string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and
@@ -62,6 +61,22 @@ func newSite(t testing.TB, demoData bool) *site {
 
 // newSiteIn is newSite with the event store's file in dir.
 func newSiteIn(t testing.TB, dir string, demoData bool) *site {
+	t.Helper()
+	return newSiteWith(t, dir, demoData, siteOptions{})
+}
+
+// siteOptions are what some tests change of the site.
+type siteOptions struct {
+	// signIn makes the pages' relying party, given the site's address
+	// (its callback is there); nil: tokens only.
+	signIn func(siteURL string) *signin.Service
+	// tokenSignIn and accessContact are the pages' Config fields.
+	tokenSignIn, accessContact string
+}
+
+// newSiteWith is newSiteIn with options. The token store is also the user
+// store, its personal data sealed under keys in the test's folder.
+func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *site {
 	t.Helper()
 	start := time.Now()
 	s := &site{}
@@ -89,7 +104,7 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 	s.proj = projectionstest.Start(t, store, logger)
 	s.svc = app.New(store, app.WithClock(now), app.WithLogger(logger))
 	s.tokensPath = filepath.Join(t.TempDir(), "tokens.db")
-	keys, err := personalsqlite.Open(ctx, filepath.Join(dir, "keys.db"))
+	keys, err := personalsqlite.Open(ctx, filepath.Join(t.TempDir(), "keys.db"))
 	if err != nil {
 		t.Fatalf("open keys: %v", err)
 	}
@@ -99,7 +114,7 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 		t.Fatalf("open tokens: %v", err)
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
-	s.users = tokens
+	s.userStore = tokens
 	s.tokens = map[string]string{}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -110,18 +125,26 @@ func newSiteIn(t testing.TB, dir string, demoData bool) *site {
 			t.Fatal(err)
 		}
 	}
-	if s.pages, err = New(Config{Service: s.svc, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger, Now: now}); err != nil {
+	engine := edge.NewEngine()
+	// The server's address is known before it serves, for the relying
+	// party's callback.
+	s.srv = httptest.NewUnstartedServer(engine)
+	cfg := Config{Service: s.svc, Projections: s.proj, Tokens: tokens, UserStore: tokens, Logger: logger, Now: now,
+		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact}
+	if opts.signIn != nil {
+		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
+	}
+	if s.pages, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := edge.NewEngine()
 	api.Use(engine)
 	api.Register(engine)
 	s.pages.Register(engine)
-	s.srv = httptest.NewServer(engine)
+	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	s.caughtUp(t)
 	return s

@@ -299,7 +299,7 @@ func dataStrings(t *testing.T, s *site) []string {
 		}
 	}
 	// Tokens' names are data too (the admin pages show them).
-	tokens, err := s.users.List(context.Background())
+	tokens, err := s.userStore.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,12 @@ func (p *Pages) signedIn(c *gin.Context) {
 	pr, err := p.authenticate(c)
 	if err == nil {
 		c.Set(principalKey, pr)
+		if pr.Role == "" {
+			// A person signed in through a provider whom neither the
+			// mappings nor an admin gave a role.
+			p.noAccess(c)
+			return
+		}
 		c.Next()
 		return
 	}
@@ -84,11 +90,22 @@ func principal(c *gin.Context) auth.Principal {
 	return pr
 }
 
-// loginPage is the sign-in form; it states how long a session lasts.
+// loginPage is the sign-in page: a button per identity provider above the
+// token form (as Config.TokenSignIn allows); it states how long a session
+// lasts.
 type loginPage struct {
 	layoutData
 	Next, Error              string
 	IdleHours, LifetimeHours int
+	Providers                []providerButton
+	// TokenForm shows the token form; AdminOnly says it is for admins'
+	// break-glass sign-in only.
+	TokenForm, AdminOnly bool
+}
+
+// providerButton starts the sign-in with one provider.
+type providerButton struct {
+	Href, DisplayName string
 }
 
 func (p *Pages) loginForm(c *gin.Context) {
@@ -97,10 +114,21 @@ func (p *Pages) loginForm(c *gin.Context) {
 
 func (p *Pages) showLogin(c *gin.Context, status int, problem string) {
 	next := localPath(c.Query("next"))
-	p.render(c, status, "login", &loginPage{
+	mode := p.tokenSignIn()
+	page := &loginPage{
 		layoutData: layoutData{Title: loc(c).T("pages.login.title"), Here: "/login?next=" + url.QueryEscape(next)}, Next: next, Error: problem,
 		IdleHours: int(auth.SessionIdleTimeout.Hours()), LifetimeHours: int(auth.SessionLifetime.Hours()),
-	})
+		TokenForm: mode != TokenSignInOff, AdminOnly: mode == TokenSignInAdmin,
+	}
+	if p.signin != nil && p.userStore != nil {
+		for _, pr := range p.signin.Providers() {
+			page.Providers = append(page.Providers, providerButton{
+				Href:        "/login/oidc/" + url.PathEscape(pr.Name) + "?next=" + url.QueryEscape(next),
+				DisplayName: pr.DisplayName,
+			})
+		}
+	}
+	p.render(c, status, "login", page)
 }
 
 // login checks the token typed into the form, starts a session for it and
@@ -108,6 +136,11 @@ func (p *Pages) showLogin(c *gin.Context, status int, problem string) {
 // previous session.
 func (p *Pages) login(c *gin.Context) {
 	ctx := c.Request.Context()
+	mode := p.tokenSignIn()
+	if mode == TokenSignInOff {
+		p.errorPageBack(c, http.StatusForbidden, loc(c).T("signin.token.off"), "/login")
+		return
+	}
 	token := strings.TrimSpace(c.PostForm("token"))
 	var (
 		id  string
@@ -126,17 +159,38 @@ func (p *Pages) login(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	if old, err := c.Cookie(sessionCookie); err == nil {
-		if err := p.tokens.EndSession(ctx, old); err != nil {
+	if mode == TokenSignInAdmin && pr.Role != auth.RoleAdmin {
+		// Break-glass only: the session just started ends at once.
+		if err := p.tokens.EndSession(ctx, id); err != nil {
 			p.fail(c, err)
 			return
+		}
+		c.Request.URL.RawQuery = url.Values{"next": {c.PostForm("next")}}.Encode()
+		p.showLogin(c, http.StatusForbidden, loc(c).T("signin.token.admin_only"))
+		return
+	}
+	if !p.startSession(c, id) {
+		return
+	}
+	setCookie(c, logoutHintCookie, "", -1)
+	p.log.InfoContext(ctx, "signed in", "subject", pr.Subject, "role", pr.Role)
+	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next")))
+}
+
+// startSession gives the browser the new session's id, ends its previous
+// session, and gives it a new CSRF id: the same for every way of signing
+// in. False when it failed (the error page is drawn).
+func (p *Pages) startSession(c *gin.Context, id string) bool {
+	if old, err := c.Cookie(sessionCookie); err == nil && p.tokens != nil {
+		if err := p.tokens.EndSession(c.Request.Context(), old); err != nil {
+			p.fail(c, err)
+			return false
 		}
 	}
 	setCookie(c, sessionCookie, id, auth.SessionLifetime)
 	setCookie(c, legacyTokenCookie, "", -1)
 	p.newCSRFID(c)
-	p.log.InfoContext(ctx, "signed in", "subject", pr.Subject, "role", pr.Role)
-	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next")))
+	return true
 }
 
 // logoutPage confirms signing out (a GET must not change anything).
@@ -149,7 +203,9 @@ func (p *Pages) logoutForm(c *gin.Context) {
 }
 
 // logout ends the browser's session on the server (every instance
-// refuses its id from then on) and deletes its cookies.
+// refuses its id from then on) and deletes its cookies; after a sign-in
+// through a provider it goes on to sign out there (RP-initiated logout),
+// which comes back to /login.
 func (p *Pages) logout(c *gin.Context) {
 	if id, err := c.Cookie(sessionCookie); err == nil && p.tokens != nil {
 		if err := p.tokens.EndSession(c.Request.Context(), id); err != nil {
@@ -160,6 +216,10 @@ func (p *Pages) logout(c *gin.Context) {
 	setCookie(c, sessionCookie, "", -1)
 	setCookie(c, legacyTokenCookie, "", -1)
 	p.newCSRFID(c)
+	if u := p.providerLogout(c); u != "" {
+		p.render(c, http.StatusOK, "logoutprovider", &logoutAtProvider{layoutData: layoutData{Title: loc(c).T("signin.logout.title"), Here: "/login", Refresh: u}, URL: u})
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/login")
 }
 

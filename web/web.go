@@ -50,6 +50,7 @@ import (
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
+	"github.com/samspill/samspill/signin"
 )
 
 // Config holds what the pages need.
@@ -70,11 +71,8 @@ type Config struct {
 	// can sign in: the pages are never open.
 	Tokens auth.SessionStore
 	// Users names the people behind user ids to the readers who may know
-	// them (the audit views); nil shows their ids.
+	// them (the audit views); UserStore if nil; nil as well: their ids.
 	Users Users
-	// Admin is the store the admin pages manage (users, tokens, sessions,
-	// the audit log); nil: the admin pages answer 404.
-	Admin auth.UserStore
 	// Logger receives one line per failed request; slog.Default() if nil.
 	Logger *slog.Logger
 	// Now is the clock that dates "today" on timelines and the default date
@@ -90,6 +88,21 @@ type Config struct {
 	// shows it at once; 3 s if not positive. The partnership page reads
 	// live and never waits.
 	ProjectionWait time.Duration
+	// SignIn signs people in through identity providers (OpenID
+	// Connect); nil or without providers: tokens only. It needs UserStore.
+	SignIn *signin.Service
+	// UserStore keeps the people who sign in through a provider
+	// (UserStore.SignIn); cmd hands the same store as Tokens. It is also
+	// what the admin pages manage (users, tokens, sessions, the audit
+	// log): without it they are 404 pages.
+	UserStore auth.UserStore
+	// TokenSignIn is whether tokens sign in on the pages: TokenSignInAny,
+	// TokenSignInAdmin (break-glass) or TokenSignInOff; "" for any
+	// without providers and admin with.
+	TokenSignIn string
+	// AccessContact is the operator's words on whom to ask for access,
+	// shown to a signed-in person without a role ("" for a general text).
+	AccessContact string
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
@@ -101,7 +114,6 @@ type Pages struct {
 	lines    Timelines
 	tokens   auth.SessionStore
 	users    Users
-	admin    auth.UserStore
 	log      *slog.Logger
 	now      func() time.Time
 	csrfKey  []byte
@@ -109,6 +121,12 @@ type Pages struct {
 	// workbookRows bounds the Excel download: maxWorkbookRows (the tests
 	// lower it).
 	workbookRows int
+
+	// signin, userStore, tokenMode and accessContact are Config.SignIn,
+	// .UserStore, .TokenSignIn and .AccessContact.
+	signin                   *signin.Service
+	userStore                auth.UserStore
+	tokenMode, accessContact string
 }
 
 // Validate reports every required field that is missing.
@@ -124,6 +142,14 @@ func (cfg Config) Validate() error {
 	if cfg.Summaries == nil && !runner {
 		errs = append(errs, errors.New("web: Config.Summaries is required unless Projections is a projections.Runner"))
 	}
+	switch cfg.TokenSignIn {
+	case "", TokenSignInAny, TokenSignInAdmin, TokenSignInOff:
+	default:
+		errs = append(errs, fmt.Errorf("web: Config.TokenSignIn %q is not any, admin or off", cfg.TokenSignIn))
+	}
+	if cfg.SignIn != nil && len(cfg.SignIn.Providers()) > 0 && (cfg.UserStore == nil || cfg.Tokens == nil) {
+		errs = append(errs, errors.New("web: Config.UserStore and Config.Tokens are required with identity providers"))
+	}
 	if cfg.Timeline == nil && !runner {
 		errs = append(errs, errors.New("web: Config.Timeline is required unless Projections is a projections.Runner"))
 	}
@@ -135,9 +161,10 @@ func New(cfg Config) (*Pages, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, users: cfg.Users, admin: cfg.Admin, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
-	if p.users == nil && p.admin != nil {
-		p.users = p.admin
+	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, users: cfg.Users, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
+	p.signin, p.userStore, p.tokenMode, p.accessContact = cfg.SignIn, cfg.UserStore, cfg.TokenSignIn, cfg.AccessContact
+	if p.users == nil && p.userStore != nil {
+		p.users = p.userStore
 	}
 	if p.hist == nil {
 		p.hist = p.svc.History()
@@ -182,6 +209,11 @@ func (p *Pages) Register(r gin.IRouter) {
 	open.POST("/login", p.checkCSRF, p.login)
 	open.GET("/logout", p.logoutForm)
 	open.POST("/logout", p.checkCSRF, p.logout)
+	// Sign-in through an identity provider (signin.go): GET
+	// /login/oidc/:provider and /login/oidc/callback, open as /login is;
+	// the pages below also take a signed-in user.
+	open.GET(signin.CallbackPath, p.finishSignIn)
+	open.GET(signin.StartPath+":provider", p.beginSignIn)
 	open.POST("/lang", p.checkCSRF, p.setLanguage)
 	g := open.Group("", p.signedIn, p.validText)
 	g.GET("/", p.start)
@@ -258,6 +290,9 @@ type layoutData struct {
 	// Section is the part of the site the navigation marks as the
 	// current one (sectionMine, sectionMunicipalities), if any.
 	Section string
+	// Refresh moves the browser on to this URL at once (a meta refresh:
+	// the pages run no inline script); the page links it too.
+	Refresh string
 }
 
 // layout returns the page's layoutData for render to fill.
@@ -286,7 +321,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.SignedIn = pr.Role != ""
 	d.Mine = len(ownMunicipalities(pr)) > 0
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
-	d.Admin = pr.IsAdmin() && p.admin != nil
+	d.Admin = pr.IsAdmin() && p.userStore != nil
 	if d.Here == "" {
 		d.Here = "/"
 		if c.Request.Method == http.MethodGet {
@@ -398,6 +433,10 @@ func mustParseTemplates() map[string]*template.Template {
 	// The admin pages share their navigation (admin_nav.html).
 	for _, name := range []string{"admin_users", "admin_user", "admin_tokens", "admin_sessions", "admin_audit"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/admin_nav.html", "templates/"+name+".html"))
+	}
+	// The sign-in's own pages (signin.go).
+	for _, name := range []string{"finish", "noaccess", "logoutprovider"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out
 }

@@ -70,6 +70,8 @@ var (
 		"POST /login":                                   pageSignIn,
 		"GET /logout":                                   public,
 		"POST /logout":                                  public,
+		"GET /login/oidc/:provider":                     public, // sign-in through an identity provider (none configured here: 404)
+		"GET /login/oidc/callback":                      public,
 		"POST /lang":                                    public, // the language switch, CSRF-protected like every form
 		"GET /":                                         pageRead,
 		"GET /m":                                        pageRead,

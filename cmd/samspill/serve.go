@@ -24,6 +24,7 @@ import (
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
 	"github.com/samspill/samspill/publish"
+	"github.com/samspill/samspill/signin"
 	"github.com/samspill/samspill/web"
 )
 
@@ -44,6 +45,7 @@ type serveConfig struct {
 	logFormat logFormat
 	instance  string
 	publish   publishFlags
+	signin    signinFlags
 	backend
 }
 
@@ -91,9 +93,12 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.publish.url, "publish", "", "publish the event log, without personal data, to NATS JetStream at this URL, e.g. nats://host:4222 (tls:// for TLS; user:password@ or token@ for credentials; several URLs separated by commas); see docs/publishing.md")
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
+	cfg.signin.register(fs)
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
 		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
-		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n\n"+
+		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n"+
+		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...] ...]]\n"+
+		"               [--token-sign-in any|admin|off] [--access-contact TEXT]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
@@ -106,12 +111,24 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"With --publish every event is also published to NATS JetStream, contact persons\n"+
 		"removed and recorders pseudonymised, in order and at least once, resuming after\n"+
 		"the stream's last message; NATS being down never stops or slows the server\n"+
-		"(docs/publishing.md).")
+		"(docs/publishing.md).\n\n"+
+		"With --oidc-provider people sign in on the pages through their organisation's\n"+
+		"identity provider (OpenID Connect; Entra ID, ID-porten, Feide, ...); their roles\n"+
+		"come from --oidc-group mappings or an admin. Each provider's client secret comes\n"+
+		"from SAMSPILL_OIDC_<NAME>_CLIENT_SECRET or SAMSPILL_OIDC_<NAME>_CLIENT_SECRET_FILE.\n"+
+		"A provider that cannot be reached does not stop the server: it is tried again at\n"+
+		"each sign-in (docs/operations.md, Sign-in).")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
 		}
 		if err := cfg.publish.validate(); err != nil {
+			return err
+		}
+		if err := cfg.signin.validate(); err != nil {
+			return err
+		}
+		if err := cfg.signin.readSecrets(env.getenv); err != nil {
 			return err
 		}
 		return serve(ctx, cfg, env)
@@ -148,6 +165,15 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	secret, err := cfg.secret(ctx, keys)
 	if err != nil {
 		return err
+	}
+	signIn, err := cfg.signin.service(secret, log)
+	if err != nil {
+		return err
+	}
+	if signIn != nil {
+		// Discovered in the background: a provider that is down is
+		// logged and tried again at its next sign-in.
+		go signIn.Discover(ctx)
 	}
 	// The users' names and e-mails are sealed under keys among the
 	// contacts' (personal.UserSealer).
@@ -192,6 +218,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	handler, err := site{
 		store: store, runner: runner,
 		tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
+		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
 	}.handler()
 	if err != nil {
 		return err
@@ -279,6 +306,10 @@ type site struct {
 	// states is the cache of partnerships' current states that the
 	// commands and the projections share (nil: the commands keep their own).
 	states *history.States
+	// signin signs people in through identity providers (nil: none
+	// configured); tokenSignIn and accessContact are the pages' flags.
+	signin                     *signin.Service
+	tokenSignIn, accessContact string
 }
 
 // handler is the whole server: the API and the pages side by side on one
@@ -307,7 +338,8 @@ func (s site) handler() (http.Handler, error) {
 		return nil, err
 	}
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
-		Tokens: s.tokens, Admin: s.users, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf")})
+		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
+		UserStore: s.users, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
 	if err != nil {
 		return nil, err
 	}
