@@ -432,9 +432,9 @@ func (p *Pages) adminCreateToken(c *gin.Context) {
 	spec := auth.Spec{Name: page.Name, Role: c.PostForm("role"), Owner: page.Owner, Municipalities: strings.FieldsFunc(page.Codes, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })}
 	var problems []string
 	if page.Expires != "" {
-		day, err := time.ParseInLocation(time.DateOnly, page.Expires, calendar.Oslo)
-		// The token lasts through its last day, in Oslo.
-		end := day.AddDate(0, 0, 1)
+		// The token lasts through its last day in Norway, as in the API
+		// and the CLI.
+		end, err := calendar.ParseCutoff(page.Expires)
 		switch {
 		case err != nil:
 			problems = append(problems, l.T("admin.error.expires", "Value", page.Expires))

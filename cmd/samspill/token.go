@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/calendar"
 )
 
 func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []string) error {
@@ -31,7 +32,7 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		return nil
 	})
 	owner := fs.String("owner", "", "create: the user id (usr-…, see 'samspill user list') of the person who answers for the token; its token stops when the user is disabled or erased (default none: a service account's)")
-	expires := fs.String("expires", "", "create: when the token stops working: a number of days (90d) or a date (2027-03-01, midnight UTC) (default never)")
+	expires := fs.String("expires", "", "create: when the token stops working: a number of days (90d) or a date (2027-03-01: through that day in Norway) (default never)")
 	usageWithEnv(fs, "samspill token create --role ROLE [--municipality CODE]... [--name NAME] [--owner USER_ID] [--expires 90d|2027-03-01] [--data ./samspill-data]\n"+
 		"       samspill token list [--data ./samspill-data]\n"+
 		"       samspill token revoke NAME [--data ./samspill-data]\n"+
@@ -132,7 +133,8 @@ func tokenCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 }
 
 // parseExpiry reads --expires: a number of days from now ("90d") or a
-// date ("2027-03-01", its midnight in UTC). It must be in the future.
+// date ("2027-03-01": the token works through that day in Norway, as on
+// the admin page and in the API). It must be in the future.
 func parseExpiry(v string, now time.Time) (time.Time, error) {
 	var at time.Time
 	if days, ok := strings.CutSuffix(v, "d"); ok {
@@ -142,11 +144,10 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 		}
 		at = now.UTC().Truncate(time.Second).AddDate(0, 0, n)
 	} else {
-		d, err := time.Parse(time.DateOnly, v)
-		if err != nil {
+		var err error
+		if at, err = calendar.ParseCutoff(v); err != nil {
 			return time.Time{}, fmt.Errorf("--expires %q: want a number of days such as 90d, or a date such as 2027-03-01", v)
 		}
-		at = d
 	}
 	if !at.After(now) {
 		return time.Time{}, fmt.Errorf("--expires %q is not in the future", v)

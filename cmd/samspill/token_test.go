@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTokenCommands(t *testing.T) {
@@ -46,6 +47,36 @@ func TestTokenCommands(t *testing.T) {
 		code := exitCode(run(context.Background(), tc.args, io.Discard, io.Discard, noEnv), &errOut)
 		if code != tc.code || (tc.code != 0 && (strings.Count(errOut.String(), "\n") != 1 || !strings.Contains(errOut.String(), tc.want))) {
 			t.Errorf("%v: exit %d, stderr %q; want %d with %q", tc.args, code, errOut.String(), tc.code, tc.want)
+		}
+	}
+}
+
+// TestExpiryMeansTheSameEverywhere: a date given to --expires is the end
+// of that day in Norway, as the admin page and the API read it.
+func TestExpiryMeansTheSameEverywhere(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{in: "2027-03-01", want: time.Date(2027, 3, 1, 23, 0, 0, 0, time.UTC).Add(-time.Nanosecond)}, // CET
+		{in: "2027-07-01", want: time.Date(2027, 7, 1, 22, 0, 0, 0, time.UTC).Add(-time.Nanosecond)}, // CEST
+		{in: "90d", want: now.AddDate(0, 0, 90)},
+		{in: "2026-12-07", want: time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC).Add(-time.Nanosecond)}, // today still counts
+		{in: "2026-12-06", bad: true},
+		{in: "0d", bad: true},
+		{in: "tomorrow", bad: true},
+	} {
+		got, err := parseExpiry(tc.in, now)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("parseExpiry(%q) = %v, want an error", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("parseExpiry(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestUserCommands(t *testing.T) {
 	}
 	runOK(t, "token", "create", "--role", "viewer", "--name", "short", "--expires", "90d", "--data", data)
 	tokens := runOK(t, "token", "list", "--data", data)
-	if !strings.Contains(tokens, "OWNER") || !strings.Contains(tokens, kari) || !strings.Contains(tokens, "2099-03-01T00:00:00Z") ||
+	if !strings.Contains(tokens, "OWNER") || !strings.Contains(tokens, kari) || !strings.Contains(tokens, "2099-03-01T22:59:59Z") ||
 		!strings.Contains(tokens, time.Now().UTC().AddDate(0, 0, 90).Format("2006-01-02")) {
 		t.Fatalf("token list:\n%s", tokens)
 	}
