@@ -177,11 +177,16 @@ func (p *faultProxy) up(pc *proxied) {
 				after()
 				return
 			}
+			if hit && cut == cutAfter {
+				// Muted before the bytes go on: muted after, the server's
+				// answer could reach the client in between (it did, under
+				// load in CI).
+				pc.muted.Store(true)
+			}
 			if _, werr := pc.server.Write(chunk); werr != nil {
 				return
 			}
 			if hit && cut == cutAfter {
-				pc.muted.Store(true)
 				time.AfterFunc(300*time.Millisecond, after)
 			}
 		}
