@@ -145,19 +145,30 @@ func (p ProviderConfig) postLogoutURL() string {
 }
 
 // Mapping gives the members of a provider group a role and, for
-// coordinators, municipalities.
+// coordinators, municipalities. Provider names the configured provider
+// whose group it is; empty, the group of any provider, which New allows
+// only when one provider is configured: in an installation shared by
+// several municipalities each provider chooses its own group names, and
+// one of them must not be able to name a group that another's mapping
+// trusts.
 type Mapping struct {
-	Group string
-	Grant auth.Grant
+	Group    string
+	Provider string
+	Grant    auth.Grant
 }
 
-// ParseMapping reads GROUP=ROLE[:CODE,...], e.g.
-// "samspill-koord-oslo=coordinator:0301". The group is the claim's value as
-// the provider sends it (Entra ID sends the group's object id).
+// ParseMapping reads GROUP=ROLE[:CODE,...][@PROVIDER], e.g.
+// "samspill-koord-oslo=coordinator:0301@entra". The group is the claim's
+// value as the provider sends it (Entra ID sends the group's object id).
 func ParseMapping(s string) (Mapping, error) {
 	group, rest, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok || strings.TrimSpace(group) == "" {
-		return Mapping{}, fmt.Errorf("%w: group mapping %q is not GROUP=ROLE[:CODE,...]", ErrInvalidConfig, s)
+		return Mapping{}, fmt.Errorf("%w: group mapping %q is not GROUP=ROLE[:CODE,...][@PROVIDER]", ErrInvalidConfig, s)
+	}
+	rest, provider, qualified := strings.Cut(rest, "@")
+	provider = strings.TrimSpace(provider)
+	if qualified && provider == "" {
+		return Mapping{}, fmt.Errorf("%w: group mapping %q names no provider after @", ErrInvalidConfig, s)
 	}
 	role, codes, _ := strings.Cut(rest, ":")
 	g := auth.Grant{Role: strings.TrimSpace(role)}
@@ -178,20 +189,21 @@ func ParseMapping(s string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, fmt.Errorf("%w: group mapping %q: %w", ErrInvalidConfig, s, err)
 	}
-	return Mapping{Group: strings.TrimSpace(group), Grant: g}, nil
+	return Mapping{Group: strings.TrimSpace(group), Provider: provider, Grant: g}, nil
 }
 
 // rank orders the roles from most to least power, for a person in several
 // mapped groups.
 var rank = map[string]int{auth.RoleAdmin: 4, auth.RoleCoordinator: 3, auth.RoleResearcher: 2, auth.RoleViewer: 1}
 
-// Grant is what the mappings give a person in groups: the most powerful
-// role of the groups that are mapped, and for a coordinator the
-// municipalities of all its coordinator groups. No mapped group: no role.
-func Grant(mappings []Mapping, groups []string) auth.Grant {
+// Grant is what the mappings give a person in groups of provider: the
+// most powerful role of the groups that are mapped for that provider, and
+// for a coordinator the municipalities of all its coordinator groups. No
+// mapped group: no role.
+func Grant(mappings []Mapping, provider string, groups []string) auth.Grant {
 	var g auth.Grant
 	for _, m := range mappings {
-		if !slices.Contains(groups, m.Group) {
+		if (m.Provider != "" && m.Provider != provider) || !slices.Contains(groups, m.Group) {
 			continue
 		}
 		switch {

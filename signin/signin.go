@@ -150,6 +150,14 @@ func New(cfg Config) (*Service, error) {
 		seen[pc.Name] = true
 		s.providers = append(s.providers, &provider{cfg: pc.withDefaults()})
 	}
+	for _, m := range s.mappings {
+		switch {
+		case m.Provider == "" && len(s.providers) > 1:
+			return nil, fmt.Errorf("%w: group mapping of %q names no provider; with several providers each names its own (GROUP=ROLE[:CODE,...]@PROVIDER)", ErrInvalidConfig, m.Group)
+		case m.Provider != "" && !seen[m.Provider]:
+			return nil, fmt.Errorf("%w: group mapping of %q names provider %q, which is not configured", ErrInvalidConfig, m.Group, m.Provider)
+		}
+	}
 	return s, nil
 }
 
@@ -330,7 +338,7 @@ func (s *Service) Complete(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 	}
 	id.Groups = groups
-	return Result{Identity: id, Grant: Grant(s.mappings, groups), Next: f.Next, IDToken: tokens.IDToken}, nil
+	return Result{Identity: id, Grant: Grant(s.mappings, p.cfg.Name, groups), Next: f.Next, IDToken: tokens.IDToken}, nil
 }
 
 // hint is what the logout needs of a sign-in: the provider and its ID

@@ -198,14 +198,63 @@ func TestGrantFromMappings(t *testing.T) {
 		{[]string{"samspill-koord-oslo", "samspill-admin"}, auth.Grant{Role: auth.RoleAdmin}},
 	}
 	for _, c := range cases {
-		got := signin.Grant(m, c.groups)
+		got := signin.Grant(m, "oslo", c.groups)
 		if got.Role != c.want.Role || !slices.Equal(got.Municipalities, c.want.Municipalities) {
 			t.Errorf("Grant(%v) = %+v, want %+v", c.groups, got, c.want)
 		}
 	}
-	for _, bad := range []string{"nogroup", "=admin", "g=", "g=chief", "g=coordinator", "g=viewer:0301", "g=coordinator:99999"} {
+	for _, bad := range []string{"nogroup", "=admin", "g=", "g=chief", "g=coordinator", "g=viewer:0301", "g=coordinator:99999", "g=admin@", "g=@oslo"} {
 		if _, err := signin.ParseMapping(bad); !errors.Is(err, signin.ErrInvalidConfig) {
 			t.Errorf("ParseMapping(%q) = %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+}
+
+// TestMappingsCountOnlyTheirProvidersGroups: in an installation shared by
+// several municipalities, a group of the same name at another provider
+// gives nothing.
+func TestMappingsCountOnlyTheirProvidersGroups(t *testing.T) {
+	var m []signin.Mapping
+	for _, s := range []string{"koordinatorer=coordinator:4203@arendal", "koordinatorer=coordinator:5006@steinkjer", "it-drift=admin@arendal"} {
+		mp, err := signin.ParseMapping(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = append(m, mp)
+	}
+	if got := signin.Grant(m, "steinkjer", []string{"koordinatorer", "it-drift"}); got.Role != auth.RoleCoordinator || !slices.Equal(got.Municipalities, []kommune.Code{"5006"}) {
+		t.Errorf("Steinkjer's coordinator (also in a group named as Arendal's admins) = %+v, want coordinator of 5006 only", got)
+	}
+	if got := signin.Grant(m, "arendal", []string{"koordinatorer"}); !slices.Equal(got.Municipalities, []kommune.Code{"4203"}) {
+		t.Errorf("Arendal's coordinator = %+v, want 4203 only", got)
+	}
+	if got := signin.Grant(m, "bergen", []string{"koordinatorer", "it-drift"}); got.Role != "" {
+		t.Errorf("a provider no mapping names = %+v, want no role", got)
+	}
+
+	provider := func(name string) signin.ProviderConfig {
+		p, err := signin.ParseProvider(name + ",issuer=https://idp.example/" + name + ",client-id=c,redirect=https://s.example/login/oidc/callback")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.ClientSecret = "secret"
+		return p
+	}
+	unqualified, _ := signin.ParseMapping("koordinatorer=coordinator:4203")
+	for _, c := range []struct {
+		name      string
+		providers []signin.ProviderConfig
+		mappings  []signin.Mapping
+		ok        bool
+	}{
+		{"one provider, unqualified", []signin.ProviderConfig{provider("arendal")}, []signin.Mapping{unqualified}, true},
+		{"two providers, unqualified", []signin.ProviderConfig{provider("arendal"), provider("steinkjer")}, []signin.Mapping{unqualified}, false},
+		{"two providers, each named", []signin.ProviderConfig{provider("arendal"), provider("steinkjer")}, m, true},
+		{"a provider not configured", []signin.ProviderConfig{provider("arendal")}, m, false},
+	} {
+		_, err := signin.New(signin.Config{Providers: c.providers, Mappings: c.mappings, CookieKey: make([]byte, 32)})
+		if c.ok != (err == nil) || (err != nil && !errors.Is(err, signin.ErrInvalidConfig)) {
+			t.Errorf("%s: New = %v, want ok=%v (else ErrInvalidConfig)", c.name, err, c.ok)
 		}
 	}
 }

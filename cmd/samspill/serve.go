@@ -97,7 +97,7 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
 		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
 		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n"+
-		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...] ...]]\n"+
+		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...][@PROVIDER] ...]]\n"+
 		"               [--token-sign-in any|admin|off] [--access-contact TEXT]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+

@@ -39,8 +39,9 @@ func (f *signinFlags) register(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.Func("oidc-group", "give the members of a provider group a role: GROUP=ROLE[:CODE,...] (codes for coordinators), e.g. "+
-		"samspill-koord-oslo=coordinator:0301; repeat for several (in the environment, separate them with ';'). "+
+	fs.Func("oidc-group", "give the members of a provider group a role: GROUP=ROLE[:CODE,...][@PROVIDER] (codes for coordinators), e.g. "+
+		"samspill-koord-oslo=coordinator:0301@entra; repeat for several (in the environment, separate them with ';'). "+
+		"With several providers each mapping names its provider. "+
 		"An admin's grant on the users page overrides the mappings", func(s string) error {
 		for part := range strings.SplitSeq(s, ";") {
 			if strings.TrimSpace(part) == "" {

@@ -42,6 +42,9 @@ func TestSignInFlagsAreCheckedFirst(t *testing.T) {
 		{[]string{"--token-sign-in", "sometimes"}, nil, "--token-sign-in"},
 		{[]string{"--token-sign-in", "off"}, nil, "needs an --oidc-provider"},
 		{[]string{"--oidc-provider", provider, "--oidc-provider", provider}, secret, "configured twice"},
+		{[]string{"--oidc-provider", provider, "--oidc-provider", strings.Replace(provider, "arendal", "steinkjer", 1), "--oidc-group", "koord=coordinator:4203"},
+			map[string]string{"SAMSPILL_OIDC_ARENDAL_CLIENT_SECRET": "a", "SAMSPILL_OIDC_STEINKJER_CLIENT_SECRET": "b"}, "names no provider"},
+		{[]string{"--oidc-provider", provider, "--oidc-group", "koord=coordinator:4203@bergen"}, secret, "not configured"},
 	} {
 		var errOut bytes.Buffer
 		args := append([]string{"serve", "--data", t.TempDir()}, c.args...)
