@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,22 +36,30 @@ var errCredentialChanged = errors.New("the credential was revoked, or its role o
 func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(c.Request.Context())
 	was := principal(c)
-	authorization := c.GetHeader("Authorization")
+	authorization, path := c.GetHeader("Authorization"), c.FullPath()
 	rc := http.NewResponseController(c.Writer)
+	// Once stop has returned, the handler is done and gin and net/http
+	// reuse the writer for the connection's next request: the cut-off
+	// must not touch it then, so it runs under mu and only before stop.
+	var (
+		mu      sync.Mutex
+		stopped bool
+	)
 	cutOff := context.AfterFunc(ctx, func() {
-		if errors.Is(context.Cause(ctx), errCredentialChanged) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped && errors.Is(context.Cause(ctx), errCredentialChanged) {
 			_ = rc.SetWriteDeadline(time.Now())
 		}
 	})
-	done := make(chan struct{})
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		tick := time.NewTicker(principalRecheck)
 		defer tick.Stop()
 		failures := 0
 		for {
 			select {
-			case <-done:
-				return
 			case <-ctx.Done():
 				return
 			case <-tick.C:
@@ -58,7 +67,7 @@ func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func
 			now, err := auth.Resolve(ctx, s.tokens, authorization)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated), err == nil && !now.Same(was):
-				s.log.InfoContext(ctx, "long-lived response ended: its credential was revoked or changed", "subject", was.Subject, "path", c.FullPath())
+				s.log.InfoContext(ctx, "long-lived response ended: its credential was revoked or changed", "subject", was.Subject, "path", path)
 				cancel(errCredentialChanged)
 				return
 			case err != nil && ctx.Err() == nil:
@@ -73,8 +82,11 @@ func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func
 		}
 	}()
 	return ctx, func() {
-		close(done)
-		cutOff()
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
 		cancel(nil)
+		<-exited
+		cutOff()
 	}
 }
