@@ -492,15 +492,21 @@ func tokenProblem(l *locale.Localizer, s auth.Spec) string {
 // adminRevokeToken revokes a token (and ends its sessions).
 func (p *Pages) adminRevokeToken(c *gin.Context) {
 	err := p.userStore.RevokeToken(c.Request.Context(), principal(c), c.Param("name"))
-	if errors.Is(err, auth.ErrTokenNotFound) {
-		p.fail(c, notFound(loc(c).T("admin.error.no_token")))
-		return
-	}
-	if err != nil {
+	p.adminDone(c, err, auth.ErrTokenNotFound, "admin.error.no_token", "/admin/tokens?saved=revoke")
+}
+
+// adminDone finishes an admin's change of one thing on a list: back to the
+// list saying it is done, or the localized 404 page when missing (the
+// store's sentinel) names nothing, or the error page.
+func (p *Pages) adminDone(c *gin.Context, err, missing error, missingMessage, back string) {
+	switch {
+	case errors.Is(err, missing):
+		p.fail(c, notFound(loc(c).T(missingMessage)))
+	case err != nil:
 		p.fail(c, err)
-		return
+	default:
+		c.Redirect(http.StatusSeeOther, back)
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/tokens?saved=revoke")
 }
 
 // ---- sessions ----
@@ -543,15 +549,7 @@ func (p *Pages) adminSessions(c *gin.Context) {
 // adminEndSession ends a session an admin picked from the list.
 func (p *Pages) adminEndSession(c *gin.Context) {
 	err := p.userStore.EndSessionByHandle(c.Request.Context(), principal(c), c.Param("handle"))
-	if errors.Is(err, auth.ErrSessionNotFound) {
-		p.fail(c, notFound(loc(c).T("admin.error.no_session")))
-		return
-	}
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/sessions?saved=end")
+	p.adminDone(c, err, auth.ErrSessionNotFound, "admin.error.no_session", "/admin/sessions?saved=end")
 }
 
 // ---- audit log ----
