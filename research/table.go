@@ -1,0 +1,68 @@
+package research
+
+import "context"
+
+// A Table is one file of a research export described for every format and
+// for the codebook: the columns with their types, units, labels and
+// meaning, and the rows as text (the CSV cell of each column). The CSV,
+// Stata and Parquet writers and the Frictionless Data Package
+// (datapackage.json) are all made from the same Table, so a file and its
+// codebook cannot disagree.
+type Table struct {
+	// Name is the file's base name without extension: "spells", "panel",
+	// "affiliations".
+	Name string
+	// Title and Description say what one row is and which analysis the
+	// file is made for, in English and Norwegian bokmål.
+	Title, TitleNB             string
+	Description, DescriptionNB string
+	// Columns are in file order.
+	Columns []Column
+	// PrimaryKey names the columns that identify a row.
+	PrimaryKey []string
+}
+
+// Column types, as Frictionless Table Schema names them. Cells of every
+// type are written as text; "" is a missing value in every column that is
+// not Required.
+const (
+	TypeString  = "string"  // text; codes such as municipality 0301 stay text
+	TypeInteger = "integer" // whole number, base 10
+	TypeNumber  = "number"  // decimal number, '.' as the decimal point
+	TypeBoolean = "boolean" // "1" or "0"
+	TypeDate    = "date"    // YYYY-MM-DD
+)
+
+// Column describes one column.
+type Column struct {
+	Name string
+	Type string
+	// Label is the short variable label (Stata: at most 80 characters),
+	// in English and bokmål.
+	Label, LabelNB string
+	// Description is the codebook's definition, in English and bokmål.
+	Description, DescriptionNB string
+	// Unit names the unit of a number ("days", "NOK"), "" for none.
+	Unit string
+	// Values is the closed vocabulary of a coded string column, in the
+	// order that numbers them for Stata value labels (1, 2, ...); nil for
+	// an open column.
+	Values []Value
+	// Required columns never hold a missing value.
+	Required bool
+	// Personal flags a column that can identify a person (an org number
+	// of a sole proprietorship); the codebook says why.
+	Personal string
+}
+
+// Value is one code of a coded column with its labels.
+type Value struct {
+	Code                    string
+	Label, LabelNB, LabelNN string
+}
+
+// Rows produces a table's rows in file order: emit is called once per
+// row with one cell per column (the slice may be reused after emit
+// returns). The rows of a given position and parameters are always the
+// same, in the same order.
+type Rows func(ctx context.Context, emit func(row []string) error) error
