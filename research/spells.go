@@ -232,10 +232,10 @@ func WriteSpells(ctx context.Context, store eventstore.Store, w io.Writer, o Spe
 // there are cores, and hands the results to emit in the order of streams.
 // At most a small window of results waits for its turn, so memory stays
 // flat however many streams there are.
-func deriveInOrder(ctx context.Context, streams []string, derive func(string) ([]Spell, error), emit func(string, []Spell) error) error {
+func deriveInOrder[T any](ctx context.Context, streams []string, derive func(string) (T, error), emit func(string, T) error) error {
 	type result struct {
-		spells []Spell
-		err    error
+		t   T
+		err error
 	}
 	type job struct {
 		stream string
@@ -266,8 +266,8 @@ func deriveInOrder(ctx context.Context, streams []string, derive func(string) ([
 	for range workers {
 		go func() {
 			for j := range jobs {
-				spells, err := derive(j.stream)
-				j.out <- result{spells, err}
+				t, err := derive(j.stream)
+				j.out <- result{t, err}
 			}
 		}()
 	}
@@ -281,7 +281,7 @@ func deriveInOrder(ctx context.Context, streams []string, derive func(string) ([
 		if r.err != nil {
 			return r.err
 		}
-		if err := emit(j.stream, r.spells); err != nil {
+		if err := emit(j.stream, r.t); err != nil {
 			return err
 		}
 	}
