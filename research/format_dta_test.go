@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,4 +281,66 @@ func short(v []any) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// TestDTACarriesNorwegianLabelsAsCharacteristics parses the
+// characteristics section (each <ch> is a 4-byte length, the variable's
+// and the characteristic's names in 129 bytes each, and NUL-terminated
+// contents): the bokmål labels, the notes with their count, and the
+// units are there, and every length adds up.
+func TestDTACarriesNorwegianLabelsAsCharacteristics(t *testing.T) {
+	table, rows := everyType()
+	var buf bytes.Buffer
+	if _, err := research.WriteTable(context.Background(), &buf, research.FormatStata, table, rowsOf(rows)); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	start := bytes.Index(b, []byte("<characteristics>")) + len("<characteristics>")
+	end := bytes.Index(b, []byte("</characteristics>"))
+	chars := map[string]string{}
+	cstr := func(p []byte) string { return string(p[:bytes.IndexByte(p, 0)]) }
+	for p := b[start:end]; len(p) > 0; {
+		if !bytes.HasPrefix(p, []byte("<ch>")) {
+			t.Fatalf("characteristics: %q", p[:min(20, len(p))])
+		}
+		n := int(p[4]) | int(p[5])<<8 | int(p[6])<<16 | int(p[7])<<24
+		body := p[8 : 8+n]
+		if body[n-1] != 0 || !bytes.HasPrefix(p[8+n:], []byte("</ch>")) {
+			t.Fatalf("a <ch> of %d bytes does not end where it says", n)
+		}
+		chars[cstr(body[:129])+"["+cstr(body[129:258])+"]"] = string(body[258 : n-1])
+		p = p[8+n+len("</ch>"):]
+	}
+	want := map[string]string{
+		"_dta[note0]": "2", "_dta[note1]": "A test table.", "_dta[note2]": "En testtabell.", "_dta[title_nb]": "Alle slags kolonner",
+		"municipality[note0]": "2", "municipality[note1]": "Four digits.", "municipality[note2]": "Fire siffer.",
+		"area[label_nb]": "Tjenesteområde", "name[label_nb]": "Navn med æøå", "n[unit]": "partners",
+	}
+	for k, v := range want {
+		if chars[k] != v {
+			t.Errorf("%s = %q, want %q", k, chars[k], v)
+		}
+	}
+}
+
+// TestDTALeavesNoTemporaryFile: the rows' temporary file is removed after
+// an export, and after one that failed.
+func TestDTALeavesNoTemporaryFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	table, rows := everyType()
+	if _, err := research.WriteTable(context.Background(), &bytes.Buffer{}, research.FormatStata, table, rowsOf(rows)); err != nil {
+		t.Fatal(err)
+	}
+	bad := append(slices.Clone(rows), []string{"d", "0301", "", "", "many", "", "", "", "", ""})
+	if _, err := research.WriteTable(context.Background(), &bytes.Buffer{}, research.FormatStata, table, rowsOf(bad)); err == nil {
+		t.Fatal("a word in an integer column was written")
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
 }

@@ -49,15 +49,18 @@ func writeParquet(ctx context.Context, w io.Writer, t Table, rows Rows) (int, er
 		parquet.KeyValueMetadata(ParquetTableKey, t.Name),
 		parquet.KeyValueMetadata(ParquetCodebookKey, "datapackage.json"),
 	)
-	batch := make([]parquet.Row, 0, 256)
+	// Rows go to the writer in batches; each batch's Row slices are
+	// reused, as WriteRows copies the values into its column buffers.
+	batch := make([]parquet.Row, 256)
+	k := 0
 	flush := func() error {
-		if len(batch) == 0 {
+		if k == 0 {
 			return nil
 		}
-		if _, err := pw.WriteRows(batch); err != nil {
+		if _, err := pw.WriteRows(batch[:k]); err != nil {
 			return fmt.Errorf("write parquet rows: %w", err)
 		}
-		batch = batch[:0]
+		k = 0
 		return nil
 	}
 	n := 0
@@ -66,10 +69,7 @@ func writeParquet(ctx context.Context, w io.Writer, t Table, rows Rows) (int, er
 		if len(row) != len(cols) {
 			return fmt.Errorf("%w: row %d has %d cells, the table %d columns", ErrCell, n, len(row), len(cols))
 		}
-		var r parquet.Row
-		if len(batch) < cap(batch) {
-			r = batch[:len(batch)+1][len(batch)][:0]
-		}
+		r := batch[k][:0]
 		for _, c := range cols {
 			v, err := c.value(n, row[c.index])
 			if err != nil {
@@ -77,8 +77,8 @@ func writeParquet(ctx context.Context, w io.Writer, t Table, rows Rows) (int, er
 			}
 			r = append(r, v)
 		}
-		batch = append(batch, r)
-		if len(batch) == cap(batch) {
+		batch[k] = r
+		if k++; k == len(batch) {
 			return flush()
 		}
 		return nil
