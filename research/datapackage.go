@@ -125,16 +125,13 @@ func MediaType(format string) string {
 var dpName = regexp.MustCompile(`^[a-z0-9._-]+$`)
 
 // DataPackage returns datapackage.json for an export: a resource for each
-// of m.Files, described by the table whose Name is the file's name
-// without its extension ("spells.dta" → "spells"). A file of no table
+// of m.Files, described by the table whose Name the file's name starts
+// with, before its extension or a "-" ("spells.dta" and
+// "spells-2026-11-26.csv" → "spells"). A file of no table
 // (such as an events export) is a resource without a schema. It fails
 // when a file's name is not a plain lower-case file name, or is used
 // twice.
 func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
-	byName := make(map[string]Table, len(tables))
-	for _, t := range tables {
-		byName[t.Name] = t
-	}
 	name := "samspill-" + strings.ToLower(m.Export)
 	if !dpName.MatchString(name) {
 		return nil, fmt.Errorf("datapackage: export %q makes no package name", m.Export)
@@ -169,7 +166,7 @@ func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
 			r.Profile, r.Encoding = "tabular-data-resource", "utf-8"
 			r.Dialect = &dpDialect{Delimiter: ",", LineTerminator: "\n", QuoteChar: `"`, DoubleQuote: true, Header: true}
 		}
-		if t, ok := byName[strings.TrimSuffix(f.Name, path.Ext(f.Name))]; ok {
+		if t, ok := tableOf(f.Name, tables); ok {
 			r.Title, r.Description = t.Title, t.Description
 			r.Labels = langs(t.Title, t.TitleNB, "")
 			r.Schema = schemaOf(t, f.Format)
@@ -181,6 +178,19 @@ func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
 		return nil, fmt.Errorf("datapackage: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// tableOf finds the table of a file name: the one with the longest Name
+// that is the name without its extension, or its part before a "-".
+func tableOf(file string, tables []Table) (Table, bool) {
+	base := strings.TrimSuffix(file, path.Ext(file))
+	var found Table
+	for _, t := range tables {
+		if (base == t.Name || strings.HasPrefix(base, t.Name+"-")) && len(t.Name) > len(found.Name) {
+			found = t
+		}
+	}
+	return found, found.Name != ""
 }
 
 // packageDescription says in a sentence what the export holds and how to

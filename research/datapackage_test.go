@@ -281,3 +281,37 @@ func TestCodebookTypesLoadTheCSVInR(t *testing.T) {
 	}
 	t.Logf("R loaded %d spells with the codebook's types; municipalities %v", sum.Rows, out.Municipalities)
 }
+
+// TestDataPackageFindsTheTableOfDatedFileNames: a file named as the API
+// names downloads ("spells-2026-11-26.csv") is described by the spells
+// table; a file of no table is a resource without a schema.
+func TestDataPackageFindsTheTableOfDatedFileNames(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	m := research.ExportManifest{Export: "spells", Files: []research.FileSum{
+		{Name: "spells-2026-11-26.csv", Format: "csv", Bytes: 1, SHA256: sum},
+		{Name: "events.ndjson", Format: "ndjson", MediaType: "application/x-ndjson", Bytes: 1, SHA256: sum},
+	}}
+	var tables []research.Table
+	for _, e := range research.Exports() {
+		tables = append(tables, e.Table)
+	}
+	body, err := research.DataPackage(m, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg struct {
+		Resources []struct {
+			Name   string
+			Schema *struct{ Fields []struct{ Name string } }
+		}
+	}
+	if err := json.Unmarshal(body, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	if len(pkg.Resources) != 2 || pkg.Resources[0].Schema == nil || pkg.Resources[0].Schema.Fields[0].Name != "partnership_key" {
+		t.Fatalf("the dated spells file has no spells schema: %s", body)
+	}
+	if pkg.Resources[1].Schema != nil {
+		t.Fatalf("the events file got a schema: %s", body)
+	}
+}
