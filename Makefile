@@ -52,13 +52,15 @@ crash: ## kill -9 the server under load 20 times; verify acknowledged writes, re
 	$(GO) test -tags crash -run '^TestCrash' -count=1 -timeout 5m -v ./cmd/samspill/
 
 # Debian packages of the tests that go beyond Go: R's survival package (the
-# spells export is fitted with coxph) and Chromium (the browser test), and
-# axe-core from the npm registry (the accessibility test). The
-# tests skip with a message where these are missing; CI installs them.
-TEST_DEBS := r-base-core r-cran-survival chromium
+# spells export is fitted with coxph), haven (reads the Stata files) and
+# jsonlite (reads the codebook), and Chromium (the browser test); from the
+# npm registry axe-core (the accessibility test) and DuckDB (reads the
+# Parquet files). The tests skip with a message where these are missing;
+# CI installs them.
+TEST_DEBS := r-base-core r-cran-survival r-cran-haven r-cran-jsonlite chromium
 
-test-deps: ## install R survival and Chromium from Debian's packages, axe-core from npm (for the R, browser and accessibility tests)
-	@if command -v Rscript >/dev/null && Rscript -e 'library(survival)' >/dev/null 2>&1 && command -v chromium >/dev/null; then \
+test-deps: ## install R (survival, haven, jsonlite) and Chromium from Debian's packages, axe-core and DuckDB from npm (for the R, format, browser and accessibility tests)
+	@if command -v Rscript >/dev/null && Rscript -e 'library(survival); library(haven); library(jsonlite)' >/dev/null 2>&1 && command -v chromium >/dev/null; then \
 	  echo "test dependencies present"; \
 	else \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -67,6 +69,10 @@ test-deps: ## install R survival and Chromium from Debian's packages, axe-core f
 	@if [ ! -f web/testdata/axe/node_modules/axe-core/axe.min.js ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix web/testdata/axe --no-audit --no-fund; \
 	  else echo "npm not found: the accessibility test (axe-core) will be skipped"; fi; \
+	fi
+	@if [ ! -d research/testdata/duckdb/node_modules/@duckdb/node-api ]; then \
+	  if command -v npm >/dev/null; then npm ci --prefix research/testdata/duckdb --no-audit --no-fund; \
+	  else echo "npm not found: the Parquet test's DuckDB check will be skipped"; fi; \
 	fi
 
 lint: fmt depcheck ## gofmt, go vet, staticcheck (pinned), the dependency rules and govulncheck (offline)

@@ -73,12 +73,5 @@ func writeCSV(ctx context.Context, w io.Writer, t Table, rows Rows) (int, error)
 	return n, bw.Flush()
 }
 
-// writeDTA and writeParquet are written in format_dta.go and
+// writeDTA is written in format_dta.go and writeParquet in
 // format_parquet.go.
-func writeDTA(ctx context.Context, w io.Writer, t Table, rows Rows) (int, error) {
-	return 0, fmt.Errorf("%w: dta is not written yet", ErrFormat)
-}
-
-func writeParquet(ctx context.Context, w io.Writer, t Table, rows Rows) (int, error) {
-	return 0, fmt.Errorf("%w: parquet is not written yet", ErrFormat)
-}

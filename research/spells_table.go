@@ -37,15 +37,9 @@ func SpellsTable() Table {
 	}
 }
 
-// codes makes the Values of a closed vocabulary (labels to be filled in
-// from the catalogues).
-func codes(vocabulary []string) []Value {
-	v := make([]Value, len(vocabulary))
-	for i, c := range vocabulary {
-		v[i] = Value{Code: c, Label: c, LabelNB: c, LabelNN: c}
-	}
-	return v
-}
+// codes makes the Values of a closed vocabulary with their labels
+// (labels.go).
+func codes(vocabulary []string) []Value { return labelled(vocabulary) }
 
 // spellsExport is spells.csv as an Export.
 func spellsExport() Export {
