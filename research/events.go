@@ -31,7 +31,8 @@ type EventsOptions struct {
 	KnownAt *time.Time
 	// Municipalities, if any, keep only the events of partnerships whose
 	// municipality is, today, one of these codes (a project's), as the
-	// tabular exports do (Options.Municipalities).
+	// tabular exports do (Options.Municipalities). The export keeps the
+	// ids of those partnerships' streams while it runs.
 	Municipalities []kommune.Code
 }
 
@@ -68,7 +69,9 @@ func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o Eve
 				if err != nil {
 					return err
 				}
-				included[e.StreamID] = in
+				if in {
+					included[e.StreamID] = true
+				}
 			}
 			if !included[e.StreamID] {
 				return nil

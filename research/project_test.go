@@ -190,7 +190,6 @@ func idsOf(body []byte) map[string]bool {
 // store holds.
 func TestTwoProjectsNeverShareAKey(t *testing.T) {
 	store := demoStore(t)
-	pos := head(t, store)
 	meta := app.Meta{Actor: eventstore.Actor{Subject: "arendal-kari", Role: "coordinator"}, CorrelationID: "kari-request", IdempotencyKey: "kari-key"}
 	svc := app.New(store)
 	res, err := svc.Initiate(context.Background(), partnership.Command{Event: initiated, OccurredAt: &in2019}, meta)
@@ -200,7 +199,7 @@ func TestTwoProjectsNeverShareAKey(t *testing.T) {
 	if _, err := svc.Execute(context.Background(), res.State.ID, partnership.Command{Event: partnership.ContactPersonAssigned{PartnerID: "a", Name: "Kari Nordmann", Phone: "+47 400 00 001"}}, meta); err != nil {
 		t.Fatal(err)
 	}
-	pos = head(t, store)
+	pos := head(t, store)
 	files := map[string][2][]byte{}
 	for name, keys := range map[string]research.Keys{"a": projectA, "b": projectB} {
 		spells := tableCSV(t, store, "spells", research.Options{Position: pos, AsOf: "2026-11-26", Keys: keys})
