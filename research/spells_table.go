@@ -7,10 +7,9 @@ import (
 	"strconv"
 
 	"github.com/samspill/samspill/describe"
-	"github.com/samspill/samspill/locale"
-
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/locale"
 )
 
 // SpellsTable describes spells.csv for the codebook and every format.
