@@ -141,3 +141,39 @@ func peakRSSKB() int64 {
 	}
 	return 0
 }
+
+// BenchmarkSpells writes spells.csv of a generated log (SAMSPILL_BENCH_EVENTS
+// events, default 100,000) in this process, one export per iteration, and
+// reports the rate in events read per second and the rows written: the
+// number to compare before and after a change to the spells rules.
+func BenchmarkSpells(b *testing.B) {
+	n, err := synth.EventsFromEnv(100_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "events.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	sum, err := synth.Fill(ctx, store, synth.Config{Partnerships: n / 50, Events: 50, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	position, err := research.Position(ctx, store, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	rows := 0
+	for range b.N {
+		s, err := research.WriteSpells(ctx, store, io.Discard, research.SpellsOptions{Position: position, AsOf: "2026-11-26", Secret: secret})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = s.Rows
+	}
+	b.ReportMetric(float64(sum.Events*b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(rows), "rows")
+}

@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/personal"
 )
@@ -19,17 +22,32 @@ type EventsOptions struct {
 	// Position is the last event read (resolved by Position).
 	Position uint64
 	// Secret is the installation's key for the pseudonyms of actors and
-	// request ids (at least 16 bytes).
+	// request ids (at least 16 bytes), used without project keys.
 	Secret []byte
+	// Keys, when they are a project's (Keys.Project != ""), replace every
+	// identifier that could link two projects' files (underProject).
+	Keys Keys
+	// KnownAt, if set, keeps only events recorded at or before it.
+	KnownAt *time.Time
+	// Municipalities, if any, keep only the events of partnerships whose
+	// municipality is, today, one of these codes (a project's), as the
+	// tabular exports do (Options.Municipalities). The export keeps the
+	// ids of those partnerships' streams while it runs.
+	Municipalities []kommune.Code
 }
 
 // WriteEvents writes every event up to o.Position to w as NDJSON: one
 // envelope per line, in position order, corrections included, contact
-// persons removed (personal.Redact), and actors and request ids replaced by
-// pseudonyms (personal.Pseudonyms). Free text (titles, notes, reasons,
-// goals) is exported as written and may name people.
+// persons removed (personal.Redact). Without project keys, actors and
+// request ids are replaced by the installation's pseudonyms
+// (personal.Pseudonyms) and every other value is as stored; with a
+// project's keys, every id is the project's pseudonym (underProject).
+// Free text (titles, notes, reasons, goals) is exported as written and may
+// name people. The bytes depend only on the store up to the position and
+// the options.
 func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o EventsOptions) (Summary, error) {
-	if len(o.Secret) < 16 {
+	project := o.Keys.Project != ""
+	if !project && len(o.Secret) < 16 {
 		return Summary{}, fmt.Errorf("export events: the installation secret is missing or shorter than 16 bytes")
 	}
 	names := personal.NewPseudonyms(o.Secret)
@@ -38,12 +56,38 @@ func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o Eve
 	bw := bufio.NewWriterSize(d, 64<<10)
 	rows := 0
 	var line []byte
+	// included holds the streams whose initiation was in the project's
+	// municipalities: the initiation comes first in position order.
+	included := map[string]bool{}
 	err := readUpTo(ctx, store, position, func(e eventstore.RecordedEvent) error {
+		if o.KnownAt != nil && e.RecordedAt.After(*o.KnownAt) {
+			return nil
+		}
+		if len(o.Municipalities) > 0 {
+			if e.Type == partnership.TypePartnershipInitiated {
+				in, err := initiatedIn(e, o.Municipalities)
+				if err != nil {
+					return err
+				}
+				if in {
+					included[e.StreamID] = true
+				}
+			}
+			if !included[e.StreamID] {
+				return nil
+			}
+		}
 		e, err := personal.Redact(e)
 		if err != nil {
 			return err
 		}
-		e.Metadata = names.Metadata(e.Metadata)
+		if project {
+			if e, err = underProject(o.Keys, e); err != nil {
+				return err
+			}
+		} else {
+			e.Metadata = names.Metadata(e.Metadata)
+		}
 		if line, err = appendEnvelope(line[:0], e); err != nil {
 			return fmt.Errorf("encode event %s: %w", e.EventID, err)
 		}
@@ -60,6 +104,18 @@ func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o Eve
 		return Summary{}, fmt.Errorf("export events: %w", err)
 	}
 	return Summary{Kind: KindEvents, Position: position, Rows: rows, Bytes: d.bytes, SHA256: d.sum()}, nil
+}
+
+// initiatedIn reports whether an initiation's municipality is, by today's
+// code, one of codes (as inMunicipalities does for a history).
+func initiatedIn(e eventstore.RecordedEvent, codes []kommune.Code) (bool, error) {
+	var init struct {
+		Municipality string `json:"municipality"`
+	}
+	if err := json.Unmarshal(e.Data, &init); err != nil {
+		return false, fmt.Errorf("event %s: %w", e.EventID, err)
+	}
+	return slices.Contains(codes, kommune.Code(init.Municipality).Current()), nil
 }
 
 // appendEnvelope appends e as one line of JSON, the envelope of the feed

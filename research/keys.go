@@ -54,6 +54,24 @@ func (k Keys) Actor(subject string) string {
 	return "actor-" + k.of("actor", subject)[:16]
 }
 
+// Event returns the pseudonym of an event id (an envelope's event_id, a
+// correction's corrected_event_id): 32 hex digits.
+func (k Keys) Event(id string) string { return k.of("event", id) }
+
+// Contact returns the pseudonym of a contact person's contact_id: 32 hex
+// digits.
+func (k Keys) Contact(id string) string { return k.of("contact", id) }
+
+// Request returns the pseudonym of a request id or an idempotency key (an
+// event's correlation_id, causation_id, idempotency_key): "req-" and 16
+// hex digits; "" stays "".
+func (k Keys) Request(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "req-" + k.of("request", id)[:16]
+}
+
 func (k Keys) of(kind, value string) string {
 	m := hmac.New(sha256.New, k.key)
 	m.Write([]byte(kind))

@@ -15,7 +15,7 @@ const rScript = `
 options(warn = 2)
 suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = TRUE)
-d <- read.csv(args[1], stringsAsFactors = TRUE, colClasses = c(partnership_key = "character", municipality = "character"))
+d <- read.csv(args[1], stringsAsFactors = TRUE, colClasses = c(partnership_key = "character", municipality = "character", split_codes = "character"))
 stopifnot(nrow(d) > 0, all(d$tstart < d$tstop), all(d$ended %in% c(0, 1)))
 fit <- coxph(Surv(tstart, tstop, ended) ~ service_area + collaboration_model + n_partners, data = d)
 cat("rows", nrow(d), "events", fit$nevent, "\n")
@@ -24,13 +24,7 @@ cat("rows", nrow(d), "events", fit$nevent, "\n")
 // TestSpellsLoadInRSurvival exports the demo data set's spells and fits
 // survival::coxph to them with Rscript, as researchers will.
 func TestSpellsLoadInRSurvival(t *testing.T) {
-	rscript, err := exec.LookPath("Rscript")
-	if err != nil {
-		t.Skip("Rscript is not installed (Debian: apt-get install r-base-core r-cran-survival); skipping the R survival check")
-	}
-	if out, err := exec.Command(rscript, "-e", "library(survival)").CombinedOutput(); err != nil {
-		t.Skipf("R's survival package is missing (Debian: r-cran-survival): %s", out)
-	}
+	rscript := rSurvival(t)
 	store := demoStore(t)
 	body, sum := exportSpells(t, store, 0, "2026-11-26")
 	dir := t.TempDir()
@@ -50,4 +44,18 @@ func TestSpellsLoadInRSurvival(t *testing.T) {
 		t.Fatalf("R printed nothing useful: %s", out)
 	}
 	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(string(out)))
+}
+
+// rSurvival returns the path of Rscript, skipping the test when R or its
+// survival package is missing.
+func rSurvival(t *testing.T) string {
+	t.Helper()
+	rscript, err := exec.LookPath("Rscript")
+	if err != nil {
+		t.Skip("Rscript is not installed (Debian: apt-get install r-base-core r-cran-survival); skipping the R survival check")
+	}
+	if out, err := exec.Command(rscript, "-e", "library(survival)").CombinedOutput(); err != nil {
+		t.Skipf("R's survival package is missing (Debian: r-cran-survival): %s", out)
+	}
+	return rscript
 }

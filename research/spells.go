@@ -1,37 +1,53 @@
 package research
 
 import (
-	"bufio"
-	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/csv"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"io"
-	"runtime"
-	"strconv"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
-	"github.com/samspill/samspill/eventstore"
-	"github.com/samspill/samspill/history"
 )
 
-// SpellsHeader is the header row of spells.csv, in the order docs/api.md
-// (Research exports) gives.
-var SpellsHeader = []string{
-	"partnership_key", "municipality", "service_area", "collaboration_model", "start_date",
-	"tstart", "tstop", "ended", "end_reason", "n_partners", "n_goal_changes", "anchoring_level", "paused",
+// typeCollaborationModelChanged is the event that changes a partnership's
+// collaboration model ({collaboration_model, reason}). It is named by its
+// stored type until the domain defines its constant
+// (partnership.TypeCollaborationModelChanged); the payload is read by its
+// JSON field, so any Go type that stores it this way is followed.
+const typeCollaborationModelChanged = "CollaborationModelChanged"
+
+// What closed an interval when no event did (Spell.ClosedBy).
+const (
+	ClosedByCensored         = "censored"           // the last row of an ongoing partnership, at as_of
+	ClosedByAgreementInForce = "agreement_in_force" // an agreement took effect on tstop (its valid_from)
+	ClosedByAgreementExpired = "agreement_expired"  // an agreement expired the day before tstop (its valid_until)
+)
+
+// Values of Spell.LeadKind and Spell.AgreementKind besides the partner
+// kinds and agreement types.
+const (
+	LeadShared    = "shared" // leads of different kinds
+	LeadNone      = "none"   // no lead role in force
+	AgreementNone = "none"   // no agreement in force
+)
+
+// KindCounts counts the active partners of each kind
+// (partnership.PartnerKinds).
+type KindCounts struct {
+	MunicipalUnit, VoluntaryOrganisation, SocialEntrepreneur, PrivateBusiness, PublicAgency, Other int
 }
 
 // Spell is one row of spells.csv: an interval (TStart, TStop] in whole days
 // since the partnership's initiation in which its covariates are constant.
+// The rules are Spells'.
 type Spell struct {
 	Municipality       string // today's code
 	ServiceArea        string
-	CollaborationModel string
+	CollaborationModel string // in force over the interval
 	StartDate          string // YYYY-MM-DD, Europe/Oslo
 	TStart, TStop      int
 	Ended              bool
@@ -40,10 +56,41 @@ type Spell struct {
 	GoalChanges        int
 	AnchoringLevel     string // "none" until one is recorded
 	Paused             bool
+
+	// LeadKind is the kind of the partner(s) holding the role "lead",
+	// LeadShared for leads of different kinds, LeadNone for none.
+	LeadKind       string
+	PartnersByKind KindCounts
+	// AgreementInForce: an agreement signed by TStart is valid on TStart;
+	// AgreementKind is the type of the one in force with the latest
+	// valid_from, AgreementNone when none is.
+	AgreementInForce bool
+	AgreementKind    string
+	// FundingNOK is the funding recorded so far (kroner); FundingSources
+	// counts its distinct sources, compared without case and extra space.
+	FundingNOK     int64
+	FundingSources int
+	// EntryDay is the day from which the row is observed under left
+	// truncation, -1 (missing) for a row wholly before the partnership
+	// was first recorded; FirstRecorded is that day, YYYY-MM-DD.
+	EntryDay      int
+	FirstRecorded string
+	// ClosedBy is what ended the interval: the event type that started
+	// the next one, partnership.TypePartnershipEnded, ClosedByCensored,
+	// ClosedByAgreementInForce or ClosedByAgreementExpired.
+	ClosedBy string
+	// MunicipalitySplit: the municipality was split on its way to today's
+	// code; SplitCodes names the splits, "1507>1508+1580" ("" when none).
+	MunicipalitySplit bool
+	SplitCodes        string
 }
 
-// startsSpell lists the events that begin a new interval (docs/api.md,
-// Research exports).
+// Funded reports whether any funding was recorded by the interval.
+func (sp Spell) Funded() bool { return sp.FundingNOK > 0 }
+
+// startsSpell lists the events that begin a new interval: the spec's
+// (docs/api.md, Research exports), and those that change the covariates
+// added since (agreements, funding, the collaboration model).
 var startsSpell = map[string]bool{
 	partnership.TypeGoalChanged:        true,
 	partnership.TypeRolesAgreed:        true,
@@ -52,22 +99,57 @@ var startsSpell = map[string]bool{
 	partnership.TypePartnerLeft:        true,
 	partnership.TypePartnershipPaused:  true,
 	partnership.TypePartnershipResumed: true,
+	partnership.TypeAgreementSigned:    true,
+	partnership.TypeFundingRecorded:    true,
+	typeCollaborationModelChanged:      true,
 }
 
 // Spells turns one partnership's history (in version order) into its
-// episodes as of the end of the day asOf (YYYY-MM-DD, Europe/Oslo):
+// counting-process rows as of the end of the day asOf (YYYY-MM-DD,
+// Europe/Oslo), with only what had been recorded by knownAt when it is
+// set (corrections recorded later are not applied). Days are calendar
+// days in Europe/Oslo, numbered from the initiation's day (day 0).
 //
-//   - day 0 is the day of the initiation; a new interval starts on the day
-//     of every event in startsSpell, with the covariates as they stand after
-//     all of that day's events (same-day changes merge forward);
-//   - an ended partnership's last row ends on the day it ended, with
-//     Ended set; a change on that same day starts no row of zero length;
-//   - an ongoing one is right-censored at asOf;
+// Intervals:
+//   - a new interval starts on the day of every event in force (after
+//     corrections) of these types: PartnerJoined, PartnerLeft, RolesAgreed,
+//     GoalChanged, AnchoringChanged, PartnershipPaused, PartnershipResumed,
+//     AgreementSigned, FundingRecorded, CollaborationModelChanged;
+//   - and on the calendar: on the valid_from of an agreement when it comes
+//     after the day it was signed (it takes effect), and on the day after
+//     its valid_until when it was in force on some day (it expired);
+//   - an interval's covariates are those after all events of its first
+//     day (changes on one day merge into one row), with the agreements as
+//     they stand on that day; milestones and contacts start nothing;
+//   - day 0 never starts a second interval; tstart < tstop always;
+//   - an ended partnership's last row ends on the day it ended, with Ended
+//     set and only there; a change or calendar split on that day or later
+//     starts no row;
+//   - an ongoing one is right-censored at asOf; a split on that day starts
+//     no row;
 //   - a partnership observed for less than a day gets TStop = 1.
 //
-// It returns nil when the partnership did not exist by asOf.
-func Spells(history []partnership.Entry, asOf string) ([]Spell, error) {
-	cutoff, err := calendar.ParseCutoff(asOf)
+// Covariates: see the Spell fields. An agreement is in force on day d when
+// it was signed by d and valid_from ≤ d ≤ valid_until (no valid_until:
+// open-ended). The lead is read from the roles in force; a lead partner
+// who leaves takes the role along (LeadNone unless another lead remains).
+//
+// ClosedBy: the first in the day's order of what started the next
+// interval, calendar splits (which happen at midnight; an expiry before a
+// taking effect) before events, events in the order they occurred;
+// PartnershipEnded on the last row of an ended partnership; censored on
+// the last row of an ongoing one.
+//
+// Left truncation: r is the number of days from the initiation to the day
+// the initiation was recorded (its recorded_at), never below 0. A row with
+// TStop > r has EntryDay = max(TStart, r); a row with TStop ≤ r has none
+// (-1), so Surv(entry_day, tstop, ended) drops it and is the left-truncated
+// counting process, while Surv(tstart, tstop, ended) still uses every row.
+//
+// It returns nil when the partnership did not exist (or was not known)
+// by then.
+func Spells(history []partnership.Entry, asOf string, knownAt *time.Time) ([]Spell, error) {
+	v, err := Options{AsOf: asOf, KnownAt: knownAt}.view()
 	if err != nil {
 		return nil, err
 	}
@@ -75,81 +157,286 @@ func Spells(history []partnership.Entry, asOf string) ([]Spell, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		spells    []Spell
-		cur       Spell // the open interval, from cur.TStart on
-		before    Spell // the covariates in force before the current event
-		day0      int
-		initiated bool
-		ended     bool
-	)
-	// closed returns the open interval ending on day t with the covariates
-	// in force over it: those after all events up to the day before t.
-	closed := func(t int) Spell {
-		sp := cur
-		sp.Municipality, sp.ServiceArea, sp.CollaborationModel = before.Municipality, before.ServiceArea, before.CollaborationModel
-		sp.Partners, sp.GoalChanges, sp.AnchoringLevel, sp.Paused = before.Partners, before.GoalChanges, before.AnchoringLevel, before.Paused
-		sp.TStop = t
-		return sp
-	}
-	err = partnership.Steps(history, partnership.View{AsOf: &cutoff}, func(e partnership.Entry, s partnership.State) {
-		switch ev := e.Event.(type) {
-		case partnership.PartnershipInitiated:
-			day0, initiated = dayNumber(e.OccurredAt), true
-			cur = Spell{StartDate: calendar.Day(e.OccurredAt)}
-		case partnership.PartnershipEnded:
-			t := dayNumber(e.OccurredAt) - day0
-			last := closed(t)
-			switch {
-			case t > cur.TStart:
-			case cur.TStart == 0:
-				last.TStop = 1 // observed for less than a day
-			default:
-				// Ended on the day a new interval began: that interval has
-				// no length and merges into the one before it.
-				last = spells[len(spells)-1]
-				spells = spells[:len(spells)-1]
-			}
-			last.Ended, last.EndReason = true, ev.Reason
-			spells = append(spells, last)
-			ended = true
-		default:
-			if t := dayNumber(e.OccurredAt) - day0; startsSpell[e.Event.EventType()] && t > cur.TStart {
-				spells = append(spells, closed(t))
-				cur = Spell{StartDate: cur.StartDate, TStart: t}
-			}
-		}
-		before = covariates(s)
-	})
-	if err != nil || !initiated || ended {
-		return spells, err
-	}
-	t := censor - day0
-	switch {
-	case t > cur.TStart:
-		return append(spells, closed(t)), nil
-	case cur.TStart == 0:
-		return append(spells, closed(1)), nil // observed for less than a day
-	default:
-		return spells, nil // changed on the censoring day: nothing observed after
-	}
+	return spells(history, v, censor)
 }
 
-// covariates reads a spell's covariates from the state in force over it.
-func covariates(s partnership.State) Spell {
+// dayEnd is what one day with events leaves in force.
+type dayEnd struct {
+	day int    // since day 0
+	cut string // the first event type of the day that starts an interval
+	cov Spell  // the covariates after the day's events
+}
+
+// agreementTerm is an agreement in force under the view, in days since
+// day 0 (until is the last day in force).
+type agreementTerm struct {
+	signed, from, until int
+	kind                string
+}
+
+func (a agreementTerm) inForce(d int) bool { return a.signed <= d && a.from <= d && d <= a.until }
+
+// spells derives the rows under the view; censor is the day number of
+// as_of.
+func spells(history []partnership.Entry, v partnership.View, censor int) ([]Spell, error) {
+	var (
+		days         []dayEnd
+		agreements   []agreementTerm
+		sources      = map[string]bool{}
+		model        string
+		municipality string
+		first        Spell // what every row shares
+		day0, r      int
+		initiated    bool
+		ended        bool
+		stop         int
+		endReason    string
+		failed       error
+	)
+	err := partnership.Steps(history, v, func(e partnership.Entry, s partnership.State) {
+		d := dayNumber(e.OccurredAt)
+		switch ev := e.Event.(type) {
+		case partnership.PartnershipInitiated:
+			initiated, day0 = true, d
+			r = max(0, dayNumber(e.RecordedAt)-day0)
+			model, municipality = ev.CollaborationModel, ev.Municipality
+			first = Spell{StartDate: calendar.Day(e.OccurredAt), FirstRecorded: calendar.Day(e.RecordedAt)}
+		case partnership.PartnershipEnded:
+			ended, stop, endReason = true, d-day0, ev.Reason
+			return // the end changes no covariate of the rows before it
+		case partnership.AgreementSigned:
+			a, err := agreementOf(ev, d-day0, day0)
+			if err != nil && failed == nil {
+				failed = fmt.Errorf("agreement of event %s: %w", e.EventID, err)
+			}
+			agreements = append(agreements, a)
+		case partnership.FundingRecorded:
+			sources[fundingSource(ev.Source)] = true
+		}
+		if e.Event.EventType() == typeCollaborationModelChanged {
+			if m := newModel(e.Event); m != "" {
+				model = m
+			}
+		}
+		if !initiated {
+			return
+		}
+		t := d - day0
+		cov := covariates(s, model, len(sources))
+		cut := ""
+		if startsSpell[e.Event.EventType()] {
+			cut = e.Event.EventType()
+		}
+		if n := len(days); n > 0 && days[n-1].day == t {
+			days[n-1].cov = cov
+			if days[n-1].cut == "" {
+				days[n-1].cut = cut
+			}
+			return
+		}
+		days = append(days, dayEnd{day: t, cut: cut, cov: cov})
+	})
+	if err == nil {
+		err = failed
+	}
+	if err != nil || !initiated {
+		return nil, err
+	}
+	if !ended {
+		stop = censor - day0
+	}
+
+	// cuts: the day each later interval starts, with what closed the one
+	// before it. Calendar splits come first in a day's order, so they are
+	// written last and win.
+	cuts := map[int]string{}
+	within := func(d int) bool { return d > 0 && d < stop }
+	for _, de := range days {
+		if de.cut != "" && within(de.day) {
+			if _, ok := cuts[de.day]; !ok {
+				cuts[de.day] = de.cut
+			}
+		}
+	}
+	for _, a := range agreements {
+		if a.from > a.signed && a.from <= a.until && within(a.from) {
+			cuts[a.from] = ClosedByAgreementInForce
+		}
+	}
+	for _, a := range agreements {
+		if a.until != math.MaxInt && a.until >= max(a.signed, a.from) && within(a.until+1) {
+			cuts[a.until+1] = ClosedByAgreementExpired
+		}
+	}
+	bounds := make([]int, 0, len(cuts)+1)
+	bounds = append(bounds, 0)
+	for d := range cuts {
+		bounds = append(bounds, d)
+	}
+	slices.Sort(bounds)
+
+	split := splitCodes(kommune.Code(municipality))
+	rows := make([]Spell, 0, len(bounds))
+	j := 0 // days[j] is the last day with events up to the row's start
+	for i, b := range bounds {
+		for j+1 < len(days) && days[j+1].day <= b {
+			j++
+		}
+		sp := days[j].cov
+		sp.StartDate, sp.FirstRecorded = first.StartDate, first.FirstRecorded
+		sp.MunicipalitySplit, sp.SplitCodes = split != "", split
+		sp.AgreementKind = AgreementNone
+		latest := math.MinInt
+		for _, a := range agreements {
+			if a.inForce(b) && a.from >= latest {
+				sp.AgreementInForce, sp.AgreementKind, latest = true, a.kind, a.from
+			}
+		}
+		sp.TStart, sp.TStop = b, stop
+		switch {
+		case i+1 < len(bounds):
+			sp.TStop, sp.ClosedBy = bounds[i+1], cuts[bounds[i+1]]
+		case ended:
+			sp.Ended, sp.EndReason, sp.ClosedBy = true, endReason, partnership.TypePartnershipEnded
+		default:
+			sp.ClosedBy = ClosedByCensored
+		}
+		if sp.TStop <= 0 {
+			sp.TStop = 1 // observed for less than a day
+		}
+		sp.EntryDay = -1
+		if sp.TStop > r {
+			sp.EntryDay = max(sp.TStart, r)
+		}
+		rows = append(rows, sp)
+	}
+	return rows, nil
+}
+
+// covariates reads a row's covariates from the state after its first day.
+func covariates(s partnership.State, model string, sources int) Spell {
 	sp := Spell{
 		Municipality:       s.CurrentMunicipality,
 		ServiceArea:        s.ServiceArea,
-		CollaborationModel: s.CollaborationModel,
+		CollaborationModel: model,
 		Partners:           len(s.Partners),
 		GoalChanges:        s.GoalChanges,
 		AnchoringLevel:     s.AnchoringLevel,
 		Paused:             s.Status == partnership.StatusPaused,
+		LeadKind:           leadKind(s),
+		FundingNOK:         s.FundingTotalNOK,
+		FundingSources:     sources,
 	}
 	if sp.AnchoringLevel == "" {
-		sp.AnchoringLevel = "none"
+		sp.AnchoringLevel = partnership.AnchoringNone
+	}
+	for _, p := range s.Partners {
+		switch p.Kind {
+		case partnership.KindMunicipalUnit:
+			sp.PartnersByKind.MunicipalUnit++
+		case "voluntary_organisation":
+			sp.PartnersByKind.VoluntaryOrganisation++
+		case "social_entrepreneur":
+			sp.PartnersByKind.SocialEntrepreneur++
+		case "private_business":
+			sp.PartnersByKind.PrivateBusiness++
+		case "public_agency":
+			sp.PartnersByKind.PublicAgency++
+		default:
+			sp.PartnersByKind.Other++
+		}
 	}
 	return sp
+}
+
+// roleLead is the role whose holder's kind LeadKind reports.
+const roleLead = "lead"
+
+// leadKind is the kind of the active partners holding the lead role: one
+// kind, LeadShared for several, LeadNone for none.
+func leadKind(s partnership.State) string {
+	kind := LeadNone
+	for _, role := range s.Roles {
+		if role.Role != roleLead {
+			continue
+		}
+		i := slices.IndexFunc(s.Partners, func(p partnership.Partner) bool { return p.PartnerID == role.PartnerID })
+		if i < 0 {
+			continue // roles of a partner who left go with it; kept safe here
+		}
+		switch k := s.Partners[i].Kind; kind {
+		case LeadNone:
+			kind = k
+		case k:
+		default:
+			return LeadShared
+		}
+	}
+	return kind
+}
+
+// agreementOf places an agreement signed on day signed (since day 0) on
+// the day numbers since day 0.
+func agreementOf(ev partnership.AgreementSigned, signed, day0 int) (agreementTerm, error) {
+	a := agreementTerm{signed: signed, until: math.MaxInt, kind: ev.AgreementType}
+	from, err := dateNumber(ev.ValidFrom)
+	if err != nil {
+		return a, fmt.Errorf("valid_from: %w", err)
+	}
+	a.from = from - day0
+	if ev.ValidUntil != "" {
+		until, err := dateNumber(ev.ValidUntil)
+		if err != nil {
+			return a, fmt.Errorf("valid_until: %w", err)
+		}
+		a.until = until - day0
+	}
+	return a, nil
+}
+
+// fundingSource normalises a funding source for counting: lower case,
+// runs of space as one, none at the ends ("Sparebank1  Stiftelsen" and
+// "sparebank1 stiftelsen" are one source).
+func fundingSource(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// newModel reads the collaboration_model of a CollaborationModelChanged
+// payload, "" if it has none.
+func newModel(ev partnership.Event) string {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return ""
+	}
+	var payload struct {
+		CollaborationModel string `json:"collaboration_model"`
+	}
+	if json.Unmarshal(data, &payload) != nil {
+		return ""
+	}
+	return payload.CollaborationModel
+}
+
+// splitCodes names the splits on the way from c to today's code as
+// "1507>1508+1580", several joined by ";"; "" when none.
+func splitCodes(c kommune.Code) string {
+	var b strings.Builder
+	var from kommune.Code
+	var on time.Time
+	for _, ch := range kommune.SplitsOf(c) {
+		switch {
+		case ch.From == from && ch.ValidFrom.Equal(on):
+			b.WriteByte('+')
+		default:
+			if b.Len() > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteString(string(ch.From) + ">")
+			from, on = ch.From, ch.ValidFrom
+		}
+		b.WriteString(string(ch.To))
+	}
+	return b.String()
 }
 
 // dayNumber numbers the calendar day of t in Europe/Oslo.
@@ -158,191 +445,19 @@ func dayNumber(t time.Time) int {
 	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-func dayNumberOf(date string) (int, error) {
+// dateNumber numbers a date YYYY-MM-DD as dayNumber does.
+func dateNumber(date string) (int, error) {
 	d, err := time.Parse(time.DateOnly, date)
 	if err != nil {
-		return 0, fmt.Errorf("as_of %q is not a date YYYY-MM-DD", date)
+		return 0, fmt.Errorf("%q is not a date YYYY-MM-DD", date)
 	}
 	return int(d.Unix() / 86400), nil
 }
 
-// SpellsOptions are the parameters of a spells export.
-type SpellsOptions struct {
-	// Position is the last event read (resolved by Position).
-	Position uint64
-	// AsOf is the censoring date, YYYY-MM-DD.
-	AsOf string
-	// Secret is the installation's key for partnership_key.
-	Secret []byte
-}
-
-// WriteSpells writes spells.csv for every partnership initiated up to the
-// position, one partnership after the other in the order they were
-// recorded. partnership_key is an HMAC-SHA-256, under the installation's
-// secret, of the export's parameters and the stream id: the same in every
-// row of a partnership and in a repeated export, unrelated between exports
-// with other parameters, and never the id itself.
-func WriteSpells(ctx context.Context, store eventstore.Store, w io.Writer, o SpellsOptions) (Summary, error) {
-	if _, err := dayNumberOf(o.AsOf); err != nil {
-		return Summary{}, err
-	}
-	if len(o.Secret) < 16 {
-		return Summary{}, fmt.Errorf("export spells: the installation secret is missing or shorter than 16 bytes")
-	}
-	streams, err := eventstore.Streams(ctx, store, history.StreamPrefix, o.Position)
+func dayNumberOf(asOf string) (int, error) {
+	n, err := dateNumber(asOf)
 	if err != nil {
-		return Summary{}, fmt.Errorf("export spells: %w", err)
+		return 0, fmt.Errorf("as_of %q is not a date YYYY-MM-DD", asOf)
 	}
-	d := newDigest(w)
-	bw := bufio.NewWriterSize(d, 64<<10)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(SpellsHeader); err != nil {
-		return Summary{}, fmt.Errorf("export spells: %w", err)
-	}
-	keys := partnershipKeys(o)
-	rows := 0
-	record := make([]string, len(SpellsHeader))
-	err = deriveInOrder(ctx, streams, func(stream string) ([]Spell, error) {
-		return streamSpells(ctx, store, stream, o)
-	}, func(stream string, spells []Spell) error {
-		key := keys(stream)
-		for _, sp := range spells {
-			sp.fill(record, key)
-			if err := cw.Write(record); err != nil {
-				return err
-			}
-			rows++
-		}
-		return nil
-	})
-	if err != nil {
-		return Summary{}, fmt.Errorf("export spells: %w", err)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return Summary{}, fmt.Errorf("export spells: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return Summary{}, fmt.Errorf("export spells: %w", err)
-	}
-	return Summary{Kind: KindSpells, Position: o.Position, AsOf: o.AsOf, Rows: rows, Bytes: d.bytes, SHA256: d.sum()}, nil
-}
-
-// deriveInOrder runs derive on every stream, on as many goroutines as
-// there are cores, and hands the results to emit in the order of streams.
-// At most a small window of results waits for its turn, so memory stays
-// flat however many streams there are.
-func deriveInOrder[T any](ctx context.Context, streams []string, derive func(string) (T, error), emit func(string, T) error) error {
-	type result struct {
-		t   T
-		err error
-	}
-	type job struct {
-		stream string
-		out    chan result
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan job)
-	queue := make(chan job, 8*workers) // in stream order
-	go func() {
-		defer close(jobs)
-		defer close(queue)
-		for _, s := range streams {
-			j := job{stream: s, out: make(chan result, 1)}
-			select {
-			case queue <- j:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range workers {
-		go func() {
-			for j := range jobs {
-				t, err := derive(j.stream)
-				j.out <- result{t, err}
-			}
-		}()
-	}
-	for j := range queue {
-		var r result
-		select {
-		case r = <-j.out:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if err := emit(j.stream, r.t); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
-
-// streamSpells reads one stream up to the export's position and derives
-// its spells.
-func streamSpells(ctx context.Context, store eventstore.Store, stream string, o SpellsOptions) ([]Spell, error) {
-	recorded, err := store.ReadStream(ctx, stream)
-	if err != nil {
-		return nil, err
-	}
-	// Positions grow with versions: the events up to the position are a
-	// prefix of the stream.
-	n := len(recorded)
-	for n > 0 && recorded[n-1].Position > o.Position {
-		n--
-	}
-	history, err := history.Entries(recorded[:n])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stream, err)
-	}
-	spells, err := Spells(history, o.AsOf)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", stream, err)
-	}
-	return spells, nil
-}
-
-// partnershipKeys returns the key maker of one export.
-func partnershipKeys(o SpellsOptions) func(stream string) string {
-	prefix := fmt.Sprintf("samspill spells.csv v1\x00position=%d\x00as_of=%s\x00", o.Position, o.AsOf)
-	return func(stream string) string {
-		m := hmac.New(sha256.New, o.Secret)
-		m.Write([]byte(prefix))
-		m.Write([]byte(stream))
-		return hex.EncodeToString(m.Sum(nil)[:16])
-	}
-}
-
-// fill writes the spell into record in SpellsHeader's order.
-func (sp Spell) fill(record []string, key string) {
-	record[0] = key
-	record[1] = sp.Municipality
-	record[2] = sp.ServiceArea
-	record[3] = sp.CollaborationModel
-	record[4] = sp.StartDate
-	record[5] = strconv.Itoa(sp.TStart)
-	record[6] = strconv.Itoa(sp.TStop)
-	record[7] = flag(sp.Ended)
-	record[8] = sp.EndReason
-	record[9] = strconv.Itoa(sp.Partners)
-	record[10] = strconv.Itoa(sp.GoalChanges)
-	record[11] = sp.AnchoringLevel
-	record[12] = flag(sp.Paused)
-}
-
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+	return n, nil
 }

@@ -57,7 +57,8 @@ var (
 )
 
 func TestSpellsFollowTheCountingProcessRules(t *testing.T) {
-	base := research.Spell{Municipality: "4203", ServiceArea: "education", CollaborationModel: "network", StartDate: "2020-03-01", Partners: 1, AnchoringLevel: "none"}
+	base := research.Spell{Municipality: "4203", ServiceArea: "education", CollaborationModel: "network", StartDate: "2020-03-01", Partners: 1, AnchoringLevel: "none",
+		LeadKind: "none", PartnersByKind: research.KindCounts{VoluntaryOrganisation: 1}, AgreementKind: "none", FirstRecorded: "2026-11-26", EntryDay: -1}
 	row := func(tstart, tstop int, change func(*research.Spell)) research.Spell {
 		sp := base
 		sp.TStart, sp.TStop = tstart, tstop
@@ -66,7 +67,7 @@ func TestSpellsFollowTheCountingProcessRules(t *testing.T) {
 		}
 		return sp
 	}
-	two := func(sp *research.Spell) { sp.Partners = 2 }
+	two := func(sp *research.Spell) { sp.Partners, sp.PartnersByKind.VoluntaryOrganisation = 2, 2 }
 	for _, tc := range []struct {
 		name    string
 		history []any
@@ -85,7 +86,7 @@ func TestSpellsFollowTheCountingProcessRules(t *testing.T) {
 			"2020-03-01", initiated, "2020-03-03", meeting, "2020-03-06", joined, "2020-03-06", goals, "2020-03-06", anchor,
 		}, "2020-03-10", []research.Spell{
 			row(0, 5, nil),
-			row(5, 9, func(sp *research.Spell) { sp.Partners, sp.GoalChanges, sp.AnchoringLevel = 2, 1, "political" }),
+			row(5, 9, func(sp *research.Spell) { two(sp); sp.GoalChanges, sp.AnchoringLevel = 1, "political" }),
 		}},
 		{"pause and resume are intervals; ended only on the last row", []any{
 			"2020-03-01", initiated, "2020-03-11", paused, "2020-03-21", resumed, "2020-04-01", ended,
@@ -108,9 +109,12 @@ func TestSpellsFollowTheCountingProcessRules(t *testing.T) {
 		{"not yet initiated at as_of", []any{"2020-03-01", initiated}, "2020-02-29", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := research.Spells(entries(t, tc.history...), tc.asOf)
+			got, err := research.Spells(entries(t, tc.history...), tc.asOf, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i := range got {
+				got[i].ClosedBy = "" // closed_by has a test of its own
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("spells:\n got %+v\nwant %+v", got, tc.want)
@@ -208,12 +212,22 @@ type raw struct {
 	version  uint64
 	typ      string
 	occurred time.Time
+	recorded time.Time
 	data     map[string]any
 }
 
 func day(t time.Time) int {
 	y, m, d := t.In(calendar.Oslo).Date()
 	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dateDay numbers a YYYY-MM-DD as day does.
+func dateDay(t *testing.T, s string) int {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(d.Unix() / 86400)
 }
 
 func deriveOne(t *testing.T, stream []eventstore.RecordedEvent, cutoff time.Time, asOf string) [][]string {
@@ -234,7 +248,7 @@ func deriveOne(t *testing.T, stream []eventstore.RecordedEvent, cutoff time.Time
 			}
 			continue
 		}
-		r := &raw{version: e.Version, typ: e.Type, occurred: e.OccurredAt, data: data}
+		r := &raw{version: e.Version, typ: e.Type, occurred: e.OccurredAt, recorded: e.RecordedAt, data: data}
 		events[e.EventID] = r
 		order = append(order, r)
 	}
@@ -255,35 +269,80 @@ func deriveOne(t *testing.T, stream []eventstore.RecordedEvent, cutoff time.Time
 	})
 	init := kept[0]
 	day0 := day(init.occurred)
-	censor, _ := time.Parse(time.DateOnly, asOf)
-	stop, endReason := int(censor.Unix()/86400)-day0, ""
+	stop, endReason := dateDay(t, asOf)-day0, ""
 	changes := map[string]bool{"GoalChanged": true, "RolesAgreed": true, "AnchoringChanged": true,
-		"PartnerJoined": true, "PartnerLeft": true, "PartnershipPaused": true, "PartnershipResumed": true}
-	var bounds []int
+		"PartnerJoined": true, "PartnerLeft": true, "PartnershipPaused": true, "PartnershipResumed": true,
+		"AgreementSigned": true, "FundingRecorded": true, "CollaborationModelChanged": true}
+	// Agreements in days since day 0: signed, valid from, last day valid.
+	type term struct {
+		signed, from, until int
+		kind                string
+	}
+	var terms []term
+	closedBy := map[int]string{}
 	for _, r := range kept {
-		switch d := day(r.occurred) - day0; {
+		d := day(r.occurred) - day0
+		switch {
 		case r.typ == "PartnershipEnded":
 			stop, endReason = d, r.data["reason"].(string)
-		case changes[r.typ] && d > 0 && !slices.Contains(bounds, d):
-			bounds = append(bounds, d)
+		case changes[r.typ] && closedBy[d] == "":
+			closedBy[d] = r.typ
+		}
+		if r.typ == "AgreementSigned" {
+			a := term{signed: d, from: dateDay(t, r.data["valid_from"].(string)) - day0, until: 1 << 40, kind: r.data["agreement_type"].(string)}
+			if u, _ := r.data["valid_until"].(string); u != "" {
+				a.until = dateDay(t, u) - day0
+			}
+			terms = append(terms, a)
 		}
 	}
-	bounds = slices.DeleteFunc(bounds, func(b int) bool { return b >= stop })
-	bounds = append([]int{0}, bounds...)
+	// Calendar splits happen at midnight, before the day's events: an
+	// expiry first.
+	for _, a := range terms {
+		if a.from > a.signed {
+			closedBy[a.from] = "agreement_in_force"
+		}
+	}
+	for _, a := range terms {
+		if a.until < 1<<40 && a.until >= max(a.signed, a.from) {
+			closedBy[a.until+1] = "agreement_expired"
+		}
+	}
+	bounds := []int{0}
+	for b := range closedBy {
+		if b > 0 && b < stop {
+			bounds = append(bounds, b)
+		}
+	}
+	slices.Sort(bounds)
 	// atEndOf reads the covariates after every event up to day b.
 	atEndOf := func(b int) []string {
-		partners, goalChanges, level, paused := 0, 0, "none", "0"
+		partners := map[string]string{} // id → kind
+		var leads []string              // partner ids holding the lead
+		goalChanges, level, paused, model := 0, "none", "0", init.data["collaboration_model"].(string)
+		funding, sources := int64(0), map[string]bool{}
 		for _, r := range kept {
 			if day(r.occurred)-day0 > b || r.typ == "PartnershipEnded" {
 				continue
 			}
 			switch r.typ {
 			case "PartnershipInitiated":
-				partners = len(r.data["partners"].([]any))
+				for _, p := range r.data["partners"].([]any) {
+					p := p.(map[string]any)
+					partners[p["partner_id"].(string)] = p["kind"].(string)
+				}
 			case "PartnerJoined":
-				partners++
+				p := r.data["partner"].(map[string]any)
+				partners[p["partner_id"].(string)] = p["kind"].(string)
 			case "PartnerLeft":
-				partners--
+				delete(partners, r.data["partner_id"].(string))
+			case "RolesAgreed":
+				leads = nil
+				for _, role := range r.data["roles"].([]any) {
+					if role := role.(map[string]any); role["role"] == "lead" {
+						leads = append(leads, role["partner_id"].(string))
+					}
+				}
 			case "GoalChanged":
 				goalChanges++
 			case "AnchoringChanged":
@@ -292,28 +351,85 @@ func deriveOne(t *testing.T, stream []eventstore.RecordedEvent, cutoff time.Time
 				paused = "1"
 			case "PartnershipResumed":
 				paused = "0"
+			case "FundingRecorded":
+				funding += int64(r.data["amount_nok"].(float64))
+				sources[strings.Join(strings.Fields(strings.ToLower(r.data["source"].(string))), " ")] = true
+			case "CollaborationModelChanged":
+				model = r.data["collaboration_model"].(string)
 			}
 		}
-		return []string{strconv.Itoa(partners), strconv.Itoa(goalChanges), level, paused}
+		lead := "none"
+		for _, id := range leads {
+			switch kind, active := partners[id]; {
+			case !active:
+			case lead == "none" || lead == kind:
+				lead = kind
+			default:
+				lead = "shared"
+			}
+		}
+		counts := make([]string, 0, 6)
+		for _, kind := range partnership.PartnerKinds {
+			n := 0
+			for _, k := range partners {
+				if k == kind {
+					n++
+				}
+			}
+			counts = append(counts, strconv.Itoa(n))
+		}
+		inForce, kind, latest := "0", "none", -1<<40
+		for _, a := range terms {
+			if a.signed <= b && a.from <= b && b <= a.until && a.from >= latest {
+				inForce, kind, latest = "1", a.kind, a.from
+			}
+		}
+		funded := "0"
+		if funding > 0 {
+			funded = "1"
+		}
+		return append(append([]string{model, strconv.Itoa(len(partners)), strconv.Itoa(goalChanges), level, paused, lead}, counts...),
+			inForce, kind, strconv.FormatInt(funding, 10), strconv.Itoa(len(sources)), funded)
 	}
 	code, err := kommune.Parse(init.data["municipality"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var splits []string
+	for _, c := range kommune.SplitsOf(code) {
+		splits = append(splits, string(c.From)+">"+string(c.To))
+	}
+	splitCodes, split := "", "0"
+	if len(splits) > 0 {
+		split = "1"
+		splitCodes = splits[0]
+		for _, s := range splits[1:] {
+			splitCodes += "+" + strings.Split(s, ">")[1]
+		}
+	}
+	r := max(0, day(init.recorded)-day0)
 	var rows [][]string
 	for i, b := range bounds {
-		tstop, ended, reason := stop, "0", ""
+		tstop, ended, reason, closed := stop, "0", "", "censored"
 		if i+1 < len(bounds) {
-			tstop = bounds[i+1]
+			tstop, closed = bounds[i+1], closedBy[bounds[i+1]]
 		} else if endReason != "" {
-			ended, reason = "1", endReason
+			ended, reason, closed = "1", endReason, "PartnershipEnded"
 		}
 		if tstop == 0 {
 			tstop = 1
 		}
-		rows = append(rows, append([]string{string(code.Current()), init.data["service_area"].(string),
-			init.data["collaboration_model"].(string), calendar.Day(init.occurred),
-			strconv.Itoa(b), strconv.Itoa(tstop), ended, reason}, atEndOf(b)...))
+		entry := ""
+		if tstop > r {
+			entry = strconv.Itoa(max(b, r))
+		}
+		c := atEndOf(b)
+		row := []string{string(code.Current()), init.data["service_area"].(string), c[0], calendar.Day(init.occurred),
+			strconv.Itoa(b), strconv.Itoa(tstop), ended, reason}
+		row = append(row, c[1:5]...) // n_partners .. paused
+		row = append(row, c[5:]...)  // lead_kind .. funded
+		row = append(row, entry, calendar.Day(init.recorded), closed, split, splitCodes)
+		rows = append(rows, row)
 	}
 	return rows
 }

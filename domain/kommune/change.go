@@ -45,3 +45,33 @@ func compareChanges(a, b Change) int {
 		cmp.Compare(a.To, b.To),
 	)
 }
+
+// SplitsOf returns the change rows of every split on the way from c to the
+// code that succeeds it today (the chain Current follows): at each step,
+// when the code stopped being valid as the old code of several rows with
+// different new codes (1507 Ålesund → 1508 Ålesund and 1580 Haram on
+// 2024-01-01), all of that day's rows for it. A code valid today, a code
+// whose chain has no split, and an unknown code give nil. The rows are
+// ordered by ValidFrom, then To; the slice is the caller's.
+func SplitsOf(c Code) []Change {
+	var out []Change
+	for steps := 0; steps <= len(tab.entries); steps++ {
+		e := tab.entries[c]
+		if e == nil || e.isCurrent() {
+			break
+		}
+		end := e.intervals[len(e.intervals)-1].until
+		var ending []Change
+		for _, ch := range tab.from[c] {
+			if ch.To != c && dayOf(ch.ValidFrom) == end {
+				ending = append(ending, ch)
+			}
+		}
+		if len(ending) > 1 {
+			out = append(out, ending...)
+		}
+		c = e.next
+	}
+	slices.SortStableFunc(out, compareChanges)
+	return out
+}

@@ -28,6 +28,7 @@ type tables struct {
 	currentByCode map[Code]Municipality // the same, by code
 	counties      map[string]string     // current county number → name
 	into          map[Code][]Change     // current code → rows leading to it, sorted
+	from          map[Code][]Change     // old code → its rows, in SSB's order
 }
 
 // entry is what the package knows about one code.
@@ -35,6 +36,7 @@ type entry struct {
 	name      string
 	intervals []interval // ascending, disjoint; the last ends at forever iff the code is current
 	current   Code       // the code that succeeds this one today
+	next      Code       // the successor chosen at its last end ("" if current)
 }
 
 func (e *entry) validOn(d day) bool {
@@ -92,6 +94,10 @@ func build(currentData, changesData string) (*tables, error) {
 		currentByCode: make(map[Code]Municipality, len(current)),
 		counties:      make(map[string]string),
 		into:          make(map[Code][]Change),
+		from:          make(map[Code][]Change),
+	}
+	for _, r := range rows {
+		t.from[r.From] = append(t.from[r.From], r.Change)
 	}
 	for _, m := range current {
 		t.currentByCode[m.Code] = m
@@ -342,6 +348,7 @@ func (t *tables) deriveSuccessors(rows []row) error {
 		}
 	}
 	for c, e := range t.entries {
+		e.next = next[c]
 		cur := c
 		for steps := 0; !t.entries[cur].isCurrent(); steps++ {
 			if steps > len(t.entries) {
