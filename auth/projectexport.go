@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,3 +58,23 @@ func SealProjectKey(recipient, project string, key []byte, generation int, at ti
 	}
 	return out.Bytes(), nil
 }
+
+// ExportSealedProjectKey takes the project's current key out of the store
+// in actor's name (its audit entry) and seals it to recipient with
+// SealProjectKey. A recipient that is no age X25519 key is
+// ErrInvalidRecipient before the key is taken out, so it writes no audit
+// entry. It returns the armored file and the key's generation.
+func ExportSealedProjectKey(ctx context.Context, store ProjectStore, actor Principal, id, recipient string, at time.Time) ([]byte, int, error) {
+	if _, err := age.ParseX25519Recipient(strings.TrimSpace(recipient)); err != nil {
+		return nil, 0, fmt.Errorf("%w: %q: want an age X25519 public key (age1…)", ErrInvalidRecipient, recipient)
+	}
+	key, gen, err := store.ExportProjectKey(ctx, actor, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	sealed, err := SealProjectKey(recipient, id, key, gen, at)
+	return sealed, gen, err
+}
+
+// ProjectKeyFilename is the name a sealed key export is saved as.
+func ProjectKeyFilename(id string) string { return "samspill-project-" + id + "-key.age" }

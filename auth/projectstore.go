@@ -54,33 +54,81 @@ var projectIDForm = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,39}$`)
 // ValidProjectID reports whether id has the form of a project's id.
 func ValidProjectID(id string) bool { return projectIDForm.MatchString(id) }
 
+// ProjectProblem is one reason a project cannot be made as asked: the
+// field, what is wrong with it (one of the ProblemProject* codes) and the
+// value given; Today is today's code of a former municipality code. Pages
+// say it in the reader's language from Code.
+type ProjectProblem struct {
+	Field, Code, Value, Today string
+}
+
+// What a ProjectProblem's Code says.
+const (
+	ProblemProjectID              = "id"               // not a slug
+	ProblemProjectRequired        = "required"         // empty
+	ProblemProjectDay             = "day"              // not YYYY-MM-DD
+	ProblemProjectEndsBeforeStart = "ends_before"      // ends before starts
+	ProblemProjectMunicipality    = "municipality"     // no kommunenummer
+	ProblemProjectFormerCode      = "municipality_old" // a code no longer in use (Today names today's)
+)
+
+// InvalidProjectError is every problem of a project as asked. It wraps
+// ErrInvalidProject.
+type InvalidProjectError struct{ Problems []ProjectProblem }
+
+func (e *InvalidProjectError) Error() string {
+	var parts []string
+	for _, p := range e.Problems {
+		switch p.Code {
+		case ProblemProjectID:
+			parts = append(parts, fmt.Sprintf("id %q must be 2 to 40 lower-case letters, digits or '-', starting with a letter or digit", p.Value))
+		case ProblemProjectRequired:
+			parts = append(parts, p.Field+" is required")
+		case ProblemProjectDay:
+			parts = append(parts, fmt.Sprintf("%s %q is no day (YYYY-MM-DD)", p.Field, p.Value))
+		case ProblemProjectEndsBeforeStart:
+			parts = append(parts, fmt.Sprintf("ends %s is before starts", p.Value))
+		case ProblemProjectMunicipality:
+			parts = append(parts, fmt.Sprintf("municipality %q is no kommunenummer of SSB classification 131 from 2017 to today", p.Value))
+		case ProblemProjectFormerCode:
+			parts = append(parts, fmt.Sprintf("municipality %s is no longer in use: today's code is %s", p.Value, p.Today))
+		}
+	}
+	return ErrInvalidProject.Error() + ": " + strings.Join(parts, "; ")
+}
+
+func (e *InvalidProjectError) Unwrap() error { return ErrInvalidProject }
+
 // Validate checks a project as an admin asks for it and returns it
 // trimmed, its municipalities sorted without repeats. Its key generation,
 // creation time and members are the store's and are ignored. Every
-// problem is named, joined, and wraps ErrInvalidProject.
+// problem is named in an *InvalidProjectError.
 func (p Project) Validate() (Project, error) {
 	p.ID, p.Name, p.Institution, p.Purpose = strings.TrimSpace(p.ID), strings.TrimSpace(p.Name), strings.TrimSpace(p.Institution), strings.TrimSpace(p.Purpose)
 	p.Starts, p.Ends = strings.TrimSpace(p.Starts), strings.TrimSpace(p.Ends)
-	var problems []string
+	var problems []ProjectProblem
 	if !ValidProjectID(p.ID) {
-		problems = append(problems, fmt.Sprintf("id %q must be 2 to 40 lower-case letters, digits or '-', starting with a letter or digit", p.ID))
+		problems = append(problems, ProjectProblem{Field: "id", Code: ProblemProjectID, Value: p.ID})
 	}
 	for _, f := range []struct{ name, value string }{{"name", p.Name}, {"institution", p.Institution}, {"purpose", p.Purpose}} {
 		if f.value == "" {
-			problems = append(problems, f.name+" is required")
+			problems = append(problems, ProjectProblem{Field: f.name, Code: ProblemProjectRequired})
 		}
 	}
 	starts, err := time.Parse(time.DateOnly, p.Starts)
-	if err != nil {
-		problems = append(problems, fmt.Sprintf("starts %q is no day (YYYY-MM-DD)", p.Starts))
+	switch {
+	case p.Starts == "":
+		problems = append(problems, ProjectProblem{Field: "starts", Code: ProblemProjectRequired})
+	case err != nil:
+		problems = append(problems, ProjectProblem{Field: "starts", Code: ProblemProjectDay, Value: p.Starts})
 	}
 	if p.Ends != "" {
 		ends, err := time.Parse(time.DateOnly, p.Ends)
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("ends %q is no day (YYYY-MM-DD)", p.Ends))
+			problems = append(problems, ProjectProblem{Field: "ends", Code: ProblemProjectDay, Value: p.Ends})
 		case !starts.IsZero() && ends.Before(starts):
-			problems = append(problems, fmt.Sprintf("ends %s is before starts %s", p.Ends, p.Starts))
+			problems = append(problems, ProjectProblem{Field: "ends", Code: ProblemProjectEndsBeforeStart, Value: p.Ends})
 		}
 	}
 	codes := make([]kommune.Code, 0, len(p.Municipalities))
@@ -88,15 +136,15 @@ func (p Project) Validate() (Project, error) {
 		c, err := kommune.Parse(strings.TrimSpace(string(m)))
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("municipality %q: %v", m, err))
+			problems = append(problems, ProjectProblem{Field: "municipalities", Code: ProblemProjectMunicipality, Value: string(m)})
 		case c.Current() != c:
-			problems = append(problems, fmt.Sprintf("municipality %s is no longer in use: today's code is %s", c, c.Current()))
+			problems = append(problems, ProjectProblem{Field: "municipalities", Code: ProblemProjectFormerCode, Value: string(c), Today: string(c.Current())})
 		default:
 			codes = append(codes, c)
 		}
 	}
 	if len(problems) > 0 {
-		return Project{}, fmt.Errorf("%w: %s", ErrInvalidProject, strings.Join(problems, "; "))
+		return Project{}, &InvalidProjectError{Problems: problems}
 	}
 	slices.Sort(codes)
 	p.Municipalities = slices.Compact(codes)

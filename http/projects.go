@@ -212,31 +212,15 @@ func (s *Server) exportProjectKey(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	file, err := s.sealProjectKey(c, c.Param("id"), req.Recipient)
+	file, _, err := auth.ExportSealedProjectKey(c.Request.Context(), s.projects, principal(c), c.Param("id"), req.Recipient, s.now())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Disposition", `attachment; filename="`+ProjectKeyFilename(c.Param("id"))+`"`)
+	c.Header("Content-Disposition", `attachment; filename="`+auth.ProjectKeyFilename(c.Param("id"))+`"`)
 	c.Data(http.StatusOK, "application/octet-stream", file)
 }
-
-// sealProjectKey checks the recipient first (so a typo writes no audit
-// entry), then takes the key out under the principal's name and seals it.
-func (s *Server) sealProjectKey(c *gin.Context, id, recipient string) ([]byte, error) {
-	if _, err := auth.SealProjectKey(recipient, id, make([]byte, auth.ProjectKeySize), 0, s.now()); err != nil {
-		return nil, err
-	}
-	key, gen, err := s.projects.ExportProjectKey(c.Request.Context(), principal(c), id)
-	if err != nil {
-		return nil, err
-	}
-	return auth.SealProjectKey(recipient, id, key, gen, s.now())
-}
-
-// ProjectKeyFilename is the name a sealed key export is downloaded as.
-func ProjectKeyFilename(id string) string { return "samspill-project-" + id + "-key.age" }
 
 // errNoSuchProject is the one answer a non-admin gets for a project that
 // does not exist and for one it is not granted, so that it cannot learn

@@ -142,17 +142,12 @@ func projectCommand(fs *flag.FlagSet, env environment) func(context.Context, []s
 }
 
 // exportProjectKey writes the project's key sealed to recipient to the
-// file out (stdout if ""). A bad recipient is refused before the key is
-// taken out, so it writes no audit entry.
+// file out (stdout if "").
 func exportProjectKey(ctx context.Context, store auth.ProjectStore, id, recipient, out string, stdout io.Writer) error {
-	if _, err := auth.SealProjectKey(recipient, id, make([]byte, auth.ProjectKeySize), 0, time.Now()); err != nil {
+	sealed, gen, err := auth.ExportSealedProjectKey(ctx, store, auth.SystemPrincipal, id, recipient, time.Now())
+	if errors.Is(err, auth.ErrInvalidRecipient) {
 		return &usageError{command: "project ", err: err}
 	}
-	key, gen, err := store.ExportProjectKey(ctx, auth.SystemPrincipal, id)
-	if err != nil {
-		return err
-	}
-	sealed, err := auth.SealProjectKey(recipient, id, key, gen, time.Now())
 	if err != nil {
 		return err
 	}
