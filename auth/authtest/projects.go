@@ -3,7 +3,6 @@ package authtest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -313,6 +312,6 @@ func testConcurrentRotations(t *testing.T, open ProjectOpener) {
 		t.Fatalf("generations %v, want %v", gens, want)
 	}
 	if _, gen := projectKey(t, s, "offri"); gen != n+1 {
-		t.Fatal(fmt.Sprintf("stored generation %d, want %d", gen, n+1))
+		t.Fatalf("stored generation %d, want %d", gen, n+1)
 	}
 }
