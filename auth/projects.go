@@ -56,6 +56,10 @@ type ProjectStore interface {
 	// RotateProjectKey makes a new key; the old one is destroyed, and the
 	// project's pseudonyms from then on are new.
 	RotateProjectKey(ctx context.Context, actor Principal, id string) (generation int, err error)
+	// ExportProjectKey returns what ProjectKey does and writes to the
+	// audit log that actor took the key out (to seal it for a trusted
+	// third party, SealProjectKey).
+	ExportProjectKey(ctx context.Context, actor Principal, id string) (key []byte, generation int, err error)
 	// Grant and Revoke add and remove a member (a principal's subject).
 	GrantProject(ctx context.Context, actor Principal, id, subject string) error
 	RevokeProject(ctx context.Context, actor Principal, id, subject string) error

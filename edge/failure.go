@@ -119,6 +119,15 @@ func Classify(err error) Failure {
 		return Failure{Kind: KindValidation, Status: http.StatusBadRequest, Title: "Invalid request", Detail: err.Error()}
 	case errors.Is(err, auth.ErrTokenExists):
 		return Failure{Kind: KindRule, Status: http.StatusConflict, Title: "Command refused", Detail: "a token of that name already exists"}
+	// Research projects (auth.ProjectStore).
+	case errors.Is(err, auth.ErrProjectNotFound):
+		return Failure{Kind: KindNotFound, Status: http.StatusNotFound, Title: "Research project not found", Detail: "no research project has this id"}
+	case errors.Is(err, auth.ErrNotMember):
+		return Failure{Kind: KindNotFound, Status: http.StatusNotFound, Title: "Member not found", Detail: err.Error()}
+	case errors.Is(err, auth.ErrProjectExists):
+		return Failure{Kind: KindRule, Status: http.StatusConflict, Title: "Command refused", Detail: "a research project with that id already exists"}
+	case errors.Is(err, auth.ErrInvalidProject), errors.Is(err, auth.ErrInvalidMember), errors.Is(err, auth.ErrInvalidRecipient):
+		return Failure{Kind: KindValidation, Status: http.StatusBadRequest, Title: "Invalid request", Detail: err.Error()}
 	case errors.Is(err, personal.ErrErased):
 		return Failure{Kind: KindErased, Status: http.StatusConflict, Title: "Contact erased", Detail: "the contact's personal data has been erased; it can no longer be corrected"}
 	case errors.Is(err, personal.ErrUnknownContact):

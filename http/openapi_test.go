@@ -317,6 +317,9 @@ var requestTypes = map[string]reflect.Type{
 	"POST /api/v1/partnerships/{id}/corrections":                 reflect.TypeFor[correctEntryRequest](),
 	"POST /api/v1/admin/users/{id}/grant":                        reflect.TypeFor[grantRequest](),
 	"POST /api/v1/admin/tokens":                                  reflect.TypeFor[createTokenRequest](),
+	"POST /api/v1/admin/research-projects":                       reflect.TypeFor[createProjectRequest](),
+	"POST /api/v1/admin/research-projects/{id}/members":          reflect.TypeFor[grantProjectRequest](),
+	"POST /api/v1/admin/research-projects/{id}/export-key":       reflect.TypeFor[exportProjectKeyRequest](),
 }
 
 var (

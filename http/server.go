@@ -73,6 +73,10 @@ type Config struct {
 	// Admin is the store the admin routes manage (users, tokens,
 	// sessions, the audit log); nil: those routes answer 404.
 	Admin auth.UserStore
+	// Projects is the store of research projects, their members and keys
+	// (the admin's project routes, GET /research/projects and the
+	// exports' projectScope); nil: those routes answer 404.
+	Projects auth.ProjectStore
 	// Version is samspill's version, named in research exports.
 	Version string
 	// ResearchSecret is the installation's key for the pseudonymous
@@ -103,6 +107,7 @@ type Server struct {
 	tokens         auth.TokenStore
 	users          Users
 	admin          auth.UserStore
+	projects       auth.ProjectStore
 	version        string
 	researchSecret []byte
 	now            func() time.Time
@@ -156,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 		s.minPositionTimeout = defaultMinPositionTimeout
 	}
 	s.tokens, s.version, s.researchSecret, s.now = cfg.Tokens, cfg.Version, cfg.ResearchSecret, cfg.Now
-	s.users, s.admin = cfg.Users, cfg.Admin
+	s.users, s.admin, s.projects = cfg.Users, cfg.Admin, cfg.Projects
 	if s.users == nil && s.admin != nil {
 		s.users = s.admin
 	}
@@ -217,6 +222,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.POST("/admin/projections/:name/rebuild", admin, s.rebuildProjection)
 	v1.POST("/admin/contacts/:contact_id/erase", admin, s.eraseContact)
 	s.registerAdminUsers(v1, admin)
+	s.registerProjects(v1, admin, export)
 	v1.GET("/partnerships/:id", read, s.getPartnership)
 	v1.GET("/partnerships/:id/history", read, s.getHistory)
 	v1.GET("/partnerships/:id/audit", read, s.getAudit)

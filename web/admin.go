@@ -39,6 +39,7 @@ var adminActions = []string{
 	auth.AuditUserCreated, auth.AuditUserSignedIn, auth.AuditUserSignInRefused, auth.AuditUserGranted, auth.AuditUserToMappings,
 	auth.AuditUserDisabled, auth.AuditUserEnabled, auth.AuditUserErased,
 	auth.AuditTokenCreated, auth.AuditTokenRevoked, auth.AuditSessionEnded,
+	auth.AuditProjectCreated, auth.AuditProjectGranted, auth.AuditProjectRevoked, auth.AuditProjectKeyRotated, auth.AuditProjectKeyExported,
 }
 
 // registerAdmin adds the admin pages to g (signed-in routes).
@@ -54,6 +55,7 @@ func (p *Pages) registerAdmin(g *gin.RouterGroup) {
 	a.GET("/sessions", p.adminSessions)
 	a.POST("/sessions/:handle/end", p.checkCSRF, p.adminEndSession)
 	a.GET("/audit", p.adminAudit)
+	p.registerAdminProjects(a)
 }
 
 // adminOnly lets admins through; everyone else gets the 403 page, and
@@ -87,10 +89,14 @@ type adminLayout struct {
 func (p *Pages) adminLayout(c *gin.Context, title, here string) adminLayout {
 	l := loc(c)
 	a := adminLayout{layoutData: layoutData{Title: title, Section: sectionAdmin}}
-	for _, n := range []struct{ path, id string }{{"/admin/users", "users"}, {"/admin/tokens", "tokens"}, {"/admin/sessions", "sessions"}, {"/admin/audit", "audit"}} {
+	nav := []struct{ path, id string }{{"/admin/users", "users"}, {"/admin/tokens", "tokens"}, {"/admin/sessions", "sessions"}, {"/admin/audit", "audit"}}
+	if p.projectStore != nil {
+		nav = append(nav, struct{ path, id string }{"/admin/projects", "projects"})
+	}
+	for _, n := range nav {
 		a.Nav = append(a.Nav, adminNav{Href: n.path, Label: l.T("admin.nav." + n.id), Current: n.path == here})
 	}
-	if saved := c.Query("saved"); saved != "" && slices.Contains([]string{"grant", "mappings", "disable", "enable", "erase", "revoke", "end"}, saved) {
+	if saved := c.Query("saved"); saved != "" && slices.Contains(append([]string{"grant", "mappings", "disable", "enable", "erase", "revoke", "end"}, projectSaved...), saved) {
 		a.Saved = l.T("admin.saved." + saved)
 	}
 	return a

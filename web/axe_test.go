@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/kommune"
 )
 
 // axePath is axe-core, installed from the npm registry by make test-deps
@@ -72,6 +73,12 @@ func TestPagesAreAccessible(t *testing.T) {
 			ctx := newBrowser(t, 1280, 900)
 			s := newSite(t, true)
 			_, kari := s.person(t, "Kari Nordmann", "kari@example.no", auth.Grant{Role: auth.RoleViewer})
+			if _, err := s.projectStore.CreateProject(context.Background(), auth.SystemPrincipal, auth.Project{ID: "offri", Name: "Samspill over tid", Institution: "Universitetet i Oslo", Purpose: "Varighet", Starts: "2026-01-01", Municipalities: []kommune.Code{"4203"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.projectStore.GrantProject(context.Background(), auth.SystemPrincipal, "offri", "admin"); err != nil {
+				t.Fatal(err)
+			}
 			base := s.srv.URL
 			do(t, ctx, "sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#token")))
 			if lang != "nb" {
@@ -100,6 +107,8 @@ func TestPagesAreAccessible(t *testing.T) {
 				"/admin/tokens",
 				"/admin/sessions",
 				"/admin/audit",
+				"/admin/projects",
+				"/admin/projects/offri",
 				"/p/new",
 				"/logout",
 				"/p/00000000-0000-7000-8000-000000000000",
@@ -136,6 +145,18 @@ func TestPagesAreAccessible(t *testing.T) {
 			do(t, ctx, "make a token", chromedp.SetValue(chromedp.CSS("#token-name"), "axe"), chromedp.Click(chromedp.CSS(`#form-token button`)))
 			waitUntil(t, ctx, "the new token", `!!document.querySelector("#token-secret")`)
 			checkAccessibility(t, ctx, source, "a new token's secret")
+			// The project pages drawn after a post: a refused project, the
+			// rotation's confirmation.
+			do(t, ctx, "the projects", chromedp.Navigate(base+"/admin/projects"))
+			waitUntil(t, ctx, "the projects page", `!!document.querySelector("#form-project")`)
+			do(t, ctx, "a refused project", chromedp.SetValue(chromedp.CSS("#project-id"), "X"), chromedp.Click(chromedp.CSS(`#form-project button`)))
+			waitUntil(t, ctx, "the refusal", `!!document.querySelector("#admin-error")`)
+			checkAccessibility(t, ctx, source, "a refused project")
+			do(t, ctx, "a project", chromedp.Navigate(base+"/admin/projects/offri"))
+			waitUntil(t, ctx, "the project's page", `!!document.querySelector("#form-rotate")`)
+			do(t, ctx, "rotate", chromedp.Click(chromedp.CSS(`#form-rotate button`)))
+			waitUntil(t, ctx, "the confirmation", `!!document.querySelector("#form-rotate-confirm")`)
+			checkAccessibility(t, ctx, source, "the rotation's confirmation")
 		})
 	}
 }

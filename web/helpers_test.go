@@ -48,8 +48,11 @@ type site struct {
 	proj       *projections.Runner
 	pages      *Pages
 	userStore  auth.UserStore
-	now        func() time.Time
-	example    string
+	// projectStore is the same store as userStore, as the research
+	// projects' store.
+	projectStore auth.ProjectStore
+	now          func() time.Time
+	example      string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and
@@ -109,12 +112,16 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 		t.Fatalf("open keys: %v", err)
 	}
 	t.Cleanup(func() { _ = keys.Close() })
-	tokens, err := authsqlite.Open(ctx, s.tokensPath, authsqlite.WithSealer(personal.UserSealer{Keys: keys}))
+	projectSealer, err := auth.NewProjectSealer(bytes.Repeat([]byte{5}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := authsqlite.Open(ctx, s.tokensPath, authsqlite.WithSealer(personal.UserSealer{Keys: keys}), authsqlite.WithProjectSealer(projectSealer))
 	if err != nil {
 		t.Fatalf("open tokens: %v", err)
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
-	s.userStore = tokens
+	s.userStore, s.projectStore = tokens, tokens
 	s.tokens = map[string]string{}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -129,7 +136,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	// The server's address is known before it serves, for the relying
 	// party's callback.
 	s.srv = httptest.NewUnstartedServer(engine)
-	cfg := Config{Service: s.svc, Projections: s.proj, Tokens: tokens, UserStore: tokens, Logger: logger, Now: now,
+	cfg := Config{Service: s.svc, Projections: s.proj, Tokens: tokens, UserStore: tokens, ProjectStore: tokens, Logger: logger, Now: now,
 		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact}
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())

@@ -534,6 +534,22 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	want("admin audit", admin.get("/admin/audit"), http.StatusOK)
 	want("admin audit, bad filter (400)", admin.get("/admin/audit?from=igår"), http.StatusBadRequest)
 	want("admin page, not an admin (403)", viewer.get("/admin/users"), http.StatusForbidden)
+	project := "/admin/projects/prosjekt-" + lang
+	want("admin projects", admin.get("/admin/projects"), http.StatusOK)
+	want("admin project refused (400)", admin.postForm("/admin/projects", "/admin/projects", url.Values{"id": {"X"}, "starts": {"i går"}, "ends": {"2020-13-01"}, "municipalities": {"1702, 12"}}), http.StatusBadRequest)
+	if p := admin.postForm("/admin/projects", "/admin/projects", url.Values{"id": {"prosjekt-" + lang}, "name": {"Samspill"}, "institution": {"UiO"}, "purpose": {"Varighet"}, "starts": {"2026-01-01"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("make a project: %d\n%s", p.Status, p.Body)
+	}
+	want("admin project made, again (409)", admin.postForm("/admin/projects", "/admin/projects", url.Values{"id": {"prosjekt-" + lang}, "name": {"Samspill"}, "institution": {"UiO"}, "purpose": {"Varighet"}, "starts": {"2026-01-01"}}), http.StatusConflict)
+	want("admin project", admin.get(project+"?saved=project_created"), http.StatusOK)
+	want("admin project grant refused (400)", admin.postForm(project, project+"/grant", url.Values{"subject": {"viewer"}}), http.StatusBadRequest)
+	want("admin project granted", admin.get(project+"?saved=project_granted"), http.StatusOK)
+	want("admin project revoked", admin.get(project+"?saved=project_revoked"), http.StatusOK)
+	want("admin project rotated", admin.get(project+"?saved=project_rotated"), http.StatusOK)
+	want("admin project rotate, confirm", admin.postForm(project, project+"/rotate", url.Values{}), http.StatusOK)
+	want("admin project export refused (400)", admin.postForm(project, project+"/export", url.Values{"recipient": {"age1nope"}}), http.StatusBadRequest)
+	want("admin project revoke, not a member (404)", admin.postForm(project, project+"/revoke", url.Values{"subject": {"viewer"}}), http.StatusNotFound)
+	want("admin unknown project (404)", admin.get("/admin/projects/ingen"), http.StatusNotFound)
 
 	// Error pages made from failures a test cannot cause through the
 	// network: a full disk (503), an unexpected error (500).

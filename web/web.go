@@ -96,6 +96,10 @@ type Config struct {
 	// what the admin pages manage (users, tokens, sessions, the audit
 	// log): without it they are 404 pages.
 	UserStore auth.UserStore
+	// ProjectStore keeps the research projects the admin's project pages
+	// manage (/admin/projects); nil: those are 404 pages. cmd hands the
+	// same store as UserStore.
+	ProjectStore auth.ProjectStore
 	// TokenSignIn is whether tokens sign in on the pages: TokenSignInAny,
 	// TokenSignInAdmin (break-glass) or TokenSignInOff; "" for any
 	// without providers and admin with.
@@ -126,6 +130,7 @@ type Pages struct {
 	// .UserStore, .TokenSignIn and .AccessContact.
 	signin                   *signin.Service
 	userStore                auth.UserStore
+	projectStore             auth.ProjectStore
 	tokenMode, accessContact string
 }
 
@@ -163,6 +168,7 @@ func New(cfg Config) (*Pages, error) {
 	}
 	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, users: cfg.Users, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
 	p.signin, p.userStore, p.tokenMode, p.accessContact = cfg.SignIn, cfg.UserStore, cfg.TokenSignIn, cfg.AccessContact
+	p.projectStore = cfg.ProjectStore
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
 	}
@@ -431,7 +437,7 @@ func mustParseTemplates() map[string]*template.Template {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	// The admin pages share their navigation (admin_nav.html).
-	for _, name := range []string{"admin_users", "admin_user", "admin_tokens", "admin_sessions", "admin_audit"} {
+	for _, name := range []string{"admin_users", "admin_user", "admin_tokens", "admin_sessions", "admin_audit", "admin_projects", "admin_project"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/admin_nav.html", "templates/"+name+".html"))
 	}
 	// The sign-in's own pages (signin.go).

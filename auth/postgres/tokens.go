@@ -53,6 +53,8 @@ type Tokens struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
 	sealer auth.Sealer
+	// projects seals the research projects' keys (nil: no projects).
+	projects *auth.ProjectSealer
 }
 
 var _ auth.UserStore = (*Tokens)(nil)

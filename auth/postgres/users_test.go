@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,4 +64,24 @@ func TestNoPersonalDataInTheTable(t *testing.T) {
 	if left != 0 {
 		t.Fatalf("%d erased users keep a subject hash or a profile", left)
 	}
+}
+
+func TestProjectContract(t *testing.T) {
+	authtest.RunProjects(t, func(t *testing.T) authtest.ProjectUserStore {
+		keys, err := personalsqlite.Open(t.Context(), filepath.Join(t.TempDir(), "keys.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = keys.Close() })
+		sealer, err := auth.NewProjectSealer(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(t.Context(), pgtest.URL(t), WithSealer(personal.UserSealer{Keys: keys}), WithProjectSealer(sealer))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
 }

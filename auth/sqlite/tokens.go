@@ -38,6 +38,8 @@ type Tokens struct {
 	db     *sql.DB
 	now    func() time.Time
 	sealer auth.Sealer
+	// projects seals the research projects' keys (nil: no projects).
+	projects *auth.ProjectSealer
 }
 
 var _ auth.UserStore = (*Tokens)(nil)

@@ -106,3 +106,54 @@ func TestNoPersonalDataInTheFile(t *testing.T) {
 }
 
 func t0() time.Time { return time.Date(2026, time.December, 1, 8, 0, 0, 0, time.UTC) }
+
+// projectSealer is the project sealer under a fixed test key.
+func projectSealer(t testing.TB) *auth.ProjectSealer {
+	t.Helper()
+	s, err := auth.NewProjectSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestProjectContract(t *testing.T) {
+	authtest.RunProjects(t, func(t *testing.T) authtest.ProjectUserStore {
+		dir := t.TempDir()
+		s, err := Open(t.Context(), filepath.Join(dir, "tokens.db"), WithSealer(sealer(t, dir)), WithProjectSealer(projectSealer(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// TestRotatedKeyIsInNoFile: after a rotation the old sealed key is in no
+// file of the store (secure_delete and the checkpoint).
+func TestRotatedKeyIsInNoFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens.db")
+	s, err := Open(t.Context(), path, WithSealer(sealer(t, dir)), WithProjectSealer(projectSealer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.CreateProject(t.Context(), auth.SystemPrincipal, auth.Project{ID: "offri", Name: "n", Institution: "i", Purpose: "p", Starts: "2026-01-01"}); err != nil {
+		t.Fatal(err)
+	}
+	var old []byte
+	if err := s.db.QueryRowContext(t.Context(), `SELECT sealed_key FROM projects WHERE id = 'offri'`).Scan(&old); err != nil || len(old) < 32 {
+		t.Fatalf("sealed key %x, %v", old, err)
+	}
+	if _, err := s.RotateProjectKey(t.Context(), auth.SystemPrincipal, "offri"); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if bytes.Contains(b, old) {
+			t.Fatalf("%s still holds the old sealed key", f)
+		}
+	}
+}

@@ -186,9 +186,11 @@ func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.S
 	return store, nil
 }
 
-// tokenStore is the token, session and user store that must be closed.
+// tokenStore is the token, session, user and research project store
+// that must be closed.
 type tokenStore interface {
 	auth.UserStore
+	auth.ProjectStore
 	Close() error
 }
 
@@ -197,16 +199,26 @@ type tokenStore interface {
 // keys it keeps tokens and sessions only: its user methods, which seal and
 // open the users' names and e-mails, fail with auth.ErrNoSealer. With
 // keys (the store openKeys returned) the users' are sealed under a key of
-// their own among them (personal.UserSealer).
+// their own among them (personal.UserSealer). Its research project methods
+// fail with auth.ErrNoProjectSealer: openAuth opens one that keeps them.
 func (b backend) openTokens(ctx context.Context, keys ...personal.KeyStore) (tokenStore, error) {
 	var sealer auth.Sealer
 	if len(keys) > 0 {
 		sealer = personal.UserSealer{Keys: keys[0]}
 	}
+	return b.openAuth(ctx, sealer, nil)
+}
+
+// openAuth opens (and creates) the token store with the users' sealer and
+// the research projects' (either may be nil: then those methods fail).
+func (b backend) openAuth(ctx context.Context, sealer auth.Sealer, projects *auth.ProjectSealer) (tokenStore, error) {
 	if b.readModel == readModelPostgres {
 		var opts []authpostgres.Option
 		if sealer != nil {
 			opts = append(opts, authpostgres.WithSealer(sealer))
+		}
+		if projects != nil {
+			opts = append(opts, authpostgres.WithProjectSealer(projects))
 		}
 		tokens, err := authpostgres.Open(ctx, b.postgres, opts...)
 		if err != nil {
@@ -222,11 +234,20 @@ func (b backend) openTokens(ctx context.Context, keys ...personal.KeyStore) (tok
 	if sealer != nil {
 		opts = append(opts, authsqlite.WithSealer(sealer))
 	}
+	if projects != nil {
+		opts = append(opts, authsqlite.WithProjectSealer(projects))
+	}
 	tokens, err := authsqlite.Open(ctx, path, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open tokens in %s: %w", b.data, err)
 	}
 	return tokens, nil
+}
+
+// projectSealer seals the research projects' keys under the installation
+// secret's key for that purpose alone.
+func projectSealer(secret []byte) (*auth.ProjectSealer, error) {
+	return auth.NewProjectSealer(derivedKey(secret, "research project keys"))
 }
 
 // keyStore is a personal-data key store that must be closed.

@@ -177,7 +177,13 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	}
 	// The users' names and e-mails are sealed under keys among the
 	// contacts' (personal.UserSealer).
-	tokens, err := cfg.openTokens(ctx, keys)
+	// The research projects' keys are sealed under the installation
+	// secret.
+	projects, err := projectSealer(secret)
+	if err != nil {
+		return err
+	}
+	tokens, err := cfg.openAuth(ctx, personal.UserSealer{Keys: keys}, projects)
 	if err != nil {
 		return err
 	}
@@ -217,7 +223,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	streamsDone := make(chan struct{})
 	handler, err := site{
 		store: store, runner: runner,
-		tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
+		tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
 	}.handler()
 	if err != nil {
@@ -297,7 +303,9 @@ type site struct {
 	tokens auth.SessionStore
 	// users is the same store as tokens, as the store of personal users,
 	// their sign-ins and the audit log (for the sign-in and admin pages).
-	users       auth.UserStore
+	users auth.UserStore
+	// projects is the same store again, as the store of research projects.
+	projects    auth.ProjectStore
 	keys        personal.KeyStore
 	secret      []byte
 	log         *slog.Logger
@@ -328,6 +336,7 @@ func (s site) handler() (http.Handler, error) {
 		Timeline:       lines,
 		Tokens:         s.tokens,
 		Admin:          s.users,
+		Projects:       s.projects,
 		Logger:         s.log,
 		Registry:       s.registry,
 		StreamsDone:    s.streamsDone,
@@ -339,7 +348,7 @@ func (s site) handler() (http.Handler, error) {
 	}
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
-		UserStore: s.users, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
+		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
 	if err != nil {
 		return nil, err
 	}

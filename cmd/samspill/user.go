@@ -165,11 +165,7 @@ func grantText(g *auth.Grant) string {
 	if len(g.Municipalities) == 0 {
 		return g.Role
 	}
-	codes := make([]string, len(g.Municipalities))
-	for i, c := range g.Municipalities {
-		codes[i] = string(c)
-	}
-	return g.Role + " of " + strings.Join(codes, ",")
+	return g.Role + " of " + codeList(g.Municipalities)
 }
 
 func printUsers(out io.Writer, list []auth.User) error {
@@ -207,13 +203,14 @@ func auditCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	b.sharedFlags(fs)
 	var f auth.AuditFilter
 	fs.StringVar(&f.Actor, "actor", "", "only changes by this actor: a user id, a token's name, or system (the CLI and sign-ins)")
-	fs.StringVar(&f.Action, "action", "", "only this action, such as user.granted, user.disabled, token.created, session.ended")
-	fs.StringVar(&f.Target, "target", "", "only changes to this user id, token name or session handle")
+	fs.StringVar(&f.Action, "action", "", "only this action, such as user.granted, user.disabled, token.created, session.ended, project.granted, project.key_exported")
+	fs.StringVar(&f.Target, "target", "", "only changes to this user id, token name, session handle, project id, or project/subject (a project's grants)")
 	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries (up to 1000)")
 	usageWithEnv(fs, "samspill audit [--actor A] [--action A] [--target T] [--limit 100] [--data ./samspill-data]\n\n"+
 		"The audit log: every change to who may do what (users made, signed in, granted,\n"+
 		"given back to the mappings, disabled, enabled, erased; tokens made and revoked;\n"+
-		"sessions ended by an admin; sign-ins refused), newest first. It names users by\n"+
+		"sessions ended by an admin; sign-ins refused; research projects made, granted,\n"+
+		"revoked, their keys rotated and exported), newest first. It names users by\n"+
 		"id and tokens by name, never a person's name.")
 	return func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
