@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -59,24 +60,36 @@ func splitFile(file string) (export, format string) {
 }
 
 // ServeResearchFile answers GET of a research file ("spells.dta",
-// "events.ndjson", with the routes' query parameters) to a principal
-// another front door has authenticated and set (edge.SetPrincipal): the
-// pages, for a browser's sign-in session. again authenticates that
-// credential anew while the file streams, so that a session that ends
-// ends the download. The bytes, headers and failures are the API's.
+// "events.ndjson"), its "manifest.json" or its "datapackage.json", with
+// the API routes' query parameters, to a principal another front door has
+// authenticated and set (edge.SetPrincipal): the pages, for a browser's
+// sign-in session. again authenticates that credential anew while a file
+// streams, so that a session that ends ends the download. The bytes,
+// headers and failures are the API's: the same handlers answer.
 func (s *Server) ServeResearchFile(c *gin.Context, file string, again func(context.Context) (auth.Principal, error)) {
 	if !principal(c).MayExport() {
-		s.fail(c, auth.ErrForbidden)
+		s.fail(c, fmt.Errorf("%w: the %s role may not take research exports", auth.ErrForbidden, principal(c).Role))
 		return
 	}
-	export, format := splitFile(file)
-	s.serveResearchFile(c, export, format, again)
+	switch file {
+	case "manifest.json":
+		s.exportManifest(c)
+	case "datapackage.json":
+		s.exportDataPackage(c)
+	default:
+		export, format := splitFile(file)
+		s.serveResearchFile(c, export, format, again)
+	}
 }
 
 // ResearchHead is the position a research file taken now reads up to.
 func (s *Server) ResearchHead(ctx context.Context) (uint64, error) {
 	return research.Position(ctx, s.store, 0)
 }
+
+// ResearchVersion is the samspill version research files and their
+// citations name.
+func (s *Server) ResearchVersion() string { return s.version }
 
 // serveResearchFile answers a research file: 404 for an export or format
 // samspill does not write, 400 naming every bad parameter, else the file.
@@ -230,18 +243,8 @@ func (s *Server) researchFile(c *gin.Context, export, format string) (research.F
 	if !withProject {
 		f.Keys = f.OneOffKeys(s.researchSecret)
 	}
-	by.BaseURL = baseURL(c.Request)
+	by.BaseURL = edge.BaseURL(c)
 	return f, by, true
-}
-
-// baseURL is the address the request came to, for citations: its scheme
-// and Host header.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // exportPosition fixes the position an export reads up to: at_position, or

@@ -46,7 +46,7 @@ func commands() []command {
 		{name: "token", summary: "make, list and revoke access tokens (token create|list|revoke)", flags: tokenCommand, maxArgs: 2},
 		{name: "user", summary: "list, grant, disable, enable and erase personal users (user list|grant|mappings|disable|enable|erase)", flags: userCommand, maxArgs: 2},
 		{name: "audit", summary: "show the audit log of who changed who may do what", flags: auditCommand},
-		{name: "export", summary: "write a research export (export events|spells) with its manifest", flags: exportCommand, maxArgs: 1},
+		{name: "export", summary: "write a research export (export events|spells|...) with its manifest and codebook", flags: exportCommand, maxArgs: 1},
 		{name: "import", summary: "append the events of an 'export events' file to an empty store", flags: importCommand, maxArgs: 1},
 		{name: "version", summary: "print version, commit and Go version", flags: versionCommand},
 	}
