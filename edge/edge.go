@@ -150,3 +150,14 @@ func InvalidUTF8(values url.Values) (string, bool) {
 	}
 	return "", false
 }
+
+// BaseURL is the address a request came to, its scheme and Host header
+// ("https://samspill.example.no"): what a citation of a research file
+// names, from the API and the pages alike.
+func BaseURL(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}

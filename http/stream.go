@@ -60,7 +60,7 @@ func (s *Server) streamEvents(c *gin.Context) {
 		return
 	}
 
-	ctx, stop := s.watchCredential(c)
+	ctx, stop := s.watchCredential(c, s.bearerRecheck(c))
 	defer stop()
 	w, err := startEventStream(c)
 	if err == nil {

@@ -27,16 +27,29 @@ const recheckFailures = 5
 // revoked or now stands for other rights.
 var errCredentialChanged = errors.New("the credential was revoked, or its role or municipalities changed")
 
+// recheck authenticates a long-lived response's credential again: the
+// request's bearer token on the API (bearerRecheck), the browser's
+// sign-in session on the pages.
+type recheck func(ctx context.Context) (auth.Principal, error)
+
+// bearerRecheck resolves the request's Authorization header again.
+func (s *Server) bearerRecheck(c *gin.Context) recheck {
+	authorization := c.GetHeader("Authorization")
+	return func(ctx context.Context) (auth.Principal, error) {
+		return auth.Resolve(ctx, s.tokens, authorization)
+	}
+}
+
 // watchCredential returns a context for a long-lived response that ends,
-// with the cause errCredentialChanged, once the request's Authorization
-// header no longer authenticates as the principal allow found, checked
+// with the cause errCredentialChanged, once its credential (again) no
+// longer authenticates as the principal the request began with, checked
 // every principalRecheck. When it ends, a write blocked on a client that
 // does not read is cut off too (its deadline moves to now), so the
 // response stops at once. stop must be called when the response is done.
-func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func()) {
+func (s *Server) watchCredential(c *gin.Context, again recheck) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(c.Request.Context())
 	was := principal(c)
-	authorization, path := c.GetHeader("Authorization"), c.FullPath()
+	path := c.FullPath()
 	rc := http.NewResponseController(c.Writer)
 	// Once stop has returned, the handler is done and gin and net/http
 	// reuse the writer for the connection's next request: the cut-off
@@ -64,7 +77,7 @@ func (s *Server) watchCredential(c *gin.Context) (ctx context.Context, stop func
 				return
 			case <-tick.C:
 			}
-			now, err := auth.Resolve(ctx, s.tokens, authorization)
+			now, err := again(ctx)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated), err == nil && !now.Same(was):
 				s.log.InfoContext(ctx, "long-lived response ended: its credential was revoked or changed", "subject", was.Subject, "path", path)

@@ -107,19 +107,6 @@ type dpCategory struct {
 	Labels map[string]string `json:"x-labels"`
 }
 
-// MediaType returns the media type of a format ("" for an unknown one).
-func MediaType(format string) string {
-	switch format {
-	case FormatCSV:
-		return "text/csv"
-	case FormatStata:
-		return "application/x-stata-dta"
-	case FormatParquet:
-		return "application/vnd.apache.parquet"
-	}
-	return ""
-}
-
 // dpName is what the specification allows as a package or resource
 // name.
 var dpName = regexp.MustCompile(`^[a-z0-9._-]+$`)

@@ -40,7 +40,7 @@ var demoNow = time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
 // SQLite store and read models in the test's temporary folder.
 type site struct {
 	srv        *httptest.Server
-	tokens     map[string]string // admin, arendal (coordinator of 4203), viewer
+	tokens     map[string]string // admin, arendal (coordinator of 4203), viewer, researcher
 	tokensPath string            // the token store's file (tokens.db)
 	skew       atomic.Int64      // how far advance has moved the clock, in nanoseconds
 	store      *sqlite.Store
@@ -127,6 +127,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 		{Name: "admin", Role: auth.RoleAdmin},
 		{Name: "arendal", Role: auth.RoleCoordinator, Municipalities: []string{"4203"}},
 		{Name: "viewer", Role: auth.RoleViewer},
+		{Name: "researcher", Role: auth.RoleResearcher},
 	} {
 		if s.tokens[spec.Name], err = tokens.Create(ctx, spec); err != nil {
 			t.Fatal(err)
@@ -141,11 +142,13 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
 	}
-	if s.pages, err = New(cfg); err != nil {
+	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger,
+		Version: "test-version", ResearchSecret: []byte("a research secret for the page tests"), Now: now})
+	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger})
-	if err != nil {
+	cfg.Research = api
+	if s.pages, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	api.Use(engine)

@@ -443,6 +443,17 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	s.pages.workbookRows = maxWorkbookRows
 	want("not yet recorded (404)", admin.get("/p/"+s.example+"?known_at=2026-11-25"), http.StatusNotFound)
 
+	// The research page and the codebook.
+	want("research", admin.get("/research"), http.StatusOK)
+	want("research, links", admin.get("/research?project=&export=spells&format=dta&as_of=2026-06-30&known_at=2026-11-20T12:30:00Z&at_position=5"), http.StatusOK)
+	want("research, events", admin.get("/research?export=events&format=ndjson"), http.StatusOK)
+	want("research with errors (400)", admin.get("/research?project=offri&export=people&format=xlsx&as_of=2999-01-01&known_at=snart&at_position=0"), http.StatusBadRequest)
+	want("research, future and beyond the head (400)", admin.get("/research?export=spells&format=csv&known_at=2999-01-01&at_position=999999999"), http.StatusBadRequest)
+	want("research, viewer (403)", viewer.get("/research"), http.StatusForbidden)
+	want("codebook", admin.get("/research/codebook"), http.StatusOK)
+	want("codebook of spells, viewer", viewer.get("/research/codebook?export=spells"), http.StatusOK)
+	want("codebook, unknown export (404)", admin.get("/research/codebook?export=people"), http.StatusNotFound)
+
 	// Initiating.
 	want("new form", admin.get("/p/new?municipality=1702"), http.StatusOK)
 	want("new form, coordinator", arendal.get("/p/new"), http.StatusOK)

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/history"
@@ -47,6 +49,19 @@ type Timelines interface {
 // Users looks personal users up by id (auth.UserStore), to name the
 // people behind user ids to the readers who may know them.
 type Users = history.Users
+
+// ResearchFiles serves the research files to the pages' signed-in
+// browsers, with the API's own handlers (http.Server): a file
+// ("spells.dta", "events.ndjson"), "manifest.json" or "datapackage.json"
+// with the API's query parameters, for the principal set with
+// edge.SetPrincipal; again authenticates the browser anew while a file
+// streams. ResearchHead is the newest position, ResearchVersion the
+// samspill version the files name.
+type ResearchFiles interface {
+	ServeResearchFile(c *gin.Context, file string, again func(context.Context) (auth.Principal, error))
+	ResearchHead(ctx context.Context) (uint64, error)
+	ResearchVersion() string
+}
 
 // What cmd hands in answers the ports.
 var (

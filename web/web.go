@@ -107,6 +107,10 @@ type Config struct {
 	// AccessContact is the operator's words on whom to ask for access,
 	// shown to a signed-in person without a role ("" for a general text).
 	AccessContact string
+	// Research serves the research files to signed-in browsers (the
+	// API's http.Server); nil: the research page and its downloads are
+	// 404 pages. The codebook needs nothing.
+	Research ResearchFiles
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
@@ -132,6 +136,9 @@ type Pages struct {
 	userStore                auth.UserStore
 	projectStore             auth.ProjectStore
 	tokenMode, accessContact string
+
+	// research is Config.Research.
+	research ResearchFiles
 }
 
 // Validate reports every required field that is missing.
@@ -169,6 +176,7 @@ func New(cfg Config) (*Pages, error) {
 	p := &Pages{svc: cfg.Service, hist: cfg.History, proj: cfg.Projections, tokens: cfg.Tokens, users: cfg.Users, log: cfg.Logger, now: cfg.Now, csrfKey: cfg.CSRFKey, projWait: cfg.ProjectionWait, workbookRows: maxWorkbookRows}
 	p.signin, p.userStore, p.tokenMode, p.accessContact = cfg.SignIn, cfg.UserStore, cfg.TokenSignIn, cfg.AccessContact
 	p.projectStore = cfg.ProjectStore
+	p.research = cfg.Research
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
 	}
@@ -203,6 +211,8 @@ func New(cfg Config) (*Pages, error) {
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
 // /p/:id/correct, /p/:id/audit, the admin pages under /admin (admin.go),
+// the research page /research with its downloads under /research/files/
+// and the codebook /research/codebook (research.go, codebook.go),
 // /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
@@ -240,6 +250,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/p/:id/audit", p.audit)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 	p.registerAdmin(g)
+	p.registerResearch(g)
 }
 
 // secureHeaders sets the pages' content security policy (no inline
@@ -293,6 +304,9 @@ type layoutData struct {
 	// Admin shows the link to the admin pages (admins, when there are
 	// users to manage).
 	Admin bool
+	// Research shows the link to the research page (admins and
+	// researchers, when the server serves research files).
+	Research bool
 	// Section is the part of the site the navigation marks as the
 	// current one (sectionMine, sectionMunicipalities), if any.
 	Section string
@@ -328,6 +342,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.Mine = len(ownMunicipalities(pr)) > 0
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
 	d.Admin = pr.IsAdmin() && p.userStore != nil
+	d.Research = pr.MayExport() && p.research != nil
 	if d.Here == "" {
 		d.Here = "/"
 		if c.Request.Method == http.MethodGet {
@@ -440,8 +455,9 @@ func mustParseTemplates() map[string]*template.Template {
 	for _, name := range []string{"admin_users", "admin_user", "admin_tokens", "admin_sessions", "admin_audit", "admin_projects", "admin_project"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/admin_nav.html", "templates/"+name+".html"))
 	}
-	// The sign-in's own pages (signin.go).
-	for _, name := range []string{"finish", "noaccess", "logoutprovider"} {
+	// The sign-in's own pages (signin.go) and the research pages
+	// (research.go, codebook.go).
+	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out

@@ -60,6 +60,7 @@ var (
 	pageSignIn  = row(401, 401, pass, pass, pass, pass, pass) // POST /login with the principal's token
 	pageAdmin   = row(303, 303, pass, 403, 403, 403, 403)     // the admin pages: signed out to /login, others 403
 	pageAdminDo = row(401, 401, pass, 403, 403, 403, 403)
+	pageExport  = row(303, 303, pass, 403, 403, pass, 403) // the research page and its files: signed out to /login, others 403
 	authzMatrix = map[string]map[string]outcome{
 		"GET /healthz":                                     public,
 		"GET /readyz":                                      public,
@@ -114,6 +115,12 @@ var (
 		"GET /api/v1/research/events.ndjson":               apiExport,
 		"GET /api/v1/research/spells.csv":                  apiExport,
 		"GET /api/v1/research/projects":                    apiExport,
+		"GET /api/v1/research/manifest.json":               apiExport,
+		"GET /api/v1/research/datapackage.json":            apiExport,
+		"GET /api/v1/research/:file":                       apiExport,
+		"GET /research":                                    pageExport,
+		"GET /research/codebook":                           pageRead, // documentation of the files, no data
+		"GET /research/files/:file":                        pageExport,
 		"GET /api/v1/admin/projections":                    apiAdmin,
 		"POST /api/v1/admin/projections/:name/rebuild":     apiAdmin,
 		"POST /api/v1/admin/contacts/:contact_id/erase":    apiAdmin,

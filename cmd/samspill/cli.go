@@ -47,7 +47,7 @@ func commands() []command {
 		{name: "user", summary: "list, grant, disable, enable and erase personal users (user list|grant|mappings|disable|enable|erase)", flags: userCommand, maxArgs: 2},
 		{name: "project", summary: "make, grant and list research projects, rotate and export their keys (project create|list|show|grant|revoke|rotate-key|export-key)", flags: projectCommand, maxArgs: 3},
 		{name: "audit", summary: "show the audit log of who changed who may do what", flags: auditCommand},
-		{name: "export", summary: "write a research export (export events|spells) with its manifest", flags: exportCommand, maxArgs: 1},
+		{name: "export", summary: "write a research export (export events|spells|...) with its manifest and codebook", flags: exportCommand, maxArgs: 1},
 		{name: "import", summary: "append the events of an 'export events' file to an empty store", flags: importCommand, maxArgs: 1},
 		{name: "version", summary: "print version, commit and Go version", flags: versionCommand},
 	}

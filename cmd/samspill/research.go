@@ -10,11 +10,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,117 +83,189 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 	b.dataFlag(fs, "the embedded event store and the installation secret")
 	b.eventFlags(fs)
 	b.sharedFlags(fs)
-	asOf := fs.String("as-of", "", "spells: censoring date YYYY-MM-DD (default: today, Europe/Oslo)")
+	format := fs.String("format", "", "csv, dta (Stata) or parquet for a tabular export (default: csv); events are ndjson")
+	asOf := fs.String("as-of", "", "tabular exports: censoring date YYYY-MM-DD (default: today, Europe/Oslo)")
+	knownAt := fs.String("known-at", "", "only what had been recorded by then: RFC 3339, or a date (the end of that day in Norway)")
 	at := fs.Uint64("at-position", 0, "export only the events up to this position (default: the newest)")
-	out := fs.String("out", "", "write to FILE and its manifest to FILE.manifest.json (default: stdout)")
-	usageWithEnv(fs, "samspill export events|spells [--as-of DATE] [--at-position N] [--out FILE] [--data ./samspill-data]\n\n"+
+	project := fs.String("project", "", "a research project's id: its pseudonyms and municipalities (default: one-off pseudonyms)")
+	out := fs.String("out", "", "write to FILE, or into DIR under the file's own name, with FILE.manifest.json and datapackage.json beside it (default: stdout)")
+	usageWithEnv(fs, "samspill export "+strings.Join(research.ExportNames(), "|")+" [--format csv|dta|parquet] [--as-of DATE] [--known-at TIME]\n"+
+		"                [--at-position N] [--project ID] [--out FILE|DIR] [--data ./samspill-data]\n\n"+
 		"Writes a research export: events (NDJSON, every event, personal data removed)\n"+
-		"or spells (CSV episodes for event-history analysis); docs/api.md (Research\n"+
-		"exports) describes both. The same command at the same position writes the same\n"+
-		"bytes; the manifest names position, as_of, samspill version and the SHA-256 of\n"+
-		"the file. It only reads, so it may run beside samspill serve.")
+		"or a tabular export (spells: episodes for event-history analysis, and the others\n"+
+		"the codebook lists) in CSV, Stata or Parquet; docs/research.md describes them.\n"+
+		"The same command at the same position writes the same bytes. With --out it\n"+
+		"writes the file, FILE.manifest.json (position, as_of, known_at, project, rules\n"+
+		"and samspill versions, the file's SHA-256 and a citation) and datapackage.json\n"+
+		"(the Frictionless codebook). It only reads, so it may run beside samspill serve.")
 	return func(ctx context.Context, args []string) error {
-		if len(args) != 1 || (args[0] != research.KindEvents && args[0] != research.KindSpells) {
-			return &usageError{command: "export ", err: errors.New("want what to export: events or spells")}
+		names := research.ExportNames()
+		if len(args) != 1 || !slices.Contains(names, args[0]) {
+			return &usageError{command: "export ", err: fmt.Errorf("want what to export: one of %s", strings.Join(names, ", "))}
 		}
-		if *asOf != "" && args[0] != research.KindSpells {
-			return &usageError{command: "export ", err: errors.New("--as-of applies to spells only")}
+		f := research.File{Export: args[0], Format: *format}
+		if f.Format == "" {
+			f.Format = research.FormatsOf(f.Export)[0]
+		}
+		if err := f.Check(); err != nil {
+			return &usageError{command: "export ", err: fmt.Errorf("--format: %w", err)}
+		}
+		now := time.Now()
+		if *asOf != "" && f.Export == research.KindEvents {
+			return &usageError{command: "export ", err: errors.New("--as-of applies to the tabular exports only, not to events")}
+		}
+		if f.Export != research.KindEvents {
+			f.AsOf = calendar.Day(now)
 		}
 		if *asOf != "" {
 			if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
 				return &usageError{command: "export ", err: fmt.Errorf("--as-of %q is not a date YYYY-MM-DD", *asOf)}
 			}
-			if err := research.CheckAsOf(*asOf, calendar.Day(time.Now())); err != nil {
-				return fmt.Errorf("export spells --as-of: %w (Europe/Oslo); days not yet observed cannot count as survival", err)
+			if err := research.CheckAsOf(*asOf, calendar.Day(now)); err != nil {
+				return fmt.Errorf("export %s --as-of: %w (Europe/Oslo); days not yet observed cannot count as survival", f.Export, err)
 			}
+			f.AsOf = *asOf
+		}
+		if *knownAt != "" {
+			t, err := calendar.ParseCutoff(*knownAt)
+			if err != nil {
+				return &usageError{command: "export ", err: fmt.Errorf("--known-at: %w", err)}
+			}
+			if err := research.CheckKnownAt(t, now); err != nil {
+				return fmt.Errorf("export %s --known-at: %w; what will be recorded later is not known yet", f.Export, err)
+			}
+			f.KnownAt = &t
 		}
 		if err := b.validate("export "); err != nil {
 			return err
 		}
-		return export(ctx, exportConfig{kind: args[0], backend: b, asOf: *asOf, at: *at, out: *out}, env)
+		return export(ctx, exportConfig{file: f, backend: b, at: *at, project: *project, out: *out}, env)
 	}
 }
 
 type exportConfig struct {
-	kind, asOf, out string
-	at              uint64
+	// file is the export asked for; export fixes its position and keys.
+	file         research.File
+	project, out string
+	at           uint64
 	backend
 }
 
 // export writes one research export. With --out it writes a temporary file
-// beside FILE and renames it once complete, so FILE is never half-written.
+// beside FILE and renames it once complete, so FILE is never half-written,
+// and then the manifest and the data package beside it.
 func export(ctx context.Context, cfg exportConfig, env environment) (err error) {
 	if cfg.store == storeSQLite {
 		if _, err := os.Stat(filepath.Join(cfg.data, eventsFile)); err != nil {
 			return fmt.Errorf("no event store in %s: %w", cfg.data, err)
 		}
 	}
+	f := cfg.file
+	var by research.Citing
+	if cfg.project != "" {
+		if by, err = cfg.projectKeys(ctx, &f, cfg.project); err != nil {
+			return err
+		}
+	}
+	secret, err := cfg.exportSecret(ctx)
+	if err != nil {
+		return err
+	}
+	secret = derivedKey(secret, "spells partnership_key")
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := cfg.openEvents(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	position, err := research.Position(ctx, store, cfg.at)
-	if err != nil {
+	if f.Position, err = research.Position(ctx, store, cfg.at); err != nil {
 		return fmt.Errorf("--at-position: %w", err)
 	}
+	if cfg.project == "" {
+		f.Keys = f.OneOffKeys(secret)
+	}
 
-	var w io.Writer = env.stdout
-	var tmp *os.File
-	if cfg.out != "" {
-		tmp, err = os.CreateTemp(filepath.Dir(cfg.out), "."+filepath.Base(cfg.out)+".*")
+	if cfg.out == "" {
+		sum, err := f.Write(ctx, store, env.stdout, secret)
 		if err != nil {
-			return fmt.Errorf("export: %w", err)
+			return err
 		}
-		defer func() {
-			if err != nil {
-				_ = tmp.Close()
-				_ = os.Remove(tmp.Name())
-			}
-		}()
-		w = tmp
+		fmt.Fprintf(env.stderr, "export %s: %d rows up to position %d, sha256 %s\n", f.Export, sum.Rows, f.Position, sum.SHA256)
+		return nil
 	}
-	var sum research.Summary
-	switch cfg.kind {
-	case research.KindEvents:
-		secret, serr := cfg.exportSecret(ctx)
-		if serr != nil {
-			return serr
-		}
-		sum, err = research.WriteEvents(ctx, store, w, research.EventsOptions{Position: position, Secret: derivedKey(secret, "spells partnership_key")})
-	default:
-		secret, serr := cfg.exportSecret(ctx)
-		if serr != nil {
-			return serr
-		}
-		if cfg.asOf == "" {
-			cfg.asOf = calendar.Day(time.Now())
-		}
-		sum, err = research.WriteSpells(ctx, store, w, research.SpellsOptions{Position: position, AsOf: cfg.asOf, Secret: derivedKey(secret, "spells partnership_key")})
+	path := cfg.out
+	if st, serr := os.Stat(path); (serr == nil && st.IsDir()) || strings.HasSuffix(path, string(os.PathSeparator)) {
+		path = filepath.Join(path, f.Name())
 	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	sum, err := f.Write(ctx, store, tmp, secret)
 	if err != nil {
 		return err
-	}
-	if tmp == nil {
-		fmt.Fprintf(env.stderr, "export %s: %d rows up to position %d, sha256 %s\n", sum.Kind, sum.Rows, sum.Position, sum.SHA256)
-		return nil
 	}
 	if err = errors.Join(tmp.Sync(), tmp.Close()); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err = os.Rename(tmp.Name(), cfg.out); err != nil {
+	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	manifest, err := json.MarshalIndent(research.Manifest{Summary: sum, File: filepath.Base(cfg.out), SamspillVersion: version}, "", "  ")
+	m := f.Manifest(sum, version, by)
+	// The file's own name, as written, so that the manifest and the data
+	// package point at the file beside them.
+	m.Files[0].Name = filepath.Base(path)
+	if err = writeJSONFile(path+".manifest.json", m); err != nil {
+		return fmt.Errorf("export: manifest: %w", err)
+	}
+	var tables []research.Table
+	if e, ok := research.Lookup(f.Export); ok {
+		tables = append(tables, e.Table)
+	}
+	pkg, err := research.DataPackage(m, tables)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(filepath.Dir(path), "datapackage.json"), pkg, 0o644)
+	}
 	if err != nil {
-		return fmt.Errorf("export: manifest: %w", err)
+		return fmt.Errorf("export: datapackage.json: %w", err)
 	}
-	if err = os.WriteFile(cfg.out+".manifest.json", append(manifest, '\n'), 0o644); err != nil {
-		return fmt.Errorf("export: manifest: %w", err)
-	}
-	fmt.Fprintf(env.stdout, "wrote %s (%d rows up to position %d) and %s.manifest.json\n", cfg.out, sum.Rows, sum.Position, cfg.out)
+	fmt.Fprintf(env.stdout, "wrote %s (%d rows up to position %d), %s.manifest.json and datapackage.json\n", path, sum.Rows, f.Position, path)
 	return nil
+}
+
+// projectKeys gives f the project's keys and municipalities, and returns
+// who cites it.
+func (b backend) projectKeys(ctx context.Context, f *research.File, id string) (research.Citing, error) {
+	projects, closeProjects, err := b.openProjects(ctx)
+	if err != nil {
+		return research.Citing{}, fmt.Errorf("export --project %s: %w", id, err)
+	}
+	defer closeProjects()
+	p, err := projects.Project(ctx, id)
+	if err != nil {
+		return research.Citing{}, fmt.Errorf("export --project %s: %w", id, err)
+	}
+	key, generation, err := projects.ProjectKey(ctx, id)
+	if err != nil {
+		return research.Citing{}, fmt.Errorf("export --project %s: key: %w", id, err)
+	}
+	f.Keys, f.Municipalities = research.ProjectKeys(p.ID, key, generation), p.Municipalities
+	return research.Citing{Institution: p.Institution, ProjectName: p.Name}, nil
+}
+
+// writeJSONFile writes v as indented JSON with a final newline.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // exportSecret is the installation secret, from wherever the installation

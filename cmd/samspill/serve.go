@@ -348,7 +348,8 @@ func (s site) handler() (http.Handler, error) {
 	}
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
-		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact})
+		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact,
+		Research: api})
 	if err != nil {
 		return nil, err
 	}

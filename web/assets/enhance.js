@@ -8,6 +8,9 @@
 // - A form that came back with errors scrolls its error summary into view.
 // - "Add a partner" adds a partner row in the browser instead of sending
 //   the form to draw it again (which is what happens without this file).
+// - A copy button (button[data-copy], hidden without this file) copies the
+//   text of the field it names, such as the research page's citation;
+//   without it the read-only field's text is there to select.
 (function () {
   "use strict";
   var tip = null;
@@ -94,7 +97,16 @@
     var b = e.target.closest && e.target.closest("button[data-add-row]");
     if (b && addRow(b)) { e.preventDefault(); }
   });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    var field = b && document.getElementById(b.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    var done = function () { b.textContent = b.getAttribute("data-copied"); };
+    if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, function () {}); } else if (document.execCommand("copy")) { done(); }
+  });
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (b) { b.hidden = false; });
     var s = document.querySelector(".error-summary, #conflict");
     if (s) { s.scrollIntoView({ block: "center" }); if (s.focus) { s.focus({ preventScroll: true }); } }
   });
