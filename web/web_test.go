@@ -202,7 +202,7 @@ func TestPagesShowDemoData(t *testing.T) {
 		if !strings.Contains(p.Body, `class="entry corrected"`) {
 			t.Errorf("no corrected entry marked")
 		}
-		for _, id := range []string{"milestone", "goals", "roles", "join", "leave", "agreement", "funding", "anchoring", "contact", "end", "correct"} {
+		for _, id := range []string{"milestone", "goals", "roles", "join", "leave", "agreement", "funding", "anchoring", "model", "contact", "end", "correct"} {
 			if !strings.Contains(p.Body, `id="form-`+id+`"`) && !strings.Contains(p.Body, `<details class="form" id="`+id+`"`) {
 				t.Errorf("no %s form", id)
 			}
