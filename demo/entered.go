@@ -47,7 +47,7 @@ func importEntered(ctx context.Context, svc *app.Service, store eventstore.Store
 	var (
 		sum     Summary
 		held    uint64 // the demo's events the store holds
-		pending []plan // partnerships with events to import
+		pending []int  // partnerships (indexes in all) with events to import
 		from    []int  // how many of each pending one's steps are stored
 	)
 	for i, p := range all {
@@ -71,7 +71,7 @@ func importEntered(ctx context.Context, svc *app.Service, store eventstore.Store
 			sum.Example = p.id
 		}
 		if len(stored) < len(steps) {
-			pending, from = append(pending, p), append(from, len(stored))
+			pending, from = append(pending, i), append(from, len(stored))
 		}
 	}
 	if held != head {
@@ -79,12 +79,9 @@ func importEntered(ctx context.Context, svc *app.Service, store eventstore.Store
 	}
 
 	var events []eventstore.RecordedEvent
-	index := map[string]int{} // plan key → index in all
-	for i, p := range all {
-		index[p.key] = i
-	}
 	meta := app.Meta{Actor: actor}
-	for k, p := range pending {
+	for k, i := range pending {
+		p := all[i]
 		steps := p.until(now)
 		entered := make([]app.Entered, len(steps))
 		for v, s := range steps {
@@ -96,7 +93,7 @@ func importEntered(ctx context.Context, svc *app.Service, store eventstore.Store
 			return Summary{}, false, fmt.Errorf("demo: partnership %q (%s): %w", p.initiation().Title, p.key, err)
 		}
 		for j := range recorded {
-			recorded[j].Position = positions[index[p.key]][from[k]+j]
+			recorded[j].Position = positions[i][from[k]+j]
 		}
 		events = append(events, recorded...)
 	}
