@@ -98,10 +98,20 @@ func importEntered(ctx context.Context, svc *app.Service, store eventstore.Store
 		events = append(events, recorded...)
 	}
 	slices.SortFunc(events, func(a, b eventstore.RecordedEvent) int { return cmp.Compare(a.Position, b.Position) })
-	n, err := importer.Import(ctx, events)
-	if err != nil {
-		return Summary{}, false, fmt.Errorf("demo: import: %w", err)
+	for chunk := range slices.Chunk(events, importChunk) {
+		n, err := importer.Import(ctx, chunk)
+		sum.Appended += n
+		if err != nil {
+			return sum, true, fmt.Errorf("demo: import: %w", err)
+		}
 	}
-	sum.Appended = n
 	return sum, true, nil
 }
+
+// importChunk is how many events one Import writes. Projections that
+// follow the store fold what they find in one batch and show none of it
+// until the batch is done; imported in chunks, the data set reaches them
+// in steps, as a partnership's append at a time did, rather than as one
+// batch of every event. A run that stops between chunks leaves a beginning
+// of the order of entry, which the next run imports the rest after.
+const importChunk = 64
