@@ -179,7 +179,7 @@ func TestLoad(t *testing.T) {
 			}
 		}
 	}
-	for c, current := range map[string]kommune.Code{"0906": "4203", "4203": "4203", "1702": "5006", "5004": "5006", "5006": "5006"} {
+	for c, current := range map[string]kommune.Code{"0906": "4203", "4203": "4203", "1702": "5006", "5004": "5006", "5006": "5006", "1507": "1508", "1508": "1508"} {
 		if codes[c] == 0 {
 			t.Errorf("no partnership initiated with municipality %s (have %v)", c, codes)
 		}
@@ -187,9 +187,9 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%s.Current() = %s, want %s", c, got, current)
 		}
 	}
-	arendal, steinkjer := codes["0906"]+codes["4203"], codes["1702"]+codes["5004"]+codes["5006"]
-	if arendal+steinkjer != sum.Partnerships || arendal < sum.Partnerships*2/5 || steinkjer < sum.Partnerships*2/5 {
-		t.Errorf("Arendal %d, Steinkjer %d partnerships of %d; want about half each", arendal, steinkjer, sum.Partnerships)
+	arendal, steinkjer, alesund := codes["0906"]+codes["4203"], codes["1702"]+codes["5004"]+codes["5006"], codes["1507"]+codes["1508"]
+	if arendal+steinkjer+alesund != sum.Partnerships || arendal < sum.Partnerships*2/5 || steinkjer < sum.Partnerships*2/5 || alesund == 0 {
+		t.Errorf("Arendal %d, Steinkjer %d, Ålesund %d partnerships of %d; want about half each in the first two, some in Ålesund", arendal, steinkjer, alesund, sum.Partnerships)
 	}
 
 	svc := app.New(store)
@@ -207,8 +207,8 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("example %s: %v", sum.Example, err)
 	}
 	t.Logf("example %s: %q in %s, %d events", sum.Example, state.Title, state.Municipality, state.Version)
-	t.Logf("%d partnerships (Arendal %d, Steinkjer %d), %d events; codes %v; end reasons %v",
-		sum.Partnerships, arendal, steinkjer, sum.Events, codes, slices.Sorted(maps.Keys(endReasons)))
+	t.Logf("%d partnerships (Arendal %d, Steinkjer %d, Ålesund %d), %d events; codes %v; end reasons %v",
+		sum.Partnerships, arendal, steinkjer, alesund, sum.Events, codes, slices.Sorted(maps.Keys(endReasons)))
 	for _, typ := range partnership.EventTypes() {
 		t.Logf("%-22s %4d", typ, types[typ])
 	}
@@ -217,11 +217,12 @@ func TestLoad(t *testing.T) {
 var oslo = calendar.Oslo
 
 // checkCode checks that an initiation carries the code its municipality had
-// on the day, and that today's code is 4203 or 5006.
+// on the day, and that today's code is 4203, 5006 or 1508.
 func checkCode(t *testing.T, ev partnership.PartnershipInitiated, at time.Time) {
 	t.Helper()
 	first2020 := time.Date(2020, time.January, 1, 0, 0, 0, 0, oslo)
 	first2018 := time.Date(2018, time.January, 1, 0, 0, 0, 0, oslo)
+	first2024 := time.Date(2024, time.January, 1, 0, 0, 0, 0, oslo)
 	var want string
 	switch current := kommune.Code(ev.Municipality).Current(); {
 	case current == "4203" && at.Before(first2020):
@@ -234,8 +235,14 @@ func checkCode(t *testing.T, ev partnership.PartnershipInitiated, at time.Time) 
 		want = "5004"
 	case current == "5006":
 		want = "5006"
+	case current == "1508" && at.Before(first2020):
+		want = "1504"
+	case current == "1508" && at.Before(first2024):
+		want = "1507" // the merged Ålesund that split in 2024
+	case current == "1508":
+		want = "1508"
 	default:
-		t.Errorf("%q: municipality %s is now %s, neither Arendal nor Steinkjer", ev.Title, ev.Municipality, current)
+		t.Errorf("%q: municipality %s is now %s, not Arendal, Steinkjer or Ålesund", ev.Title, ev.Municipality, current)
 		return
 	}
 	if ev.Municipality != want {
@@ -287,12 +294,14 @@ func TestLoadGrowsWithTime(t *testing.T) {
 	load(t, direct, now)
 	type key struct {
 		stream, id, typ, data string
-		version               uint64
+		version, position     uint64
+		occurred, recorded    string
 	}
 	set := func(events []eventstore.RecordedEvent) map[key]bool {
 		out := map[key]bool{}
 		for _, e := range events {
-			out[key{e.StreamID, e.EventID, e.Type, string(e.Data), e.Version}] = true
+			out[key{e.StreamID, e.EventID, e.Type, string(e.Data), e.Version, e.Position,
+				e.OccurredAt.UTC().Format(time.RFC3339Nano), e.RecordedAt.UTC().Format(time.RFC3339Nano)}] = true
 		}
 		return out
 	}

@@ -26,18 +26,19 @@ type organisation struct {
 	kind      string
 	arendal   string
 	steinkjer string
-	noOrgNo   bool // municipal units often take part without an org number of their own
+	alesund   string // "" where no Ålesund partnership has it as a partner
+	noOrgNo   bool   // municipal units often take part without an org number of their own
 }
 
 // organisations are the partners the templates name by key.
 var organisations = []organisation{
-	{key: "frivilligsentral", kind: voluntary, arendal: "Arendal frivilligsentral", steinkjer: "Steinkjer frivilligsentral"},
-	{key: "rodekors", kind: voluntary, arendal: "Røde Kors Arendal", steinkjer: "Røde Kors Steinkjer"},
-	{key: "sanitet", kind: voluntary, arendal: "Arendal Sanitetsforening", steinkjer: "Steinkjer Sanitetsforening"},
+	{key: "frivilligsentral", kind: voluntary, arendal: "Arendal frivilligsentral", steinkjer: "Steinkjer frivilligsentral", alesund: "Ålesund frivilligsentral"},
+	{key: "rodekors", kind: voluntary, arendal: "Røde Kors Arendal", steinkjer: "Røde Kors Steinkjer", alesund: "Røde Kors Ålesund"},
+	{key: "sanitet", kind: voluntary, arendal: "Arendal Sanitetsforening", steinkjer: "Steinkjer Sanitetsforening", alesund: "Ålesund Sanitetsforening"},
 	{key: "bymisjon", kind: voluntary, arendal: "Kirkens Bymisjon Arendal", steinkjer: "Kirkens Bymisjon Steinkjer"},
-	{key: "idrettslag", kind: voluntary, arendal: "Arendal idrettslag", steinkjer: "Steinkjer idrettslag"},
-	{key: "turlag", kind: voluntary, arendal: "Arendal turlag", steinkjer: "Steinkjer turlag"},
-	{key: "pensjonister", kind: voluntary, arendal: "Arendal pensjonistforening", steinkjer: "Steinkjer pensjonistforening"},
+	{key: "idrettslag", kind: voluntary, arendal: "Arendal idrettslag", steinkjer: "Steinkjer idrettslag", alesund: "Ålesund idrettslag"},
+	{key: "turlag", kind: voluntary, arendal: "Arendal turlag", steinkjer: "Steinkjer turlag", alesund: "Sunnmøre turlag"},
+	{key: "pensjonister", kind: voluntary, arendal: "Arendal pensjonistforening", steinkjer: "Steinkjer pensjonistforening", alesund: "Ålesund pensjonistforening"},
 	{key: "helselag", kind: voluntary, arendal: "Arendal helselag", steinkjer: "Steinkjer helselag"},
 	{key: "korps", kind: voluntary, arendal: "Arendal skolekorps", steinkjer: "Steinkjer skolekorps"},
 	{key: "natur", kind: voluntary, arendal: "Naturvernforbundet i Arendal", steinkjer: "Naturvernforbundet i Steinkjer"},
@@ -51,12 +52,12 @@ var organisations = []organisation{
 	{key: "nav", kind: agency, arendal: "NAV Arendal", steinkjer: "NAV Steinkjer"},
 	{key: "fylke", kind: agency, arendal: "Agder fylkeskommune", steinkjer: "Trøndelag fylkeskommune"},
 	{key: "fellesraad", kind: otherKind, arendal: "Arendal kirkelige fellesråd", steinkjer: "Steinkjer kirkelige fellesråd"},
-	{key: "helse", kind: municipal, arendal: "Enhet for helse og omsorg", steinkjer: "Enhet for helse og omsorg"},
-	{key: "oppvekst", kind: municipal, arendal: "Enhet for oppvekst", steinkjer: "Enhet for oppvekst", noOrgNo: true},
+	{key: "helse", kind: municipal, arendal: "Enhet for helse og omsorg", steinkjer: "Enhet for helse og omsorg", alesund: "Enhet for helse og omsorg"},
+	{key: "oppvekst", kind: municipal, arendal: "Enhet for oppvekst", steinkjer: "Enhet for oppvekst", alesund: "Enhet for oppvekst", noOrgNo: true},
 	{key: "bibliotek", kind: municipal, arendal: "Arendal bibliotek", steinkjer: "Steinkjer bibliotek"},
 	{key: "kultur", kind: municipal, arendal: "Kulturenheten", steinkjer: "Enhet for kultur", noOrgNo: true},
 	{key: "flyktning", kind: municipal, arendal: "Flyktningtjenesten", steinkjer: "Flyktningtjenesten", noOrgNo: true},
-	{key: "folkehelse", kind: municipal, arendal: "Folkehelsetjenesten", steinkjer: "Enhet for folkehelse", noOrgNo: true},
+	{key: "folkehelse", kind: municipal, arendal: "Folkehelsetjenesten", steinkjer: "Enhet for folkehelse", alesund: "Folkehelsetjenesten", noOrgNo: true},
 	{key: "beredskap", kind: municipal, arendal: "Arendal brann og redning", steinkjer: "Steinkjer brann og redning"},
 	{key: "park", kind: municipal, arendal: "Park og idrett", steinkjer: "Enhet for park og idrett", noOrgNo: true},
 }
@@ -72,10 +73,13 @@ func organisationByKey(key string) (organisation, error) {
 	return organisation{}, fmt.Errorf("no organisation %q", key)
 }
 
-// name is the organisation's name in the place.
+// name is the organisation's name in the place; "" when it has none there.
 func (o organisation) name(p place) string {
-	if p == steinkjer {
+	switch p {
+	case steinkjer:
 		return o.steinkjer
+	case alesund:
+		return o.alesund
 	}
 	return o.arendal
 }
@@ -92,7 +96,10 @@ func mustOrgNumbers() map[string]string {
 		if o.noOrgNo {
 			continue
 		}
-		for _, p := range []place{arendal, steinkjer} {
+		for _, p := range places {
+			if o.name(p) == "" {
+				continue
+			}
 			n := orgNumber(p.key+"/"+o.key, used)
 			numbers[p.key+"/"+o.key] = n
 			used[n] = true

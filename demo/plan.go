@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/partnership"
 )
@@ -49,6 +50,11 @@ type step struct {
 	// the event id it will get.
 	firstID int
 	eventID string
+	// recorded is when the step was entered in samspill (recorded_at): on
+	// its day or a few days later, or on the municipality's go-live day for
+	// what happened before it. Never before at, never before the step
+	// before it.
+	recorded time.Time
 }
 
 // plan is one partnership of the data set with its whole history, in the
@@ -64,18 +70,28 @@ func (p plan) initiation() partnership.PartnershipInitiated {
 	return p.steps[0].event.(partnership.PartnershipInitiated)
 }
 
-// until returns the steps that occurred at or before now.
+// until returns the steps entered at or before now: a beginning of the
+// steps, since they are entered in order.
 func (p plan) until(now time.Time) []step {
 	n := 0
-	for n < len(p.steps) && !p.steps[n].at.After(now) {
+	for n < len(p.steps) && !p.steps[n].recorded.After(now) {
 		n++
 	}
 	return p.steps[:n]
 }
 
-// command is the step as a command to the service.
+// command is the step as a command to the service. A correction's
+// occurred_at is left to the domain, which dates it when it is recorded.
 func (s step) command() partnership.Command {
+	if _, ok := s.event.(partnership.EntryCorrected); ok {
+		return partnership.Command{Event: s.event}
+	}
 	return partnership.Command{Event: s.event, OccurredAt: &s.at}
+}
+
+// entered is the step as a command entered at its recording time.
+func (s step) entered() app.Entered {
+	return app.Entered{Command: s.command(), RecordedAt: s.recorded}
 }
 
 // counterID is the n-th id the service is given while storing the plan key.
@@ -166,6 +182,7 @@ func (b *builder) build() (plan, error) {
 	}
 	b.pause()
 	b.retraction()
+	b.modelChange()
 	if !b.end.IsZero() {
 		b.add(b.end, partnership.PartnershipEnded{Reason: b.run.end, Outcome: outcomes[b.run.end]})
 	}
@@ -221,6 +238,9 @@ func (b *builder) partner(key string) (partnership.Partner, error) {
 	o, err := organisationByKey(key)
 	if err != nil {
 		return partnership.Partner{}, err
+	}
+	if o.name(b.run.in) == "" {
+		return partnership.Partner{}, fmt.Errorf("organisation %q has no name in %s", key, b.run.in.key)
 	}
 	p := partnership.Partner{
 		PartnerID: uuid.NewSHA1(namespace, []byte(b.key+"/partner/"+key)).String(),
@@ -328,8 +348,21 @@ var responsibilities = map[string][]string{
 	"participant": {"Deltar i samarbeidsmøter", "Bidrar med frivillige ved behov"},
 }
 
-// roles gives every active partner a role: the first leads, the first
-// municipal unit coordinates, the others take roles that fit their kind.
+// leader is the organisation that takes the role "lead": the template's
+// lead, else its first partner; "" when the template has no lead.
+func (b *builder) leader() string {
+	switch {
+	case b.t.noLead:
+		return ""
+	case b.t.lead != "":
+		return b.t.lead
+	}
+	return b.t.partners[0]
+}
+
+// roles gives every active partner a role: the leader leads, the first
+// other municipal unit coordinates, the others take roles that fit their
+// kind.
 func (b *builder) roles() []partnership.Role {
 	var roles []partnership.Role
 	coordinator := false
@@ -337,7 +370,7 @@ func (b *builder) roles() []partnership.Role {
 		p := b.partners[k]
 		var role string
 		switch {
-		case i == 0:
+		case k == b.leader():
 			role = "lead"
 		case p.Kind == municipal && !coordinator:
 			role, coordinator = "coordinator", true
@@ -564,6 +597,26 @@ func (b *builder) pause() {
 	}
 }
 
+// modelReasons say why a collaboration model became another, by the
+// models before and after.
+var modelReasons = map[[2]string]string{
+	{"grant", "co_governance"}:            "Partene planlegger og styrer nå tilbudet sammen i en felles styringsgruppe, ikke bare gjennom tilskuddet",
+	{"service_contract", "co_governance"}: "Driftsavtalen er erstattet av en samarbeidsavtale der partene styrer tilbudet sammen",
+	{"informal", "network"}:               "Samarbeidet er formalisert som et nettverk med faste møter og felles kalender",
+	{"service_contract", "grant"}:         "Kommunen kjøper ikke lenger tjenesten, men gir organisasjonen driftstilskudd",
+}
+
+// modelChange changes the collaboration model partway through, where the
+// run says so: research follows the model as a covariate that varies.
+func (b *builder) modelChange() {
+	if b.run.becomes == "" || b.lifeYears() < 1 {
+		return
+	}
+	if at := b.at(0.4 + 0.15*b.r.Float64()); b.fits(at) {
+		b.add(at, partnership.CollaborationModelChanged{CollaborationModel: b.run.becomes, Reason: modelReasons[[2]string{b.model(), b.run.becomes}]})
+	}
+}
+
 // retraction logs a meeting that belonged to another partnership and
 // retracts it a few days later, where the run says so.
 func (b *builder) retraction() {
@@ -633,5 +686,33 @@ func (b *builder) finish() (plan, error) {
 			return plan{}, fmt.Errorf("an event lies on or after the end on %s", calendar.Day(b.end))
 		}
 	}
+	b.recordingTimes(steps)
 	return plan{key: b.key, id: partnershipID(b.key), steps: steps}, nil
+}
+
+// recordingTimes sets when each step was entered. What happened before
+// the municipality took samspill into use was entered on the go-live day,
+// a couple of minutes apart; everything else on its own day or up to
+// three days later, within working hours. A step is never entered before
+// the one before it, so the stream's versions follow the order of entry.
+// A generator of its own keeps the rest of the plan as it was.
+func (b *builder) recordingTimes(steps []step) {
+	h := fnv.New64a()
+	h.Write([]byte(b.key + "/recorded"))
+	r := rand.New(rand.NewPCG(seed, h.Sum64()))
+	live := b.run.in.live
+	var last time.Time
+	for i := range steps {
+		at := steps[i].at
+		var recorded time.Time
+		if at.Before(live) {
+			recorded = live.Add(time.Duration(2*i) * time.Minute)
+		} else {
+			recorded = at.AddDate(0, 0, r.IntN(4)).Add(time.Duration(r.IntN(6*60)) * time.Minute)
+		}
+		if recorded.Before(last) {
+			recorded = last.Add(time.Minute)
+		}
+		steps[i].recorded, last = recorded, recorded
+	}
 }

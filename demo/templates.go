@@ -10,8 +10,14 @@ type template struct {
 	description string
 	area        string   // service_area
 	model       string   // collaboration_model
-	partners    []string // organisation keys; the first leads
-	goals       []string
+	partners    []string // organisation keys; the first leads unless lead says otherwise
+	// lead is the organisation that takes the role "lead" when it is not
+	// the first partner; noLead gives no partner that role (informal
+	// collaborations often have none), so research sees every kind of lead
+	// and its absence.
+	lead   string
+	noLead bool
+	goals  []string
 	// newGoals, when set, replace the goals halfway through (GoalChanged).
 	newGoals   []string
 	goalReason string
@@ -36,7 +42,10 @@ type run struct {
 	months int    // how long it lasted; 0 while it still runs
 	end    string // end reason when months > 0
 	model  string // collaboration model, when not the template's
-	fixes  fix    // entries that were logged wrongly and corrected
+	// becomes is the collaboration model the partnership changes to
+	// partway through (CollaborationModelChanged), "" for none.
+	becomes string
+	fixes   fix // entries that were logged wrongly and corrected
 }
 
 // fix selects the corrections a run includes.
@@ -90,7 +99,8 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2016, fixes: fixFunding | fixMilestone},
 			{in: steinkjer, year: 2017, months: 50, end: "completed"},
-			{in: arendal, year: 2021, months: 36, end: "completed", model: "grant"},
+			{in: arendal, year: 2021, months: 36, end: "completed", model: "grant", becomes: "co_governance"},
+			{in: alesund, year: 2022},
 		},
 	},
 	{
@@ -134,6 +144,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2017},
 			{in: steinkjer, year: 2016, fixes: fixMilestone},
+			{in: alesund, year: 2021},
 			{in: arendal, year: 2015, months: 70, end: "merged", model: "network"},
 		},
 	},
@@ -150,7 +161,7 @@ var templates = []template{
 		},
 		funding: []string{friluft, kommunalt},
 		runs: []run{
-			{in: arendal, year: 2018, fixes: fixFunding},
+			{in: arendal, year: 2018, fixes: fixFunding, becomes: "co_governance"},
 			{in: steinkjer, year: 2019, months: 45, end: "funding_ended"},
 		},
 	},
@@ -206,7 +217,7 @@ var templates = []template{
 			"Et fast, gratis sted å øve på norsk hver uke",
 		},
 		runs: []run{
-			{in: arendal, year: 2017},
+			{in: arendal, year: 2017, becomes: "network"},
 			{in: steinkjer, year: 2018, fixes: fixMilestone},
 			{in: steinkjer, year: 2021, months: 24, end: "dissolved"},
 		},
@@ -243,7 +254,7 @@ var templates = []template{
 		funding: []string{driftsavtale, sparebank},
 		runs: []run{
 			{in: arendal, year: 2018, months: 56, end: "taken_over_by_voluntary_sector"},
-			{in: steinkjer, year: 2020},
+			{in: steinkjer, year: 2020, becomes: "co_governance"},
 		},
 	},
 	{
@@ -253,6 +264,7 @@ var templates = []template{
 		area:        "emergency_preparedness",
 		model:       "service_contract",
 		partners:    []string{"rodekors", "beredskap"},
+		lead:        "beredskap",
 		goals: []string{
 			"Hjelpekorpset kan varsles døgnet rundt",
 			"Felles øvelse minst én gang i året",
@@ -293,12 +305,13 @@ var templates = []template{
 		area:        "environment",
 		model:       "informal",
 		partners:    []string{"natur", "park", "bedrift"},
+		lead:        "bedrift",
 		goals: []string{
 			"To ryddedugnader i året",
 			"Alle strender på Tromøy ryddet hver vår",
 		},
 		runs: []run{
-			{in: arendal, year: 2019},
+			{in: arendal, year: 2019, becomes: "network"},
 			{in: arendal, year: 2016, months: 30, end: "completed", model: "network"},
 		},
 	},
@@ -309,6 +322,7 @@ var templates = []template{
 		area:        "environment",
 		model:       "informal",
 		partners:    []string{"natur", "park"},
+		noLead:      true,
 		goals: []string{
 			"Ryddeaksjon hver vår",
 			"Minst tre skoleklasser deltar",
@@ -403,6 +417,7 @@ var templates = []template{
 		runs: []run{
 			{in: arendal, year: 2021},
 			{in: steinkjer, year: 2017, months: 34, end: "funding_ended"},
+			{in: alesund, year: 2024},
 		},
 	},
 	{
@@ -431,6 +446,7 @@ var templates = []template{
 		area:        "health_and_care",
 		model:       "informal",
 		partners:    []string{"bymisjon", "oppvekst", "fellesraad"},
+		noLead:      true,
 		goals: []string{
 			"En gruppe hvert halvår",
 			"Lett å bli henvist fra skole og helsestasjon",
@@ -490,7 +506,7 @@ var templates = []template{
 		runs: []run{
 			{in: steinkjer, year: 2023},
 			{in: arendal, year: 2025},
-			{in: steinkjer, year: 2017, months: 44, end: "dissolved", model: "service_contract"},
+			{in: steinkjer, year: 2017, months: 44, end: "dissolved", model: "service_contract", becomes: "grant"},
 		},
 	},
 	{

@@ -105,6 +105,8 @@ func Event(l *locale.Localizer, ev partnership.Event, names map[string]string) s
 		return l.T("describe.line.FundingRecorded", "Amount", l.Kroner(e.AmountNOK), "Source", e.Source, "From", Day(l, e.PeriodFrom), "Until", Day(l, e.PeriodUntil))
 	case partnership.AnchoringChanged:
 		return l.T("describe.line.AnchoringChanged", "Level", Label(l, e.Level), "Note", suffix("describe.part.note", e.Note))
+	case partnership.CollaborationModelChanged:
+		return l.T("describe.line.CollaborationModelChanged", "Model", Label(l, e.CollaborationModel), "Reason", e.Reason)
 	case partnership.MilestoneLogged:
 		return l.T("describe.line.MilestoneLogged", "Kind", Label(l, e.Kind), "Title", e.Title, "Note", suffix("describe.part.note", e.Note))
 	case partnership.ContactPersonAssigned:

@@ -126,6 +126,12 @@ func TestCommandsHappyPath(t *testing.T) {
 					t.Errorf("anchoring_level = %q", s.AnchoringLevel)
 				}
 			}},
+		{"/collaboration-model", obj{"collaboration_model": "grant", "reason": "Kommunen gir tilskudd i stedet for å styre sammen", "occurred_at": "2024-04-06T12:00:00+02:00"},
+			func(t *testing.T, s stateBody) {
+				if s.CollaborationModel != "grant" {
+					t.Errorf("collaboration_model = %q, want grant", s.CollaborationModel)
+				}
+			}},
 		{"/milestones", obj{"kind": "meeting", "title": "Oppstartsmøte", "occurred_at": "2024-04-07"}, nil},
 		{"/contacts", obj{"partner_id": lag, "name": "Kari Nordmann", "email": "kari@example.no", "occurred_at": "2024-04-08"}, nil},
 		{"/contacts", obj{"partner_id": "kommune", "name": "Ola Nordmann", "phone": "+47 22 00 00 00", "occurred_at": "2024-04-08"}, nil},
@@ -215,7 +221,7 @@ func TestCommandsHappyPath(t *testing.T) {
 	}
 	h := decodeBody[historyBody](t, hr)
 	types := []string{"PartnershipInitiated", "PartnerJoined", "RolesAgreed", "GoalChanged", "AgreementSigned",
-		"FundingRecorded", "FundingRecorded", "AnchoringChanged", "MilestoneLogged", "ContactPersonAssigned",
+		"FundingRecorded", "FundingRecorded", "AnchoringChanged", "CollaborationModelChanged", "MilestoneLogged", "ContactPersonAssigned",
 		"ContactPersonAssigned", "PartnershipPaused", "PartnershipResumed", "PartnerLeft", "MilestoneLogged",
 		"MilestoneLogged", "PartnershipEnded"}
 	if len(h.Items) != len(types) {
@@ -257,7 +263,7 @@ func TestCommandsHappyPath(t *testing.T) {
 		t.Errorf("initiation data = %v", initiated)
 	}
 	var contact obj
-	_ = json.Unmarshal(h.Items[9].Data, &contact)
+	_ = json.Unmarshal(h.Items[10].Data, &contact)
 	if !history.ValidID(fmt.Sprint(contact["contact_id"])) || contact["partner_id"] != lag {
 		t.Errorf("contact data = %v, want a server-made contact_id", contact)
 	}

@@ -346,6 +346,15 @@ func specificCases(e endpoint) []badCase {
 			{name: "level as a number", body: set("level", 1), status: bad, typ: v, field: "level"},
 			{name: "note of 2001 characters", body: set("note", text2001), status: bad, typ: v, field: "note"},
 		}
+	case "collaboration-model":
+		return []badCase{
+			{name: "model outside the vocabulary", body: set("collaboration_model", "samstyring"), status: bad, typ: v, field: "collaboration_model"},
+			{name: "model missing", body: set("collaboration_model", remove), status: bad, typ: v, field: "collaboration_model"},
+			{name: "model as a number", body: set("collaboration_model", 1), status: bad, typ: v, field: "collaboration_model"},
+			{name: "reason missing", body: set("reason", remove), status: bad, typ: v, field: "reason"},
+			{name: "reason blank", body: set("reason", "   "), status: bad, typ: v, field: "reason"},
+			{name: "reason of 2001 characters", body: set("reason", text2001), status: bad, typ: v, field: "reason"},
+		}
 	case "milestones":
 		return []badCase{
 			{name: "kind outside the vocabulary", body: set("kind", "party"), status: bad, typ: v, field: "kind"},

@@ -107,6 +107,15 @@ func (r changeAnchoringRequest) command(gin.Params) (partnership.Command, error)
 	return r.when.command(r.AnchoringChanged)
 }
 
+type changeCollaborationModelRequest struct {
+	partnership.CollaborationModelChanged
+	when
+}
+
+func (r changeCollaborationModelRequest) command(gin.Params) (partnership.Command, error) {
+	return r.when.command(r.CollaborationModelChanged)
+}
+
 type logMilestoneRequest struct {
 	partnership.MilestoneLogged
 	when

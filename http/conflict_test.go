@@ -66,6 +66,10 @@ func TestConflicts(t *testing.T) {
 		{name: "anchoring unchanged", setup: func(a *testAPI, p ptn) {
 			a.post(p, "/anchoring", obj{"level": "service_unit", "occurred_at": "2024-03-02"}, http.StatusOK)
 		}, sub: "/anchoring", body: obj{"level": "service_unit", "note": "Igjen"}},
+		{name: "collaboration model unchanged (the initiation's)", sub: "/collaboration-model", body: obj{"collaboration_model": "co_governance", "reason": "Samme"}},
+		{name: "collaboration model unchanged after a change", setup: func(a *testAPI, p ptn) {
+			a.post(p, "/collaboration-model", obj{"collaboration_model": "network", "reason": "Nettverk", "occurred_at": "2024-03-02"}, http.StatusOK)
+		}, sub: "/collaboration-model", body: obj{"collaboration_model": "network", "reason": "Igjen"}},
 		{name: "roles naming an inactive partner", sub: "/roles", body: obj{"roles": []any{obj{"partner_id": "lag", "role": "lead"}, obj{"partner_id": "ukjent", "role": "host"}}}},
 		{name: "roles naming a partner who left", setup: func(a *testAPI, p ptn) {
 			a.post(p, "/partners/kommune/leave", obj{"reason": "Slutt", "occurred_at": "2024-03-03"}, http.StatusOK)

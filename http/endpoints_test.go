@@ -110,6 +110,13 @@ func commandEndpoints() []endpoint {
 			},
 		},
 		{
+			name: "collaboration-model", method: "POST", route: "/api/v1/partnerships/:id/collaboration-model", sub: "/collaboration-model", status: http.StatusOK,
+			setup: plainSetup,
+			body: func(fixture) obj {
+				return obj{"collaboration_model": "service_contract", "reason": "Bydelen kjøper tjenesten etter anbud", "occurred_at": "2024-04-07"}
+			},
+		},
+		{
 			name: "milestones", method: "POST", route: "/api/v1/partnerships/:id/milestones", sub: "/milestones", status: http.StatusOK,
 			setup: plainSetup,
 			body: func(fixture) obj {

@@ -85,6 +85,7 @@ var fuzzDecoders = []struct {
 	{"agreements", decodeAs[signAgreementRequest], false},
 	{"funding", decodeAs[recordFundingRequest], false},
 	{"anchoring", decodeAs[changeAnchoringRequest], false},
+	{"collaboration-model", decodeAs[changeCollaborationModelRequest], false},
 	{"milestones", decodeAs[logMilestoneRequest], false},
 	{"contacts", decodeAs[assignContactRequest], false},
 	{"pause", decodeAs[pauseRequest], false},

@@ -309,6 +309,7 @@ var requestTypes = map[string]reflect.Type{
 	"POST /api/v1/partnerships/{id}/agreements":                  reflect.TypeFor[signAgreementRequest](),
 	"POST /api/v1/partnerships/{id}/funding":                     reflect.TypeFor[recordFundingRequest](),
 	"POST /api/v1/partnerships/{id}/anchoring":                   reflect.TypeFor[changeAnchoringRequest](),
+	"POST /api/v1/partnerships/{id}/collaboration-model":         reflect.TypeFor[changeCollaborationModelRequest](),
 	"POST /api/v1/partnerships/{id}/milestones":                  reflect.TypeFor[logMilestoneRequest](),
 	"POST /api/v1/partnerships/{id}/contacts":                    reflect.TypeFor[assignContactRequest](),
 	"POST /api/v1/partnerships/{id}/pause":                       reflect.TypeFor[pauseRequest](),

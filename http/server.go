@@ -236,6 +236,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.POST("/partnerships/:id/agreements", write, command[signAgreementRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/funding", write, command[recordFundingRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/anchoring", write, command[changeAnchoringRequest](s, s.toPartnership))
+	v1.POST("/partnerships/:id/collaboration-model", write, command[changeCollaborationModelRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/milestones", write, command[logMilestoneRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/contacts", write, command[assignContactRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/pause", write, command[pauseRequest](s, s.toPartnership))

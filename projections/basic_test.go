@@ -35,7 +35,7 @@ func TestDemoProjectsAndQueries(t *testing.T) {
 			t.Fatalf("%d summaries (next %v), want %d", len(page.Items), page.NextCursor, sum.Partnerships)
 		}
 		lanes := map[string]string{}
-		for _, code := range []string{"4203", "5006"} {
+		for _, code := range []string{"4203", "5006", "1508"} {
 			tl, err := timeline.NewQueries(r).Timeline(ctx, code, timeline.Filter{Limit: 100000})
 			if err != nil {
 				t.Fatal(err)

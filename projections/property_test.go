@@ -90,7 +90,7 @@ func (w *workload) step() {
 		return s.Partners[w.r.IntN(len(s.Partners))].PartnerID
 	}
 	var ev partnership.Event
-	switch w.r.IntN(14) {
+	switch w.r.IntN(15) {
 	case 0:
 		ev = partnership.PartnerJoined{Partner: partnership.Partner{Name: fmt.Sprint("Lag ", w.r.IntN(1000)), Kind: w.pick(partnership.PartnerKinds)}}
 	case 1:
@@ -119,6 +119,8 @@ func (w *workload) step() {
 		} else {
 			ev = partnership.MilestoneLogged{Kind: "other", Title: "Notat"}
 		}
+	case 13:
+		ev = partnership.CollaborationModelChanged{CollaborationModel: w.pick(partnership.CollaborationModels), Reason: "ny modell"}
 	default:
 		ev = w.correction(ctx, id)
 		if ev == nil {

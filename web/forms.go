@@ -455,6 +455,26 @@ var partnershipSpecs = []formSpec{
 		rename: identity,
 	},
 	{
+		id: "model", eventType: partnership.TypeCollaborationModelChanged, legend: "forms.model.legend", submit: "forms.model.submit", show: notEnded,
+		fields: func(fc formContext) []fieldView {
+			f := selectField(fc, "collaboration_model", fc.l.T("forms.model.model"), partnership.CollaborationModels, "", true)
+			if !fc.correcting {
+				f.Hint = fc.l.T("forms.model.now", "Model", describe.Label(fc.l, fc.state.CollaborationModel))
+			}
+			return []fieldView{f, {Name: "reason", Label: fc.l.T("forms.model.reason"), Kind: "text", Required: true}, dateField(fc)}
+		},
+		parse: func(v url.Values, fc formContext) (partnership.Command, map[string][]string) {
+			local := map[string][]string{}
+			at := occurredAt(fc, v, local)
+			return partnership.Command{Event: partnership.CollaborationModelChanged{CollaborationModel: v.Get("collaboration_model"), Reason: strings.TrimSpace(v.Get("reason"))}, OccurredAt: at}, local
+		},
+		values: func(ev partnership.Event, _ formContext) url.Values {
+			e := ev.(partnership.CollaborationModelChanged)
+			return vals("collaboration_model", e.CollaborationModel, "reason", e.Reason)
+		},
+		rename: identity,
+	},
+	{
 		id: "contact", eventType: partnership.TypeContactPersonAssigned, legend: "forms.contact.legend", submit: "forms.contact.submit", show: notEnded,
 		intro: "forms.contact.intro",
 		fields: func(fc formContext) []fieldView {

@@ -441,7 +441,7 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	want("list above the workbook's bound", arendal.get("/mine"), http.StatusOK)
 	want("workbook above its bound (400)", arendal.get("/mine.xlsx"), http.StatusBadRequest)
 	s.pages.workbookRows = maxWorkbookRows
-	want("not yet recorded (404)", admin.get("/p/"+s.example+"?known_at=2026-11-25"), http.StatusNotFound)
+	want("not yet recorded (404)", admin.get("/p/"+s.example+"?known_at=2015-12-31"), http.StatusNotFound)
 
 	// The research page and the codebook.
 	want("research", admin.get("/research"), http.StatusOK)

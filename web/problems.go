@@ -63,8 +63,9 @@ func ruleMessage(l *locale.Localizer, r *partnership.RuleError, names map[string
 	}
 	name := r.Name
 	switch r.Code {
-	case partnership.RuleNotActive, partnership.RuleNotPaused, partnership.RuleAnchoringUnchanged, partnership.RuleRolePartnerNotActive:
-		name = describe.Label(l, r.Name) // a status, a level or a role
+	case partnership.RuleNotActive, partnership.RuleNotPaused, partnership.RuleAnchoringUnchanged,
+		partnership.RuleCollaborationModelUnchanged, partnership.RuleRolePartnerNotActive:
+		name = describe.Label(l, r.Name) // a status, a level, a model or a role
 	}
 	return l.T("errors.rule."+string(r.Code), "Date", dateOf(l, r.Date), "Name", name, "Partner", partner,
 		"Type", describe.Label(l, r.Value), "Cause", cause)

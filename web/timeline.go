@@ -89,6 +89,7 @@ var markerKinds = []markerKind{
 	{Type: partnership.TypeAgreementSigned, ID: "mk-agree", Color: "#00468b", Polys: [][]point{{{-3.5, -6.5}, {3.5, -6.5}, {7, 0}, {3.5, 6.5}, {-3.5, 6.5}, {-7, 0}}}},
 	{Type: partnership.TypeFundingRecorded, ID: "mk-fund", Color: "#7a5a00", Circle: 5.5},
 	{Type: partnership.TypeAnchoringChanged, ID: "mk-anchor", Color: "#006064", Polys: [][]point{{{-2, -6.5}, {2, -6.5}, {2, -2}, {6.5, -2}, {6.5, 2}, {2, 2}, {2, 6.5}, {-2, 6.5}, {-2, 2}, {-6.5, 2}, {-6.5, -2}, {-2, -2}}}},
+	{Type: partnership.TypeCollaborationModelChanged, ID: "mk-model", Color: "#880e4f", Polys: [][]point{{{0, -6.5}, {6.5, -1.5}, {4, 6}, {-4, 6}, {-6.5, -1.5}}}},
 	{Type: partnership.TypeMilestoneLogged, ID: "mk-mile", Color: "#222222", Polys: [][]point{{{0, -7}, {1.9, -2.3}, {6.7, -2.2}, {2.9, 0.9}, {4.2, 5.7}, {0, 2.9}, {-4.2, 5.7}, {-2.9, 0.9}, {-6.7, -2.2}, {-1.9, -2.3}}}},
 	{Type: partnership.TypeContactPersonAssigned, ID: "mk-contact", Color: "#555555", Polys: [][]point{{{-6, -5}, {0, 0}, {-6, 5}}, {{6, -5}, {0, 0}, {6, 5}}}},
 	{Type: partnership.TypePartnershipPaused, ID: "mk-pause", Color: "#8a4b08", Polys: [][]point{{{-5, -6}, {-1, -6}, {-1, 6}, {-5, 6}}, {{1, -6}, {5, -6}, {5, 6}, {1, 6}}}},

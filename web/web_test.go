@@ -84,8 +84,8 @@ func TestPagesShowDemoData(t *testing.T) {
 				t.Errorf("front page lacks %s", want)
 			}
 		}
-		if n := strings.Count(p.Body, `<tr class="municipality"`); n != 2 {
-			t.Errorf("front page lists %d municipalities, want 2", n)
+		if n := strings.Count(p.Body, `<tr class="municipality"`); n != 3 {
+			t.Errorf("front page lists %d municipalities, want 3 (Arendal, Steinkjer, Ålesund)", n)
 		}
 		if p := b.get("/?q=stein"); strings.Contains(p.Body, "/m/4203") || !strings.Contains(p.Body, "/m/5006") {
 			t.Errorf("search for stein: %s", p.Body)
@@ -202,7 +202,7 @@ func TestPagesShowDemoData(t *testing.T) {
 		if !strings.Contains(p.Body, `class="entry corrected"`) {
 			t.Errorf("no corrected entry marked")
 		}
-		for _, id := range []string{"milestone", "goals", "roles", "join", "leave", "agreement", "funding", "anchoring", "contact", "end", "correct"} {
+		for _, id := range []string{"milestone", "goals", "roles", "join", "leave", "agreement", "funding", "anchoring", "model", "contact", "end", "correct"} {
 			if !strings.Contains(p.Body, `id="form-`+id+`"`) && !strings.Contains(p.Body, `<details class="form" id="`+id+`"`) {
 				t.Errorf("no %s form", id)
 			}
@@ -219,9 +219,10 @@ func TestPagesShowDemoData(t *testing.T) {
 	})
 
 	t.Run("as known at", func(t *testing.T) {
-		// The demo was recorded on demoNow; the day before nothing was.
-		if p := b.get("/p/" + s.example + "?known_at=2026-11-25"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "ikke registrert ennå") {
-			t.Errorf("known at 2026-11-25: %d", p.Status)
+		// The demo's partnerships were entered from Arendal's go-live day
+		// (2016-01-11) on; before it nothing was.
+		if p := b.get("/p/" + s.example + "?known_at=2015-12-31"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "ikke registrert ennå") {
+			t.Errorf("known at 2015-12-31: %d", p.Status)
 		}
 		p := b.get("/p/" + s.example + "?known_at=2026-11-26&as_of=2020-01-01")
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "slik det var 1. januar 2020, slik det var kjent 26. november 2026") {

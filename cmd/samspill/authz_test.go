@@ -158,6 +158,7 @@ var (
 		"POST /api/v1/partnerships/:id/resume":                        apiWrite,
 		"POST /api/v1/partnerships/:id/end":                           apiWrite,
 		"POST /api/v1/partnerships/:id/corrections":                   apiWrite,
+		"POST /api/v1/partnerships/:id/collaboration-model":           apiWrite,
 
 		// A timeline's downloads are read as its page is.
 		"GET /m/:code/timeline.svg": pageRead,
@@ -420,6 +421,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"/agreements":             `{"agreement_type":"letter_of_intent","valid_from":"2024-03-01","reference":"sak 1"}`,
 		"/funding":                `{"amount_nok":1000,"source":"tilskudd","period_from":"2024-03-01","period_until":"2024-12-31"}`,
 		"/anchoring":              `{"level":"political","note":""}`,
+		"/collaboration-model":    `{"collaboration_model":"grant","reason":"Tilskudd"}`,
 		"/milestones":             `{"kind":"meeting","title":"Møte","note":""}`,
 		"/contacts":               `{"partner_id":"` + partner + `","name":"Ola","email":"","phone":"+47 400 00 000"}`,
 		"/pause":                  `{"reason":"pause"}`,

@@ -31,6 +31,9 @@ func randomCorrection(r *rand.Rand, history []Entry) EntryCorrected {
 	case AnchoringChanged:
 		ev.Level = AnchoringLevels[r.IntN(len(AnchoringLevels))]
 		replacement = ev
+	case CollaborationModelChanged:
+		ev.CollaborationModel = CollaborationModels[r.IntN(len(CollaborationModels))]
+		replacement = ev
 	case FundingRecorded:
 		ev.AmountNOK = 1 + r.Int64N(50000)
 		replacement = ev

@@ -13,20 +13,21 @@ var ErrUnknownEventType = errors.New("unknown event type")
 
 // decoders maps every stored type name to the decoders of its payload.
 var decoders = map[string]decoder{
-	TypePartnershipInitiated:  decoderOf[PartnershipInitiated](),
-	TypePartnerJoined:         decoderOf[PartnerJoined](),
-	TypePartnerLeft:           decoderOf[PartnerLeft](),
-	TypeRolesAgreed:           decoderOf[RolesAgreed](),
-	TypeGoalChanged:           decoderOf[GoalChanged](),
-	TypeAgreementSigned:       decoderOf[AgreementSigned](),
-	TypeFundingRecorded:       decoderOf[FundingRecorded](),
-	TypeAnchoringChanged:      decoderOf[AnchoringChanged](),
-	TypeMilestoneLogged:       decoderOf[MilestoneLogged](),
-	TypeContactPersonAssigned: decoderOf[ContactPersonAssigned](),
-	TypePartnershipPaused:     decoderOf[PartnershipPaused](),
-	TypePartnershipResumed:    decoderOf[PartnershipResumed](),
-	TypePartnershipEnded:      decoderOf[PartnershipEnded](),
-	TypeEntryCorrected:        decoderOf[EntryCorrected](),
+	TypePartnershipInitiated:      decoderOf[PartnershipInitiated](),
+	TypePartnerJoined:             decoderOf[PartnerJoined](),
+	TypePartnerLeft:               decoderOf[PartnerLeft](),
+	TypeRolesAgreed:               decoderOf[RolesAgreed](),
+	TypeGoalChanged:               decoderOf[GoalChanged](),
+	TypeAgreementSigned:           decoderOf[AgreementSigned](),
+	TypeFundingRecorded:           decoderOf[FundingRecorded](),
+	TypeAnchoringChanged:          decoderOf[AnchoringChanged](),
+	TypeCollaborationModelChanged: decoderOf[CollaborationModelChanged](),
+	TypeMilestoneLogged:           decoderOf[MilestoneLogged](),
+	TypeContactPersonAssigned:     decoderOf[ContactPersonAssigned](),
+	TypePartnershipPaused:         decoderOf[PartnershipPaused](),
+	TypePartnershipResumed:        decoderOf[PartnershipResumed](),
+	TypePartnershipEnded:          decoderOf[PartnershipEnded](),
+	TypeEntryCorrected:            decoderOf[EntryCorrected](),
 }
 
 // decoder decodes one event type's payload: stored ones leniently with
@@ -61,7 +62,7 @@ func EventTypes() []string {
 	return []string{
 		TypePartnershipInitiated, TypePartnerJoined, TypePartnerLeft, TypeRolesAgreed,
 		TypeGoalChanged, TypeAgreementSigned, TypeFundingRecorded, TypeAnchoringChanged,
-		TypeMilestoneLogged, TypeContactPersonAssigned, TypePartnershipPaused,
+		TypeCollaborationModelChanged, TypeMilestoneLogged, TypeContactPersonAssigned, TypePartnershipPaused,
 		TypePartnershipResumed, TypePartnershipEnded, TypeEntryCorrected,
 	}
 }

@@ -34,6 +34,9 @@ var (
 	ErrGoalsUnchanged = errors.New("goals unchanged")
 	// ErrAnchoringUnchanged means an anchoring change repeats the current level.
 	ErrAnchoringUnchanged = errors.New("anchoring level unchanged")
+	// ErrCollaborationModelUnchanged means a change of collaboration model
+	// repeats the model in force.
+	ErrCollaborationModelUnchanged = errors.New("collaboration model unchanged")
 	// ErrUnknownEntry means a correction points at no earlier event of the
 	// partnership, or at a correction.
 	ErrUnknownEntry = errors.New("no such entry to correct")
@@ -57,8 +60,8 @@ type RuleError struct {
 	Date time.Time
 	// Name is a partner's name (partner_already_active,
 	// last_external_partner), a status (not_active, not_paused), an
-	// anchoring level (anchoring_unchanged) or a role
-	// (role_partner_not_active).
+	// anchoring level (anchoring_unchanged), a collaboration model
+	// (collaboration_model_unchanged) or a role (role_partner_not_active).
 	Name string
 	// Value is an id (an event's for unknown_entry and
 	// correct_a_correction, a partner's for partner_not_active and
@@ -75,21 +78,22 @@ type RuleCode string
 
 // The rules, with the sentinel each wraps.
 const (
-	RuleAlreadyInitiated     RuleCode = "already_initiated"       // ErrAlreadyInitiated
-	RuleEnded                RuleCode = "ended"                   // ErrEnded; Date: the end
-	RuleBeforeInitiation     RuleCode = "before_initiation"       // ErrInvalidHistory; Value: the type, Date: its day
-	RuleLaterEntryBreaks     RuleCode = "later_entry_breaks"      // ErrInvalidHistory; Value, Date: the later entry, Cause
-	RuleRetractInitiation    RuleCode = "retract_initiation"      // ErrInvalidHistory
-	RuleUnknownEntry         RuleCode = "unknown_entry"           // ErrUnknownEntry; Value: the id
-	RuleCorrectACorrection   RuleCode = "correct_a_correction"    // ErrUnknownEntry; Value: the id
-	RulePartnerAlreadyActive RuleCode = "partner_already_active"  // ErrPartnerAlreadyActive; Name
-	RulePartnerNotActive     RuleCode = "partner_not_active"      // ErrPartnerNotActive; Value: the partner id
-	RuleRolePartnerNotActive RuleCode = "role_partner_not_active" // ErrPartnerNotActive; Name: the role, Value: the partner id
-	RuleLastExternalPartner  RuleCode = "last_external_partner"   // ErrLastExternalPartner; Name
-	RuleGoalsUnchanged       RuleCode = "goals_unchanged"         // ErrGoalsUnchanged
-	RuleAnchoringUnchanged   RuleCode = "anchoring_unchanged"     // ErrAnchoringUnchanged; Name: the level
-	RuleNotActive            RuleCode = "not_active"              // ErrNotActive; Name: the status, Date
-	RuleNotPaused            RuleCode = "not_paused"              // ErrNotPaused; Name: the status, Date
+	RuleAlreadyInitiated            RuleCode = "already_initiated"             // ErrAlreadyInitiated
+	RuleEnded                       RuleCode = "ended"                         // ErrEnded; Date: the end
+	RuleBeforeInitiation            RuleCode = "before_initiation"             // ErrInvalidHistory; Value: the type, Date: its day
+	RuleLaterEntryBreaks            RuleCode = "later_entry_breaks"            // ErrInvalidHistory; Value, Date: the later entry, Cause
+	RuleRetractInitiation           RuleCode = "retract_initiation"            // ErrInvalidHistory
+	RuleUnknownEntry                RuleCode = "unknown_entry"                 // ErrUnknownEntry; Value: the id
+	RuleCorrectACorrection          RuleCode = "correct_a_correction"          // ErrUnknownEntry; Value: the id
+	RulePartnerAlreadyActive        RuleCode = "partner_already_active"        // ErrPartnerAlreadyActive; Name
+	RulePartnerNotActive            RuleCode = "partner_not_active"            // ErrPartnerNotActive; Value: the partner id
+	RuleRolePartnerNotActive        RuleCode = "role_partner_not_active"       // ErrPartnerNotActive; Name: the role, Value: the partner id
+	RuleLastExternalPartner         RuleCode = "last_external_partner"         // ErrLastExternalPartner; Name
+	RuleGoalsUnchanged              RuleCode = "goals_unchanged"               // ErrGoalsUnchanged
+	RuleAnchoringUnchanged          RuleCode = "anchoring_unchanged"           // ErrAnchoringUnchanged; Name: the level
+	RuleCollaborationModelUnchanged RuleCode = "collaboration_model_unchanged" // ErrCollaborationModelUnchanged; Name: the model
+	RuleNotActive                   RuleCode = "not_active"                    // ErrNotActive; Name: the status, Date
+	RuleNotPaused                   RuleCode = "not_paused"                    // ErrNotPaused; Name: the status, Date
 )
 
 func (e *RuleError) Error() string {

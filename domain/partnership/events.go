@@ -18,20 +18,24 @@ import (
 // Event type names as stored. They are explicit constants, never derived
 // from Go type names, so renaming a Go type cannot orphan stored history.
 const (
-	TypePartnershipInitiated  = "PartnershipInitiated"
-	TypePartnerJoined         = "PartnerJoined"
-	TypePartnerLeft           = "PartnerLeft"
-	TypeRolesAgreed           = "RolesAgreed"
-	TypeGoalChanged           = "GoalChanged"
-	TypeAgreementSigned       = "AgreementSigned"
-	TypeFundingRecorded       = "FundingRecorded"
-	TypeAnchoringChanged      = "AnchoringChanged"
-	TypeMilestoneLogged       = "MilestoneLogged"
-	TypeContactPersonAssigned = "ContactPersonAssigned"
-	TypePartnershipPaused     = "PartnershipPaused"
-	TypePartnershipResumed    = "PartnershipResumed"
-	TypePartnershipEnded      = "PartnershipEnded"
-	TypeEntryCorrected        = "EntryCorrected"
+	TypePartnershipInitiated = "PartnershipInitiated"
+	TypePartnerJoined        = "PartnerJoined"
+	TypePartnerLeft          = "PartnerLeft"
+	TypeRolesAgreed          = "RolesAgreed"
+	TypeGoalChanged          = "GoalChanged"
+	TypeAgreementSigned      = "AgreementSigned"
+	TypeFundingRecorded      = "FundingRecorded"
+	TypeAnchoringChanged     = "AnchoringChanged"
+	// TypeCollaborationModelChanged is the only event that changes the
+	// collaboration model after the initiation: research treats the model
+	// as a covariate that varies over a partnership's life.
+	TypeCollaborationModelChanged = "CollaborationModelChanged"
+	TypeMilestoneLogged           = "MilestoneLogged"
+	TypeContactPersonAssigned     = "ContactPersonAssigned"
+	TypePartnershipPaused         = "PartnershipPaused"
+	TypePartnershipResumed        = "PartnershipResumed"
+	TypePartnershipEnded          = "PartnershipEnded"
+	TypeEntryCorrected            = "EntryCorrected"
 )
 
 // SchemaVersion is the payload schema version every event type is written
@@ -140,6 +144,14 @@ type AnchoringChanged struct {
 	Note  string `json:"note"`
 }
 
+// CollaborationModelChanged records that the partnership now works under
+// another form of collaboration (a grant turned into co-governance, say).
+// Reason is required: why the model changed is what researchers study.
+type CollaborationModelChanged struct {
+	CollaborationModel string `json:"collaboration_model"`
+	Reason             string `json:"reason"`
+}
+
 // MilestoneLogged records a milestone.
 type MilestoneLogged struct {
 	Kind  string `json:"kind"`
@@ -182,20 +194,21 @@ type EntryCorrected struct {
 }
 
 // EventType implementations.
-func (PartnershipInitiated) EventType() string  { return TypePartnershipInitiated }
-func (PartnerJoined) EventType() string         { return TypePartnerJoined }
-func (PartnerLeft) EventType() string           { return TypePartnerLeft }
-func (RolesAgreed) EventType() string           { return TypeRolesAgreed }
-func (GoalChanged) EventType() string           { return TypeGoalChanged }
-func (AgreementSigned) EventType() string       { return TypeAgreementSigned }
-func (FundingRecorded) EventType() string       { return TypeFundingRecorded }
-func (AnchoringChanged) EventType() string      { return TypeAnchoringChanged }
-func (MilestoneLogged) EventType() string       { return TypeMilestoneLogged }
-func (ContactPersonAssigned) EventType() string { return TypeContactPersonAssigned }
-func (PartnershipPaused) EventType() string     { return TypePartnershipPaused }
-func (PartnershipResumed) EventType() string    { return TypePartnershipResumed }
-func (PartnershipEnded) EventType() string      { return TypePartnershipEnded }
-func (EntryCorrected) EventType() string        { return TypeEntryCorrected }
+func (PartnershipInitiated) EventType() string      { return TypePartnershipInitiated }
+func (PartnerJoined) EventType() string             { return TypePartnerJoined }
+func (PartnerLeft) EventType() string               { return TypePartnerLeft }
+func (RolesAgreed) EventType() string               { return TypeRolesAgreed }
+func (GoalChanged) EventType() string               { return TypeGoalChanged }
+func (AgreementSigned) EventType() string           { return TypeAgreementSigned }
+func (FundingRecorded) EventType() string           { return TypeFundingRecorded }
+func (AnchoringChanged) EventType() string          { return TypeAnchoringChanged }
+func (CollaborationModelChanged) EventType() string { return TypeCollaborationModelChanged }
+func (MilestoneLogged) EventType() string           { return TypeMilestoneLogged }
+func (ContactPersonAssigned) EventType() string     { return TypeContactPersonAssigned }
+func (PartnershipPaused) EventType() string         { return TypePartnershipPaused }
+func (PartnershipResumed) EventType() string        { return TypePartnershipResumed }
+func (PartnershipEnded) EventType() string          { return TypePartnershipEnded }
+func (EntryCorrected) EventType() string            { return TypeEntryCorrected }
 
 func (e PartnershipInitiated) validate(f fieldErrors, occurredAt time.Time) {
 	if e.PartnershipID == "" {
@@ -358,6 +371,11 @@ func (e FundingRecorded) validate(f fieldErrors, _ time.Time) {
 func (e AnchoringChanged) validate(f fieldErrors, _ time.Time) {
 	vocabulary(f, "level", e.Level, AnchoringLevels)
 	text(f, "note", e.Note, 0, maxText)
+}
+
+func (e CollaborationModelChanged) validate(f fieldErrors, _ time.Time) {
+	vocabulary(f, "collaboration_model", e.CollaborationModel, CollaborationModels)
+	text(f, "reason", e.Reason, 1, maxText)
 }
 
 func (e MilestoneLogged) validate(f fieldErrors, _ time.Time) {

@@ -404,7 +404,7 @@ func TestCodecRoundTripsEveryType(t *testing.T) {
 		initiation(), PartnerJoined{Partner: Partner{PartnerID: "p", Name: "n", Kind: "other"}}, PartnerLeft{PartnerID: "p", Reason: "r"},
 		RolesAgreed{Roles: []Role{{PartnerID: "p", Role: "lead", Responsibilities: []string{"a"}}}}, GoalChanged{Goals: []string{"g"}, Reason: "r"},
 		AgreementSigned{AgreementType: "other", ValidFrom: "2020-01-01", Reference: "ref"}, FundingRecorded{AmountNOK: 1, Source: "s", PeriodFrom: "2020-01-01", PeriodUntil: "2020-02-01"},
-		AnchoringChanged{Level: "political"}, MilestoneLogged{Kind: "media", Title: "t"}, ContactPersonAssigned{ContactID: "c", PartnerID: "p", Name: "n"},
+		AnchoringChanged{Level: "political"}, CollaborationModelChanged{CollaborationModel: "network", Reason: "r"}, MilestoneLogged{Kind: "media", Title: "t"}, ContactPersonAssigned{ContactID: "c", PartnerID: "p", Name: "n"},
 		PartnershipPaused{Reason: "r"}, PartnershipResumed{Reason: "r"}, PartnershipEnded{Reason: "merged"}, EntryCorrected{CorrectedEventID: "e", Reason: "r"},
 	}
 	var types []string

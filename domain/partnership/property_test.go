@@ -37,7 +37,7 @@ func randomCommand(r *rand.Rand, f *fixture) (Event, time.Time) {
 		return s.Partners[r.IntN(len(s.Partners))].PartnerID
 	}
 	pick := func(list []string) string { return list[r.IntN(len(list))] }
-	switch r.IntN(13) {
+	switch r.IntN(14) {
 	case 0:
 		return PartnerJoined{Partner: Partner{Name: fmt.Sprint("Lag ", r.IntN(1000)), Kind: pick(PartnerKinds)}}, when
 	case 1:
@@ -65,6 +65,8 @@ func randomCommand(r *rand.Rand, f *fixture) (Event, time.Time) {
 			return PartnershipEnded{Reason: pick(EndReasons)}, when
 		}
 		return MilestoneLogged{Kind: "other", Title: "Notat"}, when
+	case 12:
+		return CollaborationModelChanged{CollaborationModel: pick(CollaborationModels), Reason: "ny modell"}, when
 	default:
 		target := f.history[r.IntN(len(f.history))]
 		c := EntryCorrected{CorrectedEventID: target.EventID, Reason: "retting"}

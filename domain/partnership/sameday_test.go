@@ -16,18 +16,19 @@ import (
 // occurs when it is recorded.
 func sameDayEvents() map[string]Event {
 	return map[string]Event{
-		TypePartnerJoined:         PartnerJoined{Partner: Partner{PartnerID: "p-new", Name: "Turlaget", Kind: "voluntary_organisation"}},
-		TypePartnerLeft:           PartnerLeft{PartnerID: "p-new", Reason: "flyttet"},
-		TypeRolesAgreed:           RolesAgreed{Roles: []Role{{PartnerID: "p-new", Role: "lead"}}},
-		TypeGoalChanged:           GoalChanged{Goals: []string{"Et nytt mål"}, Reason: "revisjon"},
-		TypeAgreementSigned:       AgreementSigned{AgreementType: "letter_of_intent", ValidFrom: "2024-05-10"},
-		TypeFundingRecorded:       FundingRecorded{AmountNOK: 1000, Source: "tilskudd", PeriodFrom: "2024-01-01", PeriodUntil: "2024-12-31"},
-		TypeAnchoringChanged:      AnchoringChanged{Level: "political"},
-		TypeMilestoneLogged:       MilestoneLogged{Kind: "meeting", Title: "Møte"},
-		TypeContactPersonAssigned: ContactPersonAssigned{PartnerID: "p-new", Name: "Kari", Email: "kari@example.no"},
-		TypePartnershipPaused:     PartnershipPaused{Reason: "pause"},
-		TypePartnershipResumed:    PartnershipResumed{Reason: "videre"},
-		TypePartnershipEnded:      PartnershipEnded{Reason: "completed"},
+		TypePartnerJoined:             PartnerJoined{Partner: Partner{PartnerID: "p-new", Name: "Turlaget", Kind: "voluntary_organisation"}},
+		TypePartnerLeft:               PartnerLeft{PartnerID: "p-new", Reason: "flyttet"},
+		TypeRolesAgreed:               RolesAgreed{Roles: []Role{{PartnerID: "p-new", Role: "lead"}}},
+		TypeGoalChanged:               GoalChanged{Goals: []string{"Et nytt mål"}, Reason: "revisjon"},
+		TypeAgreementSigned:           AgreementSigned{AgreementType: "letter_of_intent", ValidFrom: "2024-05-10"},
+		TypeFundingRecorded:           FundingRecorded{AmountNOK: 1000, Source: "tilskudd", PeriodFrom: "2024-01-01", PeriodUntil: "2024-12-31"},
+		TypeAnchoringChanged:          AnchoringChanged{Level: "political"},
+		TypeCollaborationModelChanged: CollaborationModelChanged{CollaborationModel: "grant", Reason: "nytt tilskudd"},
+		TypeMilestoneLogged:           MilestoneLogged{Kind: "meeting", Title: "Møte"},
+		TypeContactPersonAssigned:     ContactPersonAssigned{PartnerID: "p-new", Name: "Kari", Email: "kari@example.no"},
+		TypePartnershipPaused:         PartnershipPaused{Reason: "pause"},
+		TypePartnershipResumed:        PartnershipResumed{Reason: "videre"},
+		TypePartnershipEnded:          PartnershipEnded{Reason: "completed"},
 	}
 }
 

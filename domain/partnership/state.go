@@ -143,6 +143,8 @@ func (s *State) apply(e Entry) {
 		s.FundingTotalNOK = addKroner(s.FundingTotalNOK, ev.AmountNOK)
 	case AnchoringChanged:
 		s.AnchoringLevel = ev.Level
+	case CollaborationModelChanged:
+		s.CollaborationModel = ev.CollaborationModel
 	case PartnershipPaused:
 		s.Status = StatusPaused
 	case PartnershipResumed:
@@ -218,6 +220,10 @@ func (s *State) check(e Entry) error {
 	case AnchoringChanged:
 		if s.AnchoringLevel == ev.Level {
 			return refuse(ErrAnchoringUnchanged, RuleError{Code: RuleAnchoringUnchanged, Name: ev.Level}, "the anchoring level is already %s", ev.Level)
+		}
+	case CollaborationModelChanged:
+		if s.CollaborationModel == ev.CollaborationModel {
+			return refuse(ErrCollaborationModelUnchanged, RuleError{Code: RuleCollaborationModelUnchanged, Name: ev.CollaborationModel}, "the collaboration model is already %s", ev.CollaborationModel)
 		}
 	case ContactPersonAssigned:
 		if _, ok := s.partner(ev.PartnerID); !ok {

@@ -73,6 +73,11 @@ func (h *generated) step(last bool) (partnership.Event, time.Time) {
 		h.joined = h.joined[:len(h.joined)-1]
 		h.external--
 		return partnership.PartnerLeft{PartnerID: id, Reason: "Flyttet aktiviteten"}, at
+	case x >= 55 && x < 58:
+		// Any model but the current one.
+		models := partnership.CollaborationModels
+		h.model = models[(indexOf(models, h.model)+1+h.r.IntN(len(models)-1))%len(models)]
+		return partnership.CollaborationModelChanged{CollaborationModel: h.model, Reason: "Ny organisering av samarbeidet"}, at
 	}
 	h.milestone = h.newEventID()
 	return partnership.MilestoneLogged{Kind: pick(partnership.MilestoneKinds), Title: "Samling for deltakere og frivillige", Note: "Godt oppmøte"}, at
@@ -82,13 +87,18 @@ func (h *generated) initiation() partnership.Event {
 	h.external = 1
 	h.nextID = 2
 	h.anchoring = partnership.AnchoringNone
+	// Drawn in the order the fields were always drawn, so that a seed
+	// keeps giving the same data set.
+	title := fmt.Sprintf("%s %s", titles[h.r.IntN(len(titles))], h.id[:8])
+	area := partnership.ServiceAreas[h.r.IntN(len(partnership.ServiceAreas))]
+	h.model = partnership.CollaborationModels[h.r.IntN(len(partnership.CollaborationModels))]
 	return partnership.PartnershipInitiated{
 		PartnershipID:      h.id,
 		Municipality:       h.code,
-		Title:              fmt.Sprintf("%s %s", titles[h.r.IntN(len(titles))], h.id[:8]),
+		Title:              title,
 		Description:        "Et samarbeid mellom kommunen og frivilligheten om et lavterskeltilbud for innbyggerne.",
-		ServiceArea:        partnership.ServiceAreas[h.r.IntN(len(partnership.ServiceAreas))],
-		CollaborationModel: partnership.CollaborationModels[h.r.IntN(len(partnership.CollaborationModels))],
+		ServiceArea:        area,
+		CollaborationModel: h.model,
 		Partners: []partnership.Partner{
 			{PartnerID: "p1", Name: orgNames[h.r.IntN(len(orgNames))], Kind: "voluntary_organisation", OrgNo: "974760673"},
 			{PartnerID: "p2", Name: "Kommunens frivillighetskoordinator", Kind: partnership.KindMunicipalUnit},

@@ -153,6 +153,7 @@ type generated struct {
 	last      time.Time
 	goals     int
 	anchoring string
+	model     string // the collaboration model in force
 	paused    bool
 	ended     bool
 	// external counts active partners outside the municipality; joined

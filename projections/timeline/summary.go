@@ -37,6 +37,8 @@ func entrySummary(ev partnership.Event, names map[string]string) string {
 		return fmt.Sprintf("Funding: NOK %d from %s", e.AmountNOK, e.Source)
 	case partnership.AnchoringChanged:
 		return "Anchoring: " + e.Level
+	case partnership.CollaborationModelChanged:
+		return withReason("Collaboration model: "+e.CollaborationModel, e.Reason)
 	case partnership.MilestoneLogged:
 		return e.Kind + ": " + e.Title
 	case partnership.ContactPersonAssigned:
