@@ -5,6 +5,7 @@ import (
 
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/locale"
 )
 
 // SpellsTable describes spells.csv for the codebook and every format.
@@ -37,12 +38,15 @@ func SpellsTable() Table {
 	}
 }
 
-// codes makes the Values of a closed vocabulary (labels to be filled in
-// from the catalogues).
+// codes makes the Values of a closed vocabulary, labelled in English,
+// bokmål and nynorsk from the catalogues' describe.<code> messages, the
+// words the pages use for the same codes.
 func codes(vocabulary []string) []Value {
+	en, nb, nn := locale.For(locale.English), locale.For(locale.Bokmal), locale.For(locale.Nynorsk)
 	v := make([]Value, len(vocabulary))
 	for i, c := range vocabulary {
-		v[i] = Value{Code: c, Label: c, LabelNB: c, LabelNN: c}
+		id := "describe." + c
+		v[i] = Value{Code: c, Label: en.T(id), LabelNB: nb.T(id), LabelNN: nn.T(id)}
 	}
 	return v
 }
