@@ -442,6 +442,8 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	want("workbook above its bound (400)", arendal.get("/mine.xlsx"), http.StatusBadRequest)
 	s.pages.workbookRows = maxWorkbookRows
 	want("not yet recorded (404)", admin.get("/p/"+s.example+"?known_at=2026-11-25"), http.StatusNotFound)
+	want("survival curves", admin.get("/research/survival"), http.StatusOK)
+	want("survival curves, a viewer (403)", viewer.get("/research/survival"), http.StatusForbidden)
 
 	// Initiating.
 	want("new form", admin.get("/p/new?municipality=1702"), http.StatusOK)

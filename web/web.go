@@ -196,7 +196,7 @@ func New(cfg Config) (*Pages, error) {
 // Register adds the pages and their assets to r: GET /, /m, /m/:code (with
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
-// /p/:id/correct, /p/:id/audit, the admin pages under /admin (admin.go),
+// /p/:id/correct, /p/:id/audit, /research/survival, the admin pages under /admin (admin.go),
 // /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
@@ -232,6 +232,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/p/:id", p.partnership)
 	g.GET("/p/:id/correct", p.correctForm)
 	g.GET("/p/:id/audit", p.audit)
+	g.GET("/research/survival", p.survivalPage)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 	p.registerAdmin(g)
 }
@@ -287,6 +288,9 @@ type layoutData struct {
 	// Admin shows the link to the admin pages (admins, when there are
 	// users to manage).
 	Admin bool
+	// Research shows the link to the survival curves (researchers and
+	// admins).
+	Research bool
 	// Section is the part of the site the navigation marks as the
 	// current one (sectionMine, sectionMunicipalities), if any.
 	Section string
@@ -322,6 +326,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.Mine = len(ownMunicipalities(pr)) > 0
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
 	d.Admin = pr.IsAdmin() && p.userStore != nil
+	d.Research = pr.Role == auth.RoleResearcher || pr.IsAdmin()
 	if d.Here == "" {
 		d.Here = "/"
 		if c.Request.Method == http.MethodGet {
@@ -427,7 +432,7 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit"} {
+	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit", "survival"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	// The admin pages share their navigation (admin_nav.html).
