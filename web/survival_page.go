@@ -71,6 +71,8 @@ type survivalCurve struct {
 	N, Ended, Censored int
 	Median, CI         string
 	Steps              []survivalStep
+	// reached tells whether the curve falls to 50 % (the median exists).
+	reached bool
 }
 
 type survivalStep struct {
@@ -151,8 +153,8 @@ func survivalChartOf(l *locale.Localizer, id, heading string, groups []survivalG
 	for i, g := range groups {
 		c := summaries.Curve(g.ds)
 		curves[i] = c
-		m, lo, hi, _ := survival.Median(c)
-		sc := survivalCurve{Label: g.label, Colour: curveColours[i%len(curveColours)], Dash: curveDashes[i%len(curveDashes)],
+		m, lo, hi, reached := survival.Median(c)
+		sc := survivalCurve{Label: g.label, reached: reached, Colour: curveColours[i%len(curveColours)], Dash: curveDashes[i%len(curveDashes)],
 			N: c.Subjects, Ended: c.Events, Censored: c.Subjects - c.Events,
 			Median: kmDays(l, m), CI: kmDays(l, lo) + " – " + kmDays(l, hi)}
 		for _, st := range c.Steps {
@@ -212,10 +214,10 @@ func drawSurvival(l *locale.Localizer, id, heading string, shown []survivalCurve
 	b = append(b, `</title><desc id="`+id+`-desc">`...)
 	var parts []string
 	for _, c := range shown {
-		if c.Median == l.T("survival.not_reached") {
-			parts = append(parts, l.T("survival.desc_no_median", "Label", c.Label))
-		} else {
+		if c.reached {
 			parts = append(parts, l.T("survival.desc_median", "Label", c.Label, "Days", c.Median))
+		} else {
+			parts = append(parts, l.T("survival.desc_no_median", "Label", c.Label))
 		}
 	}
 	b = escapeText(b, l.T("survival.desc", "Curves", strings.Join(parts, "; ")))
