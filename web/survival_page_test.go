@@ -127,7 +127,14 @@ func TestSurvivalPageDrawsKaplanMeier(t *testing.T) {
 				t.Errorf("%s: drop %d to %.5f, want %.5f", label, k, drops[k], wantDrops[k])
 			}
 		}
-		m, lo, hi, _ := survival.Median(want)
+		m, lo, hi, reached := survival.Median(want)
+		desc := l.T("survival.desc_no_median", "Label", label)
+		if reached {
+			desc = l.T("survival.desc_median", "Label", label, "Days", kmDays(l, m))
+		}
+		if !strings.Contains(body, html.EscapeString(desc)) {
+			t.Errorf("%s: the chart's description lacks %q", label, desc)
+		}
 		if got := medians[label]; len(got) != 4 || got[0] != strconv.Itoa(want.Subjects) || got[1] != strconv.Itoa(want.Events) || got[3] != kmDays(l, m) {
 			t.Errorf("%s: median row %q, want %d %d … %s", label, got, want.Subjects, want.Events, kmDays(l, m))
 		}
