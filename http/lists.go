@@ -137,7 +137,8 @@ func (s *Server) getTimeline(c *gin.Context) {
 }
 
 // getStats answers GET /stats: counts by status, service area and
-// collaboration model, the median duration of ended partnerships and goal
+// collaboration model, the median duration of ended partnerships, the
+// Kaplan–Meier median lifetime (ongoing ones censored at today) and goal
 // changes per partnership, everywhere or in one municipality (any code it
 // ever had).
 func (s *Server) getStats(c *gin.Context) {
@@ -147,7 +148,7 @@ func (s *Server) getStats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.summaries.Stats(c.Request.Context(), municipality)
+	st, err := s.summaries.Stats(c.Request.Context(), municipality, s.now())
 	if err != nil {
 		s.fail(c, fmt.Errorf("stats: %w", err))
 		return

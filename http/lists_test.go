@@ -669,10 +669,22 @@ type statsBody struct {
 	ByServiceArea        map[string]int `json:"by_service_area"`
 	ByCollaborationModel map[string]int `json:"by_collaboration_model"`
 	MedianDurationDays   *float64       `json:"median_duration_days"`
+	Survival             survivalBody   `json:"survival"`
 	GoalChanges          struct {
 		Mean         float64        `json:"mean"`
 		Distribution map[string]int `json:"distribution"`
 	} `json:"goal_changes_per_partnership"`
+}
+
+// survivalBody is GET /stats' survival as a client reads it.
+type survivalBody struct {
+	MedianDays   *float64 `json:"median_days"`
+	CILowerDays  *float64 `json:"ci_lower_days"`
+	CIUpperDays  *float64 `json:"ci_upper_days"`
+	Partnerships int      `json:"partnerships"`
+	Ended        int      `json:"ended"`
+	Censored     int      `json:"censored"`
+	ConfType     string   `json:"conf_type"`
 }
 
 // TestStats checks the counts, the median duration of ended partnerships
@@ -765,6 +777,28 @@ func TestStats(t *testing.T) {
 	}
 	check("&municipality=1702", none, nil, 0, map[string]int{}, "5006", "Steinkjer")
 
+	// Kaplan–Meier, the ongoing ones censored at the server's today
+	// (2024-06-01): Arendal ended after 10, 20 and 30 days, two go on
+	// (882 and 1919 days), so S(30) = 0.4 is the median; the lower
+	// confidence curve is 0.6·exp(−1.96·sqrt(1/20 + 1/12)) ≈ 0.29 at 20 and
+	// the upper one never drops to 0.5. With Oslo's 40 days S stays at
+	// exactly 0.5 from 30 to 40: the median is the midpoint, 35.
+	checkSurvival := func(query string, want survivalBody) {
+		t.Helper()
+		got := getJSON[statsBody](a, "/api/v1/stats?"+at+query).Survival
+		if fmtFloat(got.MedianDays) != fmtFloat(want.MedianDays) || fmtFloat(got.CILowerDays) != fmtFloat(want.CILowerDays) ||
+			fmtFloat(got.CIUpperDays) != fmtFloat(want.CIUpperDays) || got.Partnerships != want.Partnerships ||
+			got.Ended != want.Ended || got.Censored != want.Censored || got.ConfType != "log" {
+			t.Errorf("?%s: survival median %s [%s, %s] %d/%d/%d %q, want %s [%s, %s] %d/%d/%d", query,
+				fmtFloat(got.MedianDays), fmtFloat(got.CILowerDays), fmtFloat(got.CIUpperDays), got.Partnerships, got.Ended, got.Censored, got.ConfType,
+				fmtFloat(want.MedianDays), fmtFloat(want.CILowerDays), fmtFloat(want.CIUpperDays), want.Partnerships, want.Ended, want.Censored)
+		}
+	}
+	thirty, thirtyFive := 30.0, 35.0
+	checkSurvival("&municipality=4203", survivalBody{MedianDays: &thirty, CILowerDays: &twenty, Partnerships: 5, Ended: 3, Censored: 2})
+	checkSurvival("", survivalBody{MedianDays: &thirtyFive, CILowerDays: &twenty, Partnerships: 6, Ended: 4, Censored: 2})
+	checkSurvival("&municipality=1702", survivalBody{})
+
 	for _, q := range []string{"municipality=12", "municipality=9999", "municipality=abcd", "min_position=x"} {
 		pr := wantProblem(t, a.do("GET", "/api/v1/stats?"+q, nil), http.StatusBadRequest, typeValidation)
 		if field, _, _ := strings.Cut(q, "="); !slices.Equal(pr.fields(), []string{field}) {
@@ -797,6 +831,7 @@ func TestOpenAPIReadModels(t *testing.T) {
 		"Municipality":        reflect.TypeFor[projections.Municipality](),
 		"Stats":               reflect.TypeFor[summaries.Stats](),
 		"GoalChanges":         reflect.TypeFor[summaries.GoalChanges](),
+		"StatsSurvival":       reflect.TypeFor[summaries.Survival](),
 		"ProjectionList":      reflect.TypeFor[projectionsResponse](),
 		"ProjectionStatus":    reflect.TypeFor[projections.Status](),
 		"RebuildStatus":       reflect.TypeFor[projections.RebuildStatus](),

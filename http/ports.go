@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"time"
 
 	"github.com/samspill/samspill/auth"
 	"github.com/samspill/samspill/domain/partnership"
@@ -40,7 +41,7 @@ type ReadModels interface {
 type Summaries interface {
 	Partnerships(ctx context.Context, f summaries.ListFilter) (summaries.Page[partnership.State], error)
 	Municipalities(ctx context.Context) ([]summaries.MunicipalityCount, error)
-	Stats(ctx context.Context, municipality string) (summaries.Stats, error)
+	Stats(ctx context.Context, municipality string, now time.Time) (summaries.Stats, error)
 }
 
 // Timelines answers a municipality's timeline (timeline.Queries).

@@ -145,6 +145,12 @@ func (l *Localizer) Number(n int64) string {
 	return l.numbers.Sprint(number.Decimal(n))
 }
 
+// Decimal writes v with exactly digits decimals the language's way:
+// 0,833 (bokmål, nynorsk), 0.833 (English); groups as Number does.
+func (l *Localizer) Decimal(v float64, digits int) string {
+	return l.numbers.Sprint(number.Decimal(v, number.Scale(digits)))
+}
+
 // Kroner writes an amount of whole kroner: 290 000 kr (bokmål, nynorsk),
 // NOK 290,000 (English).
 func (l *Localizer) Kroner(n int64) string {

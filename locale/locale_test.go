@@ -79,6 +79,20 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// TestDecimal: decimals with the language's separator and grouping.
+func TestDecimal(t *testing.T) {
+	for lang, want := range map[locale.Lang][]string{
+		locale.Bokmal:  {"0,833", "1\u00a0234,5", "1,000"},
+		locale.Nynorsk: {"0,833", "1\u00a0234,5", "1,000"},
+		locale.English: {"0.833", "1,234.5", "1.000"},
+	} {
+		l := locale.For(lang)
+		if got := []string{l.Decimal(0.8333333, 3), l.Decimal(1234.5, 1), l.Decimal(1, 3)}; !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+}
+
 // BenchmarkShortDate is a timeline marker's date.
 func BenchmarkShortDate(b *testing.B) {
 	l := locale.For(locale.Bokmal)
@@ -110,7 +124,7 @@ func TestPattern(t *testing.T) {
 
 // sameWords are the words that bokmål, nynorsk and English write alike;
 // a Norwegian message may equal its English one only in these.
-var sameWords = map[string]bool{"Partner": true, "Status": true, "administrator": true}
+var sameWords = map[string]bool{"Partner": true, "Status": true, "administrator": true, "Median": true}
 
 // TestNorwegianIsTranslated fails when a bokmål or nynorsk message is its
 // English message (left untranslated), unless it holds no words but

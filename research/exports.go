@@ -22,7 +22,7 @@ type Export struct {
 
 // Exports lists the tabular exports, in the order pages and docs list them.
 func Exports() []Export {
-	return []Export{spellsExport()}
+	return []Export{spellsExport(), panelExport(), affiliationsExport()}
 }
 
 // Lookup returns the export of the table name ("spells", ...).

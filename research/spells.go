@@ -1,7 +1,6 @@
 package research
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -12,13 +11,6 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 )
-
-// typeCollaborationModelChanged is the event that changes a partnership's
-// collaboration model ({collaboration_model, reason}). It is named by its
-// stored type until the domain defines its constant
-// (partnership.TypeCollaborationModelChanged); the payload is read by its
-// JSON field, so any Go type that stores it this way is followed.
-const typeCollaborationModelChanged = "CollaborationModelChanged"
 
 // What closed an interval when no event did (Spell.ClosedBy).
 const (
@@ -92,16 +84,16 @@ func (sp Spell) Funded() bool { return sp.FundingNOK > 0 }
 // (docs/api.md, Research exports), and those that change the covariates
 // added since (agreements, funding, the collaboration model).
 var startsSpell = map[string]bool{
-	partnership.TypeGoalChanged:        true,
-	partnership.TypeRolesAgreed:        true,
-	partnership.TypeAnchoringChanged:   true,
-	partnership.TypePartnerJoined:      true,
-	partnership.TypePartnerLeft:        true,
-	partnership.TypePartnershipPaused:  true,
-	partnership.TypePartnershipResumed: true,
-	partnership.TypeAgreementSigned:    true,
-	partnership.TypeFundingRecorded:    true,
-	typeCollaborationModelChanged:      true,
+	partnership.TypeGoalChanged:               true,
+	partnership.TypeRolesAgreed:               true,
+	partnership.TypeAnchoringChanged:          true,
+	partnership.TypePartnerJoined:             true,
+	partnership.TypePartnerLeft:               true,
+	partnership.TypePartnershipPaused:         true,
+	partnership.TypePartnershipResumed:        true,
+	partnership.TypeAgreementSigned:           true,
+	partnership.TypeFundingRecorded:           true,
+	partnership.TypeCollaborationModelChanged: true,
 }
 
 // Spells turns one partnership's history (in version order) into its
@@ -183,7 +175,6 @@ func spells(history []partnership.Entry, v partnership.View, censor int) ([]Spel
 		days         []dayEnd
 		agreements   []agreementTerm
 		sources      = map[string]bool{}
-		model        string
 		municipality string
 		first        Spell // what every row shares
 		day0, r      int
@@ -199,7 +190,7 @@ func spells(history []partnership.Entry, v partnership.View, censor int) ([]Spel
 		case partnership.PartnershipInitiated:
 			initiated, day0 = true, d
 			r = max(0, dayNumber(e.RecordedAt)-day0)
-			model, municipality = ev.CollaborationModel, ev.Municipality
+			municipality = ev.Municipality
 			first = Spell{StartDate: calendar.Day(e.OccurredAt), FirstRecorded: calendar.Day(e.RecordedAt)}
 		case partnership.PartnershipEnded:
 			ended, stop, endReason = true, d-day0, ev.Reason
@@ -213,16 +204,11 @@ func spells(history []partnership.Entry, v partnership.View, censor int) ([]Spel
 		case partnership.FundingRecorded:
 			sources[fundingSource(ev.Source)] = true
 		}
-		if e.Event.EventType() == typeCollaborationModelChanged {
-			if m := newModel(e.Event); m != "" {
-				model = m
-			}
-		}
 		if !initiated {
 			return
 		}
 		t := d - day0
-		cov := covariates(s, model, len(sources))
+		cov := covariates(s, len(sources))
 		cut := ""
 		if startsSpell[e.Event.EventType()] {
 			cut = e.Event.EventType()
@@ -314,11 +300,11 @@ func spells(history []partnership.Entry, v partnership.View, censor int) ([]Spel
 }
 
 // covariates reads a row's covariates from the state after its first day.
-func covariates(s partnership.State, model string, sources int) Spell {
+func covariates(s partnership.State, sources int) Spell {
 	sp := Spell{
 		Municipality:       s.CurrentMunicipality,
 		ServiceArea:        s.ServiceArea,
-		CollaborationModel: model,
+		CollaborationModel: s.CollaborationModel,
 		Partners:           len(s.Partners),
 		GoalChanges:        s.GoalChanges,
 		AnchoringLevel:     s.AnchoringLevel,
@@ -330,49 +316,9 @@ func covariates(s partnership.State, model string, sources int) Spell {
 	if sp.AnchoringLevel == "" {
 		sp.AnchoringLevel = partnership.AnchoringNone
 	}
-	for _, p := range s.Partners {
-		switch p.Kind {
-		case partnership.KindMunicipalUnit:
-			sp.PartnersByKind.MunicipalUnit++
-		case "voluntary_organisation":
-			sp.PartnersByKind.VoluntaryOrganisation++
-		case "social_entrepreneur":
-			sp.PartnersByKind.SocialEntrepreneur++
-		case "private_business":
-			sp.PartnersByKind.PrivateBusiness++
-		case "public_agency":
-			sp.PartnersByKind.PublicAgency++
-		default:
-			sp.PartnersByKind.Other++
-		}
-	}
+	n := partnersByKind(s)
+	sp.PartnersByKind = KindCounts{MunicipalUnit: n[0], VoluntaryOrganisation: n[1], SocialEntrepreneur: n[2], PrivateBusiness: n[3], PublicAgency: n[4], Other: n[5]}
 	return sp
-}
-
-// roleLead is the role whose holder's kind LeadKind reports.
-const roleLead = "lead"
-
-// leadKind is the kind of the active partners holding the lead role: one
-// kind, LeadShared for several, LeadNone for none.
-func leadKind(s partnership.State) string {
-	kind := LeadNone
-	for _, role := range s.Roles {
-		if role.Role != roleLead {
-			continue
-		}
-		i := slices.IndexFunc(s.Partners, func(p partnership.Partner) bool { return p.PartnerID == role.PartnerID })
-		if i < 0 {
-			continue // roles of a partner who left go with it; kept safe here
-		}
-		switch k := s.Partners[i].Kind; kind {
-		case LeadNone:
-			kind = k
-		case k:
-		default:
-			return LeadShared
-		}
-	}
-	return kind
 }
 
 // agreementOf places an agreement signed on day signed (since day 0) on
@@ -399,22 +345,6 @@ func agreementOf(ev partnership.AgreementSigned, signed, day0 int) (agreementTer
 // "sparebank1 stiftelsen" are one source).
 func fundingSource(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
-}
-
-// newModel reads the collaboration_model of a CollaborationModelChanged
-// payload, "" if it has none.
-func newModel(ev partnership.Event) string {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return ""
-	}
-	var payload struct {
-		CollaborationModel string `json:"collaboration_model"`
-	}
-	if json.Unmarshal(data, &payload) != nil {
-		return ""
-	}
-	return payload.CollaborationModel
 }
 
 // splitCodes names the splits on the way from c to today's code as

@@ -19,10 +19,10 @@ type step struct {
 	ev           partnership.Event
 }
 
-// history builds a history from steps in version order: event ids e1, e2,
+// historyOf builds a history from steps in version order: event ids e1, e2,
 // ..., recorded at noon of their recording day plus the version in
 // seconds, so that the order of recording follows the versions.
-func history(t *testing.T, steps ...step) []partnership.Entry {
+func historyOf(t *testing.T, steps ...step) []partnership.Entry {
 	t.Helper()
 	noon := func(d string) time.Time {
 		at, err := time.ParseInLocation(time.DateOnly, d, calendar.Oslo)
@@ -46,18 +46,6 @@ func history(t *testing.T, steps ...step) []partnership.Entry {
 	}
 	return out
 }
-
-// modelChanged stands for the domain's CollaborationModelChanged, which
-// another branch adds: the spells follow the stored type and its payload's
-// collaboration_model. Embedding the interface gives the domain's
-// unexported method; nothing here validates it.
-type modelChanged struct {
-	partnership.Event  `json:"-"`
-	CollaborationModel string `json:"collaboration_model"`
-	Reason             string `json:"reason"`
-}
-
-func (modelChanged) EventType() string { return "CollaborationModelChanged" }
 
 var (
 	mixed = partnership.PartnershipInitiated{
@@ -106,7 +94,7 @@ func bounds(rows []research.Spell) [][2]int {
 }
 
 func TestSpellsLeadKind(t *testing.T) {
-	rows := spellsOf(t, history(t,
+	rows := spellsOf(t, historyOf(t,
 		step{on: "2020-03-01", ev: mixed},
 		step{on: "2020-03-11", ev: lead("a")},
 		step{on: "2020-03-21", ev: lead("a", "s")},
@@ -207,7 +195,7 @@ func TestSpellsAgreementsSplitOnTheCalendar(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows := spellsOf(t, history(t, tc.steps...), tc.asOf, nil)
+			rows := spellsOf(t, historyOf(t, tc.steps...), tc.asOf, nil)
 			got := column(rows, func(sp research.Spell) row {
 				return row{sp.TStart, sp.TStop, sp.AgreementInForce, sp.AgreementKind, sp.ClosedBy}
 			})
@@ -231,11 +219,11 @@ func TestSpellsFundingAndModel(t *testing.T) {
 	funding := func(amount int64, source string) partnership.FundingRecorded {
 		return partnership.FundingRecorded{AmountNOK: amount, Source: source, PeriodFrom: "2020-01-01", PeriodUntil: "2020-12-31"}
 	}
-	rows := spellsOf(t, history(t,
+	rows := spellsOf(t, historyOf(t,
 		step{on: "2020-03-01", ev: initiated},
 		step{on: "2020-03-11", ev: funding(100_000, "SpareBank 1 Stiftelsen")},
 		step{on: "2020-03-21", ev: funding(50_000, "  sparebank 1   stiftelsen ")},
-		step{on: "2020-03-31", ev: modelChanged{CollaborationModel: "grant", Reason: "tilskudd"}},
+		step{on: "2020-03-31", ev: partnership.CollaborationModelChanged{CollaborationModel: "grant", Reason: "tilskudd"}},
 		step{on: "2020-03-31", ev: funding(20_000, "Kommunen")}, // same day: one row
 		step{on: "2020-04-10", ev: meeting},                     // starts nothing
 	), "2020-04-20", nil)
@@ -273,7 +261,7 @@ func TestSpellsEntryDayForLeftTruncation(t *testing.T) {
 		{"recorded after the last change", "2020-04-05", []int{-1, -1, 35}, "2020-04-05"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows := spellsOf(t, history(t,
+			rows := spellsOf(t, historyOf(t,
 				step{on: "2020-03-01", recorded: tc.recorded, ev: initiated},
 				step{on: "2020-03-11", recorded: "2020-04-06", ev: joined},
 				step{on: "2020-03-21", recorded: "2020-04-06", ev: goals},
@@ -315,7 +303,7 @@ func TestSpellsClosedBy(t *testing.T) {
 		}, "2020-03-30", []string{"AgreementSigned", "AgreementSigned", "agreement_expired", "censored"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows := spellsOf(t, history(t, tc.steps...), tc.asOf, nil)
+			rows := spellsOf(t, historyOf(t, tc.steps...), tc.asOf, nil)
 			if got := column(rows, func(sp research.Spell) string { return sp.ClosedBy }); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("closed_by %v, want %v (rows %v)", got, tc.want, bounds(rows))
 			}
@@ -326,11 +314,11 @@ func TestSpellsClosedBy(t *testing.T) {
 func TestSpellsFlagASplitMunicipality(t *testing.T) {
 	alesund := initiated
 	alesund.Municipality = "1507"
-	rows := spellsOf(t, history(t, step{on: "2021-06-01", ev: alesund}), "2024-06-01", nil)
+	rows := spellsOf(t, historyOf(t, step{on: "2021-06-01", ev: alesund}), "2024-06-01", nil)
 	if sp := rows[0]; sp.Municipality != "1508" || !sp.MunicipalitySplit || sp.SplitCodes != "1507>1508+1580" {
 		t.Errorf("1507: municipality %s, split %v %q; want 1508, 1507>1508+1580", sp.Municipality, sp.MunicipalitySplit, sp.SplitCodes)
 	}
-	rows = spellsOf(t, history(t, step{on: "2020-03-01", ev: initiated}), "2024-06-01", nil) // 0906 Arendal → 4203: a merger
+	rows = spellsOf(t, historyOf(t, step{on: "2020-03-01", ev: initiated}), "2024-06-01", nil) // 0906 Arendal → 4203: a merger
 	if sp := rows[0]; sp.Municipality != "4203" || sp.MunicipalitySplit || sp.SplitCodes != "" {
 		t.Errorf("0906: municipality %s, split %v %q; want 4203 and no split", sp.Municipality, sp.MunicipalitySplit, sp.SplitCodes)
 	}
@@ -339,7 +327,7 @@ func TestSpellsFlagASplitMunicipality(t *testing.T) {
 // TestSpellsKnownAt takes the history as known on a day: an event and a
 // correction recorded later are not seen.
 func TestSpellsKnownAt(t *testing.T) {
-	h := history(t,
+	h := historyOf(t,
 		step{on: "2020-03-01", ev: initiated},
 		step{on: "2020-03-11", ev: joined},
 		step{on: "2020-03-21", ev: goals},

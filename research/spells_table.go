@@ -40,7 +40,7 @@ func SpellsTable() Table {
 			{Name: "lead_kind", Type: TypeString, Required: true, Label: "Kind of lead partner", LabelNB: "Type leder",
 				Description:   "The kind of the partner holding the role lead under the roles in force: shared when leads of different kinds, none when no lead role is agreed or the lead has left.",
 				DescriptionNB: "Typen partner som har rollen leder etter rollene som gjelder: shared når ledere av ulike typer deler den, none når ingen lederrolle er avtalt eller lederen har gått ut.",
-				Values:        append(codes(partnership.PartnerKinds), Value{Code: LeadShared, Label: "Shared lead", LabelNB: "Delt ledelse", LabelNN: "Delt leiing"}, Value{Code: LeadNone, Label: "No lead", LabelNB: "Ingen leder", LabelNN: "Ingen leiar"})},
+				Values:        leadKindValues()},
 			kindCount("n_municipal_unit", "municipal units", "kommunale enheter"),
 			kindCount("n_voluntary_organisation", "voluntary organisations", "frivillige organisasjoner"),
 			kindCount("n_social_entrepreneur", "social entrepreneurs", "sosiale entreprenører"),
@@ -91,12 +91,8 @@ func kindCount(name, en, nb string) Column {
 
 // closedByValues are the codes of closed_by.
 func closedByValues() []Value {
-	var v []Value
-	for _, t := range slices.Sorted(maps.Keys(startsSpell)) {
-		v = append(v, Value{Code: t, Label: t, LabelNB: t, LabelNN: t})
-	}
+	v := codes(append(slices.Sorted(maps.Keys(startsSpell)), partnership.TypePartnershipEnded))
 	return append(v,
-		Value{Code: partnership.TypePartnershipEnded, Label: "Ended", LabelNB: "Avsluttet", LabelNN: "Avslutta"},
 		Value{Code: ClosedByCensored, Label: "Censored at as_of", LabelNB: "Sensurert ved as_of", LabelNN: "Sensurert ved as_of"},
 		Value{Code: ClosedByAgreementInForce, Label: "An agreement took effect", LabelNB: "En avtale trådte i kraft", LabelNN: "Ein avtale tok til å gjelde"},
 		Value{Code: ClosedByAgreementExpired, Label: "An agreement expired", LabelNB: "En avtale utløp", LabelNN: "Ein avtale gjekk ut"})

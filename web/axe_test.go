@@ -101,6 +101,7 @@ func TestPagesAreAccessible(t *testing.T) {
 				"/p/" + s.example + "?as_of=2019-06-30",
 				"/p/" + s.example + "/correct",
 				"/p/" + s.example + "/audit",
+				"/research/survival",
 				"/admin/users",
 				"/admin/users?q=zzz",
 				"/admin/users/" + kari.ID,

@@ -453,6 +453,8 @@ func norwegianPageStates(t *testing.T, s *site, lang string) map[string]page {
 	want("codebook", admin.get("/research/codebook"), http.StatusOK)
 	want("codebook of spells, viewer", viewer.get("/research/codebook?export=spells"), http.StatusOK)
 	want("codebook, unknown export (404)", admin.get("/research/codebook?export=people"), http.StatusNotFound)
+	want("survival curves", admin.get("/research/survival"), http.StatusOK)
+	want("survival curves, a viewer (403)", viewer.get("/research/survival"), http.StatusForbidden)
 
 	// Initiating.
 	want("new form", admin.get("/p/new?municipality=1702"), http.StatusOK)

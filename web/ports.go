@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,6 +38,7 @@ type Summaries interface {
 	Count(ctx context.Context, f summaries.ListFilter) (int, error)
 	Each(ctx context.Context, f summaries.ListFilter, fn func(partnership.State) error) error
 	Municipalities(ctx context.Context) ([]summaries.MunicipalityCount, error)
+	Durations(ctx context.Context, municipality string, now time.Time) ([]summaries.Duration, error)
 }
 
 // Timelines answers a municipality's timeline, whole or a page of lanes

@@ -211,8 +211,9 @@ func New(cfg Config) (*Pages, error) {
 // its downloads /m/:code/timeline.svg and .png), /m/:code/list (and its
 // .csv and .xlsx), /mine (and its .csv and .xlsx), /p/new, /p/:id,
 // /p/:id/correct, /p/:id/audit, the admin pages under /admin (admin.go),
-// the research page /research with its downloads under /research/files/
-// and the codebook /research/codebook (research.go, codebook.go),
+// the research page /research with its downloads under /research/files/,
+// the codebook /research/codebook and the survival curves
+// /research/survival (research.go, codebook.go, survival_page.go),
 // /assets/*file and POST /p/new, /p/:id/:action,
 // the sign-in pages GET and POST /login and /logout, and the language
 // switch POST /lang. Everything but the assets, the sign-in pages and the
@@ -248,6 +249,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.GET("/p/:id", p.partnership)
 	g.GET("/p/:id/correct", p.correctForm)
 	g.GET("/p/:id/audit", p.audit)
+	g.GET("/research/survival", p.survivalPage)
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 	p.registerAdmin(g)
 	p.registerResearch(g)
@@ -448,7 +450,7 @@ var pageTemplates = mustParseTemplates()
 func mustParseTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/form.html"))
-	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit"} {
+	for _, name := range []string{"index", "municipality", "list", "partnership", "new", "correct", "error", "login", "logout", "partnership_audit", "survival"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	// The admin pages share their navigation (admin_nav.html).

@@ -350,8 +350,13 @@ type Stats struct {
 	ByCollaborationModel map[string]int            `json:"by_collaboration_model"`
 	// MedianDurationDays is the median of ended partnerships' durations,
 	// from started_at to ended_at in days (fractional); nil when none
-	// ended.
+	// ended. It leaves the ongoing ones out, so it is biased towards
+	// short lives: Survival counts them as censored and is the one to
+	// use; this stays for clients that read it.
 	MedianDurationDays *float64 `json:"median_duration_days"`
+	// Survival is the Kaplan–Meier median lifetime of every partnership,
+	// the ongoing ones censored at today.
+	Survival Survival `json:"survival"`
 	// GoalChangesPerPartnership is the mean number of goal changes, and
 	// Distribution how many partnerships had each number.
 	GoalChangesPerPartnership GoalChanges `json:"goal_changes_per_partnership"`
@@ -372,8 +377,9 @@ func zeroCounts(keys []string) map[string]int {
 }
 
 // Stats counts partnerships in one municipality (today's code) or, when
-// municipality is "", everywhere.
-func (q *Queries) Stats(ctx context.Context, municipality string) (Stats, error) {
+// municipality is "", everywhere; now dates the censoring of the ongoing
+// ones in Survival.
+func (q *Queries) Stats(ctx context.Context, municipality string, now time.Time) (Stats, error) {
 	st := Stats{
 		ByStatus:                  zeroCounts(partnership.Statuses),
 		ByServiceArea:             zeroCounts(partnership.ServiceAreas),
@@ -389,6 +395,7 @@ func (q *Queries) Stats(ctx context.Context, municipality string) (Stats, error)
 		args = append(args, municipality)
 	}
 	var durations []float64
+	var lifetimes []Duration
 	goalChanges := 0
 	err := q.r.Read(ctx, Name, func(t projections.Tables, db projections.Querier) error {
 		rows, err := db.QueryContext(ctx, t.SQL(query), args...)
@@ -409,6 +416,11 @@ func (q *Queries) Stats(ctx context.Context, municipality string) (Stats, error)
 			st.ByCollaborationModel[model]++
 			st.GoalChangesPerPartnership.Distribution[fmt.Sprint(changes)]++
 			goalChanges += changes
+			days, isEnded, err := durationOf(started, ended, now)
+			if err != nil {
+				return err
+			}
+			lifetimes = append(lifetimes, Duration{Days: days, Ended: isEnded})
 			if ended.Valid {
 				from, to, err := projections.ParseSpan(started, ended)
 				if err != nil {
@@ -433,5 +445,6 @@ func (q *Queries) Stats(ctx context.Context, municipality string) (Stats, error)
 		}
 		st.MedianDurationDays = &m
 	}
+	st.Survival = SurvivalOf(lifetimes)
 	return st, nil
 }
