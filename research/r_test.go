@@ -19,6 +19,12 @@ d <- read.csv(args[1], stringsAsFactors = TRUE, colClasses = c(partnership_key =
 stopifnot(nrow(d) > 0, all(d$tstart < d$tstop), all(d$ended %in% c(0, 1)))
 fit <- coxph(Surv(tstart, tstop, ended) ~ service_area + collaboration_model + n_partners, data = d)
 cat("rows", nrow(d), "events", fit$nevent, "\n")
+# The model of issue #21 on the demo data: left-truncated at entry_day
+# (rows wholly before a partnership was recorded have no entry_day and
+# drop out), clustered by partnership.
+stopifnot(any(is.na(d$entry_day)), any(d$funded == 1), length(unique(d$lead_kind)) >= 4, length(unique(d$collaboration_model)) >= 4)
+lt <- coxph(Surv(entry_day, tstop, ended) ~ collaboration_model + lead_kind + funded + cluster(partnership_key), data = d)
+cat("left-truncated rows", lt$n, "events", lt$nevent, "\n")
 `
 
 // TestSpellsLoadInRSurvival exports the demo data set's spells and fits
