@@ -3,8 +3,6 @@ package research_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -45,26 +43,14 @@ cat("rows", nrow(d), "left-truncated rows", late$n, "events", late$nevent, "all 
 // in 1507 Ålesund, split in 2024), two in five of them recorded long after
 // they began, exports its spells and fits both Cox models with R.
 func TestSpellsWithCovariatesFitInR(t *testing.T) {
-	rscript := rSurvival(t)
+	rscript := rscript(t, "survival")
 	store := generatedStore(t, 300)
 	body, sum := exportSpells(t, store, 0, "2026-11-26")
-	dir := t.TempDir()
-	csvPath := filepath.Join(dir, "spells.csv")
-	scriptPath := filepath.Join(dir, "fit.R")
-	if err := os.WriteFile(csvPath, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scriptPath, []byte(rCovariatesScript), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(rscript, "--vanilla", scriptPath, csvPath).CombinedOutput()
-	if err != nil {
-		t.Fatalf("R could not fit coxph to the covariates without a warning: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "left-truncated rows") {
+	out := fitR(t, rscript, rCovariatesScript, body)
+	if !strings.Contains(out, "left-truncated rows") {
 		t.Fatalf("R printed nothing useful: %s", out)
 	}
-	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(string(out)))
+	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(out))
 }
 
 // generatedStore loads n partnerships drawn from a fixed seed, each in one

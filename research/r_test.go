@@ -30,38 +30,32 @@ cat("left-truncated rows", lt$n, "events", lt$nevent, "\n")
 // TestSpellsLoadInRSurvival exports the demo data set's spells and fits
 // survival::coxph to them with Rscript, as researchers will.
 func TestSpellsLoadInRSurvival(t *testing.T) {
-	rscript := rSurvival(t)
+	rscript := rscript(t, "survival")
 	store := demoStore(t)
 	body, sum := exportSpells(t, store, 0, "2026-11-26")
+	out := fitR(t, rscript, rScript, body)
+	if !strings.Contains(out, "left-truncated rows") {
+		t.Fatalf("R printed nothing useful: %s", out)
+	}
+	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(out))
+}
+
+// fitR runs an R script on a CSV file (its one argument) and returns
+// what R printed; any error, warnings included under options(warn = 2),
+// fails the test.
+func fitR(t *testing.T, rscript, script string, csv []byte) string {
+	t.Helper()
 	dir := t.TempDir()
-	csvPath := filepath.Join(dir, "spells.csv")
-	scriptPath := filepath.Join(dir, "fit.R")
-	if err := os.WriteFile(csvPath, body, 0o600); err != nil {
+	csvPath, scriptPath := filepath.Join(dir, "data.csv"), filepath.Join(dir, "fit.R")
+	if err := os.WriteFile(csvPath, csv, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(scriptPath, []byte(rScript), 0o600); err != nil {
+	if err := os.WriteFile(scriptPath, []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(rscript, "--vanilla", scriptPath, csvPath).CombinedOutput()
 	if err != nil {
-		t.Fatalf("R could not fit coxph to the export: %v\n%s", err, out)
+		t.Fatalf("R failed on the export: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "rows") {
-		t.Fatalf("R printed nothing useful: %s", out)
-	}
-	t.Logf("R survival on %d rows: %s", sum.Rows, strings.TrimSpace(string(out)))
-}
-
-// rSurvival returns the path of Rscript, skipping the test when R or its
-// survival package is missing.
-func rSurvival(t *testing.T) string {
-	t.Helper()
-	rscript, err := exec.LookPath("Rscript")
-	if err != nil {
-		t.Skip("Rscript is not installed (Debian: apt-get install r-base-core r-cran-survival); skipping the R survival check")
-	}
-	if out, err := exec.Command(rscript, "-e", "library(survival)").CombinedOutput(); err != nil {
-		t.Skipf("R's survival package is missing (Debian: r-cran-survival): %s", out)
-	}
-	return rscript
+	return string(out)
 }

@@ -7,9 +7,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,13 +44,7 @@ show(byModel, sub("collaboration_model=", "", names(byModel$strata)))
 // same file: survival within 1e-9, confidence limits within 1e-6, the
 // medians exactly.
 func TestKaplanMeierMatchesRSurvfit(t *testing.T) {
-	rscript, err := exec.LookPath("Rscript")
-	if err != nil {
-		t.Skip("Rscript is not installed (Debian: apt-get install r-base-core r-cran-survival); skipping the survfit check")
-	}
-	if out, err := exec.Command(rscript, "-e", "library(survival)").CombinedOutput(); err != nil {
-		t.Skipf("R's survival package is missing (Debian: r-cran-survival): %s", out)
-	}
+	rscript := rscript(t, "survival")
 	clock := time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 	s := clockStore(t, &clock)
 	models := partnership.CollaborationModels
@@ -120,22 +111,11 @@ func TestKaplanMeierMatchesRSurvfit(t *testing.T) {
 		curves[name] = survival.KaplanMeier(times, events)
 	}
 
-	dir := t.TempDir()
-	csvPath, scriptPath := filepath.Join(dir, "spells.csv"), filepath.Join(dir, "km.R")
-	if err := os.WriteFile(csvPath, body.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scriptPath, []byte(survfitScript), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(rscript, "--vanilla", scriptPath, csvPath).CombinedOutput()
-	if err != nil {
-		t.Fatalf("survfit failed: %v\n%s", err, out)
-	}
+	out := fitR(t, rscript, survfitScript, body.Bytes())
 
 	nextEvent := map[string]int{} // index into the curve's steps
 	compared, medians := 0, 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) < 5 {
