@@ -117,7 +117,7 @@ func TestBenchChild(t *testing.T) {
 		if kind == research.KindEvents {
 			_, err = research.WriteEvents(ctx, store, io.Discard, research.EventsOptions{Position: position, Secret: secret})
 		} else {
-			_, err = research.WriteSpells(ctx, store, io.Discard, research.SpellsOptions{Position: position, AsOf: "2026-11-26", Secret: secret})
+			_, err = writeSpells(ctx, store, io.Discard, position, "2026-11-26")
 		}
 	}
 	if err != nil {
@@ -168,7 +168,7 @@ func BenchmarkSpells(b *testing.B) {
 	b.ResetTimer()
 	rows := 0
 	for range b.N {
-		s, err := research.WriteSpells(ctx, store, io.Discard, research.SpellsOptions{Position: position, AsOf: "2026-11-26", Secret: secret})
+		s, err := writeSpells(ctx, store, io.Discard, position, "2026-11-26")
 		if err != nil {
 			b.Fatal(err)
 		}

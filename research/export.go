@@ -48,14 +48,6 @@ type Summary struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Manifest is the summary written beside an exported file, with the
-// version of samspill that wrote it.
-type Manifest struct {
-	Summary
-	File            string `json:"file"`
-	SamspillVersion string `json:"samspill_version"`
-}
-
 // Position returns the position an export reads up to: at, or the head
 // when at is zero. A position beyond the head is ErrPositionAhead.
 func Position(ctx context.Context, store eventstore.Store, at uint64) (uint64, error) {

@@ -3,6 +3,7 @@ package research_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -69,9 +70,17 @@ func exportSpells(t *testing.T, s eventstore.Store, at uint64, asOf string) ([]b
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	sum, err := research.WriteSpells(context.Background(), s, &buf, research.SpellsOptions{Position: pos, AsOf: asOf, Secret: secret})
+	sum, err := writeSpells(context.Background(), s, &buf, pos, asOf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes(), sum
+}
+
+// writeSpells writes spells.csv as the API and the CLI do, with the
+// file's one-off keys under the test secret.
+func writeSpells(ctx context.Context, s eventstore.Store, w io.Writer, position uint64, asOf string) (research.Summary, error) {
+	f := research.File{Export: research.KindSpells, Format: research.FormatCSV, Position: position, AsOf: asOf}
+	f.Keys = f.OneOffKeys(secret)
+	return f.Write(ctx, s, w, secret)
 }
