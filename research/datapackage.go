@@ -116,8 +116,8 @@ var dpName = regexp.MustCompile(`^[a-z0-9._-]+$`)
 // with, before its extension or a "-" ("spells.dta" and
 // "spells-2026-11-26.csv" → "spells"). A file of no table
 // (such as an events export) is a resource without a schema. It fails
-// when a file's name is not a plain lower-case file name, or is used
-// twice.
+// when a file's name is not a plain file name (letters, digits, '.', '-',
+// '_'), or is used twice.
 func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
 	name := "samspill-" + strings.ToLower(m.Export)
 	if !dpName.MatchString(name) {
@@ -138,12 +138,16 @@ func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
 	}
 	seen := map[string]bool{}
 	for _, f := range m.Files {
-		if f.Name != path.Base(f.Name) || f.Name == "." || !dpName.MatchString(f.Name) || seen[f.Name] {
-			return nil, fmt.Errorf("datapackage: file name %q is not a plain lower-case file name used once", f.Name)
+		// The path is the file's own name (known_at makes upper-case
+		// letters in it); the resource's name is the same in lower case,
+		// as the specification wants names.
+		name := strings.ToLower(f.Name)
+		if f.Name != path.Base(f.Name) || f.Name == "." || !dpName.MatchString(name) || seen[name] {
+			return nil, fmt.Errorf("datapackage: file name %q is not a plain file name used once", f.Name)
 		}
-		seen[f.Name] = true
+		seen[name] = true
 		r := dpResource{
-			Profile: "data-resource", Name: f.Name, Path: f.Name, Format: f.Format,
+			Profile: "data-resource", Name: name, Path: f.Name, Format: f.Format,
 			MediaType: f.MediaType, Bytes: f.Bytes, Hash: "sha256:" + f.SHA256, Rows: f.Rows,
 		}
 		if r.MediaType == "" {

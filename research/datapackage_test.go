@@ -208,10 +208,10 @@ func checkDataPackage(pkg map[string]any) []string {
 }
 
 // TestDataPackageRefusesUnsafeFileNames: a file name that is a path or
-// is used twice is refused.
+// is used twice (in any case) is refused.
 func TestDataPackageRefusesUnsafeFileNames(t *testing.T) {
 	table, _ := everyType()
-	for _, names := range [][]string{{"../spells.csv"}, {"a/spells.csv"}, {"Spells.CSV"}, {"spells.csv", "spells.csv"}} {
+	for _, names := range [][]string{{"../spells.csv"}, {"a/spells.csv"}, {"spells (1).csv"}, {"spells.csv", "spells.csv"}, {"spells.csv", "Spells.csv"}} {
 		m := research.ExportManifest{Export: "spells"}
 		for _, n := range names {
 			m.Files = append(m.Files, research.FileSum{Name: n, Format: "csv", SHA256: strings.Repeat("0", 64)})

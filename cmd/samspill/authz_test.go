@@ -120,6 +120,7 @@ var (
 		"GET /api/v1/research/:file":                       apiExport,
 		"GET /research":                                    pageExport,
 		"GET /research/codebook":                           pageRead, // documentation of the files, no data
+		"GET /research/survival":                           pageExport,
 		"GET /research/files/:file":                        pageExport,
 		"GET /api/v1/admin/projections":                    apiAdmin,
 		"POST /api/v1/admin/projections/:name/rebuild":     apiAdmin,

@@ -110,7 +110,7 @@ func TestExportImportErrors(t *testing.T) {
 		{[]string{"export", "events", "--format", "csv", "--data", data}, 2, "one of ndjson"},
 		{[]string{"export", "spells", "--known-at", "tomorrow", "--data", data}, 2, "--known-at"},
 		{[]string{"export", "spells", "--known-at", "2999-01-01", "--data", data}, 1, "known_at is after now"},
-		{[]string{"export", "spells", "--project", "offri", "--data", data}, 1, "research projects are not available"},
+		{[]string{"export", "spells", "--project", "offri", "--data", data}, 1, "research project not found: offri"},
 		{[]string{"export", "spells", "--as-of", "yesterday", "--data", data}, 2, "not a date"},
 		{[]string{"export", "events", "--at-position", "999999", "--data", data}, 1, "beyond the store's head"},
 		{[]string{"export", "events", "--data", filepath.Join(dir, "none")}, 1, "no event store"},
