@@ -56,13 +56,14 @@ func TestResearchFilesEveryExportAndFormat(t *testing.T) {
 }
 
 // TestResearchSpecSpellsRouteUnchanged: /research/spells.csv answers as the
-// spec says (the header row in its order, default as_of today) and the
-// same bytes as the generic route.
+// spec says (the spec's thirteen columns first, in its order, then the
+// covariates rules version 2 adds; default as_of today) and the same bytes
+// as the generic route.
 func TestResearchSpecSpellsRouteUnchanged(t *testing.T) {
 	a := newResearchAPI(t)
 	a.loadDemo()
 	spec := a.export("/api/v1/research/spells.csv").checked(t)
-	if !strings.HasPrefix(string(spec), "partnership_key,municipality,service_area,collaboration_model,start_date,tstart,tstop,ended,end_reason,n_partners,n_goal_changes,anchoring_level,paused\n") {
+	if !strings.HasPrefix(string(spec), "partnership_key,municipality,service_area,collaboration_model,start_date,tstart,tstop,ended,end_reason,n_partners,n_goal_changes,anchoring_level,paused,lead_kind,") {
 		t.Fatalf("spells.csv starts %.200q", spec)
 	}
 	if bytes.Count(spec, []byte("\n")) < 50 {

@@ -20,11 +20,7 @@ func PanelTable() Table {
 			Description: "Kind of the partner holding the role lead under the roles agreed at year end; none when no lead is agreed.", DescriptionNB: "Typen til partneren med rollen leder etter rollene som gjaldt ved årsslutt; none når ingen leder er avtalt."},
 		{Name: "n_partners", Type: TypeInteger, Required: true, Label: "Active partners at year end", LabelNB: "Aktive partnere ved årsslutt"},
 	}
-	for _, kind := range partnership.PartnerKinds {
-		cols = append(cols, Column{Name: "n_partners_" + kind, Type: TypeInteger, Required: true,
-			Label: "Active partners of kind " + kind, LabelNB: "Aktive partnere av typen " + kind,
-			Description: "Active partners of kind " + kind + " at year end.", DescriptionNB: "Aktive partnere av typen " + kind + " ved årsslutt."})
-	}
+	cols = append(cols, kindCounts("at year end", "ved årsslutt")...)
 	cols = append(cols,
 		Column{Name: "agreement_in_force", Type: TypeBoolean, Required: true, Label: "Agreement in force at year end", LabelNB: "Avtale i kraft ved årsslutt",
 			Description: "1 when a signed agreement is valid on the last observed day of the year (valid_from ≤ day ≤ valid_until, or no valid_until).", DescriptionNB: "1 når en signert avtale gjelder den siste observerte dagen i året (valid_from ≤ dag ≤ valid_until, eller uten valid_until)."},

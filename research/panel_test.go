@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,7 +155,7 @@ func TestPanelHasOneRowPerPartnershipYear(t *testing.T) {
 	check(t, "a1 2020", rows[0], map[string]string{
 		"partnership_key": keyA, "municipality": "0301", "year": "2020", "status": "active", "collaboration_model": "network",
 		"service_area": "education", "anchoring_level": "none", "lead_kind": "voluntary_organisation", "n_partners": "3",
-		"n_partners_voluntary_organisation": "2", "n_partners_municipal_unit": "1", "n_partners_other": "0",
+		"n_voluntary_organisation": "2", "n_municipal_unit": "1", "n_other_partner": "0",
 		"agreement_in_force": "0", "funding_nok_year": "1000", "funding_nok_cum": "1000",
 		"n_roles_agreed": "1", "n_funding_recorded": "1", "n_partner_joined": "1", "n_partner_left": "0", "n_paused": "0",
 		"days_active": "306", "days_paused": "0", "started_in_year": "1", "ended_in_year": "0", "end_reason": "",
@@ -205,6 +206,9 @@ func TestExportTablesDescribeEveryColumn(t *testing.T) {
 				t.Errorf("%s.%s: label %q/%q, type %q, duplicate %v", e.Table.Name, c.Name, c.Label, c.LabelNB, c.Type, seen[c.Name])
 			}
 			seen[c.Name] = true
+			if c.Unit != "" && !slices.Contains(research.Units, c.Unit) {
+				t.Errorf("%s.%s: unit %q is not one of research.Units, which the pages translate", e.Table.Name, c.Name, c.Unit)
+			}
 			for _, v := range c.Values {
 				if v.Label == "" || v.LabelNB == "" || v.LabelNN == "" || v.LabelNB == v.Code {
 					t.Errorf("%s.%s value %q is not labelled: %+v", e.Table.Name, c.Name, v.Code, v)

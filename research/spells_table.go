@@ -19,7 +19,7 @@ func SpellsTable() Table {
 		Description:   "One row per partnership per interval (tstart, tstop] in which its covariates are constant, for Cox regression and other event-history models.",
 		DescriptionNB: "Én rad per samarbeid per intervall (tstart, tstop] der forklaringsvariablene er konstante, for Cox-regresjon og andre forløpsmodeller.",
 		PrimaryKey:    []string{"partnership_key", "tstart"},
-		Columns: []Column{
+		Columns: slices.Concat([]Column{
 			{Name: "partnership_key", Type: TypeString, Required: true, Label: "Partnership (pseudonym)", LabelNB: "Samarbeid (pseudonym)",
 				Description: "Pseudonymous key of the partnership: stable in every export of a research project, never the partnership's id.", DescriptionNB: "Pseudonym nøkkel for samarbeidet: lik i alle uttrekk i et forskningsprosjekt, aldri samarbeidets id."},
 			{Name: "municipality", Type: TypeString, Required: true, Label: "Municipality (today's code)", LabelNB: "Kommune (dagens nummer)",
@@ -41,12 +41,7 @@ func SpellsTable() Table {
 				Description:   "The kind of the partner holding the role lead under the roles in force: shared when leads of different kinds, none when no lead role is agreed or the lead has left.",
 				DescriptionNB: "Typen partner som har rollen leder etter rollene som gjelder: shared når ledere av ulike typer deler den, none når ingen lederrolle er avtalt eller lederen har gått ut.",
 				Values:        leadKindValues()},
-			kindCount("n_municipal_unit", "municipal units", "kommunale enheter"),
-			kindCount("n_voluntary_organisation", "voluntary organisations", "frivillige organisasjoner"),
-			kindCount("n_social_entrepreneur", "social entrepreneurs", "sosiale entreprenører"),
-			kindCount("n_private_business", "private businesses", "private virksomheter"),
-			kindCount("n_public_agency", "public agencies", "offentlige etater"),
-			kindCount("n_other_partner", "partners of another kind", "partnere av annen type"),
+		}, kindCounts("during the interval", "i intervallet"), []Column{
 			{Name: "agreement_in_force", Type: TypeBoolean, Required: true, Label: "Agreement in force", LabelNB: "Avtale gjelder",
 				Description:   "1 when an agreement signed by tstart is valid on tstart (valid_from ≤ day ≤ valid_until, open-ended without valid_until), else 0. Intervals split on the day an agreement takes effect and the day after it expires.",
 				DescriptionNB: "1 når en avtale signert innen tstart gjelder på tstart (valid_from ≤ dag ≤ valid_until, uten sluttdato når valid_until mangler), ellers 0. Intervallene deles dagen en avtale trer i kraft og dagen etter at den utløper."},
@@ -75,7 +70,7 @@ func SpellsTable() Table {
 			{Name: "split_codes", Type: TypeString, Label: "Split codes", LabelNB: "Delte kommunenummer",
 				Description:   "The codes of the split: old>new+new (1507>1508+1580), several joined by ';'; empty when none.",
 				DescriptionNB: "Kommunenumrene i delingen: gammelt>nytt+nytt (1507>1508+1580), flere skilt med ';'; tom når ingen."},
-		},
+		}),
 	}
 }
 
@@ -83,17 +78,32 @@ func SpellsTable() Table {
 // (labels.go).
 func codes(vocabulary []string) []Value { return labelled(vocabulary) }
 
-// kindCount is the column counting the active partners of one kind.
-func kindCount(name, en, nb string) Column {
-	return Column{Name: name, Type: TypeInteger, Required: true, Label: "Active " + en, LabelNB: "Aktive " + nb,
-		Description: "Active partners during the interval that are " + en + ".", DescriptionNB: "Aktive partnere i intervallet som er " + nb + "."}
+// kindCounts are the columns counting the active partners of each kind,
+// in the order of partnership.PartnerKinds (and of partnersByKind), with
+// the same names in every export; when says when they are counted
+// ("during the interval", "at year end").
+func kindCounts(when, whenNB string) []Column {
+	kinds := []struct{ name, en, nb string }{
+		{"n_municipal_unit", "municipal units", "kommunale enheter"},
+		{"n_voluntary_organisation", "voluntary organisations", "frivillige organisasjoner"},
+		{"n_social_entrepreneur", "social entrepreneurs", "sosiale entreprenører"},
+		{"n_private_business", "private businesses", "private virksomheter"},
+		{"n_public_agency", "public agencies", "offentlige etater"},
+		{"n_other_partner", "partners of another kind", "partnere av annen type"},
+	}
+	cols := make([]Column, len(kinds))
+	for i, k := range kinds {
+		cols[i] = Column{Name: k.name, Type: TypeInteger, Required: true, Label: "Active " + k.en, LabelNB: "Aktive " + k.nb,
+			Description: "Active partners " + when + " that are " + k.en + ".", DescriptionNB: "Aktive partnere " + whenNB + " som er " + k.nb + "."}
+	}
+	return cols
 }
 
 // closedByValues are the codes of closed_by.
 func closedByValues() []Value {
 	v := codes(append(slices.Sorted(maps.Keys(startsSpell)), partnership.TypePartnershipEnded))
 	return append(v,
-		Value{Code: ClosedByCensored, Label: "Censored at as_of", LabelNB: "Sensurert ved as_of", LabelNN: "Sensurert ved as_of"},
+		Value{Code: ClosedByCensored, Label: "Censored at the as-of date", LabelNB: "Sensurert på uttrekksdatoen", LabelNN: "Sensurert på uttrekksdatoen"},
 		Value{Code: ClosedByAgreementInForce, Label: "An agreement took effect", LabelNB: "En avtale trådte i kraft", LabelNN: "Ein avtale tok til å gjelde"},
 		Value{Code: ClosedByAgreementExpired, Label: "An agreement expired", LabelNB: "En avtale utløp", LabelNN: "Ein avtale gjekk ut"})
 }

@@ -42,7 +42,7 @@ type Column struct {
 	Label, LabelNB string
 	// Description is the codebook's definition, in English and bokmål.
 	Description, DescriptionNB string
-	// Unit names the unit of a number ("days", "NOK"), "" for none.
+	// Unit names the unit of a number, one of Units, "" for none.
 	Unit string
 	// Values is the closed vocabulary of a coded string column, in the
 	// order that numbers them for Stata value labels (1, 2, ...); nil for
@@ -54,6 +54,10 @@ type Column struct {
 	// of a sole proprietorship); the codebook says why.
 	Personal string
 }
+
+// Units are the units a Column may name; pages and the codebook say
+// each in the reader's language (research.unit.<unit>).
+var Units = []string{"days", "years", "NOK", "partners", "events"}
 
 // Value is one code of a coded column with its labels.
 type Value struct {

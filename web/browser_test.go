@@ -317,6 +317,12 @@ func TestScreenshots(t *testing.T) {
 	// a long history.
 	do(t, ctx, "partnership", chromedp.EmulateViewport(1280, 1400), chromedp.Navigate(s.srv.URL+"/p/"+s.example), chromedp.WaitVisible(chromedp.CSS("#history")))
 	shoot(t, ctx, dir, "partnership.png", chromedp.CaptureScreenshot())
+	// The researcher's pages: a pinned Stata file with its manifest,
+	// codebook and citation, and the Kaplan–Meier curves.
+	do(t, ctx, "research", chromedp.EmulateViewport(1280, 1300), chromedp.Navigate(s.srv.URL+"/research?export=spells&format=dta&as_of=2026-11-26"), chromedp.WaitVisible(chromedp.CSS("#form-research")))
+	shoot(t, ctx, dir, "research.png", chromedp.CaptureScreenshot())
+	do(t, ctx, "survival", chromedp.EmulateViewport(1280, 1300), chromedp.Navigate(s.srv.URL+"/research/survival"), chromedp.WaitVisible(chromedp.CSS("svg.km")))
+	shoot(t, ctx, dir, "survival.png", chromedp.CaptureScreenshot())
 }
 
 // signIn opens path, which sends the browser to the sign-in page, and

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,13 +27,15 @@ type codebookPage struct {
 }
 
 type codebookTable struct {
-	Name, Title, Description, PrimaryKey string
-	Formats                              string
-	Columns                              []codebookColumn
+	Name, Title, PrimaryKey string
+	Description             template.HTML
+	Formats                 string
+	Columns                 []codebookColumn
 }
 
 type codebookColumn struct {
-	Name, Type, Unit, Label, Description, Missing string
+	Name, Type, Unit, Label, Missing string
+	Description                      template.HTML
 	// Personal says that the column can identify a person, and why.
 	Personal string
 	Values   []codebookValue
@@ -67,8 +73,9 @@ func codebookOf(l *locale.Localizer, t research.Table) codebookTable {
 		}
 		return nb
 	}
+	names := identifiers(t)
 	out := codebookTable{
-		Name: t.Name, Title: tableTitle(l, t), Description: pick(t.Description, t.DescriptionNB),
+		Name: t.Name, Title: tableTitle(l, t), Description: markIdentifiers(pick(t.Description, t.DescriptionNB), names),
 		PrimaryKey: strings.Join(t.PrimaryKey, ", "),
 		Formats:    strings.Join(research.Formats, ", "),
 	}
@@ -77,7 +84,7 @@ func codebookOf(l *locale.Localizer, t research.Table) codebookTable {
 			Name:        col.Name,
 			Type:        l.T("research.type." + col.Type),
 			Label:       pick(col.Label, col.LabelNB),
-			Description: pick(col.Description, col.DescriptionNB),
+			Description: markIdentifiers(pick(col.Description, col.DescriptionNB), names),
 			Missing:     l.T("research.codebook.may_be_missing"),
 		}
 		if col.Required {
@@ -113,9 +120,56 @@ func valueLabel(l *locale.Localizer, v research.Value) string {
 // unitLabel names a unit in the reader's language where the catalogue
 // knows it ("days", "NOK"), else as the Table writes it.
 func unitLabel(l *locale.Localizer, unit string) string {
-	switch unit {
-	case "days", "NOK", "years", "partners":
+	if slices.Contains(research.Units, unit) {
 		return l.T("research.unit." + unit)
 	}
 	return unit
+}
+
+// identifiers are the names a table's texts may quote: its columns and
+// their codes.
+func identifiers(t research.Table) map[string]bool {
+	names := map[string]bool{}
+	for _, c := range t.Columns {
+		names[c.Name] = true
+		for _, v := range c.Values {
+			names[v.Code] = true
+		}
+	}
+	return names
+}
+
+// word is a run of letters, digits and underscores.
+var word = regexp.MustCompile(`[\p{L}\p{N}_]+`)
+
+// markIdentifiers escapes a codebook text and marks the names in it (a
+// column, a code, any snake_case or CamelCase name such as as_of or
+// PartnershipEnded) as code in English, so that a Norwegian sentence
+// quoting them reads, and is read aloud, as Norwegian around names that
+// are no words.
+func markIdentifiers(text string, names map[string]bool) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range word.FindAllStringIndex(text, -1) {
+		w := text[m[0]:m[1]]
+		if !names[w] && !strings.Contains(w, "_") && !camelCase(w) {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		b.WriteString(`<code lang="en" translate="no">` + template.HTMLEscapeString(w) + `</code>`)
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
+}
+
+// camelCase reports whether w is a name like PartnershipEnded: upper-case
+// letters after its first.
+func camelCase(w string) bool {
+	for i, r := range w {
+		if i > 0 && unicode.IsUpper(r) {
+			return true
+		}
+	}
+	return false
 }
