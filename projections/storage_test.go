@@ -29,7 +29,7 @@ func TestFullDiskMakesProjectionsWaitNotFail(t *testing.T) {
 			dir = smallfs.Mount(t, "4m")
 			location = filepath.Join(dir, "readmodels.db")
 		} else {
-			location, dir = pgtest.URLOnSmallDisk(t, "2m")
+			location, dir = pgtest.URLOnSmallDisk(t, "4m") // the demo's read models fit in 4 MB, not in 2
 		}
 		db, err := openReadModels(ctx, backend, location)
 		if err != nil {
