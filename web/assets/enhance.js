@@ -14,6 +14,11 @@
 (function () {
   "use strict";
   var tip = null;
+  // shownBy is what showed the tooltip: "pointer" or "focus". Moving the
+  // pointer off a marker hides only what the pointer showed, so that a
+  // page scrolling under a still mouse as the keyboard moves the focus
+  // does not take the focused marker's description away.
+  var shownBy = "";
   function describe(el) {
     var by = el.getAttribute("aria-labelledby");
     var target = by && document.getElementById(by);
@@ -21,7 +26,7 @@
     var t = el.querySelector(":scope > title");
     return t ? t.textContent : "";
   }
-  function show(el, x, y) {
+  function show(el, x, y, source) {
     var text = describe(el);
     if (!text) { return; }
     if (!tip) {
@@ -34,18 +39,19 @@
     tip.style.left = Math.max(4, Math.min(x + 12, window.innerWidth - 360)) + "px";
     tip.style.top = (y + 14) + "px";
     tip.hidden = false;
+    shownBy = source;
   }
   function hide() { if (tip) { tip.hidden = true; } }
   var pointed = "svg.timeline use, svg.timeline rect.spell, svg.timeline .reform, .tl-lane a, .tl-lane rect.spell, .tl-axis .reform, .tl-rules .today";
   document.addEventListener("mouseover", function (e) {
     var el = e.target.closest && e.target.closest(pointed);
-    if (el) { show(el, e.clientX, e.clientY); } else { hide(); }
+    if (el) { show(el, e.clientX, e.clientY, "pointer"); } else if (shownBy === "pointer") { hide(); }
   });
   document.addEventListener("focusin", function (e) {
     var a = e.target.closest && e.target.closest(".tl-lane a");
     if (a) {
       var r = a.getBoundingClientRect();
-      show(a, r.left, r.bottom - 10);
+      show(a, r.left, r.bottom - 10, "focus");
     } else { hide(); }
   });
   document.addEventListener("keydown", function (e) {
