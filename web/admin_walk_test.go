@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -17,7 +18,7 @@ import (
 // session. No page scrolls sideways, and each change holds in the store.
 func TestAdminWalk(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, phoneWidth, phoneHeight)
+	ctx := newBrowserWithin(t, phoneWidth, phoneHeight, 3*time.Minute)
 	s := newSite(t, false)
 	sid, kari := s.person(t, "Kari Nordmann", "kari@arendal.kommune.no", auth.Grant{Role: auth.RoleViewer})
 	base := s.srv.URL

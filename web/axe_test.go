@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -70,7 +71,9 @@ func TestPagesAreAccessible(t *testing.T) {
 	source := axeSource(t)
 	for _, lang := range []string{"nb", "nn"} {
 		t.Run(lang, func(t *testing.T) {
-			ctx := newBrowser(t, 1280, 900)
+			// Some thirty pages at two widths: more than a minute under
+			// -race beside the other tests.
+			ctx := newBrowserWithin(t, 1280, 900, 5*time.Minute)
 			s := newSite(t, true)
 			_, kari := s.person(t, "Kari Nordmann", "kari@example.no", auth.Grant{Role: auth.RoleViewer})
 			if _, err := s.projectStore.CreateProject(context.Background(), auth.SystemPrincipal, auth.Project{ID: "offri", Name: "Samspill over tid", Institution: "Universitetet i Oslo", Purpose: "Varighet", Starts: "2026-01-01", Municipalities: []kommune.Code{"4203"}}); err != nil {

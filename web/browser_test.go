@@ -36,8 +36,17 @@ func chromiumPath() string {
 
 // newBrowser starts a headless Chromium with a fresh profile, quiet on the
 // network (PITFALLS.md, Browser tests), asking for pages in bokmål
-// (Accept-Language: nb), or skips the test without one.
+// (Accept-Language: nb), or skips the test without one. A hung browser
+// fails the test after a minute.
 func newBrowser(t *testing.T, width, height int64) context.Context {
+	t.Helper()
+	return newBrowserWithin(t, width, height, time.Minute)
+}
+
+// newBrowserWithin is newBrowser for a test that walks many pages: a hung
+// browser fails it after limit (a guard against hanging, not a measure of
+// speed).
+func newBrowserWithin(t *testing.T, width, height int64, limit time.Duration) context.Context {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -59,7 +68,7 @@ func newBrowser(t *testing.T, width, height int64) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()
@@ -154,7 +163,7 @@ func count(t *testing.T, ctx context.Context, css string) int {
 // form (then on the timeline), a validation error and a version conflict.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
-	ctx := newBrowser(t, 1280, 900)
+	ctx := newBrowserWithin(t, 1280, 900, 3*time.Minute)
 	dir := artifacts(t)
 	s := newSite(t, true)
 	base := s.srv.URL

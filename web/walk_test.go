@@ -59,7 +59,9 @@ var words = map[string]map[string]string{
 }
 
 func coordinatorWalk(t *testing.T, lang string) {
-	ctx := newBrowser(t, phoneWidth, phoneHeight)
+	// Every form of a partnership on a phone: more than a minute under
+	// -race beside the other tests.
+	ctx := newBrowserWithin(t, phoneWidth, phoneHeight, 3*time.Minute)
 	s := newSite(t, true)
 	base := s.srv.URL
 	w := words[lang]
