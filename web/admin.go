@@ -221,18 +221,26 @@ func (p *Pages) adminUser(c *gin.Context) {
 	p.showUser(c, http.StatusOK, "", nil)
 }
 
-// showUser draws a user's page; problem is a refused form's reason, and
-// form what it sent.
-func (p *Pages) showUser(c *gin.Context, status int, problem string, form *auth.Grant) {
-	ctx := c.Request.Context()
-	l := loc(c)
-	u, err := p.userStore.User(ctx, c.Param("id"))
+// userOf reads the user the path names, or answers the not-found page (or
+// the failure) itself and returns false.
+func (p *Pages) userOf(c *gin.Context) (auth.User, bool) {
+	u, err := p.userStore.User(c.Request.Context(), c.Param("id"))
 	if errors.Is(err, auth.ErrUserNotFound) {
-		p.fail(c, notFound(l.T("admin.error.no_user")))
-		return
+		err = notFound(loc(c).T("admin.error.no_user"))
 	}
 	if err != nil {
 		p.fail(c, err)
+		return auth.User{}, false
+	}
+	return u, true
+}
+
+// showUser draws a user's page; problem is a refused form's reason, and
+// form what it sent.
+func (p *Pages) showUser(c *gin.Context, status int, problem string, form *auth.Grant) {
+	l := loc(c)
+	u, ok := p.userOf(c)
+	if !ok {
 		return
 	}
 	row := newUserRow(l, u)
@@ -254,7 +262,7 @@ func (p *Pages) showUser(c *gin.Context, status int, problem string, form *auth.
 		codes[i] = string(m)
 	}
 	page.Codes = strings.Join(codes, ", ")
-	tokens, err := p.userStore.List(ctx)
+	tokens, err := p.userStore.List(c.Request.Context())
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -347,15 +355,9 @@ func (p *Pages) adminUserAction(c *gin.Context) {
 // confirmErase asks the admin to confirm erasing a user: erasing cannot
 // be undone.
 func (p *Pages) confirmErase(c *gin.Context) {
-	ctx := c.Request.Context()
 	l := loc(c)
-	u, err := p.userStore.User(ctx, c.Param("id"))
-	if errors.Is(err, auth.ErrUserNotFound) {
-		p.fail(c, notFound(l.T("admin.error.no_user")))
-		return
-	}
-	if err != nil {
-		p.fail(c, err)
+	u, ok := p.userOf(c)
+	if !ok {
 		return
 	}
 	row := newUserRow(l, u)
