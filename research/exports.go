@@ -2,6 +2,8 @@ package research
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"github.com/samspill/samspill/eventstore"
 )
@@ -21,13 +23,17 @@ type Export struct {
 }
 
 // Exports lists the tabular exports, in the order pages and docs list them.
-func Exports() []Export {
+func Exports() []Export { return slices.Clone(exports()) }
+
+// exports describes the tables once: their labels come from the
+// catalogues, and every research request and page looks them up.
+var exports = sync.OnceValue(func() []Export {
 	return []Export{spellsExport(), panelExport(), affiliationsExport()}
-}
+})
 
 // Lookup returns the export of the table name ("spells", ...).
 func Lookup(name string) (Export, bool) {
-	for _, e := range Exports() {
+	for _, e := range exports() {
 		if e.Table.Name == name {
 			return e, true
 		}
