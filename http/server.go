@@ -27,6 +27,7 @@ import (
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
+	"github.com/samspill/samspill/surveys"
 )
 
 // Config holds what the API needs.
@@ -77,6 +78,10 @@ type Config struct {
 	// (the admin's project routes, GET /research/projects and the
 	// exports' projectScope); nil: those routes answer 404.
 	Projects auth.ProjectStore
+	// Surveys fields the research projects' surveys (questionnaires,
+	// waves, response links, tracking, the responses export); nil: the
+	// survey routes answer 404.
+	Surveys *surveys.Service
 	// Version is samspill's version, named in research exports.
 	Version string
 	// ResearchSecret is the installation's key for the pseudonymous
@@ -108,6 +113,7 @@ type Server struct {
 	users          Users
 	admin          auth.UserStore
 	projects       auth.ProjectStore
+	surveys        *surveys.Service
 	version        string
 	researchSecret []byte
 	now            func() time.Time
@@ -161,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 		s.minPositionTimeout = defaultMinPositionTimeout
 	}
 	s.tokens, s.version, s.researchSecret, s.now = cfg.Tokens, cfg.Version, cfg.ResearchSecret, cfg.Now
-	s.users, s.admin, s.projects = cfg.Users, cfg.Admin, cfg.Projects
+	s.users, s.admin, s.projects, s.surveys = cfg.Users, cfg.Admin, cfg.Projects, cfg.Surveys
 	if s.users == nil && s.admin != nil {
 		s.users = s.admin
 	}

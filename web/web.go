@@ -51,6 +51,7 @@ import (
 	"github.com/samspill/samspill/projections/summaries"
 	"github.com/samspill/samspill/projections/timeline"
 	"github.com/samspill/samspill/signin"
+	"github.com/samspill/samspill/surveys"
 )
 
 // Config holds what the pages need.
@@ -111,6 +112,10 @@ type Config struct {
 	// API's http.Server); nil: the research page and its downloads are
 	// 404 pages. The codebook needs nothing.
 	Research ResearchFiles
+	// Surveys fields the research projects' surveys: the researchers'
+	// survey pages, the public answer pages (/s/<token>), tracking and
+	// feedback reports; nil: those are 404 pages.
+	Surveys *surveys.Service
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
@@ -139,6 +144,8 @@ type Pages struct {
 
 	// research is Config.Research.
 	research ResearchFiles
+	// surveys is Config.Surveys.
+	surveys *surveys.Service
 }
 
 // Validate reports every required field that is missing.
@@ -177,6 +184,7 @@ func New(cfg Config) (*Pages, error) {
 	p.signin, p.userStore, p.tokenMode, p.accessContact = cfg.SignIn, cfg.UserStore, cfg.TokenSignIn, cfg.AccessContact
 	p.projectStore = cfg.ProjectStore
 	p.research = cfg.Research
+	p.surveys = cfg.Surveys
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
 	}

@@ -1,0 +1,113 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors of the survey link store.
+var (
+	// ErrLinkNotFound means no link has the token's hash.
+	ErrLinkNotFound = errors.New("survey link not found")
+	// ErrLinkCompleted means the link's response was submitted already.
+	ErrLinkCompleted = errors.New("survey link already used")
+)
+
+// Survey link states: a link is invited when made, started once its
+// respondent saved anything, completed once the response was submitted.
+const (
+	LinkInvited   = "invited"
+	LinkStarted   = "started"
+	LinkCompleted = "completed"
+)
+
+// Mailing states of a link sent by e-mail.
+const (
+	MailNone    = ""        // not sent by samspill (downloaded for the municipality's own mailing)
+	MailQueued  = "queued"  // to be sent
+	MailSent    = "sent"    // accepted by the SMTP server
+	MailFailed  = "failed"  // a temporary failure (connection, 4xx): sent again by the next round
+	MailBounced = "bounced" // a permanent failure (5xx, or reported as bounced): never sent again
+)
+
+// SurveyLink is one response link as stored: never its token, only the
+// token's SHA-256 (HashToken). Nothing stored ties a link to
+// its response: the response's id is derived from the token
+// (survey.ResponseID), which only the respondent holds.
+type SurveyLink struct {
+	Hash      Hash
+	WaveID    string
+	ProjectID string
+	// Municipality is today's code; PartnershipID is "" when the
+	// respondent chooses the partnerships.
+	Municipality  string
+	Group         string
+	PartnershipID string
+	// Batch names the issue that made the link (one download or one
+	// mailing), for the researchers' lists.
+	Batch     string
+	ExpiresAt time.Time
+	State     string
+	CreatedAt time.Time
+	// Address is the e-mail address samspill sends the link and its
+	// reminders to; "" for links downloaded for the municipality's own
+	// mailing. Addresses are erased (EraseAddresses) when the wave
+	// closes.
+	Address    string
+	Mail       string
+	MailError  string
+	Reminders  int
+	LastMailAt time.Time
+}
+
+// LinkCount is one cell of a wave's response tracking.
+type LinkCount struct {
+	Municipality  string
+	Group         string
+	PartnershipID string
+	Invited       int // every link made (invited, started and completed)
+	Started       int // started or completed
+	Completed     int
+	Bounced       int
+}
+
+// LinkFilter selects a wave's links for mailing.
+type LinkFilter struct {
+	WaveID string
+	// States and Mail, when set, keep only links in one of them.
+	States []string
+	Mail   []string
+	// WithAddress keeps only links with an address.
+	WithAddress bool
+	Limit       int
+}
+
+// SurveyLinkStore keeps survey response links. Implemented next to the
+// tokens (auth/sqlite, auth/postgres): links are credentials.
+type SurveyLinkStore interface {
+	// CreateLinks stores links (their Hash set by the caller).
+	CreateLinks(ctx context.Context, links []SurveyLink) error
+	// Link returns the link of a token's hash, or ErrLinkNotFound.
+	Link(ctx context.Context, hash Hash) (SurveyLink, error)
+	// MarkLink moves a link to started or completed (never back); a
+	// completed link refuses every mark with ErrLinkCompleted. It stores
+	// no time: when a link completed is not recorded anywhere.
+	MarkLink(ctx context.Context, hash Hash, state string) error
+	// Links lists a wave's links that match, oldest first.
+	Links(ctx context.Context, f LinkFilter) ([]SurveyLink, error)
+	// SetMail records a mailing's outcome for a link.
+	SetMail(ctx context.Context, hash Hash, mail, mailErr string, reminder bool, at time.Time) error
+	// CountLinks counts a wave's links by municipality, group and
+	// partnership.
+	CountLinks(ctx context.Context, waveID string) ([]LinkCount, error)
+	// EraseAddresses removes every address of a wave's links.
+	EraseAddresses(ctx context.Context, waveID string) (int, error)
+}
+
+// NewLinkToken returns a fresh response link token (256 random bits,
+// URL-safe, no prefix: it is the last segment of /s/<token>) and its hash.
+func NewLinkToken() (token string, hash Hash) {
+	token = newSecret()
+	return token, HashToken(token)
+}
