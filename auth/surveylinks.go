@@ -101,6 +101,12 @@ type SurveyLinkStore interface {
 	// CountLinks counts a wave's links by municipality, group and
 	// partnership.
 	CountLinks(ctx context.Context, waveID string) ([]LinkCount, error)
+	// RekeyLink replaces the hash of a link that is still invited (never
+	// opened to answer) with that of a new token, so that a mailing can
+	// send a link without samspill storing its token; ErrLinkNotFound
+	// when no invited link has the old hash (another instance took it
+	// first, or its respondent started). The old token stops working.
+	RekeyLink(ctx context.Context, old, new Hash) error
 	// EraseAddresses removes every address of a wave's links.
 	EraseAddresses(ctx context.Context, waveID string) (int, error)
 }

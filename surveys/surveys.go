@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -143,6 +144,7 @@ type Service struct {
 	links     auth.SurveyLinkStore
 	projects  auth.ProjectStore
 	directory Directory
+	publicURL string
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
@@ -163,6 +165,16 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // WithDirectory sets where respondents' partnership choices come from;
 // without it a link that fixes no partnership offers none.
 func WithDirectory(d Directory) Option { return func(s *Service) { s.directory = d } }
+
+// WithPublicURL sets the site's public base URL ("https://samspill.example.no"),
+// which the links handed out and mailed start with.
+func WithPublicURL(base string) Option {
+	return func(s *Service) { s.publicURL = strings.TrimRight(base, "/") }
+}
+
+// PublicURL returns the base URL set by WithPublicURL, "" if none (callers
+// then use the request's own scheme and host).
+func (s *Service) PublicURL() string { return s.publicURL }
 
 // New returns a service over the event store, the link store and the
 // research projects.
