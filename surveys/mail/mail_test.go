@@ -47,7 +47,8 @@ func TestSendArrivesAtMailpit(t *testing.T) {
 	if m.Subject != msg.Subject {
 		t.Errorf("subject %q, want %q", m.Subject, msg.Subject)
 	}
-	if strings.TrimSpace(m.Text) != strings.TrimSpace(msg.Text) {
+	// SMTP carries lines ended by CRLF.
+	if got := strings.ReplaceAll(m.Text, "\r\n", "\n"); strings.TrimSpace(got) != strings.TrimSpace(msg.Text) {
 		t.Errorf("text body %q, want %q", m.Text, msg.Text)
 	}
 	if !strings.Contains(m.HTML, "Du er invitert til å svare.") {
