@@ -75,6 +75,9 @@ func NewMailer(svc *Service, sender *mail.Sender, opts ...MailerOption) *Mailer 
 // Enabled reports whether an SMTP server is configured.
 func (m *Mailer) Enabled() bool { return m != nil && m.sender != nil }
 
+// Rate returns the most messages sent in any minute.
+func (m *Mailer) Rate() int { return m.rate }
+
 // Kick asks Run for a round soon (after Invite or Remind); it never
 // blocks.
 func (m *Mailer) Kick() {

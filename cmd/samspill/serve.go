@@ -46,6 +46,7 @@ type serveConfig struct {
 	instance  string
 	publish   publishFlags
 	signin    signinFlags
+	smtp      smtpFlags
 	backend
 }
 
@@ -94,11 +95,13 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
 	cfg.signin.register(fs)
+	cfg.smtp.register(fs)
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
 		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
 		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n"+
 		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...][@PROVIDER] ...]]\n"+
-		"               [--token-sign-in any|admin|off] [--access-contact TEXT]\n\n"+
+		"               [--token-sign-in any|admin|off] [--access-contact TEXT]\n"+
+		"               [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|tls|none] [--smtp-rate 60]]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
@@ -117,7 +120,11 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"come from --oidc-group mappings or an admin. Each provider's client secret comes\n"+
 		"from SAMSPILL_OIDC_<NAME>_CLIENT_SECRET or SAMSPILL_OIDC_<NAME>_CLIENT_SECRET_FILE.\n"+
 		"A provider that cannot be reached does not stop the server: it is tried again at\n"+
-		"each sign-in (docs/operations.md, Sign-in).")
+		"each sign-in (docs/operations.md, Sign-in).\n\n"+
+		"With --smtp-addr survey invitations and reminders are mailed through that SMTP\n"+
+		"server, at most --smtp-rate a minute, in rounds every minute; its password comes\n"+
+		"from SAMSPILL_SMTP_PASSWORD or SAMSPILL_SMTP_PASSWORD_FILE (docs/surveys.md,\n"+
+		"Invitations by e-mail).")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
@@ -129,6 +136,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 			return err
 		}
 		if err := cfg.signin.readSecrets(env.getenv); err != nil {
+			return err
+		}
+		if err := cfg.smtp.readPassword(env.getenv); err != nil {
 			return err
 		}
 		return serve(ctx, cfg, env)
