@@ -67,8 +67,25 @@ type MailCounts struct {
 // AddressProblem names one line of an address list that is not an
 // address.
 type AddressProblem struct {
-	Line    int    `json:"line"`
+	Line int `json:"line"`
+	// Code names the problem for the pages' catalogues: not_address,
+	// too_long, no_domain, no_column (a CSV line without the email
+	// column), no_header (a CSV file without a column named email).
+	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// addressProblems are the messages of the problem codes.
+var addressProblems = map[string]string{
+	"not_address": "not an e-mail address",
+	"too_long":    "longer than 254 characters",
+	"no_domain":   "the address has no domain with a dot",
+	"no_column":   "no email column on this line",
+	"no_header":   "a CSV file needs a header row with a column named email",
+}
+
+func addressProblem(line int, code string) AddressProblem {
+	return AddressProblem{Line: line, Code: code, Message: addressProblems[code]}
 }
 
 // ParseAddresses reads an address list: one address per line (pasted, or
@@ -102,7 +119,7 @@ func ParseAddresses(r io.Reader) (addrs []string, duplicates int, problems []Add
 			head, err := cr.Read()
 			column = slices.IndexFunc(head, isEmailHeader)
 			if err != nil || column < 0 {
-				return nil, 0, []AddressProblem{{Line: i + 1, Message: "a CSV file needs a header row with a column named email"}}, nil
+				return nil, 0, []AddressProblem{addressProblem(i+1, "no_header")}, nil
 			}
 			first = i + 1
 		}
@@ -120,14 +137,14 @@ func ParseAddresses(r io.Reader) (addrs []string, duplicates int, problems []Add
 			cr.Comma, cr.FieldsPerRecord = sep, -1
 			rec, err := cr.Read()
 			if err != nil || column >= len(rec) {
-				problems = append(problems, AddressProblem{Line: i + 1, Message: "no email column on this line"})
+				problems = append(problems, addressProblem(i+1, "no_column"))
 				continue
 			}
 			field = rec[column]
 		}
-		addr, msg := cleanAddress(field)
-		if msg != "" {
-			problems = append(problems, AddressProblem{Line: i + 1, Message: msg})
+		addr, code := cleanAddress(field)
+		if code != "" {
+			problems = append(problems, addressProblem(i+1, code))
 			continue
 		}
 		if seen[addr] {
@@ -149,22 +166,20 @@ func isEmailHeader(h string) bool {
 }
 
 // cleanAddress checks one address: a bare address (a name with it is
-// dropped), its domain lower-cased; the message says what is wrong.
+// dropped), its domain lower-cased; the code says what is wrong
+// (addressProblems).
 func cleanAddress(s string) (string, string) {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", "empty address"
-	}
 	if len(s) > 254 {
-		return "", "longer than 254 characters"
+		return "", "too_long"
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {
-		return "", "not an e-mail address"
+		return "", "not_address"
 	}
 	at := strings.LastIndexByte(a.Address, '@')
 	if at < 1 || !strings.Contains(a.Address[at+1:], ".") {
-		return "", "the address has no domain with a dot"
+		return "", "no_domain"
 	}
 	return a.Address[:at] + "@" + strings.ToLower(a.Address[at+1:]), ""
 }
@@ -186,9 +201,9 @@ func (s *Service) Invite(ctx context.Context, actor eventstore.Actor, waveID str
 	seen := map[string]bool{}
 	var addrs []string
 	for i, a := range req.Addresses {
-		clean, msg := cleanAddress(a)
-		if msg != "" {
-			problems = append(problems, FieldProblem{Field: "addresses[" + strconv.Itoa(i) + "]", Message: msg})
+		clean, code := cleanAddress(a)
+		if code != "" {
+			problems = append(problems, FieldProblem{Field: "addresses[" + strconv.Itoa(i) + "]", Message: addressProblems[code]})
 			continue
 		}
 		if seen[clean] {
