@@ -57,7 +57,11 @@ func (e *ValidationError) Error() string {
 	}
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		parts[i] = fmt.Sprintf("%s: %s", p.Path, p.Message)
+		if p.Path == "" {
+			parts[i] = p.Message // about the whole definition
+		} else {
+			parts[i] = fmt.Sprintf("%s: %s", p.Path, p.Message)
+		}
 	}
 	return fmt.Sprintf("invalid %s: %s", what, strings.Join(parts, "; "))
 }

@@ -468,3 +468,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseBoundsHostileInput: alias bombs and deep nesting are refused
+// quickly, as problems, not as a panic or unbounded memory.
+func TestParseBoundsHostileInput(t *testing.T) {
+	t.Parallel()
+	laughs := "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		laughs += n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+", ", 9), ", ") + "]\n"
+		prev = n
+	}
+	cases := map[string]string{
+		"alias bomb":         laughs,
+		"deep YAML lists":    strings.Repeat("- ", 300000) + "x",
+		"deep YAML flow":     strings.Repeat("[", 500000),
+		"deep JSON":          `{"id": ` + strings.Repeat("[", 400000),
+		"self-holding alias": "a: &a [*a]",
+	}
+	for name, def := range cases {
+		_, err := Parse([]byte(def))
+		if !errors.Is(err, ErrInvalidQuestionnaire) {
+			t.Errorf("%s: Parse() = %v, want an invalid questionnaire", name, err)
+			continue
+		}
+		if ps := problemsOf(t, err); len(ps) != 1 || ps[0].Code != ProblemInvalid {
+			t.Errorf("%s: problems %+v, want one invalid", name, ps)
+		}
+	}
+}
