@@ -25,7 +25,7 @@ const (
 	// ReminderGap is the least time between two mails to one link.
 	ReminderGap = 24 * time.Hour
 	// MaxAddresses is the most addresses one invitation request takes.
-	MaxAddresses = 5000
+	MaxAddresses = MaxLinksPerCall
 )
 
 // ErrNoAddresses means an invitation request held no valid address.
