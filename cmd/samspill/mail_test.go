@@ -5,10 +5,25 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/calendar"
+	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/domain/survey"
+	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/personal"
+	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/surveys"
+	"github.com/samspill/samspill/surveys/mail"
+	"github.com/samspill/samspill/surveys/mail/mailpittest"
 )
 
 // TestSMTPFlagsAreCheckedFirst: mistakes in the SMTP flags are a one-line
@@ -62,4 +77,149 @@ func TestSMTPMailerNeedsThePublicURL(t *testing.T) {
 		t.Fatalf("round without a server: %v", err)
 	}
 	startMailer(context.Background(), off, nil) // returns at once: nothing to run
+}
+
+// TestServeMailsInvitationsThroughItsRound: the site serve builds, with
+// --smtp-addr at a real Mailpit, takes an invitation on the API (202),
+// and its background round (started with the site, kicked by the
+// request) mails the link; the counts follow; a researcher outside the
+// project gets the same 404 as for an unknown wave.
+func TestServeMailsInvitationsThroughItsRound(t *testing.T) {
+	mp := mailpittest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	b := backend{data: t.TempDir(), store: storeSQLite, readModel: readModelSQLite}
+	store, err := b.openEvents(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	keys, err := b.openKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	secret, err := b.secret(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := projectSealer(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := b.openAuth(ctx, personal.UserSealer{Keys: keys}, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tokens.Close() })
+	db, err := b.openReadModels(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = runner.Close(); _ = db.Close() })
+
+	f := smtpFlags{cfg: mail.Config{Addr: mp.SMTPAddr, From: "Samspill <samspill@kommune.example>", TLS: mail.TLSNone, Rate: 60}}
+	if err := f.validate(); err != nil {
+		t.Fatal(err)
+	}
+	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log,
+		registry: prometheus.NewRegistry(), links: tokens, publicURL: "https://samspill.example", smtp: f,
+		startMail: func(m *surveys.Mailer) { startMailer(ctx, m, log) }}.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+
+	admin := auth.Principal{Subject: "admin", Role: auth.RoleAdmin}
+	forsker, err := tokens.Create(ctx, auth.Spec{Name: "forsker", Role: auth.RoleResearcher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tokens.Create(ctx, auth.Spec{Name: "annan", Role: auth.RoleResearcher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.CreateProject(ctx, admin, auth.Project{ID: "offri", Name: "OFFRI", Institution: "Høgskulen på Vestlandet",
+		Purpose: "Samarbeid", Starts: "2026-01-01", Municipalities: []kommune.Code{"4601"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.GrantProject(ctx, admin, "offri", "forsker"); err != nil {
+		t.Fatal(err)
+	}
+	// The wave is made beside the site, over the same store and links.
+	svc := surveys.New(store, tokens, tokens)
+	actor := eventstore.Actor{Subject: "forsker", Role: auth.RoleResearcher}
+	q, err := svc.Publish(ctx, actor, survey.Demo()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(calendar.Oslo)
+	w, err := svc.Schedule(ctx, actor, survey.Wave{ProjectID: "offri", Title: "OFFRI, leiarar i Bergen", QuestionnaireID: q.ID,
+		Group: survey.GroupMunicipalLeaders, Municipalities: []string{"4601"}, Opens: calendar.Day(today), Closes: calendar.Day(today.AddDate(0, 0, 14))})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	call := func(token, method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	base := "/api/v1/surveys/waves/" + w.ID
+	if st, body := call(other, "POST", base+"/invitations", `{"municipality":"4601","language":"nn","addresses":["a@kommune.example"]}`); st != http.StatusNotFound {
+		t.Fatalf("a researcher outside the project: %d %s; want 404", st, body)
+	}
+	if st, _ := call(other, "GET", "/api/v1/surveys/waves/nope/mailing", ""); st != http.StatusNotFound {
+		t.Fatalf("an unknown wave: %d; want 404", st)
+	}
+	if st, body := call(forsker, "POST", base+"/invitations", `{"municipality":"4601","language":"nn","addresses":["kari@kommune.example","nei","kari@kommune.example"]}`); st != http.StatusBadRequest ||
+		!strings.Contains(body, `"addresses[1]"`) {
+		t.Fatalf("a bad address: %d %s; want 400 naming addresses[1]", st, body)
+	}
+	st, body := call(forsker, "POST", base+"/invitations", `{"municipality":"4601","language":"nn","addresses":["kari@kommune.example","ola@lag.example","kari@kommune.example"]}`)
+	if st != http.StatusAccepted || !strings.Contains(body, `"queued":2`) || !strings.Contains(body, `"duplicates":1`) {
+		t.Fatalf("invitations: %d %s; want 202, 2 queued, 1 duplicate", st, body)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(mp.Messages(t)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve's round mailed %d of 2 invitations in 20 s", len(mp.Messages(t)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	msg := mp.To(t, "kari@kommune.example")
+	if len(msg) != 1 || !strings.Contains(msg[0].Subject, "OFFRI, leiarar i Bergen") || !strings.Contains(msg[0].Text, "https://samspill.example/s/") {
+		t.Fatalf("the mail to kari: %+v", msg)
+	}
+	for time.Now().Before(deadline) {
+		if st, body = call(forsker, "GET", base+"/mailing", ""); strings.Contains(body, `"sent":2`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st != http.StatusOK || !strings.Contains(body, `"email_configured":true`) || !strings.Contains(body, `"sent":2`) || strings.Contains(body, "kari") {
+		t.Fatalf("mailing: %d %s", st, body)
+	}
+	if st, body := call(forsker, "POST", base+"/reminders", ""); st != http.StatusAccepted || !strings.Contains(body, `"queued":0`) {
+		t.Fatalf("reminders within a day: %d %s; want 202 and none queued", st, body)
+	}
 }
