@@ -2,9 +2,19 @@ package mail_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +216,76 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key into dir and
+// returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestStartTLSWithAuthentication: the default mode upgrades with
+// STARTTLS (Mailpit requires it) and authenticates; a server that offers
+// no STARTTLS is a temporary failure, never a plain-text send.
+func TestStartTLSWithAuthentication(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	mp := mailpittest.Start(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls")
+	cfg := mail.Config{Addr: mp.SMTPAddr, From: "samspill@kommune.example", User: "samspill", Password: "hemmeleg",
+		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}, Timeout: 5 * time.Second}
+	s, err := mail.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ss, err := s.Dial(ctx)
+	if err != nil {
+		t.Fatalf("dial with STARTTLS: %v", err)
+	}
+	defer ss.Close()
+	if err := ss.Send(ctx, mail.Message{To: "kari@kommune.example", Subject: "TLS", Text: "over TLS"}); err != nil {
+		t.Fatalf("send over STARTTLS: %v", err)
+	}
+	if got := mp.To(t, "kari@kommune.example"); len(got) != 1 || got[0].Username != "samspill" {
+		t.Fatalf("arrived: %+v; want 1 message, authenticated as samspill", got)
+	}
+
+	plain := mailpittest.Start(t) // offers no STARTTLS
+	cfg.Addr = plain.SMTPAddr
+	s, err = mail.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Dial(ctx); !errors.Is(err, mail.ErrTemporary) {
+		t.Fatalf("dial a server without STARTTLS: %v; want ErrTemporary", err)
+	}
+	if n := len(plain.Messages(t)); n != 0 {
+		t.Fatalf("%d messages went in plain text", n)
 	}
 }

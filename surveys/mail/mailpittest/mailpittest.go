@@ -19,7 +19,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -65,27 +67,42 @@ func Start(t testing.TB, extra ...string) *Server {
 		t.Skipf("Mailpit not found (~/.cache/samspill/mailpit-%s/mailpit, or $%s): run `make mailpit` (part of `make test-deps`) to build it from the Go module proxy", Version, EnvBinary)
 	}
 	smtpAddr, httpAddr := freeAddr(t), freeAddr(t)
-	args := append([]string{
+	args := []string{
 		"--smtp", smtpAddr, "--listen", httpAddr,
 		"--database", filepath.Join(t.TempDir(), "mailpit.db"),
-		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-disable-rdns",
-		"--disable-version-check", "--quiet",
-	}, extra...)
+		"--smtp-auth-accept-any", "--smtp-disable-rdns", "--disable-version-check", "--quiet",
+	}
+	if !slices.Contains(extra, "--smtp-tls-cert") {
+		// Without TLS, authentication must be allowed in plain text;
+		// Mailpit refuses the flag beside a certificate.
+		args = append(args, "--smtp-auth-allow-insecure")
+	}
+	args = append(args, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
-	var out strings.Builder
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start mailpit: %v", err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cancel()
-		_ = cmd.Wait()
+		<-exited
 	})
 	s := &Server{SMTPAddr: smtpAddr, API: "http://" + httpAddr}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		select {
+		case <-exited:
+			t.Fatalf("mailpit %v exited at start:\n%s", extra, out.String())
+		default:
+		}
 		resp, err := http.Get(s.API + "/api/v1/info")
 		if err == nil {
 			resp.Body.Close()
@@ -126,6 +143,8 @@ type Message struct {
 	Subject string    `json:"Subject"`
 	Text    string    `json:"Text"`
 	HTML    string    `json:"HTML"`
+	// Username is the name the client authenticated with ("" for none).
+	Username string `json:"Username"`
 	// Headers are the raw headers, several values joined with ", ".
 	Headers map[string]string `json:"-"`
 }
@@ -183,4 +202,22 @@ func (s *Server) get(t testing.TB, path string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("mailpit GET %s: %v", path, fmt.Errorf("decode: %w", err))
 	}
+}
+
+// syncBuffer collects the server's output, read while it writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
