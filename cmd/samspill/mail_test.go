@@ -88,101 +88,15 @@ func TestServeMailsInvitationsThroughItsRound(t *testing.T) {
 	mp := mailpittest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := slog.New(slog.DiscardHandler)
-	b := backend{data: t.TempDir(), store: storeSQLite, readModel: readModelSQLite}
-	store, err := b.openEvents(ctx, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	keys, err := b.openKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = keys.Close() })
-	secret, err := b.secret(ctx, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := projectSealer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := b.openAuth(ctx, personal.UserSealer{Keys: keys}, sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tokens.Close() })
-	db, err := b.openReadModels(ctx, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = runner.Close(); _ = db.Close() })
-
 	f := smtpFlags{cfg: mail.Config{Addr: mp.SMTPAddr, From: "Samspill <samspill@kommune.example>", TLS: mail.TLSNone, Rate: 60}}
 	if err := f.validate(); err != nil {
 		t.Fatal(err)
 	}
-	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log,
-		registry: prometheus.NewRegistry(), links: tokens, publicURL: "https://samspill.example", smtp: f,
-		startMail: func(m *surveys.Mailer) { startMailer(ctx, m, log) }}.handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-
-	admin := auth.Principal{Subject: "admin", Role: auth.RoleAdmin}
-	forsker, err := tokens.Create(ctx, auth.Spec{Name: "forsker", Role: auth.RoleResearcher})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := tokens.Create(ctx, auth.Spec{Name: "annan", Role: auth.RoleResearcher})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tokens.CreateProject(ctx, admin, auth.Project{ID: "offri", Name: "OFFRI", Institution: "Høgskulen på Vestlandet",
-		Purpose: "Samarbeid", Starts: "2026-01-01", Municipalities: []kommune.Code{"4601"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tokens.GrantProject(ctx, admin, "offri", "forsker"); err != nil {
-		t.Fatal(err)
-	}
-	// The wave is made beside the site, over the same store and links.
-	svc := surveys.New(store, tokens, tokens)
-	actor := eventstore.Actor{Subject: "forsker", Role: auth.RoleResearcher}
-	q, err := svc.Publish(ctx, actor, survey.Demo()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	today := time.Now().In(calendar.Oslo)
-	w, err := svc.Schedule(ctx, actor, survey.Wave{ProjectID: "offri", Title: "OFFRI, leiarar i Bergen", QuestionnaireID: q.ID,
-		Group: survey.GroupMunicipalLeaders, Municipalities: []string{"4601"}, Opens: calendar.Day(today), Closes: calendar.Day(today.AddDate(0, 0, 14))})
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	ms := newMailTestSite(t, ctx, f)
+	srv, w, forsker, other := ms.srv, ms.wave, ms.forsker, ms.other
 	call := func(token, method, path, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return callAPI(t, ctx, srv.URL, token, method, path, body)
 	}
 	base := "/api/v1/surveys/waves/" + w.ID
 	if st, body := call(other, "POST", base+"/invitations", `{"municipality":"4601","language":"nn","addresses":["a@kommune.example"]}`); st != http.StatusNotFound {
@@ -221,5 +135,130 @@ func TestServeMailsInvitationsThroughItsRound(t *testing.T) {
 	}
 	if st, body := call(forsker, "POST", base+"/reminders", ""); st != http.StatusAccepted || !strings.Contains(body, `"queued":0`) {
 		t.Fatalf("reminders within a day: %d %s; want 202 and none queued", st, body)
+	}
+}
+
+// mailTestSite is the site serve builds, over stores in the test's folder,
+// with a research project "offri" (member: the token forsker; annan is a
+// researcher outside it) and a wave of it in Bergen, open for two weeks.
+type mailTestSite struct {
+	srv            *httptest.Server
+	wave           surveys.WaveInfo
+	forsker, other string
+}
+
+func newMailTestSite(t *testing.T, ctx context.Context, f smtpFlags) *mailTestSite {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	b := backend{data: t.TempDir(), store: storeSQLite, readModel: readModelSQLite}
+	store, err := b.openEvents(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	keys, err := b.openKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	secret, err := b.secret(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := projectSealer(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := b.openAuth(ctx, personal.UserSealer{Keys: keys}, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tokens.Close() })
+	db, err := b.openReadModels(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := projections.New(db, store, readModels(), projections.WithLogger(log))
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = runner.Close(); _ = db.Close() })
+	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log,
+		registry: prometheus.NewRegistry(), links: tokens, publicURL: "https://samspill.example", smtp: f,
+		startMail: func(m *surveys.Mailer) { startMailer(ctx, m, log) }}.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	admin := auth.Principal{Subject: "admin", Role: auth.RoleAdmin}
+	forsker, err := tokens.Create(ctx, auth.Spec{Name: "forsker", Role: auth.RoleResearcher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tokens.Create(ctx, auth.Spec{Name: "annan", Role: auth.RoleResearcher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.CreateProject(ctx, admin, auth.Project{ID: "offri", Name: "OFFRI", Institution: "Høgskulen på Vestlandet",
+		Purpose: "Samarbeid", Starts: "2026-01-01", Municipalities: []kommune.Code{"4601"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.GrantProject(ctx, admin, "offri", "forsker"); err != nil {
+		t.Fatal(err)
+	}
+	// The wave is made beside the site, over the same store and links.
+	svc := surveys.New(store, tokens, tokens)
+	actor := eventstore.Actor{Subject: "forsker", Role: auth.RoleResearcher}
+	q, err := svc.Publish(ctx, actor, survey.Demo()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(calendar.Oslo)
+	w, err := svc.Schedule(ctx, actor, survey.Wave{ProjectID: "offri", Title: "OFFRI, leiarar i Bergen", QuestionnaireID: q.ID,
+		Group: survey.GroupMunicipalLeaders, Municipalities: []string{"4601"}, Opens: calendar.Day(today), Closes: calendar.Day(today.AddDate(0, 0, 14))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mailTestSite{srv: srv, wave: w, forsker: forsker, other: other}
+}
+
+// callAPI sends a request with a bearer token (and a JSON body, if any)
+// and returns the status and body.
+func callAPI(t *testing.T, ctx context.Context, base, token, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeWithoutSMTPRefusesInvitations: without --smtp-addr the API
+// answers 409 to invitations and reminders, and the counts say e-mail is
+// not configured.
+func TestServeWithoutSMTPRefusesInvitations(t *testing.T) {
+	ctx := context.Background()
+	ms := newMailTestSite(t, ctx, smtpFlags{})
+	base := "/api/v1/surveys/waves/" + ms.wave.ID
+	if st, body := callAPI(t, ctx, ms.srv.URL, ms.forsker, "POST", base+"/invitations", `{"municipality":"4601","language":"nb","addresses":["a@kommune.example"]}`); st != http.StatusConflict ||
+		!strings.Contains(body, "E-mail not configured") {
+		t.Fatalf("invitations without SMTP: %d %s; want 409", st, body)
+	}
+	if st, _ := callAPI(t, ctx, ms.srv.URL, ms.forsker, "POST", base+"/reminders", ""); st != http.StatusConflict {
+		t.Fatalf("reminders without SMTP: %d; want 409", st)
+	}
+	if st, body := callAPI(t, ctx, ms.srv.URL, ms.forsker, "GET", base+"/mailing", ""); st != http.StatusOK || !strings.Contains(body, `"email_configured":false`) {
+		t.Fatalf("mailing without SMTP: %d %s", st, body)
 	}
 }
