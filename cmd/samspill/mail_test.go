@@ -262,3 +262,22 @@ func TestServeWithoutSMTPRefusesInvitations(t *testing.T) {
 		t.Fatalf("mailing without SMTP: %d %s", st, body)
 	}
 }
+
+func init() {
+	// The survey mailing's rows of the authorization matrix. The API
+	// takes exporters (admins, researchers); the pages any signed-in
+	// reader, answering the unknown wave's 404 page outside the wave's
+	// project (newTestSite has no survey service: 404 for everyone let
+	// through).
+	pageMember, pageMemberDo := row(303, 303, pass, pass, pass, pass, pass), row(401, 401, pass, pass, pass, pass, pass)
+	for route, want := range map[string]map[string]outcome{
+		"POST /api/v1/surveys/waves/:wave/invitations": apiExport,
+		"POST /api/v1/surveys/waves/:wave/reminders":   apiExport,
+		"GET /api/v1/surveys/waves/:wave/mailing":      apiExport,
+		"GET /surveys/waves/:wave/mail":                pageMember,
+		"POST /surveys/waves/:wave/mail":               pageMemberDo,
+		"POST /surveys/waves/:wave/mail/reminders":     pageMemberDo,
+	} {
+		authzMatrix[route] = want
+	}
+}
