@@ -248,7 +248,7 @@ func (x *run) once(ctx context.Context, members []*generation, wake <-chan struc
 		// The checkpoint must reach the head also when the log ends
 		// with the surveys' events, which are not the projections'.
 		MarkRead: true,
-		Logger:        wlog,
+		Logger:   wlog,
 	})
 	if err != nil {
 		return fmt.Errorf("subscriber: %w", err)
