@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	evsqlite "github.com/samspill/samspill/eventstore/sqlite"
-
+	"github.com/samspill/samspill/eventstore/kurrent/kurrenttest"
 	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/domain/survey"
 	"github.com/samspill/samspill/eventstore"
+	evsqlite "github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/projections/summaries"
 )
@@ -104,5 +104,32 @@ func TestSurveyDirectoryFromSummaries(t *testing.T) {
 	}
 	if !slices.Equal(titles, want) {
 		t.Errorf("%d choices, want %d (by title, none ended, none of Oslo)", len(titles), len(want))
+	}
+}
+
+// TestKurrentDBHoldsSurveyStreams: the KurrentDB store serve opens takes
+// the survey streams beside the partnerships' (its prefixes name both)
+// and its log shows them.
+func TestKurrentDBHoldsSurveyStreams(t *testing.T) {
+	server, err := kurrenttest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Stop)
+	ctx := context.Background()
+	store, err := backend{store: storeESDB, esdb: server.URL()}.openEvents(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	res, err := store.Append(ctx, eventstore.AppendRequest{StreamID: survey.WaveStream(uuid.NewString()), Expected: eventstore.NoStream(),
+		Events: []eventstore.NewEvent{{EventID: uuid.NewString(), Type: survey.TypeSurveyWaveScheduled, SchemaVersion: 1,
+			OccurredAt: time.Now(), Data: []byte(`{"wave_id":"w"}`)}}})
+	if err != nil {
+		t.Fatalf("append to a survey stream: %v", err)
+	}
+	events, err := store.ReadAll(ctx, 0, 10)
+	if err != nil || len(events) != 1 || events[0].Position != res.LastPosition() {
+		t.Fatalf("ReadAll = %+v, %v", events, err)
 	}
 }
