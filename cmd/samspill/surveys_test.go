@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/eventstore/kurrent/kurrenttest"
 	"github.com/google/uuid"
 
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/domain/survey"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/eventstore/kurrent/kurrenttest"
 	evsqlite "github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/projections/summaries"
