@@ -23,7 +23,7 @@ var linkInMail = regexp.MustCompile(regexp.QuoteMeta(publicURL) + `/s/([A-Za-z0-
 
 // mailer returns a Mailer of the env's service sending to addr at rate
 // messages a minute, on the env's clock.
-func mailer(t *testing.T, e *env, addr string, rate int) *surveys.Mailer {
+func mailer(t testing.TB, e *env, addr string, rate int) *surveys.Mailer {
 	t.Helper()
 	sender, err := mail.New(mail.Config{Addr: addr, From: "OFFRI <offri@uio.example>", TLS: mail.TLSNone, Rate: rate, Timeout: 5 * time.Second})
 	if err != nil {
