@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,8 +45,11 @@ type serveConfig struct {
 	logLevel  slog.Level
 	logFormat logFormat
 	instance  string
-	publish   publishFlags
-	signin    signinFlags
+	// trustedProxies are the proxies whose X-Forwarded-For gives the
+	// client's address (edge.TrustProxies).
+	trustedProxies string
+	publish        publishFlags
+	signin         signinFlags
 	backend
 }
 
@@ -90,6 +94,7 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	cfg.eventFlags(fs)
 	cfg.sharedFlags(fs)
 	fs.StringVar(&cfg.instance, "instance", "", "this instance's name in /api/v1/admin/projections (default: host/pid)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "addresses or CIDR ranges of the proxies in front (comma-separated, e.g. 10.0.0.0/8): only their X-Forwarded-For names the client's address, which the survey answer pages' rate limits count by; default none")
 	fs.StringVar(&cfg.publish.url, "publish", "", "publish the event log, without personal data, to NATS JetStream at this URL, e.g. nats://host:4222 (tls:// for TLS; user:password@ or token@ for credentials; several URLs separated by commas); see docs/publishing.md")
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
@@ -225,6 +230,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		store: store, runner: runner,
 		tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
+		trustedProxies: strings.FieldsFunc(cfg.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }),
 	}.handler()
 	if err != nil {
 		return err
@@ -318,6 +324,8 @@ type site struct {
 	// configured); tokenSignIn and accessContact are the pages' flags.
 	signin                     *signin.Service
 	tokenSignIn, accessContact string
+	// trustedProxies are --trusted-proxies' entries.
+	trustedProxies []string
 }
 
 // handler is the whole server: the API and the pages side by side on one
@@ -354,6 +362,9 @@ func (s site) handler() (http.Handler, error) {
 		return nil, err
 	}
 	engine := edge.NewEngine()
+	if err := edge.TrustProxies(engine, s.trustedProxies); err != nil {
+		return nil, err
+	}
 	api.Use(engine)
 	api.Register(engine)
 	pages.Register(engine)
