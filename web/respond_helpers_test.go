@@ -23,6 +23,7 @@ import (
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
+	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/domain/survey"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
@@ -48,8 +49,11 @@ type respondSite struct {
 	svc   *surveys.Service
 	pages *Pages
 	wave  surveys.WaveInfo
-	skew  atomic.Int64
-	log   *lockedBuffer
+	// choices are two partnerships in Arendal, as the directory offers
+	// them.
+	choices []surveys.Choice
+	skew    atomic.Int64
+	log     *lockedBuffer
 }
 
 // respondOptions change the site.
@@ -81,20 +85,14 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// respondChoices are what the test directory offers in Arendal (4203).
-var respondChoices = []surveys.Choice{
-	{ID: "0190a0a0-0000-7000-8000-000000000001", Name: "Leksehjelp på biblioteket"},
-	{ID: "0190a0a0-0000-7000-8000-000000000002", Name: "Turvenner"},
-}
+// staticDirectory names the partnerships the site initiated in Arendal
+// (4203): the service's port to the summaries read model, which cmd
+// answers and these tests need not wait for.
+type staticDirectory struct{ choices *[]surveys.Choice }
 
-// staticDirectory names the partnerships of the test's municipality: the
-// service's port to the summaries read model, which these tests do not
-// fill.
-type staticDirectory struct{}
-
-func (staticDirectory) Partnerships(_ context.Context, municipality string) ([]surveys.Choice, error) {
+func (d staticDirectory) Partnerships(_ context.Context, municipality string) ([]surveys.Choice, error) {
 	if municipality == "4203" {
-		return respondChoices, nil
+		return *d.choices, nil
 	}
 	return nil, nil
 }
@@ -186,7 +184,18 @@ func newRespondSite(t testing.TB, opts respondOptions) *respondSite {
 		Purpose: "Spørjeundersøkingar", Starts: "2026-01-01", Municipalities: []kommune.Code{"4203"}}); err != nil {
 		t.Fatal(err)
 	}
-	s.svc = surveys.New(store, links, tokens, surveys.WithClock(now), surveys.WithLogger(logger), surveys.WithDirectory(staticDirectory{}))
+	s.svc = surveys.New(store, links, tokens, surveys.WithClock(now), surveys.WithLogger(logger), surveys.WithDirectory(staticDirectory{&s.choices}))
+	svc := app.New(store, app.WithClock(now), app.WithLogger(logger))
+	for _, title := range []string{"Leksehjelp på biblioteket", "Turvenner"} {
+		res, err := svc.Initiate(ctx, partnership.Command{Event: partnership.PartnershipInitiated{
+			Title: title, Municipality: "4203", ServiceArea: "education", CollaborationModel: "network",
+			Partners: []partnership.Partner{{Name: "Arendal frivilligsentral", Kind: "voluntary_organisation"}}, Goals: []string{"Samarbeid"},
+		}}, app.Meta{Actor: eventstore.Actor{Subject: "admin", Role: auth.RoleAdmin}})
+		if err != nil {
+			t.Fatalf("initiate %s: %v", title, err)
+		}
+		s.choices = append(s.choices, surveys.Choice{ID: res.State.ID, Name: title})
+	}
 	q := respondQuestionnaire()
 	if opts.questionnaire != nil {
 		q = *opts.questionnaire
@@ -203,7 +212,7 @@ func newRespondSite(t testing.TB, opts respondOptions) *respondSite {
 		t.Fatalf("schedule the wave: %v", err)
 	}
 	proj := projectionstest.Start(t, store, logger)
-	pages, err := New(Config{Service: app.New(store, app.WithClock(now), app.WithLogger(logger)), Projections: proj, Tokens: tokens, Logger: logger, Now: now, Surveys: s.svc})
+	pages, err := New(Config{Service: svc, Projections: proj, Tokens: tokens, Logger: logger, Now: now, Surveys: s.svc})
 	if err != nil {
 		t.Fatal(err)
 	}

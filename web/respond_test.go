@@ -41,7 +41,7 @@ func mustContain(t testing.TB, what string, p page, texts ...string) {
 func TestRespondFlow(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "nb")
 	path := "/s/" + token
 
@@ -136,8 +136,9 @@ func TestRespondFlow(t *testing.T) {
 	mustStatus(t, "the submission replayed", p, http.StatusOK)
 	mustContain(t, "the submission replayed", p, "Takk for at du svarte!")
 	// Any other post: refused, nothing written.
-	mustStatus(t, "a stale form's submission", v2.post(path, with(submit, "request_id", "")), http.StatusBadRequest)
 	stale := with(submit)
+	stale.Set("request_id", "")
+	mustStatus(t, "a submission without a request id", v2.post(path, stale), http.StatusBadRequest)
 	stale.Set("request_id", base64.RawURLEncoding.EncodeToString(make([]byte, 16)))
 	mustStatus(t, "another submission", v2.post(path, stale), http.StatusGone)
 	stale.Set("action", "next")
@@ -153,7 +154,7 @@ func TestRespondFlow(t *testing.T) {
 func TestRespondSkipsAndMoreQuestions(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "en")
 	path := "/s/" + token
 	p := v.post(path, with(answerForm(t, v.get(path).Body), "i.role", "volunteer", "i.support", "2", "action", "next"))
@@ -181,7 +182,7 @@ func TestRespondSkipsAndMoreQuestions(t *testing.T) {
 func TestRespondErrors(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "nn")
 	path := "/s/" + token
 	p := v.get(path)
@@ -232,7 +233,7 @@ func TestRespondPartnershipChoice(t *testing.T) {
 	p = v.get(p.Location)
 	p = v.post(path, with(answerForm(t, p.Body), "action", "submit"))
 	mustStatus(t, "a submission without a partnership", p, http.StatusUnprocessableEntity)
-	mustContain(t, "a submission without a partnership", p, "Velg minst ett samarbeid", `href="#p-`+respondChoices[0].ID+`"`, "Del 1 av 3:")
+	mustContain(t, "a submission without a partnership", p, "Velg minst ett samarbeid", `href="#p-`+s.choices[0].ID+`"`, "Del 1 av 3:")
 	if slices.Contains(s.responseEvents(t, token), survey.TypeSurveyResponseSubmitted) {
 		t.Fatal("submitted without a partnership")
 	}
@@ -240,10 +241,10 @@ func TestRespondPartnershipChoice(t *testing.T) {
 	first := answerForm(t, v.get(path).Body)
 	p = v.post(path, with(first, "i.role", "leader", "i.support", "3", partnershipsShown, "1", partnershipField, "0190a0a0-0000-7000-8000-00000000dead", "action", "next"))
 	mustStatus(t, "a partnership not offered", p, http.StatusBadRequest)
-	p = v.post(path, with(first, "i.role", "leader", "i.support", "3", partnershipsShown, "1", partnershipField, respondChoices[1].ID, "action", "next"))
+	p = v.post(path, with(first, "i.role", "leader", "i.support", "3", partnershipsShown, "1", partnershipField, s.choices[1].ID, "action", "next"))
 	mustStatus(t, "a partnership chosen", p, http.StatusSeeOther)
 	p = v.get(path)
-	mustContain(t, "the choice kept", p, `value="`+respondChoices[1].ID+`" checked`)
+	mustContain(t, "the choice kept", p, `value="`+s.choices[1].ID+`" checked`)
 	p = v.get(path + "?section=last")
 	mustStatus(t, "submit", v.post(path, with(answerForm(t, p.Body), "action", "submit")), http.StatusOK)
 }
@@ -255,7 +256,7 @@ func TestRespondPartnershipChoice(t *testing.T) {
 func TestRespondBadInput(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "nn")
 	path := "/s/" + token
 	form := answerForm(t, v.get(path).Body)
@@ -318,12 +319,12 @@ func TestRespondLinkErrors(t *testing.T) {
 		}
 	}
 	// A post to an unknown link (with a valid form) writes nothing.
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	form := answerForm(t, v.get("/s/"+token).Body)
 	mustStatus(t, "a post to an unknown link", v.post("/s/"+base64.RawURLEncoding.EncodeToString(random), with(form, "i.role", "leader", "action", "next")), http.StatusNotFound)
 
 	// Closed early.
-	closed := s.links(t, 1, respondChoices[0].ID)[0]
+	closed := s.links(t, 1, s.choices[0].ID)[0]
 	if err := s.svc.Close(context.Background(), eventstore.Actor{Subject: "researcher", Role: auth.RoleResearcher}, s.wave.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestRespondLinkErrors(t *testing.T) {
 
 	// Past the close.
 	late := newRespondSite(t, respondOptions{})
-	lateToken := late.links(t, 1, respondChoices[0].ID)[0]
+	lateToken := late.links(t, 1, late.choices[0].ID)[0]
 	late.advance(40 * 24 * time.Hour)
 	p = late.visitor(t, "nn").get("/s/" + lateToken)
 	mustStatus(t, "an expired link", p, http.StatusGone)
@@ -345,7 +346,7 @@ func TestRespondLinkErrors(t *testing.T) {
 
 	// Not open yet.
 	early := newRespondSite(t, respondOptions{opensIn: 5})
-	earlyToken := early.links(t, 1, respondChoices[0].ID)[0]
+	earlyToken := early.links(t, 1, early.choices[0].ID)[0]
 	p = early.visitor(t, "nn").get("/s/" + earlyToken)
 	mustStatus(t, "a wave not open", p, http.StatusForbidden)
 	mustContain(t, "a wave not open", p, "Undersøkinga har ikkje opna enno")
@@ -366,7 +367,7 @@ func mainOf(body string) string {
 func TestRespondRateLimit(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{limits: &respondLimits{PerLink: 0.01, LinkBurst: 3, PerAddress: 0.01, AddressBurst: 6, MaxKeys: 100}})
-	tokens := s.links(t, 2, respondChoices[0].ID)
+	tokens := s.links(t, 2, s.choices[0].ID)
 	v := s.visitor(t, "nn")
 	for i := range 3 {
 		mustStatus(t, "a request within the link's burst", v.get("/s/"+tokens[0]), http.StatusOK)
@@ -423,7 +424,7 @@ func TestRespondLimitersStayBounded(t *testing.T) {
 func TestRespondLanguage(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "nb")
 	path := "/s/" + token
 	p := v.get(path + "?lang=en")
@@ -454,7 +455,7 @@ func TestRespondLanguage(t *testing.T) {
 func TestRespondTokenNeverLogged(t *testing.T) {
 	t.Parallel()
 	s := newRespondSite(t, respondOptions{})
-	token := s.links(t, 1, respondChoices[0].ID)[0]
+	token := s.links(t, 1, s.choices[0].ID)[0]
 	v := s.visitor(t, "nn")
 	path := "/s/" + token
 	p := v.get(path)
