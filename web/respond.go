@@ -446,12 +446,6 @@ func (p *Pages) respondPost(c *gin.Context) {
 		return
 	}
 	f.sess, f.answers, f.partnerships = saved, saved.Response.Answers, saved.Response.Partnerships
-	if len(saved.Choices) > 0 && len(saved.Response.Partnerships) == 0 {
-		// Asked on the first page; said there.
-		f.section, f.choiceProblem = sections[0].ID, true
-		p.renderRespond(c, http.StatusUnprocessableEntity, f)
-		return
-	}
 	if err := p.surveys.Submit(ctx, token, lang, nil, nil, requestID+"-submit"); err != nil {
 		p.respondRefused(c, f, err)
 		return
@@ -510,12 +504,22 @@ func (p *Pages) renderProblems(c *gin.Context, f respondForm, verr *survey.Valid
 			here = true
 		}
 	}
-	if !here && firstSection != "" {
+	switch {
+	case f.choiceProblem:
+		// The partnerships are asked on the first page: the page with
+		// their problem, the other problems linked from it.
+		f.section = ""
+	case !here && firstSection != "":
 		f.section = firstSection
+	}
+	// The section drawn is the one renderRespond picks for f.section.
+	drawn := f.section
+	if sections := shownSections(q, q.Shown(f.answers)); len(sections) > 0 {
+		drawn = sections[sectionIndex(sections, f.section)].ID
 	}
 	for _, pr := range verr.Problems {
 		s, known := sectionOfItem[pr.Path]
-		if !known || s == f.section {
+		if !known || s == drawn {
 			continue
 		}
 		it, _ := q.Item(pr.Path)
