@@ -18,9 +18,9 @@ import (
 
 // BenchmarkRespondLoad is the survey's load: each iteration is one
 // respondent on a link of their own, answering over real HTTP against a
-// real server on the embedded store (SQLite events, SQLite links): the
-// first page, three sections each saved with a post and drawn with a get,
-// and the submission; respondents run concurrently, respondLoadPerCore
+// real server on the embedded store (SQLite events, SQLite links): six
+// page requests, the first page, two sections each saved with a post and
+// the next drawn with a get, and the submission from the last; respondents run concurrently, respondLoadPerCore
 // per core, each without a pause between pages. Beside
 // every respondent the same client asks GET /healthz, the same run's
 // baseline for the network, the router and the middleware. The load comes
@@ -43,6 +43,7 @@ func BenchmarkRespondLoad(b *testing.B) {
 	var (
 		mu             sync.Mutex
 		pages, base    []time.Duration
+		gets, posts    []time.Duration
 		errs           []string
 		next, finished atomic.Int64
 	)
@@ -58,12 +59,20 @@ func BenchmarkRespondLoad(b *testing.B) {
 		for pb.Next() {
 			token := tokens[next.Add(1)-1]
 			var own, healthz []time.Duration
-			if err := respondent(s.srv.URL, token, transport, &own, &healthz); err != nil {
+			var methods []string
+			if err := respondent(s.srv.URL, token, transport, &own, &methods, &healthz); err != nil {
 				fail("respondent %d: %v", finished.Load(), err)
 			}
 			finished.Add(1)
 			mu.Lock()
 			pages, base = append(pages, own...), append(base, healthz...)
+			for i, m := range methods {
+				if m == http.MethodGet {
+					gets = append(gets, own[i])
+				} else {
+					posts = append(posts, own[i])
+				}
+			}
 			mu.Unlock()
 		}
 	})
@@ -78,6 +87,8 @@ func BenchmarkRespondLoad(b *testing.B) {
 	}
 	b.ReportMetric(pct(pages, 0.50), "page-p50-ms")
 	b.ReportMetric(pct(pages, 0.99), "page-p99-ms")
+	b.ReportMetric(pct(gets, 0.99), "get-p99-ms")
+	b.ReportMetric(pct(posts, 0.99), "post-p99-ms")
 	b.ReportMetric(pct(base, 0.50), "healthz-p50-ms")
 	b.ReportMetric(pct(base, 0.99), "healthz-p99-ms")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "respondents/s")
@@ -92,9 +103,9 @@ func BenchmarkRespondLoad(b *testing.B) {
 const respondLoadPerCore = 2
 
 // respondent answers one link to the end (a leader: three sections),
-// recording each page request's time in pages and a GET /healthz beside
-// it in healthz.
-func respondent(base, token string, transport http.RoundTripper, pages, healthz *[]time.Duration) error {
+// recording each page request's time in pages (its method in methods)
+// and a GET /healthz beside it in healthz.
+func respondent(base, token string, transport http.RoundTripper, pages *[]time.Duration, methods *[]string, healthz *[]time.Duration) error {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -107,7 +118,7 @@ func respondent(base, token string, transport http.RoundTripper, pages, healthz 
 		}
 		body, err := io.ReadAll(res.Body)
 		res.Body.Close()
-		*pages = append(*pages, time.Since(t0))
+		*pages, *methods = append(*pages, time.Since(t0)), append(*methods, req.Method)
 		if err != nil {
 			return "", "", err
 		}
