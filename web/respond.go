@@ -413,44 +413,53 @@ func (p *Pages) respondPost(c *gin.Context) {
 		f.partnerships = partnerships
 	}
 	lang := string(l.Lang())
-	saved, err := p.surveys.Save(ctx, token, lang, posted, partnerships, requestID+"-save")
-	if err != nil {
-		p.respondRefused(c, f, err)
-		return
-	}
-	after := q.Shown(saved.Response.Answers)
+	// after is what the answers show once these are saved.
+	after := q.Shown(f.answers)
 	sections := shownSections(q, after)
 	i := sectionIndex(sections, sec.ID)
-	switch action {
-	case actionLater:
-		c.Redirect(http.StatusSeeOther, respondPath(token, sec.ID)+"&saved=1")
-		return
-	case actionPrev:
-		c.Redirect(http.StatusSeeOther, respondPath(token, sections[max(i-1, 0)].ID))
-		return
-	}
 	// Answers on this page that show more questions on it keep the
 	// respondent here to answer them: without JavaScript the page
 	// cannot show them as they become relevant.
-	for _, it := range sec.Items {
-		if after[it.ID] && !before[it.ID] {
-			c.Redirect(http.StatusSeeOther, respondPath(token, sec.ID)+"&more=1")
-			return
-		}
-	}
-	if action == actionNext || i < len(sections)-1 {
-		if i < len(sections)-1 {
-			i++
-		}
-		c.Redirect(http.StatusSeeOther, respondPath(token, sections[i].ID))
+	more := slices.ContainsFunc(sec.Items, func(it survey.Item) bool { return after[it.ID] && !before[it.ID] })
+	if action == actionSubmit && !more && i == len(sections)-1 {
+		p.respondSubmit(c, f, lang, posted, partnerships, requestID)
 		return
 	}
-	f.sess, f.answers, f.partnerships = saved, saved.Response.Answers, saved.Response.Partnerships
-	if err := p.surveys.Submit(ctx, token, lang, nil, nil, requestID+"-submit"); err != nil {
+	if _, err := p.surveys.Save(ctx, token, lang, posted, partnerships, requestID+"-save"); err != nil {
 		p.respondRefused(c, f, err)
 		return
 	}
-	p.respondThanks(c)
+	switch {
+	case action == actionLater:
+		c.Redirect(http.StatusSeeOther, respondPath(token, sec.ID)+"&saved=1")
+	case action == actionPrev:
+		c.Redirect(http.StatusSeeOther, respondPath(token, sections[max(i-1, 0)].ID))
+	case more:
+		c.Redirect(http.StatusSeeOther, respondPath(token, sec.ID)+"&more=1")
+	default:
+		// Next, or a submission from a page that is no longer the last.
+		c.Redirect(http.StatusSeeOther, respondPath(token, sections[min(i+1, len(sections)-1)].ID))
+	}
+}
+
+// respondSubmit submits the response with the last page's answers: one
+// write when all is well. A submission refused for its answers saves them
+// (so that nothing typed is lost while the respondent goes back to what
+// is missing) and draws the page with the problems.
+func (p *Pages) respondSubmit(c *gin.Context, f respondForm, lang string, posted survey.Answers, partnerships []string, requestID string) {
+	ctx := c.Request.Context()
+	err := p.surveys.Submit(ctx, f.token, lang, posted, partnerships, requestID+"-submit")
+	if err == nil {
+		p.respondThanks(c)
+		return
+	}
+	var verr *survey.ValidationError
+	if errors.As(err, &verr) {
+		if saved, serr := p.surveys.Save(ctx, f.token, lang, posted, partnerships, requestID+"-save"); serr == nil {
+			f.sess, f.answers, f.partnerships = saved, saved.Response.Answers, saved.Response.Partnerships
+		}
+	}
+	p.respondRefused(c, f, err)
 }
 
 // respondRefused answers a save or submission the service refused:
