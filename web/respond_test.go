@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -475,4 +477,79 @@ func TestRespondTokenNeverLogged(t *testing.T) {
 	if strings.Contains(log, token) || strings.Contains(log, url.PathEscape(token)) {
 		t.Fatalf("the token reached the log:\n%s", log)
 	}
+}
+
+// TestRespondDemoQuestionnaires: a respondent answers each demo
+// questionnaire (survey.Demo: the leader and the volunteer questionnaire)
+// page by page in every language, every item shown answered with a valid
+// value of its kind, and submits.
+func TestRespondDemoQuestionnaires(t *testing.T) {
+	t.Parallel()
+	for _, q := range survey.Demo() {
+		t.Run(q.ID, func(t *testing.T) {
+			t.Parallel()
+			s := newRespondSite(t, respondOptions{questionnaire: &q})
+			for _, lang := range []string{"nb", "nn", "en"} {
+				token := s.links(t, 1, "")[0]
+				v := s.visitor(t, lang)
+				path := "/s/" + token
+				p := v.get(path)
+				for step := 0; ; step++ {
+					mustStatus(t, fmt.Sprintf("%s page %d", lang, step+1), p, http.StatusOK)
+					if strings.Contains(p.Body, "respond-status") {
+						break
+					}
+					if step > len(q.Sections) {
+						t.Fatalf("%s: no end after %d pages", lang, step)
+					}
+					form := answerForm(t, p.Body)
+					sec, _ := sectionOf(q, form.Get("section"))
+					if step == 0 {
+						form.Set(partnershipsShown, "1")
+						form.Set(partnershipField, s.choices[0].ID)
+					}
+					for _, it := range sec.Items {
+						if !strings.Contains(p.Body, `name="i.`+it.ID+`"`) {
+							continue // hidden by a condition
+						}
+						form.Set("i."+it.ID, validAnswer(it))
+					}
+					action := "next"
+					if strings.Contains(p.Body, `id="respond-submit"`) {
+						action = "submit"
+					}
+					form.Set("action", action)
+					res := v.post(path, form)
+					if action == "submit" {
+						p = res
+						continue
+					}
+					mustStatus(t, fmt.Sprintf("%s post %d", lang, step+1), res, http.StatusSeeOther)
+					p = v.get(res.Location)
+				}
+				mustContain(t, lang+": the end", p, map[string]string{"nb": "Takk for at du svarte!", "nn": "Takk for at du svarte!", "en": "Thank you for answering!"}[lang])
+				events := s.responseEvents(t, token)
+				if events[len(events)-1] != survey.TypeSurveyResponseSubmitted {
+					t.Fatalf("%s: the response holds %v", lang, events)
+				}
+			}
+		})
+	}
+}
+
+// validAnswer is a valid answer to an item: the scale's middle, the first
+// option, the smallest number allowed, a short text.
+func validAnswer(it survey.Item) string {
+	switch it.Kind {
+	case survey.KindLikert:
+		return strconv.Itoa((it.Scale.Points + 1) / 2)
+	case survey.KindSingle, survey.KindMultiple:
+		return it.Options[0].Code
+	case survey.KindNumber:
+		if it.Min != nil {
+			return strconv.FormatFloat(*it.Min, 'f', -1, 64)
+		}
+		return "1"
+	}
+	return "Godt samarbeid."
 }
