@@ -65,6 +65,8 @@ type respondOptions struct {
 	opensIn int
 	// questionnaire replaces respondQuestionnaire.
 	questionnaire *survey.Questionnaire
+	// trustedProxies are the engine's (edge.TrustProxies).
+	trustedProxies []string
 }
 
 // lockedBuffer is a buffer that takes the server's concurrent log writes.
@@ -225,6 +227,9 @@ func newRespondSite(t testing.TB, opts respondOptions) *respondSite {
 		t.Fatal(err)
 	}
 	engine := edge.NewEngine()
+	if err := edge.TrustProxies(engine, opts.trustedProxies); err != nil {
+		t.Fatal(err)
+	}
 	api.Use(engine)
 	api.Register(engine)
 	pages.Register(engine)

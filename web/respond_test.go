@@ -391,6 +391,43 @@ func TestRespondRateLimit(t *testing.T) {
 	}
 }
 
+// TestRespondClientAddress: the per-address limit counts the connection's
+// address, whatever X-Forwarded-For says, unless the connection comes
+// from a trusted proxy; then each forwarded address has its own.
+func TestRespondClientAddress(t *testing.T) {
+	t.Parallel()
+	limits := respondLimits{PerLink: 100, LinkBurst: 100, PerAddress: 0.01, AddressBurst: 2, MaxKeys: 100}
+	get := func(s *respondSite, token, forwarded string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/s/"+token, nil)
+		req.Header.Set("X-Forwarded-For", forwarded)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	direct := newRespondSite(t, respondOptions{limits: &limits})
+	token := direct.links(t, 1, direct.choices[0].ID)[0]
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if got := get(direct, token, fmt.Sprintf("192.0.2.%d", i+1)); got != want {
+			t.Fatalf("request %d with a forwarded address of its own, no proxy trusted: %d, want %d", i+1, got, want)
+		}
+	}
+	proxied := newRespondSite(t, respondOptions{limits: &limits, trustedProxies: []string{"127.0.0.1"}})
+	token = proxied.links(t, 1, proxied.choices[0].ID)[0]
+	for i := range 4 {
+		if got := get(proxied, token, fmt.Sprintf("192.0.2.%d", i+1)); got != http.StatusOK {
+			t.Fatalf("request %d from its own address through a trusted proxy: %d", i+1, got)
+		}
+	}
+	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
+		if got := get(proxied, token, "192.0.2.1"); got != want {
+			t.Fatalf("request %d more from one forwarded address: %d, want %d", i+1, got, want)
+		}
+	}
+}
+
 // TestRespondLimitersStayBounded: idle limiters are dropped once full,
 // and when none is idle a new key is refused rather than kept.
 func TestRespondLimitersStayBounded(t *testing.T) {
