@@ -416,6 +416,10 @@ func (p *Pages) respondPost(c *gin.Context) {
 	// after is what the answers show once these are saved.
 	after := q.Shown(f.answers)
 	sections := shownSections(q, after)
+	if len(sections) == 0 {
+		p.fail(c, errors.New("answer page: no section of the questionnaire is shown"))
+		return
+	}
 	i := sectionIndex(sections, sec.ID)
 	// Answers on this page that show more questions on it keep the
 	// respondent here to answer them: without JavaScript the page
