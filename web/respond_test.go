@@ -333,6 +333,7 @@ func TestRespondLinkErrors(t *testing.T) {
 	p := v.get("/s/" + closed)
 	mustStatus(t, "a closed wave", p, http.StatusGone)
 	mustContain(t, "a closed wave", p, "Undersøkinga er avslutta")
+	mustContain(t, "a closed wave names the day it closed", p, "Undersøkinga vart avslutta ")
 	mustStatus(t, "a post to a closed wave", v.post("/s/"+closed, with(form, "i.role", "leader", "action", "next")), http.StatusGone)
 	if got := s.responseEvents(t, closed); len(got) != 0 {
 		t.Fatalf("a closed wave's link wrote %v", got)
@@ -345,6 +346,7 @@ func TestRespondLinkErrors(t *testing.T) {
 	p = late.visitor(t, "nn").get("/s/" + lateToken)
 	mustStatus(t, "an expired link", p, http.StatusGone)
 	mustContain(t, "an expired link", p, "Undersøkinga er avslutta")
+	mustContain(t, "an expired link names the close day", p, "Undersøkinga vart avslutta ")
 
 	// Not open yet.
 	early := newRespondSite(t, respondOptions{opensIn: 5})
@@ -352,6 +354,7 @@ func TestRespondLinkErrors(t *testing.T) {
 	p = early.visitor(t, "nn").get("/s/" + earlyToken)
 	mustStatus(t, "a wave not open", p, http.StatusForbidden)
 	mustContain(t, "a wave not open", p, "Undersøkinga har ikkje opna enno")
+	mustContain(t, "a wave not open names its opening day", p, "Du kan svare frå ")
 }
 
 // mainOf is the page's main element, without the layout's per-request
