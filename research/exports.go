@@ -64,6 +64,10 @@ type ExportManifest struct {
 	// pseudonyms the files use; empty for one-off pseudonyms.
 	Project         string    `json:"project,omitempty"`
 	KeyGeneration   int       `json:"key_generation,omitempty"`
+	// Wave is the survey wave of a responses export; WithoutFreeText
+	// says its free-text items were left out.
+	Wave            string    `json:"wave,omitempty"`
+	WithoutFreeText bool      `json:"without_free_text,omitempty"`
 	RulesVersion    string    `json:"rules_version"`
 	SamspillVersion string    `json:"samspill_version"`
 	Files           []FileSum `json:"files"`
