@@ -383,7 +383,7 @@ func TestResponsesJoinSpellsInR(t *testing.T) {
 		}
 	}
 	var got struct {
-		Joined, Open                                          int
+		Joined, Open                                        int
 		Model, Lead, Agreement, Partners, Funded, Anchoring bool
 	}
 	runR(t, r, rJoin, &got, paths...)
@@ -416,4 +416,3 @@ func TestResponsesDataPackageDescribesTheWave(t *testing.T) {
 		t.Log(string(pkg))
 	}
 }
-
