@@ -416,3 +416,37 @@ func TestResponsesDataPackageDescribesTheWave(t *testing.T) {
 		t.Log(string(pkg))
 	}
 }
+
+// TestResponsesTablesOfTheDemoQuestionnaires: OFFRI's leader and
+// volunteer questionnaires make tables every format writes (Stata's
+// variable names included), with a column per item or option.
+func TestResponsesTablesOfTheDemoQuestionnaires(t *testing.T) {
+	demos := survey.Demo()
+	if len(demos) < 2 {
+		t.Fatalf("%d demo questionnaires", len(demos))
+	}
+	for _, q := range demos {
+		q.Version = 1
+		w := offriWave
+		w.QuestionnaireID = q.ID
+		table, err := research.File{}.ResponsesTable(w, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q.ID, err)
+		}
+		want := 0
+		for _, it := range q.Items() {
+			want++
+			if it.Kind == survey.KindMultiple {
+				want += len(it.Options) - 1
+			}
+		}
+		if got := len(table.Columns) - 23; got != want {
+			t.Errorf("%s: %d item columns, want %d", q.ID, got, want)
+		}
+		for _, format := range research.Formats {
+			if _, err := research.WriteTable(context.Background(), &bytes.Buffer{}, format, table, func(context.Context, func([]string) error) error { return nil }); err != nil {
+				t.Errorf("%s in %s: %v", q.ID, format, err)
+			}
+		}
+	}
+}
