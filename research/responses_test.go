@@ -49,7 +49,7 @@ var offriWave = survey.Wave{ID: "w1", ProjectID: "offri", Title: "OFFRI 2026, mu
 	Group: survey.GroupMunicipalLeaders, Municipalities: []string{"0301"}, Opens: "2026-03-01", Closes: "2026-12-31"}
 
 // appendSurvey appends survey events to a stream.
-func appendSurvey(t *testing.T, s eventstore.Store, stream string, events ...survey.Event) uint64 {
+func appendSurvey(t testing.TB, s eventstore.Store, stream string, events ...survey.Event) uint64 {
 	t.Helper()
 	var news []eventstore.NewEvent
 	for i, e := range events {
