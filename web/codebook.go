@@ -28,6 +28,9 @@ type codebookPage struct {
 	// describes (?export=responses&wave=W), and Questions its questions.
 	Wave      string
 	Questions []codebookQuestion
+	// Waves are the survey waves of the reader's projects, for the
+	// selector of a wave's codebook.
+	Waves []choice
 }
 
 type codebookTable struct {
@@ -54,6 +57,12 @@ func (p *Pages) codebookPage(c *gin.Context) {
 	if principal(c).MayExport() && p.research != nil {
 		page.Crumbs = []crumb{{"/research", l.T("research.title")}}
 	}
+	waves, err := p.waveChoices(c.Request.Context(), principal(c), c.Query("wave"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	page.Waves = waves
 	if name == research.KindResponses {
 		if p.waveCodebook(c, l, page, c.Query("wave")) {
 			p.render(c, http.StatusOK, "codebook", page)

@@ -186,3 +186,27 @@ func surveyLang(l *locale.Localizer) string {
 	}
 	return survey.LangNB
 }
+
+// waveChoices are the waves of the reader's research projects for the
+// codebook's wave selector (the selected one marked); none for a reader
+// who may not export, or a server that fields no surveys.
+func (p *Pages) waveChoices(ctx context.Context, pr auth.Principal, selected string) ([]choice, error) {
+	if p.surveys == nil || p.projectStore == nil || !pr.MayExport() {
+		return nil, nil
+	}
+	projects, err := p.projectStore.ProjectsOf(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	var out []choice
+	for _, pj := range projects {
+		waves, err := p.surveys.Waves(ctx, pj.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range waves {
+			out = append(out, choice{Value: w.ID, Label: w.Title + " (" + pj.Name + ")", Selected: w.ID == selected})
+		}
+	}
+	return out, nil
+}

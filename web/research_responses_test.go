@@ -128,6 +128,16 @@ func TestResearchPageListsTheWavesResponses(t *testing.T) {
 	if t.Failed() {
 		t.Log(cb.Body)
 	}
+	selector := b.get("/research/codebook")
+	if !strings.Contains(selector.Body, `id="form-wave-codebook"`) || !strings.Contains(selector.Body, `<option value="w1">Ledere w1 (Samspill offri)</option>`) || strings.Contains(selector.Body, `value="w2"`) {
+		t.Errorf("the codebook's wave selector for the researcher:\n%s", selector.Body)
+	}
+	if p := s.browser(t).get("/research/codebook"); !strings.Contains(p.Body, `value="w2"`) {
+		t.Error("the admin's wave selector lacks the other project's wave")
+	}
+	if p := s.browserAs(t, "viewer").get("/research/codebook"); p.Status != http.StatusOK || strings.Contains(p.Body, `id="form-wave-codebook"`) {
+		t.Errorf("a viewer's codebook: %d, with a wave selector", p.Status)
+	}
 	for _, path := range []string{"/research/codebook?export=responses&wave=w2", "/research/codebook?export=responses&wave=nope", "/research/codebook?export=responses"} {
 		if p := b.get(path); p.Status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, p.Status)
