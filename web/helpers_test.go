@@ -29,6 +29,7 @@ import (
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/signin"
+	"github.com/samspill/samspill/surveys"
 )
 
 // demoNow is the day the demo data set is loaded up to; the test clock
@@ -142,12 +143,13 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
 	}
-	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger,
+	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Projects: tokens, Logger: logger,
 		Version: "test-version", ResearchSecret: []byte("a research secret for the page tests"), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Research = api
+	cfg.Surveys = surveys.New(store, nil, tokens, surveys.WithClock(now))
 	if s.pages, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
