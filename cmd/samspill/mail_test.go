@@ -267,8 +267,8 @@ func init() {
 	// The survey mailing's rows of the authorization matrix. The API
 	// takes exporters (admins, researchers); the pages any signed-in
 	// reader, answering the unknown wave's 404 page outside the wave's
-	// project (newTestSite has no survey service: 404 for everyone let
-	// through).
+	// project (the matrix asks for a wave that does not exist: 404 for
+	// everyone let through).
 	pageMember, pageMemberDo := row(303, 303, pass, pass, pass, pass, pass), row(401, 401, pass, pass, pass, pass, pass)
 	for route, want := range map[string]map[string]outcome{
 		"POST /api/v1/surveys/waves/:wave/invitations": apiExport,
