@@ -66,9 +66,45 @@ func (o ReportOptions) validate() error {
 }
 
 // registerReports adds the report and its PDF (one route: gin names a
-// whole path segment, so "4203.pdf" is the code with the PDF's suffix).
+// whole path segment, so "4203.pdf" is the code with the PDF's suffix),
+// and a wave's way to its project's report (the wave's tracking page
+// links a report per municipality).
 func (p *Pages) registerReports(g gin.IRouter) {
 	g.GET("/surveys/projects/:project/report/:code", p.report)
+	g.GET("/surveys/waves/:wave/report/:code", p.waveReport)
+}
+
+// waveReport sends a wave's report to its project's report for the
+// municipality, at the wave's section (303); a wave the reader may not
+// see the report of is the same 404 as an unknown one.
+func (p *Pages) waveReport(c *gin.Context) {
+	l := loc(c)
+	unknown := notFound(l.T("report.not_found"))
+	if p.reportData == nil || p.projectStore == nil {
+		p.fail(c, unknown)
+		return
+	}
+	ctx := c.Request.Context()
+	w, err := p.reportData.Wave(ctx, c.Param("wave"))
+	if errors.Is(err, surveys.ErrWaveNotFound) {
+		p.fail(c, unknown)
+		return
+	}
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	code := c.Param("code")
+	project, err := p.projectStore.Project(ctx, w.ProjectID)
+	if err != nil || !mayReadReport(principal(c), project, code) || !slices.Contains(w.Municipalities, code) {
+		p.fail(c, unknown)
+		return
+	}
+	target := reportPath(project.ID, code)
+	if a := c.Query("audience"); a != "" {
+		target += "?" + url.Values{"audience": {a}}.Encode()
+	}
+	c.Redirect(http.StatusSeeOther, target+"#wave-"+url.PathEscape(w.ID))
 }
 
 type reportPage struct {
@@ -306,6 +342,7 @@ func (p *Pages) reportWave(ctx context.Context, l *locale.Localizer, w surveys.W
 
 // reportSource is what a report reads of the surveys.
 type reportSource interface {
+	Wave(ctx context.Context, id string) (surveys.WaveInfo, error)
 	Waves(ctx context.Context, projectID string) ([]surveys.WaveInfo, error)
 	Questionnaire(ctx context.Context, id string, version int) (survey.Questionnaire, error)
 	Track(ctx context.Context, waveID string) (surveys.Tracking, error)

@@ -65,6 +65,15 @@ func (f fixtureReports) Waves(_ context.Context, project string) ([]surveys.Wave
 	return out, nil
 }
 
+func (f fixtureReports) Wave(_ context.Context, id string) (surveys.WaveInfo, error) {
+	for _, w := range f.waves {
+		if w.ID == id {
+			return w, nil
+		}
+	}
+	return surveys.WaveInfo{}, surveys.ErrWaveNotFound
+}
+
 func (f fixtureReports) Questionnaire(_ context.Context, id string, version int) (survey.Questionnaire, error) {
 	if id != f.q.ID || version != f.q.Version {
 		return survey.Questionnaire{}, surveys.ErrQuestionnaireNotFound
@@ -274,6 +283,23 @@ func TestReportScope(t *testing.T) {
 			if got, want := mainOf(p.Body), mainOf(notFoundPage.Body); got != want {
 				t.Errorf("%s GET %s: the 404 page differs from an unknown project's:\n%s\nvs\n%s", c.who, c.path, got, want)
 			}
+		}
+	}
+	// A wave's way to the report: to the project's, at the wave, for
+	// those who may read it.
+	for _, c := range []struct {
+		who, path, location string
+		status              int
+	}{
+		{"arendal", "/surveys/waves/w-leaders/report/4203?audience=organisations", arendalReport + "?audience=organisations#wave-w-leaders", http.StatusSeeOther},
+		{"arendal", "/surveys/waves/w-leaders/report/5006", "", http.StatusNotFound},
+		{"researcher", "/surveys/waves/w-leaders/report/4203", "", http.StatusNotFound},
+		{"admin", "/surveys/waves/nothing/report/4203", "", http.StatusNotFound},
+		{"admin", "/surveys/waves/w-leaders/report/0301", "", http.StatusNotFound},
+	} {
+		p := s.browserAs(t, c.who).get(c.path)
+		if p.Status != c.status || p.Location != c.location {
+			t.Errorf("%s GET %s: %d %q, want %d %q", c.who, c.path, p.Status, p.Location, c.status, c.location)
 		}
 	}
 	if err := s.projectStore.GrantProject(context.Background(), auth.SystemPrincipal, "offri", "researcher"); err != nil {
