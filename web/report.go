@@ -336,7 +336,10 @@ func (p *Pages) reportWave(ctx context.Context, l *locale.Localizer, w surveys.W
 			rw.Rate, _ = share(l, len(rs), rw.Invited)
 		}
 	}
-	rw.Items = reportItemsOf(l, q, rs, p.reports.MinAnswers)
+	if !rw.Hidden {
+		// (Every item of a hidden wave has fewer answers still.)
+		rw.Items = reportItemsOf(l, q, rs, p.reports.MinAnswers)
+	}
 	return rw, nil
 }
 
