@@ -136,7 +136,10 @@ func (p *Printer) Print(ctx context.Context, html []byte) ([]byte, error) {
 	cmd.WaitDelay = 2 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	reap := ownGroup(cmd)
+	err = cmd.Run()
+	reap()
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: %s did not finish within %s: %w", ErrFailed, p.binary, p.timeout, ctx.Err())
 		}

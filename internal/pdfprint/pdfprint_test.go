@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -58,7 +60,8 @@ func TestBusyWaitsForASlot(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	slow := filepath.Join(t.TempDir(), "slow-chromium")
-	if err := os.WriteFile(slow, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+	// A browser whose child hangs too: the timeout ends both.
+	if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep 31.7 &\nwait\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -68,5 +71,11 @@ func TestTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("a hung browser held the request %s", d)
+	}
+	if runtime.GOOS == "linux" {
+		time.Sleep(100 * time.Millisecond)
+		if out, err := exec.Command("pgrep", "-f", "sleep 31.7").Output(); err == nil {
+			t.Errorf("the hung browser's child outlived the timeout: pid %s", out)
+		}
 	}
 }
