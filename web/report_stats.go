@@ -193,8 +193,8 @@ func numberBars(l *locale.Localizer, it survey.Item, answers [][]string) ([]repo
 	}
 	width := niceWidth((hi - lo) / 5)
 	start := math.Floor(lo/width) * width
-	bins := int(math.Floor((hi-start)/width)) + 1
-	bins = max(1, min(bins, 10))
+	// The last range ends at hi itself (a value of hi falls in it).
+	bins := max(1, min(int(math.Ceil((hi-start)/width)), 10))
 	counts := make([]int, bins)
 	sum := 0.0
 	for _, v := range vs {
@@ -209,10 +209,17 @@ func numberBars(l *locale.Localizer, it survey.Item, answers [][]string) ([]repo
 	bars := make([]reportBar, bins)
 	for i := range bins {
 		from, to := start+float64(i)*width, start+float64(i+1)*width
+		last := i == bins-1
+		if last {
+			to = max(hi, from)
+		}
 		label := l.Decimal(from, digits) + "–" + l.Decimal(to, digits)
 		if it.Integer && width >= 1 {
-			label = l.Decimal(from, 0) + "–" + l.Decimal(to-1, 0)
-			if width == 1 {
+			if !last {
+				to-- // whole numbers: 0–19, 20–39, ..., 80–100
+			}
+			label = l.Decimal(from, 0) + "–" + l.Decimal(to, 0)
+			if to == from {
 				label = l.Decimal(from, 0)
 			}
 		}

@@ -367,7 +367,9 @@ func reportPrinter(t *testing.T) *pdfprint.Printer {
 func TestReportPDF(t *testing.T) {
 	s := newReportSite(t, reportFixture(), ReportOptions{Printer: reportPrinter(t)}, false)
 	b := s.browserAs(t, "arendal")
+	start := time.Now()
 	p := b.get(arendalReport + ".pdf?audience=municipality")
+	t.Logf("the PDF took %s (%d bytes)", time.Since(start).Round(time.Millisecond), len(p.Body))
 	if p.Status != http.StatusOK {
 		t.Fatalf("PDF: %d\n%s", p.Status, mainOf(p.Body))
 	}
