@@ -73,7 +73,8 @@ func (s *Service) readResponse(ctx context.Context, id string) (storedResponse, 
 // Open returns what a link opens. A link that does not exist is
 // ErrLinkUnknown; a submitted one ErrLinkUsed; one past its wave's close
 // ErrLinkExpired (or ErrWaveClosed if closed early); one before the wave
-// opens ErrWaveNotOpen. Opening writes nothing (but the mark of a link
+// opens ErrWaveNotOpen. With those three the session holds the wave (its
+// days), nothing else. Opening writes nothing (but the mark of a link
 // whose response was submitted and whose mark was not written is
 // repaired).
 func (s *Service) Open(ctx context.Context, token string) (Session, error) {
@@ -112,13 +113,15 @@ func (s *Service) open(ctx context.Context, token string) (Session, storedRespon
 	if err != nil {
 		return Session{}, resp, fmt.Errorf("open survey link: wave %s: %w", link.WaveID, err)
 	}
+	// The refusals below carry the wave, so that the page can name its
+	// opening or closing day; nothing else of the session.
 	switch today := s.today(); {
 	case w.Closed:
-		return Session{}, resp, ErrWaveClosed
+		return Session{Wave: w}, resp, ErrWaveClosed
 	case !s.now().Before(link.ExpiresAt) || today > w.Closes:
-		return Session{}, resp, ErrLinkExpired
+		return Session{Wave: w}, resp, ErrLinkExpired
 	case today < w.Opens:
-		return Session{}, resp, ErrWaveNotOpen
+		return Session{Wave: w}, resp, ErrWaveNotOpen
 	}
 	q, err := s.Questionnaire(ctx, w.QuestionnaireID, w.QuestionnaireVersion)
 	if err != nil {

@@ -28,8 +28,6 @@ import (
 // it must never reach a report, in HTML or PDF.
 const freeText = "HEMMELIG-FRITEKST"
 
-func ptr[T any](v T) *T { return &v }
-
 // reportQuestionnaire has an item of every kind.
 func reportQuestionnaire() survey.Questionnaire {
 	return survey.Questionnaire{ID: "offri-leaders", Version: 1, Title: survey.Text{"nb": "Ledere"},
@@ -309,10 +307,6 @@ func TestReportScope(t *testing.T) {
 		t.Errorf("a member researcher: %d", p.Status)
 	}
 }
-
-var mainRe = regexp.MustCompile(`(?s)<main id="main">.*</main>`)
-
-func mainOf(body string) string { return mainRe.FindString(body) }
 
 func TestReportAudiences(t *testing.T) {
 	s := newReportSite(t, reportFixture(), ReportOptions{}, false)

@@ -152,6 +152,8 @@ type Pages struct {
 	// reports read (nil without Surveys and Reports.Events: no reports).
 	reports    ReportOptions
 	reportData reportSource
+	// respond guards the public answer pages (respond.go).
+	respond *respondGuard
 }
 
 // Validate reports every required field that is missing.
@@ -198,6 +200,7 @@ func New(cfg Config) (*Pages, error) {
 	if p.surveys != nil && p.reports.Events != nil {
 		p.reportData = serviceReports{p.surveys, p.reports.Events}
 	}
+	p.respond = newRespondGuard(defaultRespondLimits)
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
 	}
@@ -275,6 +278,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	p.registerAdmin(g)
 	p.registerResearch(g)
 	p.registerReports(g)
+	if p.surveys != nil {
+		p.registerRespond(r)
+	}
 }
 
 // secureHeaders sets the pages' content security policy (no inline
@@ -404,7 +410,8 @@ func (p *Pages) fail(c *gin.Context, err error) {
 	}
 	f := edge.Classify(err)
 	if f.Status >= 500 {
-		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		// The route, never the path: a path can hold a secret (/s/<token>).
+		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "route", c.FullPath(), "err", err)
 	}
 	if f.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
@@ -438,7 +445,7 @@ func (p *Pages) errorPageBack(c *gin.Context, status int, msg, back string) {
 // /p/new, /login; "" for anything else.
 func formPage(path string) string {
 	switch parts := strings.Split(strings.Trim(path, "/"), "/"); {
-	case path == "/p/new" || path == "/login":
+	case path == "/p/new" || path == "/login" || len(parts) == 2 && parts[0] == "s":
 		return path
 	case len(parts) == 3 && parts[0] == "p" && history.ValidID(parts[1]):
 		return "/p/" + parts[1]
@@ -487,6 +494,10 @@ func mustParseTemplates() map[string]*template.Template {
 	// The feedback report's PDF: the same content in a document of its
 	// own (report_doc.html redefines the layout).
 	out["report_doc"] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/report.html", "templates/report_doc.html"))
+	// The public answer pages (respond.go).
+	for _, name := range []string{"respond", "respond_status"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
+	}
 	return out
 }
 
