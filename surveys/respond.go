@@ -262,7 +262,7 @@ func (s *Service) appendResponse(ctx context.Context, token string, build func(s
 func (s *Service) Save(ctx context.Context, token, lang string, answers survey.Answers, partnerships []string, requestID string) (Session, error) {
 	sess, _, err := s.open(ctx, token)
 	if err != nil {
-		return Session{}, err
+		return sess, err // the wave, when the refusal is about its days
 	}
 	if err := sess.Questionnaire.Check(answers, false); err != nil {
 		return Session{}, err
@@ -287,11 +287,14 @@ func (s *Service) Save(ctx context.Context, token, lang string, answers survey.A
 	if err != nil {
 		return Session{}, err
 	}
-	hash := auth.HashToken(token)
-	if err := s.links.MarkLink(ctx, hash, auth.LinkStarted); errors.Is(err, auth.ErrLinkCompleted) {
-		return Session{}, ErrLinkUsed
-	} else if err != nil {
-		return Session{}, fmt.Errorf("survey response saved, its link not marked started: %w", err)
+	// Only the first save moves the link: marking a started link again
+	// would cost a synced write for nothing on every page.
+	if sess.Link.State == auth.LinkInvited {
+		if err := s.links.MarkLink(ctx, auth.HashToken(token), auth.LinkStarted); errors.Is(err, auth.ErrLinkCompleted) {
+			return Session{}, ErrLinkUsed
+		} else if err != nil {
+			return Session{}, fmt.Errorf("survey response saved, its link not marked started: %w", err)
+		}
 	}
 	resp, err := s.readResponse(ctx, sess.Response.ID)
 	if err != nil {

@@ -118,6 +118,9 @@ type Config struct {
 	Surveys *surveys.Service
 	// Reports configure the feedback reports (report.go).
 	Reports ReportOptions
+	// SurveyMail mails the surveys' invitations and reminders; nil or
+	// without a sender: the mailing page offers the CSV download instead.
+	SurveyMail *surveys.Mailer
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
@@ -152,6 +155,8 @@ type Pages struct {
 	// reports read (nil without Surveys and Reports.Events: no reports).
 	reports    ReportOptions
 	reportData reportSource
+	// surveyMail is Config.SurveyMail.
+	surveyMail *surveys.Mailer
 	// respond guards the public answer pages (respond.go).
 	respond *respondGuard
 }
@@ -200,6 +205,7 @@ func New(cfg Config) (*Pages, error) {
 	if p.surveys != nil && p.reports.Events != nil {
 		p.reportData = serviceReports{p.surveys, p.reports.Events}
 	}
+	p.surveyMail = cfg.SurveyMail
 	p.respond = newRespondGuard(defaultRespondLimits)
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
@@ -278,6 +284,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	p.registerAdmin(g)
 	p.registerResearch(g)
 	p.registerReports(g)
+	p.registerSurveyMail(g)
 	if p.surveys != nil {
 		p.registerRespond(r)
 	}
@@ -488,7 +495,7 @@ func mustParseTemplates() map[string]*template.Template {
 	}
 	// The sign-in's own pages (signin.go) and the research pages
 	// (research.go, codebook.go).
-	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook", "report"} {
+	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook", "surveys_mail", "report"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	// The feedback report's PDF: the same content in a document of its
