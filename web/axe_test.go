@@ -127,6 +127,15 @@ func TestPagesAreAccessible(t *testing.T) {
 					checkAccessibility(t, ctx, source, fmt.Sprintf("%s at %d px", path, width))
 				}
 			}
+			// The feedback report, on pages of their own over the same
+			// stores (report_test.go): the session's cookie holds for
+			// any port of the host.
+			reports := reportSiteOver(t, s, reportFixture(), ReportOptions{})
+			for _, width := range []int64{1280, phoneWidth} {
+				do(t, ctx, "open the report", chromedp.EmulateViewport(width, 900), chromedp.Navigate(reports.srv.URL+arendalReport))
+				waitUntil(t, ctx, "the report", `!!document.querySelector("article.report")`)
+				checkAccessibility(t, ctx, source, fmt.Sprintf("the feedback report at %d px", width))
+			}
 			// A form sent with errors, shown again with them.
 			do(t, ctx, "the new form", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/p/new"))
 			waitUntil(t, ctx, "the new form", `!!document.querySelector("#form-new")`)

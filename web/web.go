@@ -116,6 +116,8 @@ type Config struct {
 	// survey pages, the public answer pages (/s/<token>), tracking and
 	// feedback reports; nil: those are 404 pages.
 	Surveys *surveys.Service
+	// Reports configure the feedback reports (report.go).
+	Reports ReportOptions
 	// SurveyMail mails the surveys' invitations and reminders; nil or
 	// without a sender: the mailing page offers the CSV download instead.
 	SurveyMail *surveys.Mailer
@@ -149,6 +151,10 @@ type Pages struct {
 	research ResearchFiles
 	// surveys is Config.Surveys.
 	surveys *surveys.Service
+	// reports is Config.Reports, its defaults set; reportData what the
+	// reports read (nil without Surveys and Reports.Events: no reports).
+	reports    ReportOptions
+	reportData reportSource
 	// surveyMail is Config.SurveyMail.
 	surveyMail *surveys.Mailer
 	// respond guards the public answer pages (respond.go).
@@ -179,6 +185,9 @@ func (cfg Config) Validate() error {
 	if cfg.Timeline == nil && !runner {
 		errs = append(errs, errors.New("web: Config.Timeline is required unless Projections is a projections.Runner"))
 	}
+	if err := cfg.Reports.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -192,6 +201,10 @@ func New(cfg Config) (*Pages, error) {
 	p.projectStore = cfg.ProjectStore
 	p.research = cfg.Research
 	p.surveys = cfg.Surveys
+	p.reports = cfg.Reports.withDefaults()
+	if p.surveys != nil && p.reports.Events != nil {
+		p.reportData = serviceReports{p.surveys, p.reports.Events}
+	}
 	p.surveyMail = cfg.SurveyMail
 	p.respond = newRespondGuard(defaultRespondLimits)
 	if p.users == nil && p.userStore != nil {
@@ -270,6 +283,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	g.POST("/p/:id/:action", p.checkCSRF, p.validText, p.command)
 	p.registerAdmin(g)
 	p.registerResearch(g)
+	p.registerReports(g)
 	p.registerSurveyMail(g)
 	if p.surveys != nil {
 		p.registerRespond(r)
@@ -481,9 +495,12 @@ func mustParseTemplates() map[string]*template.Template {
 	}
 	// The sign-in's own pages (signin.go) and the research pages
 	// (research.go, codebook.go).
-	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook", "surveys_mail"} {
+	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook", "surveys_mail", "report"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
+	// The feedback report's PDF: the same content in a document of its
+	// own (report_doc.html redefines the layout).
+	out["report_doc"] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/report.html", "templates/report_doc.html"))
 	// The public answer pages (respond.go).
 	for _, name := range []string{"respond", "respond_status"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))

@@ -20,6 +20,7 @@ import (
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 	httpapi "github.com/samspill/samspill/http"
+	"github.com/samspill/samspill/internal/pdfprint"
 	"github.com/samspill/samspill/personal"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
@@ -54,6 +55,10 @@ type serveConfig struct {
 	smtp           smtpFlags
 	// publicURL is the site's base URL that survey links start with.
 	publicURL string
+	// reportMinAnswers and chromium are the feedback reports' smallest
+	// group and the Chromium that renders their PDF ("": from PATH).
+	reportMinAnswers int
+	chromium         string
 	backend
 }
 
@@ -103,6 +108,8 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the site's public base URL, e.g. https://samspill.example.no: survey response links handed out and mailed start with it (default: the scheme and host of the request that made them)")
+	fs.IntVar(&cfg.reportMinAnswers, "report-min-answers", web.DefaultReportMinAnswers, "the feedback reports show no figure for fewer answers than this (at least 3)")
+	fs.StringVar(&cfg.chromium, "chromium", "", "the Chromium that renders the feedback reports' PDF (default: chromium, chromium-browser or google-chrome on PATH; none: the PDF link says to print from the browser)")
 	cfg.signin.register(fs)
 	cfg.smtp.register(fs)
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
@@ -149,6 +156,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		if err := checkPublicURL(cfg.publicURL); err != nil {
 			return &usageError{command: "serve ", err: err}
 		}
+		if err := cfg.checkReports(); err != nil {
+			return &usageError{command: "serve ", err: err}
+		}
 		if err := cfg.signin.readSecrets(env.getenv); err != nil {
 			return err
 		}
@@ -183,8 +193,9 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	}
 	defer keys.Close()
 
+	demoLoaded := false
 	if cfg.demo {
-		if err := loadDemoIfEmpty(ctx, store, keys, env); err != nil {
+		if demoLoaded, err = loadDemoIfEmpty(ctx, store, keys, env); err != nil {
 			return err
 		}
 	}
@@ -217,6 +228,11 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 	defer tokens.Close()
 	if err := firstAdminToken(ctx, tokens, env); err != nil {
 		return err
+	}
+	if demoLoaded {
+		if err := loadDemoSurveys(ctx, store, tokens, log, env); err != nil {
+			return err
+		}
 	}
 	registry := prometheus.NewRegistry()
 	readModelDB, err := cfg.openReadModels(ctx, log)
@@ -254,6 +270,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
 		trustedProxies: strings.FieldsFunc(cfg.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }),
 		links:          tokens, publicURL: cfg.publicURL,
+		reportMinAnswers: cfg.reportMinAnswers, chromium: cfg.chromium,
 		smtp: cfg.smtp, startMail: func(m *surveys.Mailer) { startMailer(ctx, m, log) },
 	}.handler()
 	if err != nil {
@@ -354,6 +371,10 @@ type site struct {
 	// links; publicURL the site's base URL they start with ("": none).
 	links     auth.SurveyLinkStore
 	publicURL string
+	// reportMinAnswers (0: web's default) and chromium ("": from PATH)
+	// are the feedback reports' flags.
+	reportMinAnswers int
+	chromium         string
 	// smtp mails the surveys' invitations (no server: the CSV download);
 	// startMail runs the mailer's rounds for the server's lifetime (nil:
 	// none run, as in tests that only serve requests).
@@ -408,7 +429,7 @@ func (s site) handler() (http.Handler, error) {
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
 		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact,
-		Research: api, Surveys: surveyService, SurveyMail: surveyMail})
+		Research: api, Surveys: surveyService, SurveyMail: surveyMail, Reports: s.reports()})
 	if err != nil {
 		return nil, err
 	}
@@ -422,16 +443,63 @@ func (s site) handler() (http.Handler, error) {
 	return engine, nil
 }
 
-func loadDemoIfEmpty(ctx context.Context, store eventstore.Store, keys personal.KeyStore, env environment) error {
+// loadDemoIfEmpty loads the demo data set into an empty store and says
+// whether it did.
+// reports are the feedback reports' options: the responses read from the
+// event store, the smallest group, and the Chromium that renders their
+// PDF (none found: the PDF link says to print from the browser).
+func (s site) reports() web.ReportOptions {
+	bin, err := pdfprint.Find(s.chromium)
+	if err != nil && s.log != nil {
+		s.log.Info("no Chromium for the feedback reports' PDF; the PDF link will say to print from the browser", "err", err)
+	}
+	return web.ReportOptions{Events: s.store, MinAnswers: s.reportMinAnswers, Printer: pdfprint.New(bin, 0, 0)}
+}
+
+func loadDemoIfEmpty(ctx context.Context, store eventstore.Store, keys personal.KeyStore, env environment) (bool, error) {
 	head, err := store.Head(ctx)
 	if err != nil {
-		return fmt.Errorf("read event store head: %w", err)
+		return false, fmt.Errorf("read event store head: %w", err)
 	}
 	if head > 0 {
 		fmt.Fprintln(env.stdout, "demo: the store already holds events; nothing loaded")
-		return nil
+		return false, nil
 	}
-	return loadDemo(ctx, store, keys, env)
+	return true, loadDemo(ctx, store, keys, env)
+}
+
+// surveyStore keeps the survey links and the research projects (the
+// token store does both).
+type surveyStore interface {
+	auth.SurveyLinkStore
+	auth.ProjectStore
+}
+
+// loadDemoSurveys loads the demo's surveys (demo.LoadSurveys) after the
+// demo data set: its research project, waves, links and responses.
+func loadDemoSurveys(ctx context.Context, store eventstore.Store, tokens surveyStore, log *slog.Logger, env environment) error {
+	svc := surveys.New(store, tokens, tokens, surveys.WithLogger(log.With("component", "surveys")))
+	sum, err := demo.LoadSurveys(ctx, svc, tokens, time.Now())
+	if err != nil {
+		return fmt.Errorf("load demo surveys: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "demo: research project %s with %d survey waves (%d links and %d responses newly written); try /surveys/projects/%s/report/4203\n",
+		sum.Project, sum.Waves, sum.Links, sum.Responses, sum.Project)
+	return nil
+}
+
+// checkReports checks the feedback reports' flags: the smallest group at
+// least web.MinReportMinAnswers, and --chromium, when given, a program.
+func (cfg serveConfig) checkReports() error {
+	if cfg.reportMinAnswers < web.MinReportMinAnswers {
+		return fmt.Errorf("--report-min-answers %d: at least %d, so that no figure of a report stands for one or two people", cfg.reportMinAnswers, web.MinReportMinAnswers)
+	}
+	if cfg.chromium != "" {
+		if _, err := pdfprint.Find(cfg.chromium); err != nil {
+			return fmt.Errorf("--chromium: %w", err)
+		}
+	}
+	return nil
 }
 
 // loadDemo loads the demo data set, its contact persons sealed like any
@@ -453,8 +521,11 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 	b.sharedFlags(fs)
 	usageWithEnv(fs, "samspill demo [--data ./samspill-data] [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n\n"+
 		"Loads the demo data set into the event store (its contact persons' keys go where\n"+
-		"--readmodel says). A second run writes nothing. With --store sqlite it is refused\n"+
-		"while samspill serve runs on the same data folder, which would not see the events;\n"+
+		"--readmodel says), and its surveys: a research project offri-demo in Arendal and\n"+
+		"Steinkjer with leaders', volunteers' and organisation leaders' waves, links and\n"+
+		"answered responses (the project and links go with the tokens). A second run\n"+
+		"writes nothing. With --store sqlite it is refused while samspill serve runs on the\n"+
+		"same data folder, which would not see the events;\n"+
 		"with --store postgres or esdb the servers see them, and it may run beside them.")
 	return func(ctx context.Context, _ []string) error {
 		if err := b.validate("demo "); err != nil {
@@ -478,6 +549,24 @@ func demoCommand(fs *flag.FlagSet, env environment) func(context.Context, []stri
 			return err
 		}
 		defer keys.Close()
-		return loadDemo(ctx, store, keys, env)
+		if err := loadDemo(ctx, store, keys, env); err != nil {
+			return err
+		}
+		// The surveys' research project and links live in the token
+		// store, its project keys sealed under the installation secret.
+		secret, err := b.secret(ctx, keys)
+		if err != nil {
+			return err
+		}
+		projects, err := projectSealer(secret)
+		if err != nil {
+			return err
+		}
+		tokens, err := b.openAuth(ctx, personal.UserSealer{Keys: keys}, projects)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		return loadDemoSurveys(ctx, store, tokens, log, env)
 	}
 }
