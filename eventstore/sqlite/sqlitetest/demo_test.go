@@ -117,3 +117,33 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.failed = true
 	panic("fatal")
 }
+
+// BenchmarkDemo compares what a test paid for the demo data set before
+// (demo.Load into its own store) with what it pays now (a copy of the file
+// loaded once per process), both up to opening the store.
+func BenchmarkDemo(b *testing.B) {
+	now := time.Date(2026, time.November, 26, 12, 0, 0, 0, time.UTC)
+	b.Run("Load", func(b *testing.B) {
+		for b.Loop() {
+			s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "events.db"), sqlite.WithClock(func() time.Time { return now }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := demo.Load(context.Background(), s, now); err != nil {
+				b.Fatal(err)
+			}
+			_ = s.Close()
+		}
+	})
+	b.Run("WriteDemo", func(b *testing.B) {
+		for b.Loop() {
+			path := filepath.Join(b.TempDir(), "events.db")
+			sqlitetest.WriteDemo(b, path, now)
+			s, err := sqlite.Open(context.Background(), path, sqlite.WithClock(func() time.Time { return now }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = s.Close()
+		}
+	})
+}
