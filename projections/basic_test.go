@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/summaries"
@@ -20,11 +19,7 @@ import (
 func TestDemoProjectsAndQueries(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		ctx := context.Background()
-		e := newEnv(t, backend)
-		sum, err := demo.Load(ctx, e.store, e.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, sum := newDemoEnv(t, backend)
 		r := e.runner(t, "readmodels.db")
 		e.catchUp(t, r)
 		page, err := summaries.NewQueries(r).Partnerships(ctx, summaries.ListFilter{Limit: 500})
@@ -68,7 +63,7 @@ func TestDemoProjectsAndQueries(t *testing.T) {
 
 func TestRebuildOffline(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 4, 50)
 		live := e.runner(t, "live.db")
 		e.catchUp(t, live)
@@ -118,10 +113,7 @@ func TestRebuildOffline(t *testing.T) {
 // command side, each at the version the summaries show.
 func TestFoldSharesTheStatesCache(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, onSQLite)
-	if _, err := demo.Load(ctx, e.store, e.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := newDemoEnv(t, onSQLite)
 	states := history.NewStates(0)
 	r := e.runner(t, "readmodels.db", projections.WithStates(states))
 	e.catchUp(t, r)

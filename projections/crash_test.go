@@ -15,18 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/projections"
 )
 
-// loadWorkload fills e's store with the demo data set and random commands,
-// and returns the workload to go on with.
+// loadWorkload adds random commands to e's store, which holds the demo
+// data set (newDemoEnv), and returns the workload to go on with.
 func loadWorkload(t *testing.T, e *env, seed uint64, steps int) *workload {
 	t.Helper()
-	if _, err := demo.Load(context.Background(), e.store, e.clock.Now()); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
 	w := &workload{t: t, r: rand.New(rand.NewPCG(seed, 3)), e: e, accepted: map[string]int{}}
 	for range 8 {
 		w.initiate()
@@ -43,7 +39,7 @@ func loadWorkload(t *testing.T, e *env, seed uint64, steps int) *workload {
 // result must equal a clean rebuild: nothing doubled, nothing missing.
 func TestInjectedFailureBetweenWriteAndCheckpoint(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 1, 200)
 
 		var mu sync.Mutex
@@ -76,7 +72,7 @@ func TestInjectedFailureBetweenWriteAndCheckpoint(t *testing.T) {
 // it with status failed and the error visible; it is never skipped.
 func TestPoisonEventFailsProjection(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 2, 20)
 		r := e.runner(t, "poison.db", projections.WithFailpoint(func(string) error { return errors.New("cannot apply") }))
 		waitStatus(t, r, func(s projections.Status) bool { return s.Status == projections.StatusFailed })
@@ -109,7 +105,7 @@ const crashChildEnv = "SAMSPILL_PROJECTION_CRASH_CHILD"
 // equal a clean rebuild.
 func TestProcessKilledMidBatch(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 3, 300)
 		readModels := e.location(t, "crashed.db")
 		for i, killAt := range []int{3, 17, 40, 2, 90} {
@@ -172,7 +168,7 @@ func TestCrashChild(t *testing.T) {
 // brings a failed projection back, equal to a clean run.
 func TestRebuildReplacesFailedProjection(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 6, 30)
 		var broken atomic.Bool
 		broken.Store(true)

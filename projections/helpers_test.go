@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/app"
+	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/eventstore/sqlite/sqlitetest"
 	"github.com/samspill/samspill/internal/pgtest"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
@@ -73,8 +75,26 @@ type env struct {
 
 func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
+	return openEnv(t, backend, t.TempDir())
+}
+
+// newDemoEnv is newEnv with the demo data set in the store, loaded up to
+// the env's clock (sqlitetest.WriteDemo: loaded once per process, the
+// same events demo.Load on the env's store would append).
+func newDemoEnv(t *testing.T, backend string) (*env, demo.Summary) {
+	t.Helper()
 	dir := t.TempDir()
-	c := &clock{now: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)}
+	sum := sqlitetest.WriteDemo(t, filepath.Join(dir, "events.db"), envStart)
+	return openEnv(t, backend, dir), sum
+}
+
+// envStart is where an env's clock starts.
+var envStart = time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+
+// openEnv opens an env with its event store in dir.
+func openEnv(t *testing.T, backend, dir string) *env {
+	t.Helper()
+	c := &clock{now: envStart}
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.WithClock(c.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)

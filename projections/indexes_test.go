@@ -62,7 +62,7 @@ func indexes(t *testing.T, r *projections.Runner) map[string][]string {
 func TestRebuiltGenerationsHaveEveryIndex(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
 		ctx := context.Background()
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		loadWorkload(t, e, 6, 40)
 		live := e.runner(t, "live.db")
 		e.catchUp(t, live)

@@ -62,7 +62,7 @@ func leaders(runners []*projections.Runner) (map[string]string, error) {
 // rebuild asked of a follower is run by the leader, and when the leader
 // goes away another takes over within 10 s and the projections go on.
 func TestSharedReadModelsOneLeaderFollowersFailover(t *testing.T) {
-	e := newEnv(t, onPostgres)
+	e, _ := newDemoEnv(t, onPostgres)
 	w := loadWorkload(t, e, 7, 60)
 	runners := sharedRunners(t, e, 3)
 	for _, r := range runners {
@@ -155,7 +155,7 @@ func TestSharedReadModelsOneLeaderFollowersFailover(t *testing.T) {
 // its error saying why.
 func TestCheckpointFencing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, backend string) {
-		e := newEnv(t, backend)
+		e, _ := newDemoEnv(t, backend)
 		w := loadWorkload(t, e, 9, 20)
 		r := e.runner(t, "fenced")
 		e.catchUp(t, r)
@@ -190,7 +190,7 @@ func TestCheckpointFencing(t *testing.T) {
 // takes the projection's lease, so it is refused while a server runs the
 // projection on the same read models, and works once none does.
 func TestRebuildOfflineRefusedWhileAnInstanceLeads(t *testing.T) {
-	e := newEnv(t, onPostgres)
+	e, _ := newDemoEnv(t, onPostgres)
 	loadWorkload(t, e, 11, 10)
 	serving := sharedRunners(t, e, 1)[0]
 	e.catchUp(t, serving)

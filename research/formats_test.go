@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/samspill/samspill/eventstore"
@@ -119,11 +120,26 @@ func rscript(t *testing.T, packages ...string) string {
 		t.Skip("Rscript is not installed (Debian: r-base-core; make test-deps); skipping the R check")
 	}
 	for _, p := range packages {
-		if out, err := exec.Command(path, "-e", "library("+p+")").CombinedOutput(); err != nil {
-			t.Skipf("R's %s package is missing (Debian: r-cran-%s; make test-deps): %s", p, p, bytes.TrimSpace(out))
+		v, _ := rPackages.LoadOrStore(p, &rPackage{})
+		probe := v.(*rPackage)
+		probe.once.Do(func() { probe.out, probe.err = exec.Command(path, "-e", "library("+p+")").CombinedOutput() })
+		if probe.err != nil {
+			t.Skipf("R's %s package is missing (Debian: r-cran-%s; make test-deps): %s", p, p, bytes.TrimSpace(probe.out))
 		}
 	}
 	return path
+}
+
+// rPackages remembers, by name, whether R loads a package: each probe
+// starts R (a second or more under load), and the answer does not change
+// while the tests run.
+var rPackages sync.Map // string → *rPackage
+
+// rPackage is the outcome of one package's probe.
+type rPackage struct {
+	once sync.Once
+	out  []byte
+	err  error
 }
 
 // runR runs an R script with arguments and decodes the JSON it prints

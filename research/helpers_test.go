@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/eventstore/sqlite/sqlitetest"
 	"github.com/samspill/samspill/research"
 )
 
@@ -22,7 +22,13 @@ var secret = []byte("installation secret of the tests")
 // openStore opens an empty SQLite event store in a temporary folder.
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(func() time.Time { return now }))
+	return openStoreAt(t, filepath.Join(t.TempDir(), "events.db"))
+}
+
+// openStoreAt opens the SQLite event store at path.
+func openStoreAt(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, sqlite.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,14 +36,13 @@ func openStore(t *testing.T) *sqlite.Store {
 	return s
 }
 
-// demoStore is a store holding the demo data set.
+// demoStore is a store holding the demo data set (sqlitetest.WriteDemo:
+// loaded once per process, the same events demo.Load would append here).
 func demoStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	s := openStore(t)
-	if _, err := demo.Load(context.Background(), s, now); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	path := filepath.Join(t.TempDir(), "events.db")
+	sqlitetest.WriteDemo(t, path, now)
+	return openStoreAt(t, path)
 }
 
 func head(t *testing.T, s eventstore.Store) uint64 {

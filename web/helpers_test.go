@@ -19,10 +19,10 @@ import (
 	"github.com/samspill/samspill/app"
 	"github.com/samspill/samspill/auth"
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
-	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/eventstore/sqlite/sqlitetest"
 	httpapi "github.com/samspill/samspill/http"
 	"github.com/samspill/samspill/personal"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
@@ -87,6 +87,11 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	now := func() time.Time { return demoNow.Add(time.Since(start) + time.Duration(s.skew.Load())) }
 	s.now = now
 	ctx := context.Background()
+	if demoData {
+		// The demo data set, loaded once per process (sqlitetest.WriteDemo):
+		// the same events a demo.Load here would append.
+		s.example = sqlitetest.WriteDemo(t, filepath.Join(dir, "events.db"), demoNow).Example
+	}
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), sqlite.WithClock(now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -98,13 +103,6 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	})
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s.store = store
-	if demoData {
-		sum, err := demo.Load(ctx, store, demoNow)
-		if err != nil {
-			t.Fatalf("load demo: %v", err)
-		}
-		s.example = sum.Example
-	}
 	s.proj = projectionstest.Start(t, store, logger)
 	s.svc = app.New(store, app.WithClock(now), app.WithLogger(logger))
 	s.tokensPath = filepath.Join(t.TempDir(), "tokens.db")

@@ -38,7 +38,12 @@ const phoneWidth, phoneHeight = 390, 844
 func TestCoordinatorWalk(t *testing.T) {
 	t.Parallel()
 	for _, lang := range []string{"nb", "nn"} {
-		t.Run(lang, func(t *testing.T) { coordinatorWalk(t, lang) })
+		t.Run(lang, func(t *testing.T) {
+			// A site and a browser per language: the walks wait on
+			// Chromium more than they compute, so they run side by side.
+			t.Parallel()
+			coordinatorWalk(t, lang)
+		})
 	}
 }
 

@@ -37,11 +37,7 @@ func buildServe(ctx context.Context, t *testing.T) string {
 	}
 	old := syscall.Umask(0o022)
 	t.Cleanup(func() { syscall.Umask(old) })
-	bin, err := serveproc.Build(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return serveBinary(ctx, t)
 }
 
 // cli runs samspill's command line in this process as main does and

@@ -33,10 +33,7 @@ func TestFullDiskLosesNothingAndRecoversByItself(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin, err := serveproc.Build(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := serveBinary(ctx, t)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}
 	proc, err := serveproc.Start(ctx, bin, args, nil, time.Minute)
 	if err != nil {

@@ -147,12 +147,8 @@ func newCrashHarness(t *testing.T, seed uint64, kills, nodes int, nodeArgs func(
 		if crashRace {
 			flags = append(flags, "-race") // the server's races show in its output
 		}
-		bin, err := serveproc.BuildWith(ctx, t.TempDir(), flags...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.bin = bin
-		t.Logf("built the server %s in %v", strings.TrimSpace(strings.Join(append(flags, bin), " ")), time.Since(built).Round(time.Millisecond))
+		h.bin = serveBinary(ctx, t, flags...)
+		t.Logf("the server %s, built once per test process, ready in %v", strings.TrimSpace(strings.Join(append(flags, h.bin), " ")), time.Since(built).Round(time.Millisecond))
 	}
 	for i := range nodes {
 		dir, err := os.MkdirTemp("", "samspill-crash-")

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/samspill/samspill/app"
-	"github.com/samspill/samspill/demo"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore/sqlite"
+	"github.com/samspill/samspill/eventstore/sqlite/sqlitetest"
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/projections/timeline"
@@ -28,14 +28,14 @@ func demoTimelines(t *testing.T, open func() *projections.DB) (*timeline.Queries
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.WithClock(func() time.Time { return now }))
+	// The demo data set, loaded once per process (sqlitetest.WriteDemo).
+	path := filepath.Join(t.TempDir(), "events.db")
+	sqlitetest.WriteDemo(t, path, now)
+	store, err := sqlite.Open(ctx, path, sqlite.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if _, err := demo.Load(ctx, store, now); err != nil {
-		t.Fatal(err)
-	}
 	r := projectionstest.StartOn(t, open(), store)
 	return timeline.NewQueries(r), app.New(store, app.WithClock(func() time.Time { return now })), r, store
 }
