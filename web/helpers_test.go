@@ -29,6 +29,7 @@ import (
 	"github.com/samspill/samspill/projections"
 	"github.com/samspill/samspill/projections/projectionstest"
 	"github.com/samspill/samspill/signin"
+	"github.com/samspill/samspill/surveys"
 )
 
 // demoNow is the day the demo data set is loaded up to; the test clock
@@ -51,7 +52,10 @@ type site struct {
 	// projectStore is the same store as userStore, as the research
 	// projects' store.
 	projectStore auth.ProjectStore
-	now          func() time.Time
+	// surveys fields the surveys over store and the token store (nil
+	// while that keeps no survey links).
+	surveys *surveys.Service
+	now     func() time.Time
 	example      string
 }
 
@@ -122,6 +126,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
 	s.userStore, s.projectStore = tokens, tokens
+	s.surveys = newTestSurveys(store, tokens, now, logger)
 	s.tokens = map[string]string{}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -138,7 +143,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	// party's callback.
 	s.srv = httptest.NewUnstartedServer(engine)
 	cfg := Config{Service: s.svc, Projections: s.proj, Tokens: tokens, UserStore: tokens, ProjectStore: tokens, Logger: logger, Now: now,
-		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact}
+		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact, Surveys: s.surveys}
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
 	}
