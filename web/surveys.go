@@ -272,6 +272,7 @@ func (p *Pages) questionnairesPost(c *gin.Context) {
 	}
 	if c.PostForm("action") != "publish" {
 		page.Checked = newPreview(l, q, string(l.Lang()))
+		page.Checked.Nested = true
 		p.drawQuestionnaires(c, http.StatusOK, page)
 		return
 	}
@@ -322,7 +323,11 @@ type previewData struct {
 	ID, Title, Intro string
 	Version          int
 	Lang             string
-	Sections         []previewSection
+	// Nested is true inside a section of its page (the check's preview):
+	// its headings start a level lower, and it shows its own title (the
+	// preview page's h1 is the title).
+	Nested   bool
+	Sections []previewSection
 }
 
 type previewSection struct {
