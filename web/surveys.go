@@ -51,7 +51,7 @@ func (p *Pages) registerSurveys(g *gin.RouterGroup) {
 	s := g.Group("/surveys", p.needSurveys)
 	s.GET("", p.surveysHome)
 	s.GET("/questionnaires", p.exportersOnlySurveys, p.questionnairesPage)
-	s.POST("/questionnaires", p.exportersOnlySurveys, p.checkCSRF, p.validText, p.questionnairesPost)
+	s.POST("/questionnaires", p.exportersOnlySurveys, p.readUpload, p.checkCSRF, p.validText, p.questionnairesPost)
 	s.GET("/questionnaires/:id/:version", p.exportersOnlySurveys, p.questionnairePreview)
 	s.GET("/projects/:project/waves/new", p.exportersOnlySurveys, p.waveForm)
 	s.POST("/projects/:project/waves/new", p.exportersOnlySurveys, p.checkCSRF, p.validText, p.waveCreate)
@@ -72,6 +72,17 @@ func (p *Pages) needSurveys(c *gin.Context) {
 func (p *Pages) exportersOnlySurveys(c *gin.Context) {
 	if !principal(c).MayExport() {
 		p.errorPageBack(c, http.StatusForbidden, loc(c).T("surveys.forbidden"), "/surveys")
+	}
+}
+
+// readUpload reads the upload form (multipart, with its file) within the
+// pages' form limit, so that a file too large is a 413 page that says so
+// rather than a form without its CSRF token.
+func (p *Pages) readUpload(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+	var tooLarge *http.MaxBytesError
+	if err := c.Request.ParseMultipartForm(maxFormBytes); errors.As(err, &tooLarge) {
+		p.errorPageBack(c, http.StatusRequestEntityTooLarge, loc(c).T("surveys.upload.too_large"), "/surveys/questionnaires")
 	}
 }
 

@@ -233,6 +233,9 @@ func TestSurveyQuestionnairePages(t *testing.T) {
 	b.setLang("nn")
 	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "definition": {bad}, "action": {"check"}}, "", "", nil)
 	wantPage(t, p, http.StatusUnprocessableEntity, "Spørjeskjemaet har", "er brukt to gonger")
+	// A file over the limit is refused as such.
+	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "action": {"check"}}, "file", "big.yaml", bytes.Repeat([]byte("#"), 1<<20+1))
+	wantPage(t, p, http.StatusRequestEntityTooLarge, "1 MiB")
 	// Others may not.
 	wantPage(t, s.browserAs(t, "viewer").get("/surveys/questionnaires"), http.StatusForbidden)
 	wantPage(t, s.browserAs(t, "arendal").get("/surveys/questionnaires"), http.StatusForbidden)
