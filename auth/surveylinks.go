@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -116,4 +118,40 @@ type SurveyLinkStore interface {
 func NewLinkToken() (token string, hash Hash) {
 	token = newSecret()
 	return token, HashToken(token)
+}
+
+// ErrInvalidLink means a link or a mark a store was asked to write is not
+// well formed (a caller's bug, not a respondent's input).
+var ErrInvalidLink = errors.New("invalid survey link")
+
+// CheckLink checks a link before a store creates it: a hash, a wave, a
+// project, a municipality, a group, an expiry, and a known state and
+// mailing state.
+func CheckLink(l SurveyLink) error {
+	switch {
+	case l.Hash == Hash{}:
+		return fmt.Errorf("%w: no hash", ErrInvalidLink)
+	case l.WaveID == "" || l.ProjectID == "" || l.Municipality == "" || l.Group == "":
+		return fmt.Errorf("%w: wave, project, municipality and group are required", ErrInvalidLink)
+	case l.ExpiresAt.IsZero():
+		return fmt.Errorf("%w: no expiry", ErrInvalidLink)
+	case !slices.Contains([]string{LinkInvited, LinkStarted, LinkCompleted}, l.State):
+		return fmt.Errorf("%w: state %q", ErrInvalidLink, l.State)
+	case !ValidMail(l.Mail):
+		return fmt.Errorf("%w: mail state %q", ErrInvalidLink, l.Mail)
+	}
+	return nil
+}
+
+// ValidMail reports whether s is a mailing state.
+func ValidMail(s string) bool {
+	return slices.Contains([]string{MailNone, MailQueued, MailSent, MailFailed, MailBounced}, s)
+}
+
+// CheckMark checks the state MarkLink is asked to move a link to.
+func CheckMark(state string) error {
+	if state != LinkStarted && state != LinkCompleted {
+		return fmt.Errorf("%w: a link is marked started or completed, not %q", ErrInvalidLink, state)
+	}
+	return nil
 }

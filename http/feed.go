@@ -9,6 +9,7 @@ import (
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/edge"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 )
 
 // Page sizes of the global feed (docs/api.md: default 50, max 500).
@@ -21,14 +22,18 @@ const (
 type feedResponse struct {
 	// Items are the events after the requested position, in position order.
 	Items []eventstore.RecordedEvent `json:"items"`
-	// NextAfter is the position to ask for next: the last item's, or the
-	// request's after when there are none.
+	// NextAfter is the position to ask for next: the last event's the
+	// page read (an item's, or a survey event's the feed leaves out), or
+	// the request's after when there were none.
 	NextAfter uint64 `json:"next_after"`
 }
 
 // getEvents answers the global feed straight from the event store (no
-// projection, so it never lags): up to limit events with a position above
-// after, in position order.
+// projection, so it never lags): the partnerships' events among the limit
+// events with a position above after, in position order. The survey
+// streams share the log but are not the partnerships': they are left out,
+// and next_after still moves past them (a page of survey events alone is
+// empty but moves on).
 func (s *Server) getEvents(c *gin.Context) {
 	q := queryParams{c: c}
 	after := q.position("after")
@@ -44,17 +49,17 @@ func (s *Server) getEvents(c *gin.Context) {
 		return
 	}
 	shower := s.hist.ShowTo(principal(c))
-	for i := range events {
-		if events[i], err = shower.Show(ctx, events[i]); err != nil {
+	res := feedResponse{Items: make([]eventstore.RecordedEvent, 0, len(events)), NextAfter: after}
+	for _, e := range events {
+		res.NextAfter = e.Position
+		if _, ok := history.ID(e.StreamID); !ok {
+			continue
+		}
+		if e, err = shower.Show(ctx, e); err != nil {
 			s.fail(c, err)
 			return
 		}
-	}
-	res := feedResponse{Items: events, NextAfter: after}
-	if len(events) > 0 {
-		res.NextAfter = events[len(events)-1].Position
-	} else {
-		res.Items = []eventstore.RecordedEvent{}
+		res.Items = append(res.Items, e)
 	}
 	c.JSON(http.StatusOK, res)
 }

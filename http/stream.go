@@ -105,7 +105,15 @@ func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower 
 			if err != nil {
 				return fmt.Errorf("read events after %d: %w", after, err)
 			}
+			skipped := false
 			for _, e := range events {
+				if _, ok := history.ID(e.StreamID); !ok {
+					// A survey's event: not the partnerships' log. The
+					// next read starts after it all the same.
+					after, skipped = e.Position, true
+					continue
+				}
+				skipped = false
 				e, err := shower.Show(ctx, e)
 				if err != nil {
 					return err
@@ -114,6 +122,13 @@ func (s *Server) stream(ctx context.Context, w *sseWriter, after uint64, shower 
 					return err
 				}
 				after = e.Position
+			}
+			if skipped {
+				// Move the client's Last-Event-ID past the events left
+				// out, so that a reconnect does not read them again.
+				if err := w.position(after); err != nil {
+					return err
+				}
 			}
 			if len(events) > 0 {
 				keepalive.Reset(s.streamKeepalive)
@@ -198,6 +213,15 @@ func (w *sseWriter) event(e eventstore.RecordedEvent) error {
 	w.buf = append(w.buf, sseLineBreaks.Replace(e.Type)...)
 	w.buf = append(w.buf, "\ndata: "...)
 	w.buf = append(w.buf, data...)
+	w.buf = append(w.buf, "\n\n"...)
+	return w.write(w.buf)
+}
+
+// position writes an SSE message of an id alone: clients take it as their
+// last event id and dispatch no event.
+func (w *sseWriter) position(p uint64) error {
+	w.buf = append(w.buf[:0], "id: "...)
+	w.buf = strconv.AppendUint(w.buf, p, 10)
 	w.buf = append(w.buf, "\n\n"...)
 	return w.write(w.buf)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/domain/partnership"
 	"github.com/samspill/samspill/eventstore"
+	"github.com/samspill/samspill/history"
 	"github.com/samspill/samspill/personal"
 )
 
@@ -36,7 +37,8 @@ type EventsOptions struct {
 	Municipalities []kommune.Code
 }
 
-// WriteEvents writes every event up to o.Position to w as NDJSON: one
+// WriteEvents writes every partnership event up to o.Position to w as
+// NDJSON (survey events, which share the log, are not exported here): one
 // envelope per line, in position order, corrections included, contact
 // persons removed (personal.Redact). Without project keys, actors and
 // request ids are replaced by the installation's pseudonyms
@@ -60,6 +62,11 @@ func WriteEvents(ctx context.Context, store eventstore.Store, w io.Writer, o Eve
 	// municipalities: the initiation comes first in position order.
 	included := map[string]bool{}
 	err := readUpTo(ctx, store, position, func(e eventstore.RecordedEvent) error {
+		if _, ok := history.ID(e.StreamID); !ok {
+			// A survey's event shares the log but is not the
+			// partnerships': the responses have their own export.
+			return nil
+		}
 		if o.KnownAt != nil && e.RecordedAt.After(*o.KnownAt) {
 			return nil
 		}

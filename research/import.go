@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/samspill/samspill/domain/partnership"
+	"github.com/samspill/samspill/domain/survey"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/history"
 )
@@ -159,6 +161,8 @@ func parseEvent(line []byte) (eventstore.RecordedEvent, error) {
 	}
 	id, ok := history.ID(e.StreamID)
 	switch {
+	case strings.HasPrefix(e.StreamID, survey.StreamPrefix):
+		return e, fmt.Errorf("stream_id %q is a survey's stream: an events export never holds survey events (the responses have their own export), so this file was not made by samspill export events", e.StreamID)
 	case !ok || !history.ValidID(id):
 		return e, fmt.Errorf("stream_id %q is not a partnership stream", e.StreamID)
 	case e.EventID == "":

@@ -13,6 +13,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	authpostgres "github.com/samspill/samspill/auth/postgres"
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
+	"github.com/samspill/samspill/domain/survey"
 	"github.com/samspill/samspill/eventstore"
 	"github.com/samspill/samspill/eventstore/kurrent"
 	eventspostgres "github.com/samspill/samspill/eventstore/postgres"
@@ -167,7 +168,7 @@ func (b backend) describe() string {
 func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.Store, error) {
 	switch b.store {
 	case storeESDB:
-		return kurrent.Open(ctx, b.esdb, kurrent.WithLogger(log), kurrent.WithStreamPrefixes(history.StreamPrefix)) // errors name the server
+		return kurrent.Open(ctx, b.esdb, kurrent.WithLogger(log), kurrent.WithStreamPrefixes(history.StreamPrefix, survey.StreamPrefix)) // errors name the server
 	case storePostgres:
 		store, err := eventspostgres.Open(ctx, b.postgres, eventspostgres.WithLogger(log))
 		if err != nil {
@@ -191,6 +192,7 @@ func (b backend) openEvents(ctx context.Context, log *slog.Logger) (eventstore.S
 type tokenStore interface {
 	auth.UserStore
 	auth.ProjectStore
+	auth.SurveyLinkStore
 	Close() error
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/samspill/samspill/projections/timeline"
 	"github.com/samspill/samspill/publish"
 	"github.com/samspill/samspill/signin"
+	"github.com/samspill/samspill/surveys"
 	"github.com/samspill/samspill/web"
 )
 
@@ -46,6 +47,8 @@ type serveConfig struct {
 	instance  string
 	publish   publishFlags
 	signin    signinFlags
+	// publicURL is the site's base URL that survey links start with.
+	publicURL string
 	backend
 }
 
@@ -93,12 +96,13 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.publish.url, "publish", "", "publish the event log, without personal data, to NATS JetStream at this URL, e.g. nats://host:4222 (tls:// for TLS; user:password@ or token@ for credentials; several URLs separated by commas); see docs/publishing.md")
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
+	fs.StringVar(&cfg.publicURL, "public-url", "", "the site's public base URL, e.g. https://samspill.example.no: survey response links handed out and mailed start with it (default: the scheme and host of the request that made them)")
 	cfg.signin.register(fs)
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
 		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
 		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n"+
 		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...][@PROVIDER] ...]]\n"+
-		"               [--token-sign-in any|admin|off] [--access-contact TEXT]\n\n"+
+		"               [--token-sign-in any|admin|off] [--access-contact TEXT] [--public-url URL]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
@@ -117,7 +121,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"come from --oidc-group mappings or an admin. Each provider's client secret comes\n"+
 		"from SAMSPILL_OIDC_<NAME>_CLIENT_SECRET or SAMSPILL_OIDC_<NAME>_CLIENT_SECRET_FILE.\n"+
 		"A provider that cannot be reached does not stop the server: it is tried again at\n"+
-		"each sign-in (docs/operations.md, Sign-in).")
+		"each sign-in (docs/operations.md, Sign-in).\n\n"+
+		"--public-url is the address people reach the site at; the survey response links\n"+
+		"samspill hands out and mails start with it (docs/operations.md, Surveys).")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
@@ -127,6 +133,9 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		}
 		if err := cfg.signin.validate(); err != nil {
 			return err
+		}
+		if err := checkPublicURL(cfg.publicURL); err != nil {
+			return &usageError{command: "serve ", err: err}
 		}
 		if err := cfg.signin.readSecrets(env.getenv); err != nil {
 			return err
@@ -225,6 +234,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		store: store, runner: runner,
 		tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
+		links: tokens, publicURL: cfg.publicURL,
 	}.handler()
 	if err != nil {
 		return err
@@ -318,6 +328,10 @@ type site struct {
 	// configured); tokenSignIn and accessContact are the pages' flags.
 	signin                     *signin.Service
 	tokenSignIn, accessContact string
+	// links is the same store again, as the store of survey response
+	// links; publicURL the site's base URL they start with ("": none).
+	links     auth.SurveyLinkStore
+	publicURL string
 }
 
 // handler is the whole server: the API and the pages side by side on one
@@ -327,6 +341,11 @@ func (s site) handler() (http.Handler, error) {
 	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
 	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
 	sums, lines := summaries.NewQueries(s.runner), timeline.NewQueries(s.runner)
+	var surveyService *surveys.Service
+	if s.links != nil {
+		surveyService = surveys.New(s.store, s.links, s.projects, surveys.WithDirectory(surveyDirectory{sums}),
+			surveys.WithLogger(s.log.With("component", "surveys")), surveys.WithPublicURL(s.publicURL))
+	}
 	api, err := httpapi.New(httpapi.Config{
 		Service:        svc,
 		History:        hist,
@@ -342,6 +361,7 @@ func (s site) handler() (http.Handler, error) {
 		StreamsDone:    s.streamsDone,
 		Version:        version,
 		ResearchSecret: research,
+		Surveys:        surveyService,
 	})
 	if err != nil {
 		return nil, err
@@ -349,7 +369,7 @@ func (s site) handler() (http.Handler, error) {
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
 		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact,
-		Research: api})
+		Research: api, Surveys: surveyService})
 	if err != nil {
 		return nil, err
 	}
