@@ -179,7 +179,7 @@ func (p *Pages) surveysHome(c *gin.Context) {
 // groupLabel names a target group in the reader's language.
 func groupLabel(l *locale.Localizer, group string) string {
 	if slices.Contains(survey.Groups, group) {
-		return l.T("surveys.group." + group)
+		return l.T("survey.group." + group)
 	}
 	return group
 }
