@@ -100,8 +100,9 @@ sections:
 `
 
 // surveyFixture makes project offri (Arendal 4203 and Steinkjer 5006)
-// granted to the tokens named, publishes leadersYAML and schedules a
-// wave of it open for a month; it returns the wave's id.
+// unless it exists, grants it to the tokens named, publishes leadersYAML
+// and schedules a wave of it in the project's municipalities, open for a
+// month; it returns the wave's id.
 func surveyFixture(t testing.TB, s *site, members ...string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -124,9 +125,13 @@ func surveyFixture(t testing.TB, s *site, members ...string) string {
 	if _, err := s.surveys.Publish(ctx, actor, q); err != nil {
 		t.Fatal(err)
 	}
+	pj, err := s.projectStore.Project(ctx, "offri")
+	if err != nil {
+		t.Fatal(err)
+	}
 	today := s.now().In(calendar.Oslo)
 	w, err := s.surveys.Schedule(ctx, actor, survey.Wave{ProjectID: "offri", Title: "OFFRI 2027, kommunale ledere", QuestionnaireID: "offri-leaders",
-		QuestionnaireVersion: 1, Group: survey.GroupMunicipalLeaders, Municipalities: []string{"4203", "5006"},
+		QuestionnaireVersion: 1, Group: survey.GroupMunicipalLeaders, Municipalities: codesOf(pj),
 		Opens: calendar.Day(today), Closes: calendar.Day(today.AddDate(0, 1, 0))})
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +149,15 @@ func surveyAxePaths(t testing.TB, s *site) []string {
 		return nil
 	}
 	wave := surveyFixture(t, s, "admin")
+	// Links, so that the wave's page shows its tracking table.
+	w, err := s.surveys.Wave(context.Background(), wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.surveys.IssueLinks(context.Background(), eventstore.Actor{Subject: "admin", Role: auth.RoleAdmin}, wave,
+		surveys.LinkRequest{Municipality: w.Municipalities[0], Count: 2}); err != nil {
+		t.Fatal(err)
+	}
 	return []string{"/surveys", "/surveys/questionnaires", "/surveys/questionnaires/offri-leaders/1", "/surveys/questionnaires/offri-leaders/1?text=en",
 		"/surveys/projects/offri/waves/new", "/surveys/waves/" + wave}
 }
