@@ -42,7 +42,16 @@ func (s *Server) registerSurveys(v1 *gin.RouterGroup) {
 	v1.GET("/surveys/waves/:wave", export, s.needSurveys, s.getWave)
 	v1.POST("/surveys/waves/:wave/close", export, s.needSurveys, s.closeWave)
 	v1.POST("/surveys/waves/:wave/links", export, s.needSurveys, s.issueLinks)
-	v1.GET("/surveys/waves/:wave/progress", anyone, s.needSurveys, s.waveProgress)
+	v1.GET("/surveys/waves/:wave/progress", anyone, s.surveyFollowers, s.needSurveys, s.waveProgress)
+}
+
+// surveyFollowers lets those through who may follow a wave's responses:
+// admins, researchers and coordinators (who of them may see which wave
+// is waveScope's question); a viewer gets 403.
+func (s *Server) surveyFollowers(c *gin.Context) {
+	if pr := principal(c); !pr.MayExport() && pr.Role != auth.RoleCoordinator {
+		s.fail(c, fmt.Errorf("%w: the %s role may not follow surveys", auth.ErrForbidden, pr.Role))
+	}
 }
 
 // needSurveys answers 404 when the server fields no surveys.
@@ -479,10 +488,6 @@ func newProgressRow(n auth.LinkCount) progressRow {
 // waveProgress answers a wave's response counts.
 func (s *Server) waveProgress(c *gin.Context) {
 	pr := principal(c)
-	if !pr.MayExport() && pr.Role != auth.RoleCoordinator {
-		s.fail(c, fmt.Errorf("%w: the %s role may not follow surveys", auth.ErrForbidden, pr.Role))
-		return
-	}
 	w, access, ok := s.waveScope(c, surveys.AccessCounts)
 	if !ok {
 		return

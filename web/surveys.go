@@ -48,16 +48,27 @@ func init() {
 // registerSurveys adds the survey pages to g (signed-in routes): 404
 // pages when cmd gives no surveys.Service.
 func (p *Pages) registerSurveys(g *gin.RouterGroup) {
-	s := g.Group("/surveys", p.needSurveys)
-	s.GET("", p.surveysHome)
-	s.GET("/questionnaires", p.exportersOnlySurveys, p.questionnairesPage)
-	s.POST("/questionnaires", p.exportersOnlySurveys, p.readUpload, p.checkCSRF, p.validText, p.questionnairesPost)
-	s.GET("/questionnaires/:id/:version", p.exportersOnlySurveys, p.questionnairePreview)
-	s.GET("/projects/:project/waves/new", p.exportersOnlySurveys, p.waveForm)
-	s.POST("/projects/:project/waves/new", p.exportersOnlySurveys, p.checkCSRF, p.validText, p.waveCreate)
-	s.GET("/waves/:wave", p.wavePage)
-	s.POST("/waves/:wave/links", p.exportersOnlySurveys, p.checkCSRF, p.validText, p.waveLinks)
-	s.POST("/waves/:wave/close", p.exportersOnlySurveys, p.checkCSRF, p.validText, p.waveClose)
+	// Who may comes first, then whether the server fields surveys, as on
+	// the API: a viewer is told 403 either way.
+	follow, manage, need := p.surveyFollowersOnly, p.exportersOnlySurveys, p.needSurveys
+	s := g.Group("/surveys")
+	s.GET("", follow, need, p.surveysHome)
+	s.GET("/questionnaires", manage, need, p.questionnairesPage)
+	s.POST("/questionnaires", manage, need, p.readUpload, p.checkCSRF, p.validText, p.questionnairesPost)
+	s.GET("/questionnaires/:id/:version", manage, need, p.questionnairePreview)
+	s.GET("/projects/:project/waves/new", manage, need, p.waveForm)
+	s.POST("/projects/:project/waves/new", manage, need, p.checkCSRF, p.validText, p.waveCreate)
+	s.GET("/waves/:wave", follow, need, p.wavePage)
+	s.POST("/waves/:wave/links", manage, need, p.checkCSRF, p.validText, p.waveLinks)
+	s.POST("/waves/:wave/close", manage, need, p.checkCSRF, p.validText, p.waveClose)
+}
+
+// surveyFollowersOnly lets admins, researchers and coordinators through;
+// viewers get the 403 page.
+func (p *Pages) surveyFollowersOnly(c *gin.Context) {
+	if !mayFollowSurveys(principal(c)) {
+		p.errorPageBack(c, http.StatusForbidden, loc(c).T("surveys.forbidden"), "/")
+	}
 }
 
 // needSurveys answers a 404 page when the server fields no surveys.
@@ -126,10 +137,6 @@ type surveysHomePage struct {
 func (p *Pages) surveysHome(c *gin.Context) {
 	ctx := c.Request.Context()
 	l, pr := loc(c), principal(c)
-	if !mayFollowSurveys(pr) {
-		p.errorPageBack(c, http.StatusForbidden, l.T("surveys.forbidden"), "/")
-		return
-	}
 	page := &surveysHomePage{layoutData: layoutData{Title: l.T("surveys.title"), Section: sectionSurveys}, Manage: pr.MayExport()}
 	if page.Manage {
 		var projects []auth.Project
@@ -724,10 +731,6 @@ func (p *Pages) wave(c *gin.Context, need surveys.Access) (surveys.WaveInfo, aut
 // wavePage draws a wave: its details, its tracking and, for those who
 // manage it, the links and close forms.
 func (p *Pages) wavePage(c *gin.Context) {
-	if !mayFollowSurveys(principal(c)) {
-		p.errorPageBack(c, http.StatusForbidden, loc(c).T("surveys.forbidden"), "/")
-		return
-	}
 	w, pj, access, ok := p.wave(c, surveys.AccessCounts)
 	if !ok {
 		return
