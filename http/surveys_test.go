@@ -403,7 +403,7 @@ func TestSurveyLinksAPI(t *testing.T) {
 			t.Errorf("errors %q do not name %s", p.fields(), f)
 		}
 	}
-	wantProblem(t, a.as("forsker", "POST", "/api/v1/surveys/waves/"+w.ID+"/links", obj{"municipality": "4203", "count": 1001}), http.StatusUnprocessableEntity, typeValidation)
+	wantProblem(t, a.as("forsker", "POST", "/api/v1/surveys/waves/"+w.ID+"/links", obj{"municipality": "4203", "count": surveys.MaxLinksPerCall + 1}), http.StatusUnprocessableEntity, typeValidation)
 	wantProblem(t, a.as("forsker", "POST", "/api/v1/surveys/waves/"+w.ID+"/links", obj{"municipality": "0301", "count": 1}), http.StatusUnprocessableEntity, typeValidation)
 	wantProblem(t, a.as("arendal", "POST", "/api/v1/surveys/waves/"+w.ID+"/links", obj{"municipality": "4203", "count": 1}), http.StatusForbidden, "")
 	if a.head() != before {

@@ -120,24 +120,3 @@ func LinksCSV(base string, links []IssuedLink) []byte {
 func LinksFilename(waveID, municipality string) string {
 	return "survey-links-" + waveID + "-" + municipality + ".csv"
 }
-
-// MaxLinksPerRequest bounds one request for links: a municipality's own
-// mailing to a few hundred leaders or volunteers fits in one.
-const MaxLinksPerRequest = 1000
-
-// CheckLinkRequest names every invalid field of a request for Count
-// links (a *WaveError), or nil. IssueLinks checks the rest (the
-// municipality and partnership belong to the wave).
-func CheckLinkRequest(req LinkRequest) error {
-	var problems []FieldProblem
-	if req.Municipality == "" {
-		problems = append(problems, FieldProblem{Field: "municipality", Message: "is required"})
-	}
-	if req.Count < 1 || req.Count > MaxLinksPerRequest {
-		problems = append(problems, FieldProblem{Field: "count", Message: "must be from 1 to 1000"})
-	}
-	if len(problems) > 0 {
-		return &WaveError{Problems: problems}
-	}
-	return nil
-}

@@ -687,8 +687,10 @@ type wavePage struct {
 	// Count, Municipality and PartnershipID are the links form's values.
 	Count, Municipality, PartnershipID string
 	Reason                             string
-	Reports                            []choice
-	Exports                            []choice
+	// MaxLinks is the most links one request makes.
+	MaxLinks int
+	Reports  []choice
+	Exports  []choice
 }
 
 // trackingRow is a row of the tracking table.
@@ -749,6 +751,7 @@ func (p *Pages) drawWave(c *gin.Context, status int, w surveys.WaveInfo, pj auth
 	mine := t.For(pr, access)
 	page.layoutData = layoutData{Title: w.Title, Section: sectionSurveys, Crumbs: surveyCrumbs(l), Here: "/surveys/waves/" + w.ID}
 	page.Wave, page.Group, page.Manage, page.Project = w, groupLabel(l, w.Group), access == surveys.AccessManage, pj.Name
+	page.MaxLinks = surveys.MaxLinksPerCall
 	if page.Project == "" {
 		page.Project = w.ProjectID
 	}
@@ -791,16 +794,9 @@ func (p *Pages) waveLinks(c *gin.Context) {
 	}
 	page := &wavePage{Count: c.PostForm("count"), Municipality: c.PostForm("municipality"), PartnershipID: strings.TrimSpace(c.PostForm("partnership_id"))}
 	req := surveys.LinkRequest{Municipality: page.Municipality, PartnershipID: page.PartnershipID}
-	count, err := strconv.Atoi(strings.TrimSpace(page.Count))
-	if err != nil {
-		count = 0
-	}
-	req.Count = count
-	err = surveys.CheckLinkRequest(req)
-	var links []surveys.IssuedLink
-	if err == nil {
-		links, err = p.surveys.IssueLinks(c.Request.Context(), surveyActor(c), w.ID, req)
-	}
+	// A count that is no number is 0, which IssueLinks names as wrong.
+	req.Count, _ = strconv.Atoi(strings.TrimSpace(page.Count))
+	links, err := p.surveys.IssueLinks(c.Request.Context(), surveyActor(c), w.ID, req)
 	var invalid *surveys.WaveError
 	switch {
 	case errors.As(err, &invalid):
