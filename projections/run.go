@@ -245,7 +245,10 @@ func (x *run) once(ctx context.Context, members []*generation, wake <-chan struc
 		Checkpoints:   checkpoints{members},
 		Delivery:      pubsub.DeliverPages,
 		PageSize:      r.pageSize,
-		Logger:        wlog,
+		// The checkpoint must reach the head also when the log ends
+		// with the surveys' events, which are not the projections'.
+		MarkRead: true,
+		Logger:   wlog,
 	})
 	if err != nil {
 		return fmt.Errorf("subscriber: %w", err)
@@ -330,8 +333,21 @@ func (b *batches) handle(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
+	last, marked := pubsub.PageRead(msg)
+	if len(events) > 0 {
+		last = max(last, events[len(events)-1].Position)
+	}
 	if len(events) == 0 {
-		return nil
+		if !marked || last <= b.members[0].position.Load() {
+			return nil
+		}
+		// Only other topics' events were read: move the checkpoint
+		// past them, writing no rows.
+		b.fold.begin()
+		chunks, folded := make(chan *Page), make(chan error, 1)
+		close(chunks)
+		folded <- nil
+		return b.commit(context.WithoutCancel(msg.Context()), chunks, folded, last)
 	}
 	ctx := msg.Context()
 	b.fold.begin()
@@ -350,7 +366,7 @@ func (b *batches) handle(msg *message.Message) error {
 			}
 		})
 	}()
-	err = b.commit(context.WithoutCancel(ctx), chunks, folded, events[len(events)-1].Position)
+	err = b.commit(context.WithoutCancel(ctx), chunks, folded, last)
 	stop()
 	for range chunks { // a commit that failed early leaves chunks behind
 	}

@@ -2,7 +2,6 @@ package surveys
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,7 +74,7 @@ func (s *Service) Publish(ctx context.Context, actor eventstore.Actor, q survey.
 			return survey.Questionnaire{}, err
 		}
 		current := uint64(len(versions))
-		if current > 0 && sameDefinition(versions[current-1], q) {
+		if current > 0 && versions[current-1].Equal(q) {
 			return versions[current-1], nil
 		}
 		ev, err := s.newEvent(uuid.Must(uuid.NewV7()).String(), actor, survey.QuestionnairePublished{Questionnaire: q})
@@ -95,15 +94,6 @@ func (s *Service) Publish(ctx context.Context, actor eventstore.Actor, q survey.
 		return q, nil
 	}
 	return survey.Questionnaire{}, fmt.Errorf("publish questionnaire %s: %w", q.ID, eventstore.ErrVersionConflict)
-}
-
-// sameDefinition reports whether two definitions are the same but for
-// their versions (their JSON, which is what is stored, is equal).
-func sameDefinition(a, b survey.Questionnaire) bool {
-	a.Version, b.Version = 0, 0
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 // questionnaireVersions reads every version of a questionnaire, version 1

@@ -40,7 +40,7 @@ var researcher = eventstore.Actor{Subject: "kari", Role: auth.RoleResearcher}
 // day10 is the tests' "now": 10 March 2027, 11:00 in Oslo.
 var day10 = time.Date(2027, time.March, 10, 11, 0, 0, 0, calendar.Oslo)
 
-func newEnv(t *testing.T, opts ...surveys.Option) *env {
+func newEnv(t testing.TB, opts ...surveys.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	d := t.TempDir()
@@ -89,7 +89,7 @@ func (e *env) setNow(t time.Time) {
 	e.now = t
 }
 
-func (e *env) head(t *testing.T) uint64 {
+func (e *env) head(t testing.TB) uint64 {
 	t.Helper()
 	h, err := e.store.Head(context.Background())
 	if err != nil {
@@ -113,7 +113,7 @@ func (d *directory) Partnerships(_ context.Context, municipality string) ([]surv
 
 // partnership initiates a partnership in a municipality through the real
 // command service and lists it in the directory.
-func (e *env) partnership(t *testing.T, municipality, title string) string {
+func (e *env) partnership(t testing.TB, municipality, title string) string {
 	t.Helper()
 	in2021 := time.Date(2021, time.May, 2, 10, 0, 0, 0, time.UTC)
 	res, err := app.New(e.store).Initiate(context.Background(), partnership.Command{Event: partnership.PartnershipInitiated{
@@ -152,7 +152,7 @@ func leaders() survey.Questionnaire {
 
 // fielded publishes the questionnaire and schedules a wave of it for
 // Steinkjer and Oslo, open 1 to 31 March 2027.
-func (e *env) fielded(t *testing.T, partnerships ...string) surveys.WaveInfo {
+func (e *env) fielded(t testing.TB, partnerships ...string) surveys.WaveInfo {
 	t.Helper()
 	ctx := context.Background()
 	q, err := e.svc.Publish(ctx, researcher, leaders())

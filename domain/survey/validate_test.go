@@ -497,3 +497,18 @@ func TestParseBoundsHostileInput(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseDemo parses the leader questionnaire, the largest file a
+// researcher is likely to upload.
+func BenchmarkParseDemo(b *testing.B) {
+	data, err := DemoSource("offri-leaders.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

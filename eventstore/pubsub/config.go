@@ -67,6 +67,13 @@ type SubscriberConfig struct {
 	// PageSize is the number of events read per ReadAll, and so the most
 	// one message carries with DeliverPages; 0 means DefaultPageSize.
 	PageSize int
+	// MarkRead, with DeliverPages, sets MetaPageRead on every page message
+	// (the position of the last event read, of any topic) and sends a
+	// page of no events for a read that found only other topics' events,
+	// so that a consumer whose own checkpoint must reach the store's head
+	// (the projections) moves past the events of other topics (the
+	// surveys') that end the log. Acks then save MetaPageRead.
+	MarkRead bool
 	// NackDelay is the wait before a nacked message is delivered again; 0
 	// means DefaultNackDelay.
 	NackDelay time.Duration

@@ -67,6 +67,11 @@ const (
 	MetaPageLast = "page_last"
 	// MetaPageEvents is how many events the page holds, in decimal.
 	MetaPageEvents = "page_events"
+	// MetaPageRead is the position of the last event the page's read
+	// found, of any topic, in decimal: set only with
+	// SubscriberConfig.MarkRead, on every page, also on a page of no
+	// events (which has no MetaPageFirst nor MetaPageLast).
+	MetaPageRead = "page_read"
 )
 
 // reservedKeys are the metadata keys the Subscriber sets.
@@ -174,6 +179,35 @@ func newPageMessage(topic string, events []eventstore.RecordedEvent, payload []b
 	return msg
 }
 
+// newMarkedPageMessage is newPageMessage with MetaPageRead, for a page of
+// any number of events (none: a read of other topics' events alone).
+func newMarkedPageMessage(topic string, events []eventstore.RecordedEvent, payload []byte, read uint64) *message.Message {
+	if len(events) > 0 {
+		msg := newPageMessage(topic, events, payload)
+		msg.Metadata[MetaPageRead] = strconv.FormatUint(read, 10)
+		return msg
+	}
+	id := uuid.NewSHA1(pageNamespace, fmt.Appendf(nil, "%s/read/%d", topic, read)).String()
+	msg := message.NewMessage(id, payload)
+	msg.Metadata = message.Metadata{
+		MetaPageEvents: "0",
+		MetaPageRead:   strconv.FormatUint(read, 10),
+		MetaPageEnd:    "true",
+	}
+	return msg
+}
+
+// PageRead returns a page message's MetaPageRead, and false when it has
+// none (a subscriber without MarkRead, or a message of one event).
+func PageRead(msg *message.Message) (uint64, bool) {
+	v := msg.Metadata.Get(MetaPageRead)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	return n, err == nil
+}
+
 // PageFrom returns the events a message the Subscriber delivered carries,
 // in position order: every event of its page for a DeliverPages message
 // (DecodePage of its payload), the one event (as EventFrom returns it) for
@@ -183,7 +217,7 @@ func PageFrom(msg *message.Message) ([]eventstore.RecordedEvent, error) {
 	if msg == nil {
 		return nil, fmt.Errorf("page from message: %w: nil message", ErrNotStoredEvent)
 	}
-	if msg.Metadata.Get(MetaPageLast) == "" {
+	if msg.Metadata.Get(MetaPageLast) == "" && msg.Metadata.Get(MetaPageRead) == "" {
 		e, err := EventFrom(msg)
 		if err != nil {
 			return nil, err

@@ -96,6 +96,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		topic:     topic,
 		delivery:  s.cfg.Delivery,
 		pageSize:  s.cfg.PageSize,
+		markRead:  s.cfg.MarkRead,
 		nackDelay: s.cfg.NackDelay,
 		out:       make(chan *message.Message),
 	}

@@ -27,6 +27,7 @@ type subscription struct {
 	topic     string
 	delivery  Delivery
 	pageSize  int
+	markRead  bool
 	nackDelay time.Duration
 	log       watermill.LoggerAdapter
 	out       chan *message.Message
@@ -109,11 +110,11 @@ func (s *subscription) runPages(ctx context.Context, after uint64) {
 			}
 			after = page[len(page)-1].Position
 			events := s.topicEvents(page)
-			if len(events) == 0 {
+			if len(events) == 0 && !s.markRead {
 				continue
 			}
 			select {
-			case pages <- topicPage{events: events, payload: EncodePage(events)}:
+			case pages <- topicPage{events: events, payload: EncodePage(events), read: after}:
 			case <-readCtx.Done():
 				return
 			}
@@ -126,10 +127,12 @@ func (s *subscription) runPages(ctx context.Context, after uint64) {
 	}
 }
 
-// topicPage is a page's events of the topic and their first payload.
+// topicPage is a page's events of the topic and their first payload, and
+// the position of the last event read (of any topic).
 type topicPage struct {
 	events  []eventstore.RecordedEvent
 	payload []byte
+	read    uint64
 }
 
 // read returns the page after position after, retrying failures with
@@ -184,12 +187,19 @@ func (s *subscription) topicEvents(page []eventstore.RecordedEvent) []eventstore
 // saved; false when ctx ended first. The first message gets p's payload,
 // a redelivery a payload of its own.
 func (s *subscription) deliverPage(ctx context.Context, p topicPage) bool {
-	return s.deliver(ctx, p.events[len(p.events)-1].Position, func() *message.Message {
+	checkpoint := p.read
+	if !s.markRead {
+		checkpoint = p.events[len(p.events)-1].Position
+	}
+	return s.deliver(ctx, checkpoint, func() *message.Message {
 		payload := p.payload
 		if payload == nil {
 			payload = EncodePage(p.events)
 		}
 		p.payload = nil
+		if s.markRead {
+			return newMarkedPageMessage(s.topic, p.events, payload, p.read)
+		}
 		return newPageMessage(s.topic, p.events, payload)
 	})
 }
