@@ -23,12 +23,32 @@ import (
 )
 
 // NewEngine returns the Gin engine the front doors are mounted on, in
-// release mode, answering 405 for a known path with another method.
+// release mode, answering 405 for a known path with another method. It
+// trusts no proxy: a request's client address (c.ClientIP, which the
+// answer pages' rate limits key on) is its connection's, whatever
+// X-Forwarded-For says, until TrustProxies names the proxies in front.
+// (Gin's default trusts every sender's X-Forwarded-For, so any client
+// could choose its address.)
 func NewEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // nil is always accepted: trust none
 	return r
+}
+
+// TrustProxies makes the engine take a request's client address from
+// X-Forwarded-For (or X-Real-IP) when the connection comes from one of
+// proxies (addresses or CIDR ranges, e.g. a load balancer's); it returns
+// an error naming an entry that is neither.
+func TrustProxies(r *gin.Engine, proxies []string) error {
+	if len(proxies) == 0 {
+		proxies = nil
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		return fmt.Errorf("trusted proxies: %w", err)
+	}
+	return nil
 }
 
 // Keys of the request's values in the Gin context.

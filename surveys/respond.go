@@ -73,7 +73,8 @@ func (s *Service) readResponse(ctx context.Context, id string) (storedResponse, 
 // Open returns what a link opens. A link that does not exist is
 // ErrLinkUnknown; a submitted one ErrLinkUsed; one past its wave's close
 // ErrLinkExpired (or ErrWaveClosed if closed early); one before the wave
-// opens ErrWaveNotOpen. Opening writes nothing (but the mark of a link
+// opens ErrWaveNotOpen. With those three the session holds the wave (its
+// days), nothing else. Opening writes nothing (but the mark of a link
 // whose response was submitted and whose mark was not written is
 // repaired).
 func (s *Service) Open(ctx context.Context, token string) (Session, error) {
@@ -112,13 +113,15 @@ func (s *Service) open(ctx context.Context, token string) (Session, storedRespon
 	if err != nil {
 		return Session{}, resp, fmt.Errorf("open survey link: wave %s: %w", link.WaveID, err)
 	}
+	// The refusals below carry the wave, so that the page can name its
+	// opening or closing day; nothing else of the session.
 	switch today := s.today(); {
 	case w.Closed:
-		return Session{}, resp, ErrWaveClosed
+		return Session{Wave: w}, resp, ErrWaveClosed
 	case !s.now().Before(link.ExpiresAt) || today > w.Closes:
-		return Session{}, resp, ErrLinkExpired
+		return Session{Wave: w}, resp, ErrLinkExpired
 	case today < w.Opens:
-		return Session{}, resp, ErrWaveNotOpen
+		return Session{Wave: w}, resp, ErrWaveNotOpen
 	}
 	q, err := s.Questionnaire(ctx, w.QuestionnaireID, w.QuestionnaireVersion)
 	if err != nil {
@@ -259,7 +262,7 @@ func (s *Service) appendResponse(ctx context.Context, token string, build func(s
 func (s *Service) Save(ctx context.Context, token, lang string, answers survey.Answers, partnerships []string, requestID string) (Session, error) {
 	sess, _, err := s.open(ctx, token)
 	if err != nil {
-		return Session{}, err
+		return sess, err // the wave, when the refusal is about its days
 	}
 	if err := sess.Questionnaire.Check(answers, false); err != nil {
 		return Session{}, err
@@ -284,11 +287,14 @@ func (s *Service) Save(ctx context.Context, token, lang string, answers survey.A
 	if err != nil {
 		return Session{}, err
 	}
-	hash := auth.HashToken(token)
-	if err := s.links.MarkLink(ctx, hash, auth.LinkStarted); errors.Is(err, auth.ErrLinkCompleted) {
-		return Session{}, ErrLinkUsed
-	} else if err != nil {
-		return Session{}, fmt.Errorf("survey response saved, its link not marked started: %w", err)
+	// Only the first save moves the link: marking a started link again
+	// would cost a synced write for nothing on every page.
+	if sess.Link.State == auth.LinkInvited {
+		if err := s.links.MarkLink(ctx, auth.HashToken(token), auth.LinkStarted); errors.Is(err, auth.ErrLinkCompleted) {
+			return Session{}, ErrLinkUsed
+		} else if err != nil {
+			return Session{}, fmt.Errorf("survey response saved, its link not marked started: %w", err)
+		}
 	}
 	resp, err := s.readResponse(ctx, sess.Response.ID)
 	if err != nil {

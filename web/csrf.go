@@ -100,6 +100,6 @@ func (p *Pages) checkCSRF(c *gin.Context) {
 }
 
 func (p *Pages) csrfFailed(c *gin.Context) {
-	p.log.InfoContext(c.Request.Context(), "form refused: bad or missing CSRF token", "path", c.Request.URL.Path)
+	p.log.InfoContext(c.Request.Context(), "form refused: bad or missing CSRF token", "route", c.FullPath())
 	p.errorPage(c, http.StatusForbidden, loc(c).T("errors.csrf"))
 }

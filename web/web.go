@@ -146,6 +146,8 @@ type Pages struct {
 	research ResearchFiles
 	// surveys is Config.Surveys.
 	surveys *surveys.Service
+	// respond guards the public answer pages (respond.go).
+	respond *respondGuard
 }
 
 // Validate reports every required field that is missing.
@@ -185,6 +187,7 @@ func New(cfg Config) (*Pages, error) {
 	p.projectStore = cfg.ProjectStore
 	p.research = cfg.Research
 	p.surveys = cfg.Surveys
+	p.respond = newRespondGuard(defaultRespondLimits)
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
 	}
@@ -262,6 +265,9 @@ func (p *Pages) Register(r gin.IRouter) {
 	p.registerAdmin(g)
 	p.registerResearch(g)
 	p.registerSurveys(g)
+	if p.surveys != nil {
+		p.registerRespond(r)
+	}
 }
 
 // secureHeaders sets the pages' content security policy (no inline
@@ -395,7 +401,8 @@ func (p *Pages) fail(c *gin.Context, err error) {
 	}
 	f := edge.Classify(err)
 	if f.Status >= 500 {
-		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		// The route, never the path: a path can hold a secret (/s/<token>).
+		p.log.ErrorContext(c.Request.Context(), "page failed", "method", c.Request.Method, "route", c.FullPath(), "err", err)
 	}
 	if f.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
@@ -429,7 +436,7 @@ func (p *Pages) errorPageBack(c *gin.Context, status int, msg, back string) {
 // /p/new, /login; "" for anything else.
 func formPage(path string) string {
 	switch parts := strings.Split(strings.Trim(path, "/"), "/"); {
-	case path == "/p/new" || path == "/login":
+	case path == "/p/new" || path == "/login" || len(parts) == 2 && parts[0] == "s":
 		return path
 	case len(parts) == 3 && parts[0] == "p" && history.ValidID(parts[1]):
 		return "/p/" + parts[1]
@@ -473,6 +480,10 @@ func mustParseTemplates() map[string]*template.Template {
 	// The sign-in's own pages (signin.go) and the research pages
 	// (research.go, codebook.go).
 	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook"} {
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
+	}
+	// The public answer pages (respond.go).
+	for _, name := range []string{"respond", "respond_status"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	return out

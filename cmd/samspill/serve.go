@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,8 +46,11 @@ type serveConfig struct {
 	logLevel  slog.Level
 	logFormat logFormat
 	instance  string
-	publish   publishFlags
-	signin    signinFlags
+	// trustedProxies are the proxies whose X-Forwarded-For gives the
+	// client's address (edge.TrustProxies).
+	trustedProxies string
+	publish        publishFlags
+	signin         signinFlags
 	// publicURL is the site's base URL that survey links start with.
 	publicURL string
 	backend
@@ -93,6 +97,7 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	cfg.eventFlags(fs)
 	cfg.sharedFlags(fs)
 	fs.StringVar(&cfg.instance, "instance", "", "this instance's name in /api/v1/admin/projections (default: host/pid)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "addresses or CIDR ranges of the proxies in front (comma-separated, e.g. 10.0.0.0/8): only their X-Forwarded-For names the client's address, which the survey answer pages' rate limits count by; default none")
 	fs.StringVar(&cfg.publish.url, "publish", "", "publish the event log, without personal data, to NATS JetStream at this URL, e.g. nats://host:4222 (tls:// for TLS; user:password@ or token@ for credentials; several URLs separated by commas); see docs/publishing.md")
 	fs.StringVar(&cfg.publish.stream, "publish-stream", publish.DefaultStream, "with --publish: the JetStream stream (made if missing)")
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
@@ -234,7 +239,8 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		store: store, runner: runner,
 		tokens: tokens, users: tokens, projects: tokens, keys: keys, secret: secret, log: log, registry: registry, streamsDone: streamsDone, states: states,
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
-		links: tokens, publicURL: cfg.publicURL,
+		trustedProxies: strings.FieldsFunc(cfg.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }),
+		links:          tokens, publicURL: cfg.publicURL,
 	}.handler()
 	if err != nil {
 		return err
@@ -328,6 +334,8 @@ type site struct {
 	// configured); tokenSignIn and accessContact are the pages' flags.
 	signin                     *signin.Service
 	tokenSignIn, accessContact string
+	// trustedProxies are --trusted-proxies' entries.
+	trustedProxies []string
 	// links is the same store again, as the store of survey response
 	// links; publicURL the site's base URL they start with ("": none).
 	links     auth.SurveyLinkStore
@@ -374,6 +382,9 @@ func (s site) handler() (http.Handler, error) {
 		return nil, err
 	}
 	engine := edge.NewEngine()
+	if err := edge.TrustProxies(engine, s.trustedProxies); err != nil {
+		return nil, err
+	}
 	api.Use(engine)
 	api.Register(engine)
 	pages.Register(engine)
