@@ -52,11 +52,10 @@ type site struct {
 	// projectStore is the same store as userStore, as the research
 	// projects' store.
 	projectStore auth.ProjectStore
-	// surveys fields the surveys over store and the token store (nil
-	// while that keeps no survey links).
+	// surveys fields the surveys over store and the token store.
 	surveys *surveys.Service
 	now     func() time.Time
-	example      string
+	example string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and

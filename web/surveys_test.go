@@ -22,14 +22,12 @@ import (
 )
 
 // newTestSurveys is the site's survey service over its event store and
-// its token store (the links' and the projects' store); nil while the
-// token store keeps no survey links.
-func newTestSurveys(store eventstore.Store, tokens auth.ProjectStore, now func() time.Time, logger *slog.Logger) *surveys.Service {
-	links, ok := tokens.(auth.SurveyLinkStore)
-	if !ok {
-		return nil
-	}
-	return surveys.New(store, links, tokens, surveys.WithClock(now), surveys.WithLogger(logger))
+// its token store (the links' and the projects' store).
+func newTestSurveys(store eventstore.Store, tokens interface {
+	auth.ProjectStore
+	auth.SurveyLinkStore
+}, now func() time.Time, logger *slog.Logger) *surveys.Service {
+	return surveys.New(store, tokens, tokens, surveys.WithClock(now), surveys.WithLogger(logger))
 }
 
 // leadersYAML is a small valid questionnaire: a Likert item labelled at
@@ -140,14 +138,9 @@ func surveyFixture(t testing.TB, s *site, members ...string) string {
 }
 
 // surveyAxePaths makes the survey fixture (the admin a member of offri)
-// and returns the survey pages for the accessibility walk; none while the
-// site fields no surveys.
+// and returns the survey pages for the accessibility walk.
 func surveyAxePaths(t testing.TB, s *site) []string {
 	t.Helper()
-	if s.surveys == nil {
-		t.Log("the token store keeps no survey links yet: the survey pages are not walked")
-		return nil
-	}
 	wave := surveyFixture(t, s, "admin")
 	// Links, so that the wave's page shows its tracking table.
 	w, err := s.surveys.Wave(context.Background(), wave)
@@ -214,9 +207,6 @@ var waveLinkRe = regexp.MustCompile(`^/surveys/waves/([^/?]+)$`)
 func TestSurveyQuestionnairePages(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, false)
-	if s.surveys == nil {
-		t.Skip("the token store keeps no survey links yet")
-	}
 	b := s.browserAs(t, "researcher")
 	p := b.get("/surveys/questionnaires")
 	wantPage(t, p, http.StatusOK, `id="form-questionnaire"`, `id="questionnaires-none"`, "Sjekk og forhåndsvis", `class="surveys" href="/surveys"`)
@@ -263,9 +253,6 @@ func TestSurveyQuestionnairePages(t *testing.T) {
 func TestSurveyWavePages(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, false)
-	if s.surveys == nil {
-		t.Skip("the token store keeps no survey links yet")
-	}
 	ctx := context.Background()
 	other := surveyFixture(t, s) // a wave of offri, which researcher is not yet a member of
 	b := s.browserAs(t, "researcher")
