@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Go 1.27.3, fetched once from the Go module proxy (about 10 s): the first
 # release whose standard library has none of the vulnerabilities that
 # govulncheck finds in 1.26.8 (net/http, crypto/tls, crypto/x509,
-# html/template). go.mod still accepts Go 1.26.8 for plain go commands.
+# html/template). go.mod asks for Go 1.26.10 (github.com/wneessen/go-mail needs it).
 export GOTOOLCHAIN := go1.27.3
 
 GO          ?= go
@@ -22,6 +22,12 @@ GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 # its own cmd/indexdb, once per version into the cache folder.
 VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 VULNDB_DIR     ?= $(HOME)/.cache/samspill/vulndb-$(VULNDB_VERSION)
+# Mailpit, the SMTP server the survey mailing tests send to
+# (surveys/mail/mailpittest finds it here): built from the Go module proxy
+# in a scratch module that requires it, since `go install` refuses a module
+# with replace directives.
+MAILPIT_VERSION ?= v1.33.1
+MAILPIT_DIR     ?= $(HOME)/.cache/samspill/mailpit-$(MAILPIT_VERSION)
 BENCHTIME   ?= 20000x
 # Size of the generated log the projection rebuild benchmark replays.
 BENCH_EVENTS ?= 1000000
@@ -29,7 +35,7 @@ FUZZTIME    ?= 10s
 ADDR        ?= 127.0.0.1:8080
 DATA        ?= ./samspill-data
 
-.PHONY: help run build test crash test-deps lint fmt depcheck vulncheck vulndb bench bench-peers load load-rss fuzz clean
+.PHONY: help run build test crash test-deps mailpit lint fmt depcheck vulncheck vulndb bench bench-peers load load-rss fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,7 +65,7 @@ crash: ## kill -9 the server under load 20 times; verify acknowledged writes, re
 # CI installs them.
 TEST_DEBS := r-base-core r-cran-survival r-cran-haven r-cran-jsonlite chromium
 
-test-deps: ## install R (survival, haven, jsonlite) and Chromium from Debian's packages, axe-core and DuckDB from npm (for the R, format, browser and accessibility tests)
+test-deps: ## install R (survival, haven, jsonlite) and Chromium from Debian's packages, axe-core and DuckDB from npm and Mailpit from the Go module proxy (for the R, format, browser, accessibility and mail tests)
 	@if command -v Rscript >/dev/null && Rscript -e 'library(survival); library(haven); library(jsonlite)' >/dev/null 2>&1 && command -v chromium >/dev/null; then \
 	  echo "test dependencies present"; \
 	else \
@@ -73,6 +79,18 @@ test-deps: ## install R (survival, haven, jsonlite) and Chromium from Debian's p
 	@if [ ! -d research/testdata/duckdb/node_modules/@duckdb/node-api ]; then \
 	  if command -v npm >/dev/null; then npm ci --prefix research/testdata/duckdb --no-audit --no-fund; \
 	  else echo "npm not found: the Parquet test's DuckDB check will be skipped"; fi; \
+	fi
+	@$(MAKE) --no-print-directory mailpit || echo "Mailpit could not be built: the mail tests (surveys/mail, surveys) will be skipped"
+
+mailpit: ## build Mailpit (the SMTP server of the survey mailing tests) from the Go module proxy into MAILPIT_DIR
+	@if [ ! -x "$(MAILPIT_DIR)/mailpit" ]; then \
+	  echo "building Mailpit $(MAILPIT_VERSION) into $(MAILPIT_DIR)"; \
+	  rm -rf "$(MAILPIT_DIR)/src" && mkdir -p "$(MAILPIT_DIR)/src" && cd "$(MAILPIT_DIR)/src" && \
+	  printf 'module samspill.local/mailpit-build\n\ngo 1.26\n' > go.mod && \
+	  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/axllent/mailpit"\n' > tools.go && \
+	  GOFLAGS=-mod=mod $(GO) get github.com/axllent/mailpit@$(MAILPIT_VERSION) && \
+	  GOFLAGS=-mod=mod $(GO) build -trimpath -o "$(MAILPIT_DIR)/mailpit.tmp" github.com/axllent/mailpit && \
+	  mv "$(MAILPIT_DIR)/mailpit.tmp" "$(MAILPIT_DIR)/mailpit"; \
 	fi
 
 lint: fmt depcheck ## gofmt, go vet, staticcheck (pinned), the dependency rules and govulncheck (offline)

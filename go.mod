@@ -1,6 +1,6 @@
 module github.com/samspill/samspill
 
-go 1.26.8
+go 1.26.10
 
 require (
 	filippo.io/age v1.3.2
@@ -25,6 +25,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/stretchr/testify v1.12.1
 	github.com/tsenart/vegeta/v12 v12.13.0
+	github.com/wneessen/go-mail v0.8.2
 	github.com/xuri/excelize/v2 v2.11.1
 	github.com/zitadel/oidc/v3 v3.52.0
 	golang.org/x/image v0.48.0

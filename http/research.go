@@ -136,9 +136,10 @@ func (s *Server) exportDataPackage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var tables []research.Table
-	if e, found := research.Lookup(f.Export); found {
-		tables = append(tables, e.Table)
+	tables, err := f.Tables(c.Request.Context(), s.store)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	b, err := research.DataPackage(m, tables)
 	if err != nil {
@@ -203,12 +204,13 @@ func (s *Server) researchFile(c *gin.Context, export, format string) (research.F
 	if asOf != nil && export == research.KindEvents {
 		q.invalid("as_of", "applies to the tabular exports only; events are every event up to the position")
 	}
+	f := research.File{Export: export, Format: format, KnownAt: knownAt}
+	responsesParams(&q, &f)
 	if err := q.err(); err != nil {
 		s.fail(c, err)
 		return research.File{}, research.Citing{}, false
 	}
 	now := s.now()
-	f := research.File{Export: export, Format: format, KnownAt: knownAt}
 	if export != research.KindEvents {
 		today := calendar.Day(now)
 		f.AsOf = today
@@ -242,6 +244,9 @@ func (s *Server) researchFile(c *gin.Context, export, format string) (research.F
 	f.Position = position
 	if !withProject {
 		f.Keys = f.OneOffKeys(s.researchSecret)
+	}
+	if !s.checkWave(c, f) {
+		return research.File{}, research.Citing{}, false
 	}
 	by.BaseURL = edge.BaseURL(c)
 	return f, by, true

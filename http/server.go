@@ -82,6 +82,9 @@ type Config struct {
 	// waves, response links, tracking, the responses export); nil: the
 	// survey routes answer 404.
 	Surveys *surveys.Service
+	// SurveyMail sends the surveys' invitations and reminders; nil or
+	// without a sender: the mailing routes answer 409.
+	SurveyMail *surveys.Mailer
 	// Version is samspill's version, named in research exports.
 	Version string
 	// ResearchSecret is the installation's key for the pseudonymous
@@ -114,6 +117,7 @@ type Server struct {
 	admin          auth.UserStore
 	projects       auth.ProjectStore
 	surveys        *surveys.Service
+	surveyMail     *surveys.Mailer
 	version        string
 	researchSecret []byte
 	now            func() time.Time
@@ -168,6 +172,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.tokens, s.version, s.researchSecret, s.now = cfg.Tokens, cfg.Version, cfg.ResearchSecret, cfg.Now
 	s.users, s.admin, s.projects, s.surveys = cfg.Users, cfg.Admin, cfg.Projects, cfg.Surveys
+	s.surveyMail = cfg.SurveyMail
 	if s.users == nil && s.admin != nil {
 		s.users = s.admin
 	}
@@ -250,6 +255,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.POST("/partnerships/:id/resume", write, command[resumeRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/end", write, command[endRequest](s, s.toPartnership))
 	v1.POST("/partnerships/:id/corrections", write, command[correctEntryRequest](s, s.toPartnership))
+	s.registerSurveyMail(v1)
 }
 
 // storageReady asks a store that can tell (eventstore.StorageProber)

@@ -61,10 +61,6 @@ func (s *Server) needSurveys(c *gin.Context) {
 	}
 }
 
-// errNoSuchWave is the one answer for a wave that does not exist and for
-// one the principal may not see, so that it cannot learn which ids exist.
-var errNoSuchWave = errors.New("no survey wave of yours has this id")
-
 // questionnaireProblem is the 422 of a questionnaire that fails
 // validation: every problem, with its path in the definition.
 type questionnaireProblem struct {
@@ -94,6 +90,8 @@ func (s *Server) failSurvey(c *gin.Context, err error) {
 		}
 		writeProblem(c, Problem{Type: typeValidation, Title: "Invalid request", Status: http.StatusUnprocessableEntity,
 			Detail: "the request has invalid fields; nothing was stored", Errors: fields})
+	// errNoSuchWave (surveys_mail.go) is the one answer for a wave that
+	// does not exist and for one the principal may not see.
 	case errors.Is(err, errNoSuchWave), errors.Is(err, surveys.ErrWaveNotFound):
 		writeProblem(c, Problem{Type: typeNotFound, Title: "Survey wave not found", Status: http.StatusNotFound, Detail: errNoSuchWave.Error()})
 	case errors.Is(err, surveys.ErrQuestionnaireNotFound):

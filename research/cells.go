@@ -92,3 +92,15 @@ func codeIndex(c Column) map[string]int32 {
 	}
 	return m
 }
+
+// scaleCodes reports whether an integer column's Values are exactly
+// "1".."k" in order, so that each number is its own code (a Likert
+// scale's labelled points).
+func scaleCodes(c Column) bool {
+	for i, v := range c.Values {
+		if v.Code != strconv.Itoa(i+1) {
+			return false
+		}
+	}
+	return len(c.Values) > 0
+}

@@ -35,6 +35,8 @@ type dataPackage struct {
 	KnownAt         string       `json:"x-known-at,omitempty"`
 	Project         string       `json:"x-project,omitempty"`
 	KeyGeneration   int          `json:"x-key-generation,omitempty"`
+	Wave            string       `json:"x-wave,omitempty"`
+	WithoutFreeText bool         `json:"x-without-free-text,omitempty"`
 	RulesVersion    string       `json:"x-rules-version"`
 	SamspillVersion string       `json:"x-samspill-version"`
 	Citation        string       `json:"x-citation,omitempty"`
@@ -131,7 +133,7 @@ func DataPackage(m ExportManifest, tables []Table) ([]byte, error) {
 		Sources: []dpSource{{Title: fmt.Sprintf("Samspill event log of municipal–voluntary partnerships, up to position %d (rules version %s, samspill %s)",
 			m.Position, m.RulesVersion, m.SamspillVersion)}},
 		Export: m.Export, Position: m.Position, AsOf: m.AsOf, KnownAt: m.KnownAt,
-		Project: m.Project, KeyGeneration: m.KeyGeneration,
+		Project: m.Project, KeyGeneration: m.KeyGeneration, Wave: m.Wave, WithoutFreeText: m.WithoutFreeText,
 		RulesVersion: m.RulesVersion, SamspillVersion: m.SamspillVersion, Citation: m.Citation,
 		Rules:     "docs/research.md",
 		Resources: make([]dpResource, 0, len(m.Files)),
@@ -188,7 +190,14 @@ func tableOf(file string, tables []Table) (Table, bool) {
 // reproduce it.
 func packageDescription(m ExportManifest) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The %s export of samspill, read from the event log up to position %d", m.Export, m.Position)
+	fmt.Fprintf(&b, "The %s export of samspill", m.Export)
+	if m.Wave != "" {
+		fmt.Fprintf(&b, " of survey wave %s", m.Wave)
+		if m.WithoutFreeText {
+			b.WriteString(" (free-text items left out)")
+		}
+	}
+	fmt.Fprintf(&b, ", read from the event log up to position %d", m.Position)
 	if m.AsOf != "" {
 		fmt.Fprintf(&b, ", censored at the end of %s (Europe/Oslo)", m.AsOf)
 	}
@@ -211,7 +220,7 @@ func schemaOf(t Table, format string) *dpSchema {
 	for i, c := range t.Columns {
 		f := dpField{
 			Name: c.Name, Type: c.Type, Title: c.Label, Description: c.Description,
-			Labels: langs(c.Label, c.LabelNB, ""), Descriptions: langs(c.Description, c.DescriptionNB, ""),
+			Labels: langs(c.Label, c.LabelNB, c.LabelNN), Descriptions: langs(c.Description, c.DescriptionNB, c.DescriptionNN),
 			Unit: c.Unit, Personal: c.Personal,
 		}
 		if c.Required {
@@ -230,6 +239,9 @@ func schemaOf(t Table, format string) *dpSchema {
 			}
 			for k, v := range c.Values {
 				cat := dpCategory{Value: v.Code, Label: v.Label, Labels: langs(v.Label, v.LabelNB, v.LabelNN)}
+				if c.Type == TypeInteger {
+					cat.Value = k + 1 // a labelled scale: its codes are "1".."k"
+				}
 				if stata {
 					cat.Value, cat.Code = k+1, v.Code
 				}

@@ -62,8 +62,12 @@ type ExportManifest struct {
 	KnownAt string `json:"known_at,omitempty"`
 	// Project and KeyGeneration name the research project whose
 	// pseudonyms the files use; empty for one-off pseudonyms.
-	Project         string    `json:"project,omitempty"`
-	KeyGeneration   int       `json:"key_generation,omitempty"`
+	Project       string `json:"project,omitempty"`
+	KeyGeneration int    `json:"key_generation,omitempty"`
+	// Wave is the survey wave of a responses export; WithoutFreeText
+	// says its free-text items were left out.
+	Wave            string    `json:"wave,omitempty"`
+	WithoutFreeText bool      `json:"without_free_text,omitempty"`
 	RulesVersion    string    `json:"rules_version"`
 	SamspillVersion string    `json:"samspill_version"`
 	Files           []FileSum `json:"files"`

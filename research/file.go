@@ -49,6 +49,12 @@ type File struct {
 	Keys Keys
 	// Municipalities, if any, restrict the file to a project's.
 	Municipalities []kommune.Code
+	// Wave is the survey wave of a responses export (KindResponses);
+	// "" for every other export.
+	Wave string
+	// WithoutFreeText leaves a responses export's free-text items out
+	// (free text can identify a person).
+	WithoutFreeText bool
 }
 
 // ExportNames lists every export a File may name: events and the tabular
@@ -58,7 +64,7 @@ func ExportNames() []string {
 	for _, e := range Exports() {
 		names = append(names, e.Table.Name)
 	}
-	return names
+	return append(names, KindResponses)
 }
 
 // FormatsOf lists the formats an export is written in (nil for an
@@ -67,7 +73,7 @@ func FormatsOf(export string) []string {
 	if export == KindEvents {
 		return []string{FormatNDJSON}
 	}
-	if _, ok := Lookup(export); ok {
+	if _, ok := Lookup(export); ok || export == KindResponses {
 		return Formats
 	}
 	return nil
@@ -109,12 +115,18 @@ func (f File) Name() string {
 	if f.Keys.Project != "" {
 		parts = append(parts, f.Keys.Project)
 	}
+	if f.Wave != "" {
+		parts = append(parts, f.Wave)
+	}
 	parts = append(parts, "p"+strconv.FormatUint(f.Position, 10))
 	if f.AsOf != "" {
 		parts = append(parts, f.AsOf)
 	}
 	if f.KnownAt != nil {
 		parts = append(parts, "known-"+f.KnownAt.UTC().Format("20060102T150405Z"))
+	}
+	if f.WithoutFreeText {
+		parts = append(parts, "no-free-text")
 	}
 	return strings.Join(parts, "-") + "." + f.Format
 }
@@ -132,6 +144,12 @@ func (f File) Query() url.Values {
 	}
 	if f.Keys.Project != "" {
 		q.Set("project", f.Keys.Project)
+	}
+	if f.Wave != "" {
+		q.Set("wave", f.Wave)
+	}
+	if f.WithoutFreeText {
+		q.Set("free_text", "0")
 	}
 	return q
 }
@@ -164,12 +182,36 @@ func MediaType(format string) string {
 	return "application/octet-stream"
 }
 
+// Tables are the tables that describe the file, for its data package:
+// the export's Table, or a responses export's table of its wave (read
+// from the store up to the position); none for events.
+func (f File) Tables(ctx context.Context, store eventstore.Store) ([]Table, error) {
+	if f.Export == KindResponses {
+		w, q, err := ReadWave(ctx, store, f.Keys.Project, f.Wave, f.Position)
+		if err != nil {
+			return nil, err
+		}
+		t, err := f.ResponsesTable(w, q)
+		if err != nil {
+			return nil, err
+		}
+		return []Table{t}, nil
+	}
+	if e, ok := Lookup(f.Export); ok {
+		return []Table{e.Table}, nil
+	}
+	return nil, nil
+}
+
 // Write writes the file to w and returns what was written. eventsSecret
 // is the installation's key for the events export's pseudonyms of actors.
 // The bytes depend only on the store up to the position and the File.
 func (f File) Write(ctx context.Context, store eventstore.Store, w io.Writer, eventsSecret []byte) (Summary, error) {
 	if err := f.Check(); err != nil {
 		return Summary{}, err
+	}
+	if f.Export == KindResponses {
+		return f.writeResponses(ctx, store, w)
 	}
 	if f.Export == KindEvents {
 		return WriteEvents(ctx, store, w, EventsOptions{Position: f.Position, Secret: eventsSecret, Keys: f.Keys, KnownAt: f.KnownAt, Municipalities: f.Municipalities})
@@ -202,6 +244,8 @@ func (f File) Manifest(sum Summary, samspillVersion string, by Citing) ExportMan
 		AsOf:            f.AsOf,
 		Project:         f.Keys.Project,
 		KeyGeneration:   f.Keys.Generation,
+		Wave:            f.Wave,
+		WithoutFreeText: f.WithoutFreeText,
 		RulesVersion:    RulesVersion,
 		SamspillVersion: samspillVersion,
 		Files: []FileSum{{
@@ -231,7 +275,14 @@ func (f File) Citation(samspillVersion string, by Citing) string {
 	if who != "" {
 		b.WriteString(who + ". ")
 	}
-	fmt.Fprintf(&b, "samspill research export %s, position %d", f.Export, f.Position)
+	fmt.Fprintf(&b, "samspill research export %s", f.Export)
+	if f.Wave != "" {
+		fmt.Fprintf(&b, " of survey wave %s", f.Wave)
+		if f.WithoutFreeText {
+			b.WriteString(" without free text")
+		}
+	}
+	fmt.Fprintf(&b, ", position %d", f.Position)
 	if f.AsOf != "" {
 		fmt.Fprintf(&b, ", as of %s", f.AsOf)
 	}

@@ -134,8 +134,8 @@ func dtaVars(t Table) ([]*dtaVar, error) {
 		}
 		v := &dtaVar{col: c}
 		if len(c.Values) > 0 {
-			if c.Type != TypeString {
-				return nil, fmt.Errorf("column %s: only string columns can be coded", c.Name)
+			if c.Type != TypeString && !(c.Type == TypeInteger && scaleCodes(c)) {
+				return nil, fmt.Errorf("column %s: only string columns, and integer columns coded 1..k, can be coded", c.Name)
 			}
 			v.codes = codeIndex(c)
 		}

@@ -110,6 +110,11 @@ func (c parquetColumn) value(row int, s string) (parquet.Value, error) {
 	}
 	var v parquet.Value
 	switch {
+	case c.codes != nil && c.col.Type == TypeInteger:
+		if c.codes[s] == 0 {
+			return v, cellError(row, c.col, s, "is not one of the column's codes")
+		}
+		v = parquet.Int64Value(int64(c.codes[s])) // a scale's codes are its numbers
 	case c.codes != nil:
 		if c.codes[s] == 0 {
 			return v, cellError(row, c.col, s, "is not one of the column's codes")
@@ -184,6 +189,9 @@ func parquetSchema(t Table) (*parquet.Schema, []parquetColumn, error) {
 		fields[i] = orderedField{Node: node, name: c.Name}
 		cols[i] = parquetColumn{col: c, index: i}
 		if len(c.Values) > 0 {
+			if c.Type != TypeString && !(c.Type == TypeInteger && scaleCodes(c)) {
+				return nil, nil, fmt.Errorf("column %s: only string columns, and integer columns coded 1..k, can be coded", c.Name)
+			}
 			cols[i].codes = codeIndex(c)
 		}
 	}

@@ -58,6 +58,11 @@ func (k Keys) Actor(subject string) string {
 // correction's corrected_event_id): 32 hex digits.
 func (k Keys) Event(id string) string { return k.of("event", id) }
 
+// Response returns the pseudonym of a survey response's id: 32 hex
+// digits. The id is already unlinkable to the respondent's link; the
+// pseudonym keeps a project's files from sharing it with other projects'.
+func (k Keys) Response(id string) string { return k.of("response", id) }
+
 // Contact returns the pseudonym of a contact person's contact_id: 32 hex
 // digits.
 func (k Keys) Contact(id string) string { return k.of("contact", id) }

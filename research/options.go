@@ -56,19 +56,9 @@ func eachHistory[T any](ctx context.Context, store eventstore.Store, o Options, 
 		skip bool
 	}
 	return deriveInOrder(ctx, streams, func(stream string) (result, error) {
-		recorded, err := store.ReadStream(ctx, stream)
+		h, err := historyAt(ctx, store, stream, o.Position)
 		if err != nil {
 			return result{}, err
-		}
-		// Positions grow with versions: the events up to the position are
-		// a prefix of the stream.
-		n := len(recorded)
-		for n > 0 && recorded[n-1].Position > o.Position {
-			n--
-		}
-		h, err := history.Entries(recorded[:n])
-		if err != nil {
-			return result{}, fmt.Errorf("%s: %w", stream, err)
 		}
 		if len(o.Municipalities) > 0 && !inMunicipalities(h, o.Municipalities) {
 			return result{skip: true}, nil
@@ -97,4 +87,23 @@ func inMunicipalities(h []partnership.Entry, codes []kommune.Code) bool {
 		return false
 	}
 	return slices.Contains(codes, kommune.Code(init.Municipality).Current())
+}
+
+// historyAt reads a partnership's history as recorded up to the position.
+func historyAt(ctx context.Context, store eventstore.Store, stream string, position uint64) ([]partnership.Entry, error) {
+	recorded, err := store.ReadStream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	// Positions grow with versions: the events up to the position are a
+	// prefix of the stream.
+	n := len(recorded)
+	for n > 0 && recorded[n-1].Position > position {
+		n--
+	}
+	h, err := history.Entries(recorded[:n])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stream, err)
+	}
+	return h, nil
 }

@@ -38,15 +38,19 @@ type Column struct {
 	Name string
 	Type string
 	// Label is the short variable label (Stata: at most 80 characters),
-	// in English and bokmål.
-	Label, LabelNB string
-	// Description is the codebook's definition, in English and bokmål.
-	Description, DescriptionNB string
+	// in English and bokmål, and in nynorsk where the table has it (a
+	// survey item's text); pages fall back to bokmål.
+	Label, LabelNB, LabelNN string
+	// Description is the codebook's definition, in English and bokmål
+	// (and nynorsk, as Label).
+	Description, DescriptionNB, DescriptionNN string
 	// Unit names the unit of a number, one of Units, "" for none.
 	Unit string
 	// Values is the closed vocabulary of a coded string column, in the
 	// order that numbers them for Stata value labels (1, 2, ...); nil for
-	// an open column.
+	// an open column. An integer column may have Values too when they are
+	// exactly "1".."k" in order (a Likert scale's labelled points): its
+	// numbers are then their own Stata codes.
 	Values []Value
 	// Required columns never hold a missing value.
 	Required bool

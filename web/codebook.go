@@ -24,6 +24,13 @@ type codebookPage struct {
 	Tables []codebookTable
 	// Events shows the section on events.ndjson.
 	Events bool
+	// Wave is the title of the survey wave whose responses file the page
+	// describes (?export=responses&wave=W), and Questions its questions.
+	Wave      string
+	Questions []codebookQuestion
+	// Waves are the survey waves of the reader's projects, for the
+	// selector of a wave's codebook.
+	Waves []choice
 }
 
 type codebookTable struct {
@@ -50,6 +57,18 @@ func (p *Pages) codebookPage(c *gin.Context) {
 	if principal(c).MayExport() && p.research != nil {
 		page.Crumbs = []crumb{{"/research", l.T("research.title")}}
 	}
+	waves, err := p.waveChoices(c.Request.Context(), principal(c), c.Query("wave"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	page.Waves = waves
+	if name == research.KindResponses {
+		if p.waveCodebook(c, l, page, c.Query("wave")) {
+			p.render(c, http.StatusOK, "codebook", page)
+		}
+		return
+	}
 	page.Events = name == "" || name == research.KindEvents
 	for _, e := range research.Exports() {
 		if name == "" || name == e.Table.Name {
@@ -67,9 +86,12 @@ func (p *Pages) codebookPage(c *gin.Context) {
 // for nynorsk readers where a Table has no nynorsk text).
 func codebookOf(l *locale.Localizer, t research.Table) codebookTable {
 	english := l.Lang() == locale.English
-	pick := func(en, nb string) string {
+	pick := func(en, nb string, nn ...string) string {
 		if english || nb == "" {
 			return en
+		}
+		if l.Lang() == locale.Nynorsk && len(nn) > 0 && nn[0] != "" {
+			return nn[0]
 		}
 		return nb
 	}
@@ -83,8 +105,8 @@ func codebookOf(l *locale.Localizer, t research.Table) codebookTable {
 		cc := codebookColumn{
 			Name:        col.Name,
 			Type:        l.T("research.type." + col.Type),
-			Label:       pick(col.Label, col.LabelNB),
-			Description: markIdentifiers(pick(col.Description, col.DescriptionNB), names),
+			Label:       pick(col.Label, col.LabelNB, col.LabelNN),
+			Description: markIdentifiers(pick(col.Description, col.DescriptionNB, col.DescriptionNN), names),
 			Missing:     l.T("research.codebook.may_be_missing"),
 		}
 		if col.Required {

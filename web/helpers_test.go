@@ -146,7 +146,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
 	}
-	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Logger: logger,
+	api, err := httpapi.New(httpapi.Config{Service: s.svc, Store: store, Projections: s.proj, Tokens: tokens, Admin: tokens, Projects: tokens, Logger: logger,
 		Version: "test-version", ResearchSecret: []byte("a research secret for the page tests"), Now: now})
 	if err != nil {
 		t.Fatal(err)

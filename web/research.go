@@ -89,6 +89,10 @@ type researchPage struct {
 	Errors []string
 	// Result is what the form asked for, when it was sent and valid.
 	Result *researchResult
+	// Surveys shows the survey waves' section (the server fields
+	// surveys); Waves are the waves of the reader's projects.
+	Surveys bool
+	Waves   []responsesWave
 }
 
 // researchResult is the links of one file and its citation.
@@ -137,6 +141,11 @@ func (p *Pages) researchPage(c *gin.Context) {
 	}
 	if page.AsOf == "" {
 		page.AsOf = page.Today
+	}
+	page.Surveys = p.surveys != nil
+	if page.Waves, err = p.responsesWaves(ctx, l, projects, head, page.Today); err != nil {
+		p.fail(c, err)
+		return
 	}
 	status := http.StatusOK
 	if _, sent := q["export"]; sent {

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -155,37 +153,6 @@ func surveyAxePaths(t testing.TB, s *site) []string {
 		"/surveys/projects/offri/waves/new", "/surveys/waves/" + wave}
 }
 
-// postMultipart posts a multipart form (fields, and a file under
-// fileField when fileName is set), as a browser sends the upload form.
-func (b *browser) postMultipart(path string, fields url.Values, fileField, fileName string, file []byte) page {
-	b.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k, vs := range fields {
-		for _, v := range vs {
-			_ = w.WriteField(k, v)
-		}
-	}
-	if fileName != "" {
-		f, err := w.CreateFormFile(fileField, fileName)
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		_, _ = f.Write(file)
-	}
-	_ = w.Close()
-	req, err := http.NewRequest(http.MethodPost, b.site.srv.URL+path, &body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatalf("POST %s: %v", path, err)
-	}
-	return read(b.t, resp)
-}
-
 func wantPage(t *testing.T, p page, status int, contains ...string) {
 	t.Helper()
 	if p.Status != status {
@@ -210,21 +177,20 @@ func TestSurveyQuestionnairePages(t *testing.T) {
 	b := s.browserAs(t, "researcher")
 	p := b.get("/surveys/questionnaires")
 	wantPage(t, p, http.StatusOK, `id="form-questionnaire"`, `id="questionnaires-none"`, "Sjekk og forhåndsvis", `class="surveys" href="/surveys"`)
-	csrf, _ := formValues(t, p.Body)
 
 	bad := strings.NewReplacer("points: 5", "points: 6", "id: lead_role", "id: lead_support", "in: [volunteers]", "in: [nobody]").Replace(leadersYAML)
 	before, _ := s.store.Head(context.Background())
-	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "definition": {bad}, "action": {"publish"}}, "", "", nil)
+	p = b.postMultipart("/surveys/questionnaires", map[string]string{"definition": bad, "action": "publish"}, "", "")
 	wantPage(t, p, http.StatusUnprocessableEntity, `id="questionnaire-errors"`, "scale.points", "points: 6")
 	if n := strings.Count(p.Body[strings.Index(p.Body, `id="questionnaire-errors"`):strings.Index(p.Body, `id="form-questionnaire"`)], "<li>"); n < 3 {
 		t.Errorf("%d problems listed, want every one of the three", n)
 	}
-	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "definition": {leadersYAML}, "action": {"check"}}, "", "", nil)
+	p = b.postMultipart("/surveys/questionnaires", map[string]string{"definition": leadersYAML, "action": "check"}, "", "")
 	wantPage(t, p, http.StatusOK, `id="questionnaire-checked"`, "Ledelsen støtter samarbeidet.", "1 – Helt uenig", "5 – Helt enig", "Vises bare hvis svaret på «Hvem leder arbeidet?» er «De frivillige».")
 	if after, _ := s.store.Head(context.Background()); after != before {
 		t.Error("refusing and checking wrote events")
 	}
-	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "action": {"publish"}}, "file", "leaders.yaml", []byte(leadersYAML))
+	p = b.postMultipart("/surveys/questionnaires", map[string]string{"action": "publish"}, "leaders.yaml", leadersYAML)
 	if p.Status != http.StatusSeeOther || p.Location != "/surveys/questionnaires/offri-leaders/1?published=1" {
 		t.Fatalf("publish: %d to %q\n%s", p.Status, p.Location, p.Body)
 	}
@@ -235,10 +201,10 @@ func TestSurveyQuestionnairePages(t *testing.T) {
 	wantPage(t, b.get("/surveys/questionnaires/offri-leaders/2"), http.StatusNotFound)
 	// The same refused in nynorsk, with the form's text kept.
 	b.setLang("nn")
-	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "definition": {bad}, "action": {"check"}}, "", "", nil)
+	p = b.postMultipart("/surveys/questionnaires", map[string]string{"definition": bad, "action": "check"}, "", "")
 	wantPage(t, p, http.StatusUnprocessableEntity, "Spørjeskjemaet har", "er brukt to gonger")
 	// A file over the limit is refused as such.
-	p = b.postMultipart("/surveys/questionnaires", url.Values{"csrf_token": {csrf}, "action": {"check"}}, "file", "big.yaml", bytes.Repeat([]byte("#"), 1<<20+1))
+	p = b.postMultipart("/surveys/questionnaires", map[string]string{"action": "check"}, "big.yaml", strings.Repeat("#", 1<<20+1))
 	wantPage(t, p, http.StatusRequestEntityTooLarge, "1 MiB")
 	// Others may not.
 	wantPage(t, s.browserAs(t, "viewer").get("/surveys/questionnaires"), http.StatusForbidden)

@@ -116,6 +116,9 @@ type Config struct {
 	// survey pages, the public answer pages (/s/<token>), tracking and
 	// feedback reports; nil: those are 404 pages.
 	Surveys *surveys.Service
+	// SurveyMail mails the surveys' invitations and reminders; nil or
+	// without a sender: the mailing page offers the CSV download instead.
+	SurveyMail *surveys.Mailer
 }
 
 // Pages serves the browser pages. It is safe for concurrent use.
@@ -146,6 +149,8 @@ type Pages struct {
 	research ResearchFiles
 	// surveys is Config.Surveys.
 	surveys *surveys.Service
+	// surveyMail is Config.SurveyMail.
+	surveyMail *surveys.Mailer
 	// respond guards the public answer pages (respond.go).
 	respond *respondGuard
 }
@@ -187,6 +192,7 @@ func New(cfg Config) (*Pages, error) {
 	p.projectStore = cfg.ProjectStore
 	p.research = cfg.Research
 	p.surveys = cfg.Surveys
+	p.surveyMail = cfg.SurveyMail
 	p.respond = newRespondGuard(defaultRespondLimits)
 	if p.users == nil && p.userStore != nil {
 		p.users = p.userStore
@@ -265,6 +271,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	p.registerAdmin(g)
 	p.registerResearch(g)
 	p.registerSurveys(g)
+	p.registerSurveyMail(g)
 	if p.surveys != nil {
 		p.registerRespond(r)
 	}
@@ -479,7 +486,7 @@ func mustParseTemplates() map[string]*template.Template {
 	}
 	// The sign-in's own pages (signin.go) and the research pages
 	// (research.go, codebook.go).
-	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook"} {
+	for _, name := range []string{"finish", "noaccess", "logoutprovider", "research", "codebook", "surveys_mail"} {
 		out[name] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html"))
 	}
 	// The public answer pages (respond.go).

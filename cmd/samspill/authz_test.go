@@ -73,6 +73,8 @@ var (
 		"POST /logout":                                     public,
 		"GET /login/oidc/:provider":                        public, // sign-in through an identity provider (none configured here: 404)
 		"GET /login/oidc/callback":                         public,
+		"GET /s/:token":                                    public, // a survey's answer page: the link is the credential
+		"POST /s/:token":                                   public,
 		"POST /lang":                                       public, // the language switch, CSRF-protected like every form
 		"GET /":                                            pageRead,
 		"GET /m":                                           pageRead,
@@ -242,7 +244,7 @@ func newTestSite(t *testing.T) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
+	handler, err := site{store: store, runner: runner, tokens: tokens, users: tokens, projects: tokens, links: tokens, keys: keys, secret: secret, log: log, registry: prometheus.NewRegistry()}.handler()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,13 +87,19 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 	asOf := fs.String("as-of", "", "tabular exports: censoring date YYYY-MM-DD (default: today, Europe/Oslo)")
 	knownAt := fs.String("known-at", "", "only what had been recorded by then: RFC 3339, or a date (the end of that day in Norway)")
 	at := fs.Uint64("at-position", 0, "export only the events up to this position (default: the newest)")
+	fs.Uint64Var(at, "position", 0, "the same as --at-position")
+	wave := fs.String("wave", "", "responses: the survey wave whose responses to export (one of the project's)")
+	noFreeText := fs.Bool("no-free-text", false, "responses: leave the free-text items out (free text can identify a person)")
 	project := fs.String("project", "", "a research project's id: its pseudonyms and municipalities (default: one-off pseudonyms)")
 	out := fs.String("out", "", "write to FILE, or into DIR under the file's own name, with FILE.manifest.json and datapackage.json beside it (default: stdout)")
 	usageWithEnv(fs, "samspill export "+strings.Join(research.ExportNames(), "|")+" [--format csv|dta|parquet] [--as-of DATE] [--known-at TIME]\n"+
-		"                [--at-position N] [--project ID] [--out FILE|DIR] [--data ./samspill-data]\n\n"+
+		"                [--at-position N] [--project ID] [--out FILE|DIR] [--data ./samspill-data]\n"+
+		"       samspill export responses --project ID --wave ID [--no-free-text] [--format ...] [--position N] [--out FILE|DIR]\n\n"+
 		"Writes a research export: events (NDJSON, every event, personal data removed)\n"+
 		"or a tabular export (spells: episodes for event-history analysis, and the others\n"+
 		"the codebook lists) in CSV, Stata or Parquet; docs/research.md describes them.\n"+
+		"responses is a survey wave's responses, each with its partnership's covariates\n"+
+		"on the day answered, under the wave's research project only.\n"+
 		"The same command at the same position writes the same bytes. With --out it\n"+
 		"writes the file, FILE.manifest.json (position, as_of, known_at, project, rules\n"+
 		"and samspill versions, the file's SHA-256 and a citation) and datapackage.json\n"+
@@ -103,7 +109,13 @@ func exportCommand(fs *flag.FlagSet, env environment) func(context.Context, []st
 		if len(args) != 1 || !slices.Contains(names, args[0]) {
 			return &usageError{command: "export ", err: fmt.Errorf("want what to export: one of %s", strings.Join(names, ", "))}
 		}
-		f := research.File{Export: args[0], Format: *format}
+		f := research.File{Export: args[0], Format: *format, Wave: *wave, WithoutFreeText: *noFreeText}
+		switch {
+		case f.Export == research.KindResponses && (*project == "" || *wave == ""):
+			return &usageError{command: "export ", err: errors.New("responses: --project and --wave are required (survey responses are exported under their research project only)")}
+		case f.Export != research.KindResponses && (*wave != "" || *noFreeText):
+			return &usageError{command: "export ", err: errors.New("--wave and --no-free-text apply to the responses export only")}
+		}
 		if f.Format == "" {
 			f.Format = research.FormatsOf(f.Export)[0]
 		}
@@ -184,6 +196,10 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	if cfg.project == "" {
 		f.Keys = f.OneOffKeys(secret)
 	}
+	tables, err := f.Tables(ctx, store)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", f.Export, err)
+	}
 
 	if cfg.out == "" {
 		sum, err := f.Write(ctx, store, env.stdout, secret)
@@ -223,10 +239,6 @@ func export(ctx context.Context, cfg exportConfig, env environment) (err error) 
 	m.Files[0].Name = filepath.Base(path)
 	if err = writeJSONFile(path+".manifest.json", m); err != nil {
 		return fmt.Errorf("export: manifest: %w", err)
-	}
-	var tables []research.Table
-	if e, ok := research.Lookup(f.Export); ok {
-		tables = append(tables, e.Table)
 	}
 	pkg, err := research.DataPackage(m, tables)
 	if err == nil {

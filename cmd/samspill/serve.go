@@ -51,6 +51,7 @@ type serveConfig struct {
 	trustedProxies string
 	publish        publishFlags
 	signin         signinFlags
+	smtp           smtpFlags
 	// publicURL is the site's base URL that survey links start with.
 	publicURL string
 	backend
@@ -103,11 +104,13 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 	fs.StringVar(&cfg.publish.prefix, "publish-prefix", publish.DefaultSubjectPrefix, "with --publish: the subjects' prefix: PREFIX.partnership.<event type>")
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the site's public base URL, e.g. https://samspill.example.no: survey response links handed out and mailed start with it (default: the scheme and host of the request that made them)")
 	cfg.signin.register(fs)
+	cfg.smtp.register(fs)
 	usageWithEnv(fs, "samspill serve [--addr 127.0.0.1:8080] [--data ./samspill-data] [--demo]\n"+
 		"               [--store sqlite|esdb|postgres] [--esdb URL] [--readmodel sqlite|postgres] [--postgres URL]\n"+
 		"               [--publish nats://host:4222 [--publish-stream SAMSPILL] [--publish-prefix samspill]]\n"+
 		"               [--oidc-provider NAME,issuer=URL,client-id=ID,redirect=URL ... [--oidc-group GROUP=ROLE[:CODE,...][@PROVIDER] ...]]\n"+
-		"               [--token-sign-in any|admin|off] [--access-contact TEXT] [--public-url URL]\n\n"+
+		"               [--token-sign-in any|admin|off] [--access-contact TEXT] [--public-url URL]\n"+
+		"               [--smtp-addr HOST:PORT --smtp-from ADDRESS [--smtp-user USER] [--smtp-tls starttls|tls|none] [--smtp-rate 60]]\n\n"+
 		"The data folder holds the embedded event store (with --store sqlite), and the read\n"+
 		"models, the tokens, the personal-data keys and the installation secret (with\n"+
 		"--readmodel sqlite). With --readmodel postgres those live in PostgreSQL and any\n"+
@@ -128,7 +131,11 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		"A provider that cannot be reached does not stop the server: it is tried again at\n"+
 		"each sign-in (docs/operations.md, Sign-in).\n\n"+
 		"--public-url is the address people reach the site at; the survey response links\n"+
-		"samspill hands out and mails start with it (docs/operations.md, Surveys).")
+		"samspill hands out and mails start with it (docs/operations.md, Surveys).\n\n"+
+		"With --smtp-addr survey invitations and reminders are mailed through that SMTP\n"+
+		"server, at most --smtp-rate a minute, in rounds every minute; its password comes\n"+
+		"from SAMSPILL_SMTP_PASSWORD or SAMSPILL_SMTP_PASSWORD_FILE (docs/surveys.md,\n"+
+		"Invitations by e-mail). It needs --public-url.")
 	return func(ctx context.Context, _ []string) error {
 		if err := cfg.validate("serve "); err != nil {
 			return err
@@ -144,6 +151,12 @@ func serveCommand(fs *flag.FlagSet, env environment) func(context.Context, []str
 		}
 		if err := cfg.signin.readSecrets(env.getenv); err != nil {
 			return err
+		}
+		if err := cfg.smtp.readPassword(env.getenv); err != nil {
+			return err
+		}
+		if cfg.smtp.cfg.Enabled() && cfg.publicURL == "" {
+			return &usageError{command: "serve ", err: errors.New("--smtp-addr needs --public-url: the mailed links start with it")}
 		}
 		return serve(ctx, cfg, env)
 	}
@@ -241,6 +254,7 @@ func serve(ctx context.Context, cfg serveConfig, env environment) error {
 		signin: signIn, tokenSignIn: cfg.signin.tokenSignIn, accessContact: cfg.signin.accessContact,
 		trustedProxies: strings.FieldsFunc(cfg.trustedProxies, func(r rune) bool { return r == ',' || r == ' ' }),
 		links:          tokens, publicURL: cfg.publicURL,
+		smtp: cfg.smtp, startMail: func(m *surveys.Mailer) { startMailer(ctx, m, log) },
 	}.handler()
 	if err != nil {
 		return err
@@ -340,6 +354,11 @@ type site struct {
 	// links; publicURL the site's base URL they start with ("": none).
 	links     auth.SurveyLinkStore
 	publicURL string
+	// smtp mails the surveys' invitations (no server: the CSV download);
+	// startMail runs the mailer's rounds for the server's lifetime (nil:
+	// none run, as in tests that only serve requests).
+	smtp      smtpFlags
+	startMail func(*surveys.Mailer)
 }
 
 // handler is the whole server: the API and the pages side by side on one
@@ -349,10 +368,21 @@ func (s site) handler() (http.Handler, error) {
 	hist := history.New(s.store, history.WithPersonalData(s.keys), history.WithPseudonyms(personal.NewPseudonyms(research)), history.WithStates(s.states))
 	svc := app.New(s.store, app.WithLogger(s.log), app.WithHistory(hist))
 	sums, lines := summaries.NewQueries(s.runner), timeline.NewQueries(s.runner)
-	var surveyService *surveys.Service
+	var (
+		surveyService *surveys.Service
+		surveyMail    *surveys.Mailer
+	)
 	if s.links != nil {
 		surveyService = surveys.New(s.store, s.links, s.projects, surveys.WithDirectory(surveyDirectory{sums}),
 			surveys.WithLogger(s.log.With("component", "surveys")), surveys.WithPublicURL(s.publicURL))
+		m, err := s.smtp.mailer(surveyService)
+		if err != nil {
+			return nil, err
+		}
+		surveyMail = m
+		if s.startMail != nil {
+			s.startMail(m)
+		}
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Service:        svc,
@@ -370,6 +400,7 @@ func (s site) handler() (http.Handler, error) {
 		Version:        version,
 		ResearchSecret: research,
 		Surveys:        surveyService,
+		SurveyMail:     surveyMail,
 	})
 	if err != nil {
 		return nil, err
@@ -377,7 +408,7 @@ func (s site) handler() (http.Handler, error) {
 	pages, err := web.New(web.Config{Service: svc, History: hist, Projections: s.runner, Summaries: sums, Timeline: lines,
 		Tokens: s.tokens, Logger: s.log, CSRFKey: derivedKey(s.secret, "csrf"),
 		UserStore: s.users, ProjectStore: s.projects, SignIn: s.signin, TokenSignIn: s.tokenSignIn, AccessContact: s.accessContact,
-		Research: api, Surveys: surveyService})
+		Research: api, Surveys: surveyService, SurveyMail: surveyMail})
 	if err != nil {
 		return nil, err
 	}
