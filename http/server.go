@@ -237,6 +237,7 @@ func (s *Server) Register(r gin.IRouter) {
 	v1.POST("/admin/contacts/:contact_id/erase", admin, s.eraseContact)
 	s.registerAdminUsers(v1, admin)
 	s.registerProjects(v1, admin, export)
+	s.registerSurveys(v1)
 	v1.GET("/partnerships/:id", read, s.getPartnership)
 	v1.GET("/partnerships/:id/history", read, s.getHistory)
 	v1.GET("/partnerships/:id/audit", read, s.getAudit)

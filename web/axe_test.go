@@ -96,7 +96,7 @@ func TestPagesAreAccessible(t *testing.T) {
 			checkAccessibility(t, ctx, source, "the sign-in page")
 			do(t, ctx, "sign in", chromedp.SetValue(chromedp.CSS("#token"), s.tokens["admin"]), chromedp.Click(chromedp.CSS("#form-login button")))
 			waitUntil(t, ctx, "signed in", `!document.querySelector("#token")`)
-			for _, path := range []string{
+			for _, path := range append([]string{
 				"/",
 				"/m",
 				"/mine",
@@ -125,7 +125,7 @@ func TestPagesAreAccessible(t *testing.T) {
 				"/p/new",
 				"/logout",
 				"/p/00000000-0000-7000-8000-000000000000",
-			} {
+			}, surveyAxePaths(t, s)...) {
 				for _, width := range []int64{1280, phoneWidth} {
 					do(t, ctx, "open "+path, chromedp.EmulateViewport(width, 900), chromedp.Navigate(base+path))
 					waitUntil(t, ctx, path, `!!document.querySelector("main")`)

@@ -52,8 +52,10 @@ type site struct {
 	// projectStore is the same store as userStore, as the research
 	// projects' store.
 	projectStore auth.ProjectStore
-	now          func() time.Time
-	example      string
+	// surveys fields the surveys over store and the token store.
+	surveys *surveys.Service
+	now     func() time.Time
+	example string
 }
 
 // newSite starts a server; with demoData it loads the demo data set and
@@ -121,6 +123,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	}
 	t.Cleanup(func() { _ = tokens.Close() })
 	s.userStore, s.projectStore = tokens, tokens
+	s.surveys = newTestSurveys(store, tokens, now, logger)
 	s.tokens = map[string]string{}
 	for _, spec := range []auth.Spec{
 		{Name: "admin", Role: auth.RoleAdmin},
@@ -137,7 +140,7 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 	// party's callback.
 	s.srv = httptest.NewUnstartedServer(engine)
 	cfg := Config{Service: s.svc, Projections: s.proj, Tokens: tokens, UserStore: tokens, ProjectStore: tokens, Logger: logger, Now: now,
-		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact}
+		TokenSignIn: opts.tokenSignIn, AccessContact: opts.accessContact, Surveys: s.surveys}
 	if opts.signIn != nil {
 		cfg.SignIn = opts.signIn("http://" + s.srv.Listener.Addr().String())
 	}
@@ -147,7 +150,6 @@ func newSiteWith(t testing.TB, dir string, demoData bool, opts siteOptions) *sit
 		t.Fatal(err)
 	}
 	cfg.Research = api
-	cfg.Surveys = surveys.New(store, nil, tokens, surveys.WithClock(now))
 	if s.pages, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -284,6 +284,7 @@ func (p *Pages) Register(r gin.IRouter) {
 	p.registerAdmin(g)
 	p.registerResearch(g)
 	p.registerReports(g)
+	p.registerSurveys(g)
 	p.registerSurveyMail(g)
 	if p.surveys != nil {
 		p.registerRespond(r)
@@ -344,6 +345,9 @@ type layoutData struct {
 	// Research shows the link to the research page (admins and
 	// researchers, when the server serves research files).
 	Research bool
+	// Surveys shows the link to the survey pages (admins, researchers
+	// and coordinators, when the server fields surveys).
+	Surveys bool
 	// Section is the part of the site the navigation marks as the
 	// current one (sectionMine, sectionMunicipalities), if any.
 	Section string
@@ -380,6 +384,7 @@ func (p *Pages) render(c *gin.Context, status int, name string, data view) {
 	d.MayRecord = pr.Role == auth.RoleAdmin || pr.Role == auth.RoleCoordinator
 	d.Admin = pr.IsAdmin() && p.userStore != nil
 	d.Research = pr.MayExport() && p.research != nil
+	d.Surveys = mayFollowSurveys(pr) && p.surveys != nil
 	if d.Here == "" {
 		d.Here = "/"
 		if c.Request.Method == http.MethodGet {

@@ -170,6 +170,30 @@ var (
 		// A timeline's downloads are read as its page is.
 		"GET /m/:code/timeline.svg": pageRead,
 		"GET /m/:code/timeline.png": pageRead,
+
+		// The surveys (http/surveys.go, web/surveys.go): a wave's counts are
+		// also for coordinators (of its municipalities; elsewhere the 404 of
+		// an unknown wave), the forms for admins and researchers only.
+		"POST /api/v1/surveys/questionnaires":                      apiExport,
+		"POST /api/v1/surveys/questionnaires/validate":             apiExport,
+		"GET /api/v1/surveys/questionnaires":                       apiExport,
+		"GET /api/v1/surveys/questionnaires/:id":                   apiExport,
+		"GET /api/v1/surveys/questionnaires/:id/versions/:version": apiExport,
+		"POST /api/v1/research/projects/:project/waves":            apiExport, // others' projects: the 404 of an unknown one
+		"GET /api/v1/research/projects/:project/waves":             apiExport,
+		"GET /api/v1/surveys/waves/:wave":                          apiExport,
+		"POST /api/v1/surveys/waves/:wave/close":                   apiExport,
+		"POST /api/v1/surveys/waves/:wave/links":                   apiExport,
+		"GET /api/v1/surveys/waves/:wave/progress":                 row(401, 401, pass, pass, pass, pass, 403),
+		"GET /surveys":                              row(303, 303, pass, pass, pass, pass, 403),
+		"GET /surveys/questionnaires":               pageExport,
+		"POST /surveys/questionnaires":              row(401, 401, pass, 403, 403, pass, 403),
+		"GET /surveys/questionnaires/:id/:version":  pageExport,
+		"GET /surveys/projects/:project/waves/new":  pageExport,
+		"POST /surveys/projects/:project/waves/new": row(401, 401, pass, 403, 403, pass, 403),
+		"GET /surveys/waves/:wave":                  row(303, 303, pass, pass, pass, pass, 403),
+		"POST /surveys/waves/:wave/links":           row(401, 401, pass, 403, 403, pass, 403),
+		"POST /surveys/waves/:wave/close":           row(401, 401, pass, 403, 403, pass, 403),
 	}
 )
 
