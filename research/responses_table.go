@@ -68,7 +68,7 @@ func responseColumns() []Column {
 			Description: "The group the wave asks.", DescriptionNB: "Gruppen runden spør."},
 		{Name: "municipality", Type: TypeString, Required: true, Label: "Municipality (today's code)", LabelNB: "Kommune (dagens nummer)",
 			Description: "Kommunenummer of the response's link, four digits, harmonised to today's code.", DescriptionNB: "Kommunenummeret til svarlenken, fire siffer, harmonisert til dagens nummer."},
-		{Name: "language", Type: TypeString, Label: "Language answered in", LabelNB: "Svarspråk", Values: vocabulary("research.responses.language.", survey.Languages),
+		{Name: "language", Type: TypeString, Label: "Language answered in", LabelNB: "Svarspråk", Values: vocabulary("survey.language.", survey.Languages),
 			Description: "The language the respondent answered in.", DescriptionNB: "Språket respondenten svarte på."},
 		{Name: "answered_on", Type: TypeDate, Required: true, Label: "Answered on", LabelNB: "Svardato",
 			Description: "The day the response was submitted, Europe/Oslo.", DescriptionNB: "Dagen svaret ble sendt inn, norsk tid."},

@@ -171,7 +171,7 @@ func (p *Pages) waveCodebook(c *gin.Context, l *locale.Localizer, page *codebook
 func inThree(l *locale.Localizer, t survey.Text) []langText {
 	out := make([]langText, len(survey.Languages))
 	for i, lang := range survey.Languages {
-		out[i] = langText{Lang: lang, Name: l.T("research.responses.language." + lang), Text: t.In(lang)}
+		out[i] = langText{Lang: lang, Name: l.T("survey.language." + lang), Text: t.In(lang)}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -323,10 +324,7 @@ func respondItemOf(l *locale.Localizer, lang string, it survey.Item, answer []st
 		if len(answer) > 0 {
 			ri.Value = answer[0]
 		}
-		ri.MaxLength = it.MaxLength
-		if ri.MaxLength == 0 {
-			ri.MaxLength = 2000
-		}
+		ri.MaxLength = it.TextLimit()
 		ri.Hint = l.T("respond.text.limit", "Max", l.Number(int64(ri.MaxLength)))
 	}
 	if ri.Fieldset && len(ri.Options) > 0 {
@@ -506,7 +504,7 @@ func (p *Pages) renderProblems(c *gin.Context, f respondForm, verr *survey.Valid
 		if _, seen := f.problems[pr.Path]; seen {
 			continue
 		}
-		f.problems[pr.Path] = problemMessage(l, pr.Code)
+		f.problems[pr.Path] = problemMessage(l, q, pr.Path, pr.Code)
 		if firstSection == "" {
 			firstSection = sectionOfItem[pr.Path]
 		}
@@ -547,14 +545,34 @@ func sectionItems(q survey.Questionnaire, id string) []survey.Item {
 	return s.Items
 }
 
-// problemMessage words an answer's problem for the respondent.
-func problemMessage(l *locale.Localizer, code string) string {
+// problemMessage words an answer's problem for the respondent, from the
+// domain's catalogue of problem codes (survey.problem.<code>), naming the
+// item's limit where it has one.
+func problemMessage(l *locale.Localizer, q survey.Questionnaire, itemID, code string) string {
+	it, _ := q.Item(itemID)
+	switch {
+	case code == survey.ProblemTooSmall && it.Min != nil:
+		return l.T("survey.problem.too_small.min", "Min", limitText(l, *it.Min))
+	case code == survey.ProblemTooLarge && it.Max != nil:
+		return l.T("survey.problem.too_large.max", "Max", limitText(l, *it.Max))
+	case code == survey.ProblemTooLong:
+		return l.T("survey.problem.too_long.max", "Max", l.Number(int64(it.TextLimit())))
+	}
 	switch code {
 	case survey.ProblemRequired, survey.ProblemNotInList, survey.ProblemNotANumber, survey.ProblemNotInteger,
-		survey.ProblemTooSmall, survey.ProblemTooLarge, survey.ProblemTooLong, survey.ProblemTooMany, survey.ProblemUnknown:
-		return l.T("respond.problem." + code)
+		survey.ProblemTooSmall, survey.ProblemTooLarge, survey.ProblemTooMany, survey.ProblemUnknown:
+		return l.T("survey.problem." + code)
 	}
-	return l.T("respond.problem.invalid")
+	return l.T("survey.problem.invalid")
+}
+
+// limitText writes a number item's limit the language's way: whole
+// numbers grouped, others with their decimals.
+func limitText(l *locale.Localizer, v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return l.Number(int64(v))
+	}
+	return l.Decimal(v, len(strconv.FormatFloat(v-math.Trunc(v), 'f', -1, 64))-2)
 }
 
 // sectionOf is the questionnaire's section with the id.

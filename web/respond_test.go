@@ -204,7 +204,7 @@ func TestRespondErrors(t *testing.T) {
 	mustContain(t, "not a number", p, `href="#i-hours"`, `value="mange"`, "Skriv eit tal")
 	p = v.post(path, with(answerForm(t, v.get(path+"?section=work").Body), "i.hours", "500", "action", "next"))
 	mustStatus(t, "too large", p, http.StatusUnprocessableEntity)
-	mustContain(t, "too large", p, "Talet er for stort.", `value="500"`)
+	mustContain(t, "too large names the limit", p, "Skriv 200 eller mindre.", `value="500"`)
 
 	// Submitting without the required Likert answer of section 1.
 	p = v.post(path, with(answerForm(t, v.get(path+"?section=work").Body), "i.hours", "3", "action", "next"))
@@ -212,7 +212,7 @@ func TestRespondErrors(t *testing.T) {
 	before := s.responseEvents(t, token)
 	p = v.post(path, with(answerForm(t, p.Body), "action", "submit"))
 	mustStatus(t, "a submission missing an answer", p, http.StatusUnprocessableEntity)
-	mustContain(t, "a submission missing an answer", p, "Du må svare på dette spørsmålet.", `href="#i-support-1"`, "Del 1 av 3:")
+	mustContain(t, "a submission missing an answer", p, "Svar på dette spørsmålet.", `href="#i-support-1"`, "Del 1 av 3:")
 	after := s.responseEvents(t, token)
 	if slices.Contains(after, survey.TypeSurveyResponseSubmitted) || len(after) > len(before)+1 {
 		t.Fatalf("a refused submission wrote %v after %v", after, before)

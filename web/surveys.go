@@ -512,7 +512,7 @@ func (p *Pages) questionnairePreview(c *gin.Context) {
 	page.layoutData = layoutData{Title: l.T("surveys.preview.title", "Title", page.Preview.Title, "Version", version), Section: sectionSurveys,
 		Crumbs: append(surveyCrumbs(l), crumb{"/surveys/questionnaires", l.T("surveys.questionnaires.title")})}
 	for _, lg := range survey.Languages {
-		page.Languages = append(page.Languages, choice{Value: lg, Label: l.T("surveys.lang." + lg), Selected: lg == lang})
+		page.Languages = append(page.Languages, choice{Value: lg, Label: l.T("survey.language." + lg), Selected: lg == lang})
 	}
 	p.render(c, http.StatusOK, "surveys_preview", page)
 }

@@ -129,7 +129,7 @@ func (p *Pages) showSurveyMail(c *gin.Context, status int, w surveys.WaveInfo, v
 		lang = string(l.Lang())
 	}
 	for _, code := range survey.Languages {
-		v.Languages = append(v.Languages, choice{Value: code, Label: l.T("surveymail.page.language_" + code), Selected: code == lang})
+		v.Languages = append(v.Languages, choice{Value: code, Label: l.T("survey.language." + code), Selected: code == lang})
 	}
 	p.render(c, status, "surveys_mail", v)
 }

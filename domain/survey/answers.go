@@ -129,15 +129,16 @@ func (it Item) check(ps *problems, values []string) {
 				ps.add(it.ID, ProblemTooLarge, "%s is above the largest allowed, %s", formatNumber(f), formatNumber(*it.Max))
 			}
 		case KindText:
-			if n := utf8.RuneCountInString(v); n > it.maxLength() {
-				ps.add(it.ID, ProblemTooLong, "%d characters; at most %d are allowed", n, it.maxLength())
+			if n := utf8.RuneCountInString(v); n > it.TextLimit() {
+				ps.add(it.ID, ProblemTooLong, "%d characters; at most %d are allowed", n, it.TextLimit())
 			}
 		}
 	}
 }
 
-// maxLength is a text item's limit in characters.
-func (it Item) maxLength() int {
+// TextLimit is a text item's limit in characters: MaxLength, or
+// DefaultMaxLength when it sets none.
+func (it Item) TextLimit() int {
 	if it.MaxLength > 0 {
 		return it.MaxLength
 	}
