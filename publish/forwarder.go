@@ -51,7 +51,10 @@ type Forwarder struct {
 	stopRoute context.CancelFunc // ends the router running now
 	rewinding atomic.Bool        // the router was ended to start over (rewind)
 
-	position  atomic.Uint64 // tail.position, for readers outside the router
+	position atomic.Uint64 // tail.position, for readers outside the router
+	// lagMu guards lagSeen, what the lag metric has read past position.
+	lagMu     sync.Mutex
+	lagSeen   lagSeen
 	published atomic.Uint64
 	failures  atomic.Uint64
 

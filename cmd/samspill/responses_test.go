@@ -44,7 +44,7 @@ func fieldSurvey(t *testing.T, data, project string) string {
 	}
 	init := entries[0].Event.(partnership.PartnershipInitiated)
 	init.Municipality = string(kommune.Code(init.Municipality).Current())
-	q := survey.Questionnaire{ID: "offri-leaders", Version: 1, Title: survey.Text{"nb": "Ledere"}, Sections: []survey.Section{{ID: "s", Title: survey.Text{"nb": "Del"}, Items: []survey.Item{
+	q := survey.Questionnaire{ID: "cli-leaders", Version: 1, Title: survey.Text{"nb": "Ledere"}, Sections: []survey.Section{{ID: "s", Title: survey.Text{"nb": "Del"}, Items: []survey.Item{
 		{ID: "leadership", Kind: survey.KindLikert, Text: survey.Text{"nb": "Ledelsen er tydelig"}, Scale: &survey.Scale{Points: 5, Labels: []survey.Text{{"nb": "Helt uenig"}, {"nb": "Helt enig"}}}},
 		{ID: "comment", Kind: survey.KindText, Text: survey.Text{"nb": "Kommentar"}},
 	}}}}
