@@ -478,7 +478,11 @@ type surveyStore interface {
 // loadDemoSurveys loads the demo's surveys (demo.LoadSurveys) after the
 // demo data set: its research project, waves, links and responses.
 func loadDemoSurveys(ctx context.Context, store eventstore.Store, tokens surveyStore, log *slog.Logger, env environment) error {
-	svc := surveys.New(store, tokens, tokens, surveys.WithLogger(log.With("component", "surveys")))
+	// The service logs every questionnaire, wave and batch of links at
+	// INFO; the demo's ~150 of them would bury serve's first lines (the
+	// URL, the admin token), and the summary below says what was loaded.
+	quiet := slog.New(quietHandler{log.Handler()})
+	svc := surveys.New(store, tokens, tokens, surveys.WithLogger(quiet.With("component", "surveys")))
 	sum, err := demo.LoadSurveys(ctx, svc, tokens, time.Now())
 	if err != nil {
 		return fmt.Errorf("load demo surveys: %w", err)
@@ -487,6 +491,19 @@ func loadDemoSurveys(ctx context.Context, store eventstore.Store, tokens surveyS
 		sum.Project, sum.Waves, sum.Links, sum.Responses, sum.Project)
 	return nil
 }
+
+// quietHandler passes on warnings and errors only.
+type quietHandler struct{ slog.Handler }
+
+func (h quietHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
+}
+
+func (h quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietHandler) WithGroup(name string) slog.Handler { return quietHandler{h.Handler.WithGroup(name)} }
 
 // checkReports checks the feedback reports' flags: the smallest group at
 // least web.MinReportMinAnswers, and --chromium, when given, a program.
