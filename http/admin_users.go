@@ -139,14 +139,8 @@ type grantRequest struct {
 // grantUser sets an admin's grant on the user (which ends its sessions)
 // and answers the user as it now is.
 func (s *Server) grantUser(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req grantRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	g := auth.Grant{Role: req.Role}
@@ -254,14 +248,8 @@ type createdTokenResponse struct {
 
 // createToken makes a token and answers its secret, shown only this once.
 func (s *Server) createToken(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req createTokenRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	spec := auth.Spec{Name: req.Name, Role: req.Role, Municipalities: req.Municipalities, Owner: req.Owner}

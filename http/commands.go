@@ -241,6 +241,20 @@ func command[R commandRequest](s *Server, send sender) gin.HandlerFunc {
 	}
 }
 
+// decodeRequest reads the request's body and decodes it strictly into
+// dst; when it cannot, it answers the problem and returns false.
+func (s *Server) decodeRequest(c *gin.Context, dst any) bool {
+	body, err := readBody(c)
+	if err == nil {
+		err = decodeStrict(body, dst)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
 func (s *Server) decodeCommand(c *gin.Context, dst any) ([]byte, error) {
 	body, err := readBody(c)
 	if err != nil {

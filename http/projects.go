@@ -116,14 +116,8 @@ type createProjectRequest struct {
 
 // createProject makes a project with its first key; 201 with the project.
 func (s *Server) createProject(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req createProjectRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	p := auth.Project{ID: req.ID, Name: req.Name, Institution: req.Institution, Purpose: req.Purpose, Starts: req.Starts, Ends: req.Ends}
@@ -163,14 +157,8 @@ type exportProjectKeyRequest struct {
 
 // grantProject makes the body's subject a member; answers the project.
 func (s *Server) grantProject(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req grantProjectRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	if err := s.projects.GrantProject(c.Request.Context(), principal(c), c.Param("id"), req.Subject); err != nil {
@@ -202,14 +190,8 @@ func (s *Server) rotateProjectKey(c *gin.Context) {
 // exportProjectKey answers the project's key sealed to the body's age
 // recipient, as an armored age file to download.
 func (s *Server) exportProjectKey(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req exportProjectKeyRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	file, _, err := auth.ExportSealedProjectKey(c.Request.Context(), s.projects, principal(c), c.Param("id"), req.Recipient, s.now())

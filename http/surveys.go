@@ -284,14 +284,8 @@ func (s *Server) scheduleWave(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req waveRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	w, err := s.surveys.Schedule(c.Request.Context(), actor(c), survey.Wave{ProjectID: project.ID, Title: req.Title,
@@ -369,14 +363,8 @@ func (s *Server) closeWave(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req closeWaveRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	if len([]rune(req.Reason)) > 500 {
@@ -388,7 +376,8 @@ func (s *Server) closeWave(c *gin.Context) {
 		s.failSurvey(c, err)
 		return
 	}
-	if w, err = s.surveys.Wave(ctx, w.ID); err != nil {
+	w, err := s.surveys.Wave(ctx, w.ID)
+	if err != nil {
 		s.failSurvey(c, err)
 		return
 	}
@@ -424,14 +413,8 @@ func (s *Server) issueLinks(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req linksRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	lr := surveys.LinkRequest{Municipality: req.Municipality, PartnershipID: req.PartnershipID, Count: req.Count}

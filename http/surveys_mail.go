@@ -74,14 +74,8 @@ func (s *Server) postSurveyInvitations(c *gin.Context) {
 	if !ok || !s.mailEnabled(c) {
 		return
 	}
-	body, err := readBody(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req invitationsRequest
-	if err := decodeStrict(body, &req); err != nil {
-		s.fail(c, err)
+	if !s.decodeRequest(c, &req) {
 		return
 	}
 	pr := principal(c)
