@@ -334,12 +334,11 @@ func respondItemOf(l *locale.Localizer, lang string, it survey.Item, answer []st
 	return ri
 }
 
-// numberHint words a number item's range and unit ("" for none).
+// numberHint words a number item's range and unit ("" for none), as the
+// answer page and the questionnaire's preview show it.
 func numberHint(l *locale.Localizer, lang string, it survey.Item) string {
 	var parts []string
-	num := func(f float64) string {
-		return strings.Replace(strconv.FormatFloat(f, 'f', -1, 64), ".", l.T("respond.number.decimal"), 1)
-	}
+	num := func(f float64) string { return limitText(l, f) }
 	switch {
 	case it.Min != nil && it.Max != nil:
 		parts = append(parts, l.T("respond.number.between", "Min", num(*it.Min), "Max", num(*it.Max)))
@@ -572,7 +571,7 @@ func limitText(l *locale.Localizer, v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return l.Number(int64(v))
 	}
-	return l.Decimal(v, len(strconv.FormatFloat(v-math.Trunc(v), 'f', -1, 64))-2)
+	return l.Decimal(v, len(strconv.FormatFloat(math.Abs(v-math.Trunc(v)), 'f', -1, 64))-2)
 }
 
 // sectionOf is the questionnaire's section with the id.

@@ -386,7 +386,7 @@ func newPreview(l *locale.Localizer, q survey.Questionnaire, lang string) *previ
 					pi.Choices = append(pi.Choices, previewChoice{Value: o.Code, Label: o.Label.In(lang)})
 				}
 			case survey.KindNumber:
-				pi.Range = numberRange(l, it, lang)
+				pi.Range = numberHint(l, lang, it)
 			case survey.KindText:
 				pi.MaxLength = it.MaxLength
 				if pi.MaxLength == 0 {
@@ -422,27 +422,6 @@ func likertChoices(it survey.Item, lang string) []previewChoice {
 		out[i] = previewChoice{Value: v, Label: label}
 	}
 	return out
-}
-
-// numberRange says a number item's bounds and unit.
-func numberRange(l *locale.Localizer, it survey.Item, lang string) string {
-	var parts []string
-	format := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	switch {
-	case it.Min != nil && it.Max != nil:
-		parts = append(parts, l.T("surveys.preview.between", "Min", format(*it.Min), "Max", format(*it.Max)))
-	case it.Min != nil:
-		parts = append(parts, l.T("surveys.preview.at_least", "Min", format(*it.Min)))
-	case it.Max != nil:
-		parts = append(parts, l.T("surveys.preview.at_most", "Max", format(*it.Max)))
-	}
-	if it.Integer {
-		parts = append(parts, l.T("surveys.preview.whole"))
-	}
-	if u := it.Unit.In(lang); u != "" {
-		parts = append(parts, u)
-	}
-	return strings.Join(parts, "; ")
 }
 
 // conditionText says a skip condition in words: «shown only if the answer
