@@ -146,6 +146,13 @@ func (s *Service) repairMark(ctx context.Context, hash auth.Hash) {
 // when the link fixes one; the wave's own (those the directory lists as
 // alive in the link's municipality, with their names) when it names some;
 // else every alive partnership the directory lists for the municipality.
+// Choices returns the partnerships a respondent in the municipality may
+// choose in the wave, with their names: the pages name a wave's
+// partnerships by them.
+func (s *Service) Choices(ctx context.Context, w WaveInfo, municipality string) ([]Choice, error) {
+	return s.choices(ctx, w, auth.SurveyLink{Municipality: municipality})
+}
+
 func (s *Service) choices(ctx context.Context, w WaveInfo, link auth.SurveyLink) ([]Choice, error) {
 	if link.PartnershipID != "" {
 		return nil, nil

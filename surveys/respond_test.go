@@ -208,6 +208,10 @@ func TestPartnershipChoices(t *testing.T) {
 	if err != nil || len(sess.Choices) != 1 || sess.Choices[0].ID != b {
 		t.Errorf("the wave's choices %+v, %v", sess.Choices, err)
 	}
+	// The pages name a wave's partnerships by the same choices.
+	if named, err := e.svc.Choices(ctx, only, "5006"); err != nil || len(named) != 1 || named[0] != (surveys.Choice{ID: b, Name: "Turlaget"}) {
+		t.Errorf("the wave's named partnerships %+v, %v", named, err)
+	}
 	fixed := e.link(t, w, "5006", a)
 	if _, err := e.svc.Save(ctx, fixed, "nb", nil, []string{b}, "r5"); !errors.Is(err, surveys.ErrPartnershipNotAllowed) {
 		t.Errorf("another partnership on a fixed link: %v", err)

@@ -121,8 +121,23 @@ func (p *Pages) showSurveyMail(c *gin.Context, status int, w surveys.WaveInfo, v
 	}
 	if len(w.Partnerships) > 0 {
 		v.Partnerships = append(v.Partnerships, choice{Value: "", Label: l.T("surveymail.page.partnership_any")})
+		names := map[string]string{}
+		for _, code := range w.Municipalities {
+			choices, err := p.surveys.Choices(c.Request.Context(), w, code)
+			if err != nil {
+				p.fail(c, err)
+				return
+			}
+			for _, ch := range choices {
+				names[ch.ID] = ch.Name
+			}
+		}
 		for _, id := range w.Partnerships {
-			v.Partnerships = append(v.Partnerships, choice{Value: id, Label: id, Selected: id == c.PostForm("partnership_id")})
+			label := names[id]
+			if label == "" {
+				label = id // ended since the wave was scheduled: not in the directory
+			}
+			v.Partnerships = append(v.Partnerships, choice{Value: id, Label: label, Selected: id == c.PostForm("partnership_id")})
 		}
 	}
 	if lang == "" {
