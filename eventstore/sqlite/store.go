@@ -110,6 +110,9 @@ type Store struct {
 	closeErr  error
 
 	stats groupcommit.Stats // kept by the writer goroutine
+
+	// plainReads counts the reads that went the plain way (read.go).
+	plainReads atomic.Int64
 }
 
 var (
@@ -294,11 +297,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]eventstore.R
 	if s.closed.Load() {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrClosed)
 	}
-	rows, err := s.rd.stream.QueryContext(ctx, streamID)
-	if err != nil {
-		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
-	}
-	events, err := scanEvents(rows, sqlrow.StreamCapacity)
+	events, err := s.readEvents(ctx, eventQuery{joined: readStreamSQL, plain: s.rd.stream}, sqlrow.StreamCapacity, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, s.translate(err))
 	}
@@ -317,11 +316,8 @@ func (s *Store) ReadStreamAfter(ctx context.Context, streamID string, after uint
 	if after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.rd.streamAfter.QueryContext(ctx, streamID, int64(after))
-	if err != nil {
-		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
-	}
-	events, err := scanEvents(rows, sqlrow.StreamCapacity)
+	events, err := s.readEvents(ctx, eventQuery{joined: readStreamAfterSQL, plain: s.rd.streamAfter}, sqlrow.StreamCapacity,
+		streamID, int64(after))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s after %d: %w", streamID, after, s.translate(err))
 	}
@@ -343,24 +339,15 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventst
 	if after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.rd.all.QueryContext(ctx, int64(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
-	}
 	// Positions are distinct integers: a page holds at most the head's
 	// distance from after. The head is the last one this store committed
 	// or found at Open, without a query.
-	events, err := scanEvents(rows, s.moved.Ahead(after, limit))
+	events, err := s.readEvents(ctx, eventQuery{joined: readAllSQL, plain: s.rd.all}, s.moved.Ahead(after, limit),
+		int64(after), int64(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, s.translate(err))
 	}
 	return events, nil
-}
-
-// scanEvents reads rows of sqlrow.EventColumns and closes rows.
-func scanEvents(rows *sql.Rows, capacity int) ([]eventstore.RecordedEvent, error) {
-	defer rows.Close()
-	return sqlrow.ScanEvents(rows, capacity)
 }
 
 // translate maps driver and database/sql errors to the port's sentinels
@@ -402,6 +389,17 @@ func isUniqueViolation(err error, columns string) bool {
 		strings.Contains(se.Error(), "constraint failed: "+columns)
 }
 
+// The reads of events: their conditions, and their joined forms (read.go).
+const (
+	streamWhere      = ` FROM events WHERE stream_id = ? ORDER BY version`
+	streamAfterWhere = ` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`
+	allWhere         = ` FROM events WHERE position > ? ORDER BY position LIMIT ?`
+
+	readStreamSQL      = `SELECT ` + joinedColumns + streamWhere
+	readStreamAfterSQL = `SELECT ` + joinedColumns + streamAfterWhere
+	readAllSQL         = `SELECT ` + joinedColumns + allWhere
+)
+
 // readStmts are prepared once on the read pool.
 type readStmts struct {
 	head, stream, streamAfter, all, idempotency *sql.Stmt
@@ -413,9 +411,9 @@ func (p *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		sql string
 	}{
 		{&p.head, `SELECT COALESCE(MAX(position), 0) FROM events`},
-		{&p.stream, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE stream_id = ? ORDER BY version`},
-		{&p.streamAfter, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE stream_id = ? AND version > ? ORDER BY version`},
-		{&p.all, `SELECT ` + sqlrow.EventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`},
+		{&p.stream, `SELECT ` + sqlrow.EventColumns + streamWhere},
+		{&p.streamAfter, `SELECT ` + sqlrow.EventColumns + streamAfterWhere},
+		{&p.all, `SELECT ` + sqlrow.EventColumns + allWhere},
 		{&p.idempotency, `SELECT ` + sqlrow.IdempotencyColumns + ` FROM idempotency_keys WHERE key = ?`},
 	} {
 		st, err := db.PrepareContext(ctx, q.sql)

@@ -119,21 +119,30 @@ func ScanEvents(rows Rows, capacity int) ([]eventstore.RecordedEvent, error) {
 		}
 		e.Position, e.Version, e.SchemaVersion = uint64(position), uint64(version), int(schema)
 		e.Data, data = data, nil
-		var err error
-		if e.OccurredAt, err = ParseTime(occurred); err != nil {
-			return nil, fmt.Errorf("event %s: occurred_at: %w", e.EventID, err)
-		}
-		if e.RecordedAt, err = ParseTime(recorded); err != nil {
-			return nil, fmt.Errorf("event %s: recorded_at: %w", e.EventID, err)
-		}
-		if e.Metadata, err = decodeMetadata(metadata); err != nil {
-			return nil, fmt.Errorf("event %s: metadata: %w", e.EventID, err)
+		if err := DecodeText(e, occurred, recorded, metadata); err != nil {
+			return nil, err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return events, nil
+}
+
+// DecodeText sets e's times and metadata from the text of their columns;
+// an error names e.EventID.
+func DecodeText(e *eventstore.RecordedEvent, occurred, recorded, metadata string) error {
+	var err error
+	if e.OccurredAt, err = ParseTime(occurred); err != nil {
+		return fmt.Errorf("event %s: occurred_at: %w", e.EventID, err)
+	}
+	if e.RecordedAt, err = ParseTime(recorded); err != nil {
+		return fmt.Errorf("event %s: recorded_at: %w", e.EventID, err)
+	}
+	if e.Metadata, err = decodeMetadata(metadata); err != nil {
+		return fmt.Errorf("event %s: metadata: %w", e.EventID, err)
+	}
+	return nil
 }
 
 // IdempotencyColumns is the column list ScanIdempotency expects.
