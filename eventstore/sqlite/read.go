@@ -35,10 +35,13 @@ import (
 // with any row that has another count is read again, whole, through
 // database/sql and sqlrow.ScanEvents, which read every column on its own.
 
-// joinedColumns is the column list scanJoined expects.
+// joinedColumns is the column list scanJoined expects. concat_ws builds
+// the joined column in one buffer; a chain of || copied the growing text
+// at every step (BenchmarkReadAll: 1.11-1.12x raw with ||, 1.17-1.31x with
+// concat_ws, alternating). The columns are NOT NULL, so concat_ws, which
+// skips NULLs, joins all six.
 const joinedColumns = `position, version, schema_version,
-	event_id || char(31) || stream_id || char(31) || type || char(31) ||
-		occurred_at || char(31) || recorded_at || char(31) || metadata,
+	concat_ws(char(31), event_id, stream_id, type, occurred_at, recorded_at, metadata),
 	CAST(data AS BLOB)`
 
 // separator joins the text columns of joinedColumns.
