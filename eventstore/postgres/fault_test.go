@@ -205,7 +205,7 @@ func markedEvent(marker string) eventstore.NewEvent {
 
 // TestCommitOutcomeUnknown runs each case through both ways of writing: a
 // batch decided after its lookups (Any), and a lone append written in one
-// round trip (a pinned version; lone.go).
+// round trip (a pinned version; onetrip.go).
 func TestCommitOutcomeUnknown(t *testing.T) {
 	t.Parallel()
 	t.Run("General", func(t *testing.T) {
@@ -233,7 +233,7 @@ func testCommitOutcomeUnknown(t *testing.T, expect eventstore.ExpectedVersion) {
 		// The server commits, the answer is lost: the store checks and
 		// acknowledges.
 		proxy.arm(cutAfter, false)
-		verified, retries, lone := s.stats.verified.Load(), s.stats.Retries.Load(), s.stats.lone.Load()
+		verified, retries, lone := s.stats.verified.Load(), s.stats.Retries.Load(), s.stats.oneTrip.Load()
 		stream := streamID()
 		res, err := s.Append(ctx, eventstore.AppendRequest{StreamID: stream, Expected: expect, Events: []eventstore.NewEvent{markedEvent(marker), event("PartnerJoined")}})
 		if err != nil {
@@ -243,8 +243,8 @@ func testCommitOutcomeUnknown(t *testing.T, expect eventstore.ExpectedVersion) {
 			t.Fatalf("verified %d, retried %d; want one check that finds the batch committed, no retry",
 				s.stats.verified.Load()-verified, s.stats.Retries.Load()-retries)
 		}
-		if _, pinned := expect.Exact(); pinned != (s.stats.lone.Load() == lone+1) {
-			t.Fatalf("%d lone appends for an append expecting %s; want one exactly when it pins a version", s.stats.lone.Load()-lone, expect)
+		if _, pinned := expect.Exact(); pinned != (s.stats.oneTrip.Load() == lone+1) {
+			t.Fatalf("%d lone appends for an append expecting %s; want one exactly when it pins a version", s.stats.oneTrip.Load()-lone, expect)
 		}
 		got, err := observer.ReadStream(ctx, stream)
 		if err != nil || len(got) != 2 || got[0].Position != res.Positions[0] || got[1].Position != res.Positions[1] {

@@ -27,7 +27,7 @@ type gapTrial struct {
 	opts []Option
 	// pinned makes every append expect its stream's exact version (as
 	// commands do), which a writer with nothing else queued sends as a
-	// lone append (lone.go); otherwise appends expect any version.
+	// lone append (onetrip.go); otherwise appends expect any version.
 	pinned bool
 }
 
@@ -142,7 +142,7 @@ func (tr gapTrial) run(t *testing.T, url string) []string {
 	}
 	var lone uint64
 	for _, st := range writers {
-		lone += st.stats.lone.Load()
+		lone += st.stats.oneTrip.Load()
 	}
 	if tr.pinned && lone == 0 {
 		problems = append(problems, "no append was written as a lone append: the trial did not test that way")

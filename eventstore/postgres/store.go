@@ -47,9 +47,10 @@
 // does not disturb the others. UNIQUE constraints on (stream_id, version),
 // event_id and the idempotency key back the decisions up.
 //
-// A batch of one append that pins its stream's version and carries no
-// idempotency key costs one round trip: its INSERT numbers the events from
-// the locked counter and checks the version and the ids itself (lone.go).
+// A batch whose appends each pin their stream's version, carry no
+// idempotency key and append to streams of their own costs one round
+// trip: its INSERT numbers the events from the locked counter and checks
+// the versions and the ids itself (onetrip.go).
 // The writer's statements run with generic plans, planned once per
 // connection rather than at every execution.
 //
@@ -239,7 +240,7 @@ var (
 type storeStats struct {
 	groupcommit.Stats
 	verified   atomic.Uint64 // batches whose unknown COMMIT outcome was checked
-	lone       atomic.Uint64 // appends written as lone appends, in one round trip (lone.go)
+	oneTrip    atomic.Uint64 // appends written in a batch in one round trip (onetrip.go)
 	reconnects atomic.Uint64 // LISTEN connections established after the first
 }
 

@@ -232,7 +232,7 @@ func (s *Store) acknowledge(reqs []*request) {
 // Err are then set), an *outcomeUnknownError when that cannot be known,
 // and any other error when nothing of the batch is stored.
 func (s *Store) attempt(batch []*request, recordedAt string) error {
-	if done, err := s.attemptAlone(batch, recordedAt); done {
+	if done, err := s.attemptOneTrip(batch, recordedAt); done {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
