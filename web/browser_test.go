@@ -3,13 +3,18 @@ package web
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/samspill/samspill/app"
@@ -34,10 +39,11 @@ func chromiumPath() string {
 	return ""
 }
 
-// newBrowser starts a headless Chromium with a fresh profile, quiet on the
-// network (PITFALLS.md, Browser tests), asking for pages in bokmål
-// (Accept-Language: nb), or skips the test without one. A hung browser
-// fails the test after a minute.
+// newBrowser gives the test a fresh browser context (a profile of its own:
+// no cookies or storage from other tests) in the package's headless
+// Chromium, which is quiet on the network (PITFALLS.md, Browser tests) and
+// asks for pages in bokmål (Accept-Language: nb), or skips the test without
+// one. A hung browser fails the test after a minute.
 func newBrowser(t *testing.T, width, height int64) context.Context {
 	t.Helper()
 	return newBrowserWithin(t, width, height, time.Minute)
@@ -52,32 +58,132 @@ func newBrowserWithin(t *testing.T, width, height int64, limit time.Duration) co
 	if path == "" {
 		t.Skip("Chromium not found (looked for /usr/bin/chromium and chromium, chromium-browser, google-chrome on PATH); install Debian's chromium package to run the browser test")
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("accept-lang", "nb-NO,nb"),
-		chromedp.Flag("lang", "nb"), // the browser's own words (a date input's dd.mm.åååå), with Debian's chromium-l10n
-		chromedp.Env("LANGUAGE=nb"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(t.Logf))
+	browser, err := sharedChromium(path)
+	if err != nil {
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	// A browser context of the test's own, like an incognito window: it
+	// goes, with its cookies and storage, when the test ends.
+	ctx, cancelCtx := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()
-		cancelAlloc()
 	})
+	if err := inBokmal(ctx); err != nil {
+		t.Fatalf("open a browser context in Chromium %s: %v", path, err)
+	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
-		t.Fatalf("start Chromium %s: %v", path, err)
+		t.Fatalf("open a browser context in Chromium %s: %v", path, err)
 	}
 	return ctx
+}
+
+// newTab opens another tab in the browser context of ctx (its cookies and
+// storage), asking for pages in bokmål as the first one does. Closing it
+// leaves the first tab open.
+func newTab(t *testing.T, ctx context.Context) (context.Context, context.CancelFunc) {
+	t.Helper()
+	tab, closeTab := chromedp.NewContext(ctx)
+	if err := inBokmal(tab); err != nil {
+		closeTab()
+		t.Fatalf("open a tab: %v", err)
+	}
+	return tab, closeTab
+}
+
+// inBokmal makes the tab of ctx ask for pages in bokmål (Accept-Language:
+// nb-NO,nb, and navigator.languages to match), as the --accept-lang flag
+// does for the browser's default profile: a browser context made over the
+// DevTools protocol does not take the flag, and would ask for
+// nb-NO,nb,no,nn,en-US,en (from --lang).
+func inBokmal(ctx context.Context) error {
+	_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: chromium.userAgent, AcceptLanguage: "nb-NO,nb"})
+	return err
+}
+
+// chromium is the package's one Chromium process, started by the first
+// browser test and stopped by TestMain: a start costs a second or more of
+// CPU under -race beside the other tests, and some twenty tests use one.
+// Each test works in a browser context of its own (newBrowserWithin).
+var chromium struct {
+	once      sync.Once
+	ctx       context.Context // the browser's first tab; a parent for the tests' contexts
+	err       error
+	stop      func()
+	profile   string
+	userAgent string
+}
+
+// sharedChromium starts the package's Chromium on first use: headless, a
+// fresh profile, quiet on the network, in bokmål (the Accept-Language of
+// every browser context it makes, and the browser's own words).
+func sharedChromium(path string) (context.Context, error) {
+	chromium.once.Do(func() {
+		profile, err := os.MkdirTemp("", "samspill-web-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		chromium.profile = profile
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(path),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("hide-scrollbars", true),
+			chromedp.Flag("accept-lang", "nb-NO,nb"),
+			chromedp.Flag("lang", "nb"), // the browser's own words (a date input's dd.mm.åååå), with Debian's chromium-l10n
+			chromedp.Env("LANGUAGE=nb"),
+			chromedp.UserDataDir(profile),
+		)
+		// The browser outlives any one test, so its errors go to the
+		// package's log, not to a test's.
+		ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithErrorf(log.Printf))
+		chromium.ctx = ctx
+		chromium.stop = func() {
+			cancelCtx()
+			cancelAlloc()
+		}
+		// Start the process (and its first tab) within a minute. The
+		// process lives as long as the context of its first run, so the
+		// limit stops that context rather than being one of its own.
+		hung := time.AfterFunc(time.Minute, cancelCtx)
+		chromium.err = chromedp.Do(ctx)
+		if !hung.Stop() {
+			chromium.err = fmt.Errorf("not started within a minute: %w", chromium.err)
+		}
+		if chromium.err == nil {
+			// The browser's own user agent, kept by inBokmal.
+			var v cdpbrowser.GetVersionResult
+			v, chromium.err = chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+			if chromium.err == nil {
+				chromium.userAgent = v.UserAgent
+			}
+		}
+	})
+	return chromium.ctx, chromium.err
+}
+
+// stopChromium stops the package's Chromium, if a test started it, and
+// removes its profile.
+func stopChromium() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+	if chromium.profile != "" {
+		_ = os.RemoveAll(chromium.profile)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopChromium()
+	os.Exit(code)
 }
 
 // artifacts is where screenshots go: $SAMSPILL_ARTIFACTS, else a temporary

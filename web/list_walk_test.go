@@ -80,8 +80,10 @@ func walkLists(t *testing.T, ctx context.Context, s *site, lang, id, title strin
 	defer cancel()
 	begun, progress := chromedp.Events(dctx, cdpbrowser.DownloadWillBegin), chromedp.Events(dctx, cdpbrowser.DownloadProgress)
 	do(t, ctx, "download the workbook", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		// Into dir for the test's own browser context (newBrowser) only.
 		_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
 		})
 		return err
 	}), chromedp.Click(chromedp.CSS("#download-xlsx")))

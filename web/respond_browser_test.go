@@ -55,7 +55,7 @@ func TestRespondInChromium(t *testing.T) {
 	noSideways("the saved page")
 
 	// Back later, in a fresh tab.
-	tab, closeTab := chromedp.NewContext(ctx)
+	tab, closeTab := newTab(t, ctx)
 	defer closeTab()
 	do(t, tab, "the link in a fresh tab", chromedp.EmulateViewport(phoneWidth, phoneHeight), chromedp.Navigate(link))
 	waitUntil(t, tab, "the first section again", `!!document.querySelector("#respond-next")`)

@@ -438,6 +438,7 @@ var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // granted the principal's role: the pages take any, the API only the token
 // (a session gets 401 wherever a token is needed).
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	s := newTestSite(t)
 	id, partner, event, contact := s.initiate(t)
 	params := strings.NewReplacer(":id", id, ":partner_id", partner, ":code", "4203", ":name", summaries.Name,

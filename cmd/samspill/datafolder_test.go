@@ -28,8 +28,10 @@ import (
 
 // buildServe builds the binary for a test that runs it, under a common
 // umask (022), which the servers it starts inherit: files that samspill
-// does not make owner-only come out 0644 there. No test of this package
-// runs in parallel, so the umask reaches no other test.
+// does not make owner-only come out 0644 there. The umask is the
+// process's, so a test that calls buildServe must not run in parallel
+// with other top-level tests (its own subtests may: they run while it
+// holds the umask); the umask then reaches no other test.
 func buildServe(ctx context.Context, t *testing.T) string {
 	t.Helper()
 	if testing.Short() {

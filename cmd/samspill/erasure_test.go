@@ -98,6 +98,7 @@ func (s *testSite) streamHead(t *testing.T, who string) string {
 // through every read path as every role, erases it, and greps the data
 // folder for it, also after rebuilding the read models.
 func TestPersonalDataIsSealedRedactedAndErasable(t *testing.T) {
+	t.Parallel()
 	s := newTestSite(t)
 	id, _, _, contact := s.initiate(t)
 	for _, v := range personalData {

@@ -94,6 +94,7 @@ func TestServeOnKurrentDB(t *testing.T) {
 }
 
 func TestServeOnUnreachableKurrentDBIsOneLineError(t *testing.T) {
+	t.Parallel()
 	var errOut bytes.Buffer
 	start := time.Now()
 	err := run(context.Background(), []string{"serve", "--store", "esdb", "--esdb", "esdb://127.0.0.1:1?tls=false", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, io.Discard, io.Discard, noEnv)

@@ -39,6 +39,7 @@ const (
 //     whichever instance answers, handed to the leader) to a rebuild;
 //   - the dead instance is started again and joins as a follower.
 func TestSeveralInstancesShareOnePostgreSQL(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary and runs three servers; skipped with -short")
 	}

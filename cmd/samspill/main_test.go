@@ -136,6 +136,7 @@ const initiateBody = `{"municipality":"4203","title":"Besøksvenn på sykehjem",
 "goals":["Færre ensomme eldre"],"occurred_at":"2024-03-01"}`
 
 func TestServeDemoAndGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -244,14 +245,13 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 // SIGKILL while writers are busy, restarts it on the same data folder and
 // checks that every acknowledged partnership is there.
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "samspill")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	// The binary the other tests run (go build of this package, built
+	// once per process).
+	bin := serveBinary(context.Background(), t)
 	data := t.TempDir()
 
 	var token string // printed by the first start

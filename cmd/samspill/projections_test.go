@@ -10,6 +10,7 @@ import (
 )
 
 func TestProjectionsRebuildCommand(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	if err := run(context.Background(), []string{"demo", "--data", data}, io.Discard, io.Discard, noEnv); err != nil {
 		t.Fatal(err)

@@ -19,8 +19,10 @@ import (
 // rebuild does the same; a read-model file that fails for another reason
 // stays an error.
 func TestDamagedReadModelsAreSetAside(t *testing.T) {
+	// The subtests run side by side, each on a data folder of its own,
+	// after this function returns: the context lasts until they are done.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	bin := buildServe(ctx, t)
 
 	garbage := []byte(strings.Repeat("not a read model at all. ", 400))
@@ -40,6 +42,7 @@ func TestDamagedReadModelsAreSetAside(t *testing.T) {
 		}},
 	} {
 		t.Run("serve/"+tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := operatorFolder(t)
 			if code, _, stderr := cli("demo", "--data", dir); code != 0 {
 				t.Fatal(stderr)
@@ -73,6 +76,7 @@ func TestDamagedReadModelsAreSetAside(t *testing.T) {
 	}
 
 	t.Run("projections rebuild", func(t *testing.T) {
+		t.Parallel()
 		dir := operatorFolder(t)
 		if code, _, stderr := cli("demo", "--data", dir); code != 0 {
 			t.Fatal(stderr)
@@ -91,6 +95,7 @@ func TestDamagedReadModelsAreSetAside(t *testing.T) {
 	})
 
 	t.Run("other failures stay errors", func(t *testing.T) {
+		t.Parallel()
 		dir := operatorFolder(t)
 		if code, _, stderr := cli("demo", "--data", dir); code != 0 {
 			t.Fatal(stderr)

@@ -37,6 +37,7 @@ func TestReportFlags(t *testing.T) {
 // TestDemoLoadsSurveys: samspill demo loads the demo's surveys with the
 // data set, and a second run writes none of them again.
 func TestDemoLoadsSurveys(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	var first, second bytes.Buffer
 	if err := run(context.Background(), []string{"demo", "--data", data}, &first, io.Discard, noEnv); err != nil {

@@ -49,6 +49,7 @@ func readManifest(t *testing.T, file string) research.ExportManifest {
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	runOK(t, "demo", "--data", src)
@@ -91,6 +92,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 }
 
 func TestExportImportErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	runOK(t, "demo", "--data", data)
@@ -148,6 +150,7 @@ func TestExportSpellsAfterTodayIsRefused(t *testing.T) {
 // same command gives the same bytes, and --known-at is named in the
 // file's name and manifest.
 func TestExportFormatsManifestAndDataPackage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	runOK(t, "demo", "--data", data)

@@ -76,6 +76,7 @@ func fieldSurvey(t *testing.T, data, project string) string {
 // the project's spells'; without --wave or --project, or with --wave on
 // another export, it is a usage error; another project's wave is refused.
 func TestExportResponses(t *testing.T) {
+	t.Parallel()
 	data, dir := t.TempDir(), t.TempDir()
 	runOK(t, "demo", "--data", data)
 	municipality := fieldSurvey(t, data, "offri")

@@ -55,6 +55,7 @@ func TestPublicURLFlag(t *testing.T) {
 // real summaries read model, across more than one page of it; survey
 // events in the log do not disturb the projection.
 func TestSurveyDirectoryFromSummaries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	store, err := evsqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"))
 	if err != nil {
