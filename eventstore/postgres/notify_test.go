@@ -36,6 +36,17 @@ func TestHeadMovedAcrossInstances(t *testing.T) {
 	if head, err := b.Head(t.Context()); err != nil || head != res.LastPosition() {
 		t.Fatalf("b.Head = %d, %v; want %d", head, err, res.LastPosition())
 	}
+	// So does one written in one round trip, whose NOTIFY is part of its
+	// INSERT statement (onetrip.go).
+	ch = b.HeadMoved()
+	oneTrips := a.stats.oneTrip.Load()
+	res = mustAppend(t, a, eventstore.AppendRequest{StreamID: streamID(), Expected: eventstore.NoStream(), Events: []eventstore.NewEvent{event("PartnerJoined")}})
+	if a.stats.oneTrip.Load() != oneTrips+1 {
+		t.Fatal("an append pinning its version was not written in one round trip")
+	}
+	if !closedWithin(ch, 5*time.Second) {
+		t.Fatalf("b's HeadMoved did not fire within 5s of a's append in one round trip at %d", res.LastPosition())
+	}
 
 	// b's own append fires once: its own notification, arriving later,
 	// does not fire the next channel.
