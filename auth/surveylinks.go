@@ -28,6 +28,7 @@ const (
 const (
 	MailNone    = ""        // not sent by samspill (downloaded for the municipality's own mailing)
 	MailQueued  = "queued"  // to be sent
+	MailSending = "sending" // claimed by a mailing round (ClaimMail), its message on the way
 	MailSent    = "sent"    // accepted by the SMTP server
 	MailFailed  = "failed"  // a temporary failure (connection, 4xx): sent again by the next round
 	MailBounced = "bounced" // a permanent failure (5xx, or reported as bounced): never sent again
@@ -80,9 +81,28 @@ type LinkFilter struct {
 	// States and Mail, when set, keep only links in one of them.
 	States []string
 	Mail   []string
+	// SendingBefore, when set, also keeps the links whose mail has been
+	// MailSending since before it: claims of a round that stopped midway.
+	SendingBefore time.Time
 	// WithAddress keeps only links with an address.
 	WithAddress bool
 	Limit       int
+}
+
+// MailClaim is what a mailing round asks of ClaimMail for one link.
+type MailClaim struct {
+	Hash Hash
+	// State is the link's state the round decided its message by
+	// (LinkInvited: a message with a new link; LinkStarted: a reminder
+	// without one).
+	State string
+	// NewHash, when set, re-keys the link (only an invited one): the
+	// message carries the new token, which samspill does not store, and
+	// the old one stops working.
+	NewHash Hash
+	// At is the claim's time (LastMailAt until the outcome is recorded);
+	// StaleBefore takes over a claim made before it.
+	At, StaleBefore time.Time
 }
 
 // SurveyLinkStore keeps survey response links. Implemented next to the
@@ -103,12 +123,14 @@ type SurveyLinkStore interface {
 	// CountLinks counts a wave's links by municipality, group and
 	// partnership.
 	CountLinks(ctx context.Context, waveID string) ([]LinkCount, error)
-	// RekeyLink replaces the hash of a link that is still invited (never
-	// opened to answer) with that of a new token, so that a mailing can
-	// send a link without samspill storing its token; ErrLinkNotFound
-	// when no invited link has the old hash (another instance took it
-	// first, or its respondent started). The old token stops working.
-	RekeyLink(ctx context.Context, old, new Hash) error
+	// ClaimMail takes a link for one message, in one conditional update,
+	// so that of several instances' rounds only one mails it: the link's
+	// mail becomes MailSending and its LastMailAt c.At, if it is still in
+	// c.State with its mail queued or failed (or sending since before
+	// c.StaleBefore), and it is re-keyed when c.NewHash is set.
+	// ErrLinkNotFound when no such link has c.Hash (another round took it
+	// first, or its respondent started or finished meanwhile).
+	ClaimMail(ctx context.Context, c MailClaim) error
 	// EraseAddresses removes every address of a wave's links.
 	EraseAddresses(ctx context.Context, waveID string) (int, error)
 }
@@ -143,9 +165,23 @@ func CheckLink(l SurveyLink) error {
 	return nil
 }
 
+// CheckClaim checks a claim before a store runs it: a hash, a time, and a
+// state a message can be sent in (a new link only for an invited link).
+func CheckClaim(c MailClaim) error {
+	switch {
+	case c.Hash == Hash{} || c.At.IsZero():
+		return fmt.Errorf("%w: a claim needs a hash and a time", ErrInvalidLink)
+	case c.State != LinkInvited && c.State != LinkStarted:
+		return fmt.Errorf("%w: no message is sent to a link in state %q", ErrInvalidLink, c.State)
+	case c.NewHash != Hash{} && c.State != LinkInvited:
+		return fmt.Errorf("%w: only an invited link is re-keyed", ErrInvalidLink)
+	}
+	return nil
+}
+
 // ValidMail reports whether s is a mailing state.
 func ValidMail(s string) bool {
-	return slices.Contains([]string{MailNone, MailQueued, MailSent, MailFailed, MailBounced}, s)
+	return slices.Contains([]string{MailNone, MailQueued, MailSending, MailSent, MailFailed, MailBounced}, s)
 }
 
 // CheckMark checks the state MarkLink is asked to move a link to.

@@ -296,7 +296,7 @@ func (s *Service) Mailing(ctx context.Context, waveID string) (MailCounts, error
 	var c MailCounts
 	for _, l := range links {
 		switch l.Mail {
-		case auth.MailQueued:
+		case auth.MailQueued, auth.MailSending:
 			c.Queued++
 		case auth.MailSent:
 			c.Sent++

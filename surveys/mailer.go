@@ -27,16 +27,22 @@ var ErrNoPublicURL = errors.New("the site's public URL is not configured")
 // RoundInterval is how often Run starts a sending round on its own.
 const RoundInterval = time.Minute
 
+// claimTimeout is how long a link claimed for a message stays its round's:
+// far longer than one message takes (the SMTP client's timeouts), so only
+// the claims of a round that stopped midway are taken over.
+const claimTimeout = 10 * time.Minute
+
 // Mailer sends the queued invitations and reminders of every open wave in
 // rounds, at most the sender's rate per minute. Safe for concurrent use;
-// one round runs at a time in a process, and with several instances the
-// re-key of a link (auth.SurveyLinkStore.RekeyLink, which one instance
-// wins) keeps a link with a new link in it from being mailed twice.
+// one round runs at a time in a process, and with several instances each
+// message is claimed first (auth.SurveyLinkStore.ClaimMail, which one
+// round wins), so no link is mailed twice.
 //
-// A link is mailed by re-keying it: the mail carries a fresh token that
-// is never stored. A process that dies between re-key and send leaves a
-// link whose token nobody has; it is still queued (or failed), so the next
-// round re-keys and mails it again.
+// A link nobody opened is mailed by re-keying it in its claim: the mail
+// carries a fresh token that is never stored. A process that dies between
+// claim and outcome leaves a link whose token nobody has, in mail state
+// sending; the rounds take it over once the claim is claimTimeout old,
+// and mail it again.
 type Mailer struct {
 	svc    *Service
 	sender *mail.Sender
@@ -159,7 +165,8 @@ func (m *Mailer) Round(ctx context.Context) (RoundResult, error) {
 			break
 		}
 		links, err := m.svc.links.Links(ctx, auth.LinkFilter{WaveID: w.ID, WithAddress: true,
-			States: []string{auth.LinkInvited, auth.LinkStarted}, Mail: []string{auth.MailQueued, auth.MailFailed}, Limit: budget + 1})
+			States: []string{auth.LinkInvited, auth.LinkStarted}, Mail: []string{auth.MailQueued, auth.MailFailed},
+			SendingBefore: m.now().Add(-claimTimeout), Limit: budget + 1})
 		if err != nil {
 			return res, fmt.Errorf("mailing round, wave %s: %w", w.ID, err)
 		}
@@ -227,6 +234,14 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 				// next round, recorded as failed.
 				m.log.WarnContext(ctx, "smtp server unreachable", "err", err)
 				for _, rest := range links[i:] {
+					// Only a link this round holds is marked: another
+					// instance may be mailing it.
+					switch claimErr := m.svc.links.ClaimMail(ctx, r.claim(rest, auth.Hash{}, now)); {
+					case errors.Is(claimErr, auth.ErrLinkNotFound):
+						continue
+					case claimErr != nil:
+						return fmt.Errorf("claim a link to record its failed mail: %w", claimErr)
+					}
 					if err := m.svc.links.SetMail(ctx, rest.Hash, auth.MailFailed, scrub(err, rest.Address), false, now); err != nil {
 						return fmt.Errorf("record failed mail: %w", err)
 					}
@@ -236,7 +251,7 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 			}
 			r.sess = sess
 		}
-		msg, hash, ok, err := r.prepare(ctx, texts, l)
+		msg, hash, ok, err := r.prepare(ctx, texts, l, now)
 		if err != nil {
 			return err
 		}
@@ -266,27 +281,43 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 	return nil
 }
 
-// prepare makes a link's message. A link nobody opened is re-keyed and
-// gets the new link (ok false when another instance re-keyed it first or
-// its respondent started meanwhile); a started one gets a reminder
-// without a link, under its own hash.
-func (r *round) prepare(ctx context.Context, texts waveTexts, l auth.SurveyLink) (mail.Message, auth.Hash, bool, error) {
+// prepare claims a link and makes its message: a link nobody opened is
+// re-keyed in its claim and gets the new link, a started one a reminder
+// without a link, under its own hash. ok is false when the link was not
+// there to claim (another instance claimed it first, or its respondent
+// started or finished meanwhile).
+func (r *round) prepare(ctx context.Context, texts waveTexts, l auth.SurveyLink, now time.Time) (mail.Message, auth.Hash, bool, error) {
 	lang := batchLanguage(l.Batch)
-	if l.State == auth.LinkStarted {
-		return texts.message(lang, mailStartedReminder, l.Address, ""), l.Hash, true, nil
+	var token string
+	hash := l.Hash
+	if l.State == auth.LinkInvited {
+		token, hash = auth.NewLinkToken()
 	}
-	token, hash := auth.NewLinkToken()
-	if err := r.m.svc.links.RekeyLink(ctx, l.Hash, hash); err != nil {
+	claim := r.claim(l, hash, now)
+	if err := r.m.svc.links.ClaimMail(ctx, claim); err != nil {
 		if errors.Is(err, auth.ErrLinkNotFound) {
 			return mail.Message{}, auth.Hash{}, false, nil
 		}
-		return mail.Message{}, auth.Hash{}, false, fmt.Errorf("re-key a link to mail it: %w", err)
+		return mail.Message{}, auth.Hash{}, false, fmt.Errorf("claim a link to mail it: %w", err)
+	}
+	if l.State == auth.LinkStarted {
+		return texts.message(lang, mailStartedReminder, l.Address, ""), hash, true, nil
 	}
 	kind := mailInvitation
 	if l.Reminders > 0 {
 		kind = mailReminder
 	}
 	return texts.message(lang, kind, l.Address, r.m.svc.publicURL+"/s/"+token), hash, true, nil
+}
+
+// claim is this round's claim of l at now, re-keying it to newHash unless
+// that is zero or l's own hash.
+func (r *round) claim(l auth.SurveyLink, newHash auth.Hash, now time.Time) auth.MailClaim {
+	c := auth.MailClaim{Hash: l.Hash, State: l.State, At: now, StaleBefore: now.Add(-claimTimeout)}
+	if newHash != (auth.Hash{}) && newHash != l.Hash {
+		c.NewHash = newHash
+	}
+	return c
 }
 
 // scrub makes a send error fit to store: without the recipient's address

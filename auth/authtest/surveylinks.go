@@ -26,8 +26,8 @@ var linkRules = []contract.Rule[auth.SurveyLinkStore]{
 	{Name: "ListAndFilter", Test: testLinkList},
 	{Name: "MailAndReminders", Test: testLinkMail},
 	{Name: "Count", Test: testLinkCount},
-	{Name: "RekeyOnlyInvited", Test: testLinkRekey},
-	{Name: "ConcurrentRekeyOneWins", Test: testLinkConcurrentRekey},
+	{Name: "ClaimMail", Test: testLinkClaim},
+	{Name: "ConcurrentClaimOneWins", Test: testLinkConcurrentClaim},
 	{Name: "EraseAddresses", Test: testLinkErase},
 }
 
@@ -270,45 +270,97 @@ func testLinkCount(t *testing.T, open LinkOpener) {
 	}
 }
 
-// testLinkRekey: an invited link takes a new hash (the old one stops
-// working, the link keeps its place in the list); a started one, or an
-// unknown hash, is ErrLinkNotFound.
-func testLinkRekey(t *testing.T, open LinkOpener) {
+// testLinkClaim: a claim takes a queued or failed link for one message
+// (mail sending, LastMailAt its time) and re-keys an invited one (the old
+// hash stops working, the link keeps its place in the list); nobody takes
+// it again until the claim is stale, when the listing of a round offers it
+// again; a link not in the claim's state, an unknown hash, a sent or
+// bounced link, are ErrLinkNotFound; a malformed claim is refused.
+func testLinkClaim(t *testing.T, open LinkOpener) {
 	ctx := contract.Context(t)
 	s := open(t)
+	at := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
 	_, a := someLink("w1", "5006", "", "a@example.no")
 	_, b := someLink("w1", "5006", "", "b@example.no")
-	createLinks(t, s, a, b)
+	_, c := someLink("w1", "5006", "", "c@example.no")
+	createLinks(t, s, a, b, c)
 	_, newHash := auth.NewLinkToken()
-	if err := s.RekeyLink(ctx, a.Hash, newHash); err != nil {
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: a.Hash, State: auth.LinkInvited, NewHash: newHash, At: at, StaleBefore: at.Add(-10 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Link(ctx, a.Hash); !errors.Is(err, auth.ErrLinkNotFound) {
 		t.Errorf("old hash still works: %v", err)
 	}
-	if got, err := s.Link(ctx, newHash); err != nil || got.Address != "a@example.no" {
-		t.Errorf("new hash: %+v, %v", got, err)
+	got, err := s.Link(ctx, newHash)
+	if err != nil || got.Address != "a@example.no" || got.Mail != auth.MailSending || !got.LastMailAt.Equal(at) {
+		t.Errorf("claimed link: %+v, %v; want mail sending at %v", got, err, at)
 	}
-	if ls, err := s.Links(ctx, auth.LinkFilter{WaveID: "w1"}); err != nil || len(ls) != 2 || ls[0].Hash != newHash {
+	if ls, err := s.Links(ctx, auth.LinkFilter{WaveID: "w1"}); err != nil || len(ls) != 3 || ls[0].Hash != newHash {
 		t.Errorf("a re-keyed link lost its place: %v", err)
 	}
+
+	// A second round lists and claims nothing of it until the claim is
+	// stale.
+	round := auth.LinkFilter{WaveID: "w1", Mail: []string{auth.MailQueued, auth.MailFailed}, SendingBefore: at.Add(-10 * time.Minute)}
+	if ls, err := s.Links(ctx, round); err != nil || len(ls) != 2 || ls[0].Hash != b.Hash {
+		t.Errorf("a round's listing beside a fresh claim: %d links, %v; want b and c", len(ls), err)
+	}
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: newHash, State: auth.LinkInvited, At: at.Add(time.Minute), StaleBefore: at.Add(-9 * time.Minute)}); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a second claim of a fresh claim: %v; want ErrLinkNotFound", err)
+	}
+	later := at.Add(11 * time.Minute)
+	round.SendingBefore = later.Add(-10 * time.Minute)
+	if ls, err := s.Links(ctx, round); err != nil || len(ls) != 3 || ls[0].Hash != newHash {
+		t.Errorf("a round's listing after the claim went stale: %d links, %v; want all three", len(ls), err)
+	}
+	_, newer := auth.NewLinkToken()
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: newHash, State: auth.LinkInvited, NewHash: newer, At: later, StaleBefore: later.Add(-10 * time.Minute)}); err != nil {
+		t.Errorf("a claim of a stale claim: %v", err)
+	}
+
+	// Outcomes end a claim: a sent link is not claimed.
+	if err := s.SetMail(ctx, newer, auth.MailSent, "", false, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: newer, State: auth.LinkInvited, At: later.Add(time.Hour)}); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a claim of a sent link: %v; want ErrLinkNotFound", err)
+	}
+	// A started link is claimed for a reminder without a new link, under
+	// its own hash; a claim made for an invited one finds nothing.
 	if err := s.MarkLink(ctx, b.Hash, auth.LinkStarted); err != nil {
 		t.Fatal(err)
 	}
 	_, other := auth.NewLinkToken()
-	if err := s.RekeyLink(ctx, b.Hash, other); !errors.Is(err, auth.ErrLinkNotFound) {
-		t.Errorf("re-key of a started link: %v", err)
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: b.Hash, State: auth.LinkInvited, NewHash: other, At: at}); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a re-keying claim of a started link: %v; want ErrLinkNotFound", err)
 	}
-	if err := s.RekeyLink(ctx, a.Hash, other); !errors.Is(err, auth.ErrLinkNotFound) {
-		t.Errorf("re-key of an old hash: %v", err)
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: b.Hash, State: auth.LinkStarted, At: at}); err != nil {
+		t.Errorf("a claim of a started link for a reminder: %v", err)
+	}
+	if got, err := s.Link(ctx, b.Hash); err != nil || got.Mail != auth.MailSending {
+		t.Errorf("started link after its claim: %+v, %v", got, err)
+	}
+	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: a.Hash, State: auth.LinkInvited, At: at}); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a claim of an old hash: %v; want ErrLinkNotFound", err)
+	}
+	for _, bad := range []auth.MailClaim{
+		{State: auth.LinkInvited, At: at},
+		{Hash: c.Hash, State: auth.LinkInvited},
+		{Hash: c.Hash, State: auth.LinkCompleted, At: at},
+		{Hash: c.Hash, State: auth.LinkStarted, NewHash: other, At: at},
+	} {
+		if err := s.ClaimMail(ctx, bad); !errors.Is(err, auth.ErrInvalidLink) {
+			t.Errorf("ClaimMail(%+v): %v; want ErrInvalidLink", bad, err)
+		}
 	}
 }
 
-// testLinkConcurrentRekey: of several re-keys of one link at once, exactly
+// testLinkConcurrentClaim: of several claims of one link at once, exactly
 // one succeeds and the link has its hash.
-func testLinkConcurrentRekey(t *testing.T, open LinkOpener) {
+func testLinkConcurrentClaim(t *testing.T, open LinkOpener) {
 	ctx := contract.Context(t)
 	s := open(t)
+	at := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
 	_, l := someLink("w1", "5006", "", "a@example.no")
 	createLinks(t, s, l)
 	const n = 8
@@ -319,22 +371,24 @@ func testLinkConcurrentRekey(t *testing.T, open LinkOpener) {
 	)
 	for i := range n {
 		_, news[i] = auth.NewLinkToken()
-		wg.Go(func() { errs[i] = s.RekeyLink(ctx, l.Hash, news[i]) })
+		wg.Go(func() {
+			errs[i] = s.ClaimMail(ctx, auth.MailClaim{Hash: l.Hash, State: auth.LinkInvited, NewHash: news[i], At: at, StaleBefore: at.Add(-10 * time.Minute)})
+		})
 	}
 	wg.Wait()
 	won := -1
 	for i, err := range errs {
 		switch {
 		case err == nil && won >= 0:
-			t.Fatalf("re-keys %d and %d both succeeded", won, i)
+			t.Fatalf("claims %d and %d both succeeded", won, i)
 		case err == nil:
 			won = i
 		case !errors.Is(err, auth.ErrLinkNotFound):
-			t.Errorf("re-key %d: %v", i, err)
+			t.Errorf("claim %d: %v", i, err)
 		}
 	}
 	if won < 0 {
-		t.Fatal("no re-key succeeded")
+		t.Fatal("no claim succeeded")
 	}
 	if _, err := s.Link(ctx, news[won]); err != nil {
 		t.Errorf("the winner's hash: %v", err)

@@ -110,8 +110,9 @@ func (t *Tokens) Links(ctx context.Context, f auth.LinkFilter) ([]auth.SurveyLin
 	}
 	rows, err := t.pool.Query(ctx, `SELECT `+linkColumns+` FROM auth_survey_links
 		WHERE wave_id = $1 AND (cardinality($2::text[]) = 0 OR state = ANY($2))
-		AND (cardinality($3::text[]) = 0 OR mail = ANY($3)) AND (NOT $4 OR address <> '')
-		ORDER BY seq LIMIT $5`, f.WaveID, nonNil(f.States), nonNil(f.Mail), f.WithAddress, limit)
+		AND (cardinality($3::text[]) = 0 OR mail = ANY($3) OR (mail = 'sending' AND last_mail_at < $6))
+		AND (NOT $4 OR address <> '')
+		ORDER BY seq LIMIT $5`, f.WaveID, nonNil(f.States), nonNil(f.Mail), f.WithAddress, limit, nullTime(f.SendingBefore))
 	if err != nil {
 		return nil, fmt.Errorf("list survey links: %w", err)
 	}
@@ -171,13 +172,23 @@ func (t *Tokens) CountLinks(ctx context.Context, waveID string) ([]auth.LinkCoun
 	return out, nil
 }
 
-// RekeyLink replaces an invited link's hash in one conditional update (the
-// row lock makes a second instance's update see the new hash and match
-// nothing).
-func (t *Tokens) RekeyLink(ctx context.Context, old, new auth.Hash) error {
-	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET hash = $1 WHERE hash = $2 AND state = 'invited'`, new[:], old[:])
+// ClaimMail takes a link for one message in one conditional update (the
+// row's lock makes a second instance's update see the first's change and
+// write nothing).
+func (t *Tokens) ClaimMail(ctx context.Context, c auth.MailClaim) error {
+	if err := auth.CheckClaim(c); err != nil {
+		return err
+	}
+	hash := c.Hash
+	if c.NewHash != (auth.Hash{}) {
+		hash = c.NewHash
+	}
+	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET hash = $1, mail = 'sending', last_mail_at = $2
+		WHERE hash = $3 AND state = $4
+		AND (mail IN ('queued', 'failed') OR (mail = 'sending' AND last_mail_at < $5))`,
+		hash[:], nullTime(c.At), c.Hash[:], c.State, c.StaleBefore.UTC())
 	if err != nil {
-		return fmt.Errorf("re-key survey link: %w", err)
+		return fmt.Errorf("claim survey link for mail: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return auth.ErrLinkNotFound

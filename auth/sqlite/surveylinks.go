@@ -127,7 +127,17 @@ func (t *Tokens) Links(ctx context.Context, f auth.LinkFilter) ([]auth.SurveyLin
 		}
 	}
 	in("state", f.States)
-	in("mail", f.Mail)
+	if len(f.Mail) > 0 {
+		q += ` AND (mail IN (?` + strings.Repeat(`, ?`, len(f.Mail)-1) + `)`
+		for _, v := range f.Mail {
+			args = append(args, v)
+		}
+		if !f.SendingBefore.IsZero() {
+			q += ` OR (mail = 'sending' AND last_mail_at < ?)`
+			args = append(args, formatTime(f.SendingBefore))
+		}
+		q += `)`
+	}
 	if f.WithAddress {
 		q += ` AND address <> ''`
 	}
@@ -201,15 +211,25 @@ func (t *Tokens) CountLinks(ctx context.Context, waveID string) ([]auth.LinkCoun
 	return out, nil
 }
 
-// RekeyLink replaces an invited link's hash in one conditional update, so
-// that of two instances re-keying one link only one succeeds.
-func (t *Tokens) RekeyLink(ctx context.Context, old, new auth.Hash) error {
-	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET hash = ? WHERE hash = ? AND state = 'invited'`, new[:], old[:])
+// ClaimMail takes a link for one message in one conditional update, so
+// that of several instances' rounds only one succeeds.
+func (t *Tokens) ClaimMail(ctx context.Context, c auth.MailClaim) error {
+	if err := auth.CheckClaim(c); err != nil {
+		return err
+	}
+	hash := c.Hash
+	if c.NewHash != (auth.Hash{}) {
+		hash = c.NewHash
+	}
+	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET hash = ?, mail = 'sending', last_mail_at = ?
+		WHERE hash = ? AND state = ?
+		AND (mail IN ('queued', 'failed') OR (mail = 'sending' AND last_mail_at < ?))`,
+		hash[:], nullTime(c.At), c.Hash[:], c.State, formatTime(c.StaleBefore))
 	if err != nil {
-		return fmt.Errorf("re-key survey link: %w", err)
+		return fmt.Errorf("claim survey link for mail: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("re-key survey link: %w", err)
+		return fmt.Errorf("claim survey link for mail: %w", err)
 	} else if n == 0 {
 		return auth.ErrLinkNotFound
 	}
