@@ -12,6 +12,7 @@ import (
 	"github.com/samspill/samspill/auth"
 	authpostgres "github.com/samspill/samspill/auth/postgres"
 	authsqlite "github.com/samspill/samspill/auth/sqlite"
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/internal/pgtest"
 	"github.com/samspill/samspill/personal"
 	personalsqlite "github.com/samspill/samspill/personal/sqlite"
@@ -198,7 +199,7 @@ func TestAdminAPITokensAndSessions(t *testing.T) { eachUserStore(t, testAdminAPI
 
 func testAdminAPITokensAndSessions(t *testing.T, a *adminAPI) {
 	_, kari := a.person(t, "Kari Nordmann", auth.Grant{Role: auth.RoleViewer})
-	expires := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	expires := calendar.Day(time.Now().AddDate(0, 1, 0))
 	r := a.as("admin", "POST", "/api/v1/admin/tokens", map[string]any{"name": "skript", "role": "coordinator", "municipalities": []string{"4203"}, "owner": kari.ID, "expires_at": expires})
 	wantStatus(t, r, http.StatusCreated)
 	made := decodeBody[createdTokenResponse](t, r)
@@ -263,7 +264,7 @@ func testAdminAPITokensAndSessions(t *testing.T, a *adminAPI) {
 	if len(next.Items) == 0 || next.Items[0].Seq >= page.Items[1].Seq {
 		t.Errorf("the next page: %+v", next)
 	}
-	today := time.Now().Format(time.DateOnly)
+	today := calendar.Day(time.Now()) // the API reads days in Europe/Oslo
 	if got := decodeBody[auditLogResponse](t, a.as("admin", "GET", "/api/v1/admin/audit?action=token.created&from="+today+"&to="+today, nil)); len(got.Items) != 4 {
 		t.Errorf("tokens made today: %d, want 4", len(got.Items))
 	}

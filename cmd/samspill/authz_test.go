@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/samspill/samspill/auth"
+	"github.com/samspill/samspill/domain/calendar"
 	"github.com/samspill/samspill/domain/kommune"
 	"github.com/samspill/samspill/eventstore/sqlite"
 	"github.com/samspill/samspill/personal"
@@ -443,7 +444,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	id, partner, event, contact := s.initiate(t)
 	params := strings.NewReplacer(":id", id, ":partner_id", partner, ":code", "4203", ":name", summaries.Name,
 		":contact_id", contact, ":action", "milestone", "*file", "style.css")
-	today := time.Now().Format(time.DateOnly)
+	today := calendar.Day(time.Now()) // the API reads days in Europe/Oslo
 	bodies := map[string]string{
 		"/api/v1/partnerships":    initiateBody,
 		"/partners":               `{"partner":{"name":"Idrettslaget","kind":"voluntary_organisation"}}`,
