@@ -120,6 +120,13 @@ type SurveyLinkStore interface {
 	Links(ctx context.Context, f LinkFilter) ([]SurveyLink, error)
 	// SetMail records a mailing's outcome for a link.
 	SetMail(ctx context.Context, hash Hash, mail, mailErr string, reminder bool, at time.Time) error
+	// QueueReminder queues a reminder to a link, in one conditional
+	// update, so that reminders asked for twice at once (two instances, a
+	// double click) queue one: the link's mail becomes queued, its
+	// Reminders one more and its LastMailAt at, if its mail is sent, it
+	// has had fewer than max reminders and its last mail was no later
+	// than lastBefore. ErrLinkNotFound when no such link has hash.
+	QueueReminder(ctx context.Context, hash Hash, max int, lastBefore, at time.Time) error
 	// CountLinks counts a wave's links by municipality, group and
 	// partnership.
 	CountLinks(ctx context.Context, waveID string) ([]LinkCount, error)

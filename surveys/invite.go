@@ -275,7 +275,11 @@ func (s *Service) Remind(ctx context.Context, actor eventstore.Actor, waveID str
 		if l.Reminders >= MaxReminders || now.Sub(l.LastMailAt) < ReminderGap {
 			continue
 		}
-		if err := s.links.SetMail(ctx, l.Hash, auth.MailQueued, "", true, now); err != nil {
+		// Conditional: of two reminders asked for at once, one is queued.
+		switch err := s.links.QueueReminder(ctx, l.Hash, MaxReminders, now.Add(-ReminderGap), now); {
+		case errors.Is(err, auth.ErrLinkNotFound):
+			continue
+		case err != nil:
 			return n, fmt.Errorf("remind wave %s: %w", waveID, err)
 		}
 		n++

@@ -28,6 +28,7 @@ var linkRules = []contract.Rule[auth.SurveyLinkStore]{
 	{Name: "Count", Test: testLinkCount},
 	{Name: "ClaimMail", Test: testLinkClaim},
 	{Name: "ConcurrentClaimOneWins", Test: testLinkConcurrentClaim},
+	{Name: "QueueReminderOnce", Test: testLinkQueueReminder},
 	{Name: "EraseAddresses", Test: testLinkErase},
 }
 
@@ -392,6 +393,63 @@ func testLinkConcurrentClaim(t *testing.T, open LinkOpener) {
 	}
 	if _, err := s.Link(ctx, news[won]); err != nil {
 		t.Errorf("the winner's hash: %v", err)
+	}
+}
+
+// testLinkQueueReminder: a reminder is queued to a sent link whose last
+// mail is old enough and that has had fewer reminders than the most; of
+// several asked for at once exactly one is queued; a link not sent, mailed
+// too recently or at the most reminders is ErrLinkNotFound.
+func testLinkQueueReminder(t *testing.T, open LinkOpener) {
+	ctx := contract.Context(t)
+	s := open(t)
+	sentAt := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	now := sentAt.Add(25 * time.Hour)
+	_, a := someLink("w1", "5006", "", "a@example.no")
+	_, b := someLink("w1", "5006", "", "b@example.no")
+	createLinks(t, s, a, b)
+	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", false, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	var (
+		wg   sync.WaitGroup
+		errs [n]error
+	)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.QueueReminder(ctx, a.Hash, 3, now.Add(-24*time.Hour), now) })
+	}
+	wg.Wait()
+	queued := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			queued++
+		case !errors.Is(err, auth.ErrLinkNotFound):
+			t.Errorf("reminder %d: %v", i, err)
+		}
+	}
+	got, err := s.Link(ctx, a.Hash)
+	if queued != 1 || err != nil || got.Mail != auth.MailQueued || got.Reminders != 1 || !got.LastMailAt.Equal(now) {
+		t.Fatalf("%d of %d reminders at once queued; link %+v, %v; want one, mail queued, 1 reminder, last mail %v", queued, n, got, err, now)
+	}
+	if err := s.QueueReminder(ctx, b.Hash, 3, now.Add(-24*time.Hour), now); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a reminder to a link never sent: %v; want ErrLinkNotFound", err)
+	}
+	if err := s.SetMail(ctx, b.Hash, auth.MailBounced, "550 no such user", false, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueReminder(ctx, b.Hash, 3, now.Add(-24*time.Hour), now); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a reminder to a bounced link: %v; want ErrLinkNotFound", err)
+	}
+	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", false, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueReminder(ctx, a.Hash, 3, now.Add(time.Hour-24*time.Hour), now.Add(time.Hour)); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a reminder an hour after the last mail: %v; want ErrLinkNotFound", err)
+	}
+	if err := s.QueueReminder(ctx, a.Hash, 1, now.Add(24*time.Hour), now.Add(48*time.Hour)); !errors.Is(err, auth.ErrLinkNotFound) {
+		t.Errorf("a reminder beyond the most: %v; want ErrLinkNotFound", err)
 	}
 }
 

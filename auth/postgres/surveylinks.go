@@ -172,6 +172,20 @@ func (t *Tokens) CountLinks(ctx context.Context, waveID string) ([]auth.LinkCoun
 	return out, nil
 }
 
+// QueueReminder queues a reminder in one conditional update.
+func (t *Tokens) QueueReminder(ctx context.Context, hash auth.Hash, max int, lastBefore, at time.Time) error {
+	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET mail = 'queued', mail_error = '', reminders = reminders + 1,
+		last_mail_at = $1 WHERE hash = $2 AND mail = 'sent' AND reminders < $3 AND last_mail_at <= $4`,
+		nullTime(at), hash[:], max, lastBefore.UTC())
+	if err != nil {
+		return fmt.Errorf("queue survey link reminder: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return auth.ErrLinkNotFound
+	}
+	return nil
+}
+
 // ClaimMail takes a link for one message in one conditional update (the
 // row's lock makes a second instance's update see the first's change and
 // write nothing).

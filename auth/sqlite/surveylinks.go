@@ -211,6 +211,22 @@ func (t *Tokens) CountLinks(ctx context.Context, waveID string) ([]auth.LinkCoun
 	return out, nil
 }
 
+// QueueReminder queues a reminder in one conditional update.
+func (t *Tokens) QueueReminder(ctx context.Context, hash auth.Hash, max int, lastBefore, at time.Time) error {
+	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET mail = 'queued', mail_error = '', reminders = reminders + 1,
+		last_mail_at = ? WHERE hash = ? AND mail = 'sent' AND reminders < ? AND last_mail_at <= ?`,
+		nullTime(at), hash[:], max, formatTime(lastBefore))
+	if err != nil {
+		return fmt.Errorf("queue survey link reminder: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("queue survey link reminder: %w", err)
+	} else if n == 0 {
+		return auth.ErrLinkNotFound
+	}
+	return nil
+}
+
 // ClaimMail takes a link for one message in one conditional update, so
 // that of several instances' rounds only one succeeds.
 func (t *Tokens) ClaimMail(ctx context.Context, c auth.MailClaim) error {
