@@ -118,8 +118,9 @@ type SurveyLinkStore interface {
 	MarkLink(ctx context.Context, hash Hash, state string) error
 	// Links lists a wave's links that match, oldest first.
 	Links(ctx context.Context, f LinkFilter) ([]SurveyLink, error)
-	// SetMail records a mailing's outcome for a link.
-	SetMail(ctx context.Context, hash Hash, mail, mailErr string, reminder bool, at time.Time) error
+	// SetMail records a mailing's outcome for a link (reminders are
+	// counted where they are queued, QueueReminder).
+	SetMail(ctx context.Context, hash Hash, mail, mailErr string, at time.Time) error
 	// QueueReminder queues a reminder to a link, in one conditional
 	// update, so that reminders asked for twice at once (two instances, a
 	// double click) queue one: the link's mail becomes queued, its

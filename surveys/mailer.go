@@ -222,7 +222,7 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 		if l.State == auth.LinkStarted && l.Reminders == 0 {
 			// Its invitation went out, but the process stopped before
 			// recording it: the respondent has the link.
-			if err := m.svc.links.SetMail(ctx, l.Hash, auth.MailSent, "", false, now); err != nil {
+			if err := m.svc.links.SetMail(ctx, l.Hash, auth.MailSent, "", now); err != nil {
 				return fmt.Errorf("record mail of a started link: %w", err)
 			}
 			continue
@@ -242,7 +242,7 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 					case claimErr != nil:
 						return fmt.Errorf("claim a link to record its failed mail: %w", claimErr)
 					}
-					if err := m.svc.links.SetMail(ctx, rest.Hash, auth.MailFailed, scrub(err, rest.Address), false, now); err != nil {
+					if err := m.svc.links.SetMail(ctx, rest.Hash, auth.MailFailed, scrub(err, rest.Address), now); err != nil {
 						return fmt.Errorf("record failed mail: %w", err)
 					}
 					r.res.Failed++
@@ -274,7 +274,7 @@ func (r *round) send(ctx context.Context, texts waveTexts, links []auth.SurveyLi
 			// The connection may be gone: the next link dials again.
 			r.close()
 		}
-		if err := m.svc.links.SetMail(ctx, hash, state, scrub(sendErr, l.Address), false, now); err != nil {
+		if err := m.svc.links.SetMail(ctx, hash, state, scrub(sendErr, l.Address), now); err != nil {
 			return fmt.Errorf("record mail outcome %s: %w", state, err)
 		}
 	}

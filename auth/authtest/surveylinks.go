@@ -201,32 +201,33 @@ func testLinkList(t *testing.T, open LinkOpener) {
 	}
 }
 
-// testLinkMail: SetMail records the outcome, counts reminders and the
-// time; an unknown link is ErrLinkNotFound; a bad state ErrInvalidLink.
+// testLinkMail: SetMail records the outcome and the time (reminders are
+// counted by QueueReminder); an unknown link is ErrLinkNotFound; a bad
+// state ErrInvalidLink.
 func testLinkMail(t *testing.T, open LinkOpener) {
 	ctx := contract.Context(t)
 	s := open(t)
 	_, l := someLink("w1", "5006", "", "kari@example.no")
 	createLinks(t, s, l)
 	at := time.Date(2026, 12, 8, 9, 30, 0, 0, time.UTC)
-	if err := s.SetMail(ctx, l.Hash, auth.MailSent, "", false, at); err != nil {
+	if err := s.SetMail(ctx, l.Hash, auth.MailSent, "", at); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetMail(ctx, l.Hash, auth.MailFailed, "421 try later", true, at.Add(time.Hour)); err != nil {
+	if err := s.SetMail(ctx, l.Hash, auth.MailFailed, "421 try later", at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Link(ctx, l.Hash)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Mail != auth.MailFailed || got.MailError != "421 try later" || got.Reminders != 1 || !got.LastMailAt.Equal(at.Add(time.Hour)) {
+	if got.Mail != auth.MailFailed || got.MailError != "421 try later" || got.Reminders != 0 || !got.LastMailAt.Equal(at.Add(time.Hour)) {
 		t.Errorf("after mailing: %+v", got)
 	}
-	if err := s.SetMail(ctx, l.Hash, "lost", "", false, at); !errors.Is(err, auth.ErrInvalidLink) {
+	if err := s.SetMail(ctx, l.Hash, "lost", "", at); !errors.Is(err, auth.ErrInvalidLink) {
 		t.Errorf("bad mail state: %v", err)
 	}
 	_, unknown := someLink("w1", "5006", "", "")
-	if err := s.SetMail(ctx, unknown.Hash, auth.MailSent, "", false, at); !errors.Is(err, auth.ErrLinkNotFound) {
+	if err := s.SetMail(ctx, unknown.Hash, auth.MailSent, "", at); !errors.Is(err, auth.ErrLinkNotFound) {
 		t.Errorf("unknown link: %v", err)
 	}
 }
@@ -251,7 +252,7 @@ func testLinkCount(t *testing.T, open LinkOpener) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetMail(ctx, ls[2].Hash, auth.MailBounced, "550 no such user", false, time.Now()); err != nil {
+	if err := s.SetMail(ctx, ls[2].Hash, auth.MailBounced, "550 no such user", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.CountLinks(ctx, "w1")
@@ -320,7 +321,7 @@ func testLinkClaim(t *testing.T, open LinkOpener) {
 	}
 
 	// Outcomes end a claim: a sent link is not claimed.
-	if err := s.SetMail(ctx, newer, auth.MailSent, "", false, later); err != nil {
+	if err := s.SetMail(ctx, newer, auth.MailSent, "", later); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ClaimMail(ctx, auth.MailClaim{Hash: newer, State: auth.LinkInvited, At: later.Add(time.Hour)}); !errors.Is(err, auth.ErrLinkNotFound) {
@@ -408,7 +409,7 @@ func testLinkQueueReminder(t *testing.T, open LinkOpener) {
 	_, a := someLink("w1", "5006", "", "a@example.no")
 	_, b := someLink("w1", "5006", "", "b@example.no")
 	createLinks(t, s, a, b)
-	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", false, sentAt); err != nil {
+	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", sentAt); err != nil {
 		t.Fatal(err)
 	}
 	const n = 6
@@ -436,13 +437,13 @@ func testLinkQueueReminder(t *testing.T, open LinkOpener) {
 	if err := s.QueueReminder(ctx, b.Hash, 3, now.Add(-24*time.Hour), now); !errors.Is(err, auth.ErrLinkNotFound) {
 		t.Errorf("a reminder to a link never sent: %v; want ErrLinkNotFound", err)
 	}
-	if err := s.SetMail(ctx, b.Hash, auth.MailBounced, "550 no such user", false, sentAt); err != nil {
+	if err := s.SetMail(ctx, b.Hash, auth.MailBounced, "550 no such user", sentAt); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.QueueReminder(ctx, b.Hash, 3, now.Add(-24*time.Hour), now); !errors.Is(err, auth.ErrLinkNotFound) {
 		t.Errorf("a reminder to a bounced link: %v; want ErrLinkNotFound", err)
 	}
-	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", false, now); err != nil {
+	if err := s.SetMail(ctx, a.Hash, auth.MailSent, "", now); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.QueueReminder(ctx, a.Hash, 3, now.Add(time.Hour-24*time.Hour), now.Add(time.Hour)); !errors.Is(err, auth.ErrLinkNotFound) {

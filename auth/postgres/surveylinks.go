@@ -132,16 +132,12 @@ func nonNil(s []string) []string {
 }
 
 // SetMail records a mailing's outcome.
-func (t *Tokens) SetMail(ctx context.Context, hash auth.Hash, mail, mailErr string, reminder bool, at time.Time) error {
+func (t *Tokens) SetMail(ctx context.Context, hash auth.Hash, mail, mailErr string, at time.Time) error {
 	if !auth.ValidMail(mail) {
 		return fmt.Errorf("%w: mail state %q", auth.ErrInvalidLink, mail)
 	}
-	add := 0
-	if reminder {
-		add = 1
-	}
-	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET mail = $1, mail_error = $2, reminders = reminders + $3,
-		last_mail_at = $4 WHERE hash = $5`, mail, mailErr, add, nullTime(at), hash[:])
+	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET mail = $1, mail_error = $2, last_mail_at = $3 WHERE hash = $4`,
+		mail, mailErr, nullTime(at), hash[:])
 	if err != nil {
 		return fmt.Errorf("set survey link mail: %w", err)
 	}

@@ -166,16 +166,12 @@ func (t *Tokens) Links(ctx context.Context, f auth.LinkFilter) ([]auth.SurveyLin
 }
 
 // SetMail records a mailing's outcome.
-func (t *Tokens) SetMail(ctx context.Context, hash auth.Hash, mail, mailErr string, reminder bool, at time.Time) error {
+func (t *Tokens) SetMail(ctx context.Context, hash auth.Hash, mail, mailErr string, at time.Time) error {
 	if !auth.ValidMail(mail) {
 		return fmt.Errorf("%w: mail state %q", auth.ErrInvalidLink, mail)
 	}
-	add := 0
-	if reminder {
-		add = 1
-	}
-	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET mail = ?, mail_error = ?, reminders = reminders + ?,
-		last_mail_at = ? WHERE hash = ?`, mail, mailErr, add, nullTime(at), hash[:])
+	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET mail = ?, mail_error = ?, last_mail_at = ? WHERE hash = ?`,
+		mail, mailErr, nullTime(at), hash[:])
 	if err != nil {
 		return fmt.Errorf("set survey link mail: %w", err)
 	}
