@@ -216,6 +216,8 @@ func (s *Service) Invite(ctx context.Context, actor eventstore.Actor, waveID str
 	if len(problems) > 0 {
 		return InviteResult{}, &WaveError{Problems: problems}
 	}
+	s.inviting.Lock()
+	defer s.inviting.Unlock()
 	known, err := s.links.Links(ctx, auth.LinkFilter{WaveID: waveID, WithAddress: true})
 	if err != nil {
 		return InviteResult{}, fmt.Errorf("invite to wave %s: %w", waveID, err)

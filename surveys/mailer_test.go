@@ -346,3 +346,37 @@ func TestRoundNeedsAnOpenWave(t *testing.T) {
 		t.Fatalf("Remind on a closed wave: %v", err)
 	}
 }
+
+// TestInvitationsSubmittedTwiceAtOnce: the same addresses invited twice
+// at once (a double click on the mailing form) get one link each, so one
+// invitation each.
+func TestInvitationsSubmittedTwiceAtOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, surveys.WithPublicURL(publicURL))
+	w := e.fielded(t)
+	addrs := []string{"ra@kommune.example", "rb@kommune.example", "rc@kommune.example"}
+	var wg sync.WaitGroup
+	results := make([]surveys.InviteResult, 4)
+	for i := range results {
+		wg.Go(func() {
+			res, err := e.svc.Invite(ctx, researcher, w.ID, surveys.InviteRequest{Municipality: "5006", Language: "nb", Addresses: addrs})
+			if err != nil {
+				t.Errorf("invite %d: %v", i, err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	queued, known := 0, 0
+	for _, r := range results {
+		queued, known = queued+r.Queued, known+r.Known
+	}
+	if queued != len(addrs) || known != 3*len(addrs) {
+		t.Fatalf("four invitations of %d addresses at once queued %d and found %d known (%+v); want %d and %d",
+			len(addrs), queued, known, results, len(addrs), 3*len(addrs))
+	}
+	counts, err := e.svc.Mailing(ctx, w.ID)
+	if err != nil || counts.Queued != len(addrs) {
+		t.Fatalf("mailing counts %+v, %v; want %d queued", counts, err, len(addrs))
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,6 +149,11 @@ type Service struct {
 	now       func() time.Time
 	newID     func() string
 	log       *slog.Logger
+
+	// inviting makes Invite's look-up of the addresses a wave has and the
+	// issue of links for the others one step in this process, so the same
+	// addresses invited twice at once (a double click) get one link each.
+	inviting sync.Mutex
 }
 
 // Option configures a Service.
