@@ -173,6 +173,14 @@ func CheckLink(l SurveyLink) error {
 	return nil
 }
 
+// Target is the hash the link has after the claim: NewHash when set.
+func (c MailClaim) Target() Hash {
+	if c.NewHash != (Hash{}) {
+		return c.NewHash
+	}
+	return c.Hash
+}
+
 // CheckClaim checks a claim before a store runs it: a hash, a time, and a
 // state a message can be sent in (a new link only for an invited link).
 func CheckClaim(c MailClaim) error {

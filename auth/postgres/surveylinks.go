@@ -189,10 +189,7 @@ func (t *Tokens) ClaimMail(ctx context.Context, c auth.MailClaim) error {
 	if err := auth.CheckClaim(c); err != nil {
 		return err
 	}
-	hash := c.Hash
-	if c.NewHash != (auth.Hash{}) {
-		hash = c.NewHash
-	}
+	hash := c.Target()
 	tag, err := t.pool.Exec(ctx, `UPDATE auth_survey_links SET hash = $1, mail = 'sending', last_mail_at = $2
 		WHERE hash = $3 AND state = $4
 		AND (mail IN ('queued', 'failed') OR (mail = 'sending' AND last_mail_at < $5))`,

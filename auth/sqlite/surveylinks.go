@@ -117,21 +117,18 @@ func (t *Tokens) whyNotWritten(ctx context.Context, hash auth.Hash) error {
 func (t *Tokens) Links(ctx context.Context, f auth.LinkFilter) ([]auth.SurveyLink, error) {
 	q := `SELECT ` + linkColumns + ` FROM survey_links WHERE wave_id = ?`
 	args := []any{f.WaveID}
-	in := func(column string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		q += ` AND ` + column + ` IN (?` + strings.Repeat(`, ?`, len(values)-1) + `)`
+	// in is "column IN (?, ...)" with values as its arguments.
+	in := func(column string, values []string) string {
 		for _, v := range values {
 			args = append(args, v)
 		}
+		return column + ` IN (?` + strings.Repeat(`, ?`, len(values)-1) + `)`
 	}
-	in("state", f.States)
+	if len(f.States) > 0 {
+		q += ` AND ` + in("state", f.States)
+	}
 	if len(f.Mail) > 0 {
-		q += ` AND (mail IN (?` + strings.Repeat(`, ?`, len(f.Mail)-1) + `)`
-		for _, v := range f.Mail {
-			args = append(args, v)
-		}
+		q += ` AND (` + in("mail", f.Mail)
 		if !f.SendingBefore.IsZero() {
 			q += ` OR (mail = 'sending' AND last_mail_at < ?)`
 			args = append(args, formatTime(f.SendingBefore))
@@ -229,10 +226,7 @@ func (t *Tokens) ClaimMail(ctx context.Context, c auth.MailClaim) error {
 	if err := auth.CheckClaim(c); err != nil {
 		return err
 	}
-	hash := c.Hash
-	if c.NewHash != (auth.Hash{}) {
-		hash = c.NewHash
-	}
+	hash := c.Target()
 	res, err := t.db.ExecContext(ctx, `UPDATE survey_links SET hash = ?, mail = 'sending', last_mail_at = ?
 		WHERE hash = ? AND state = ?
 		AND (mail IN ('queued', 'failed') OR (mail = 'sending' AND last_mail_at < ?))`,
